@@ -1,0 +1,59 @@
+//! `wasi:*@0.2.12` bindings generated from the vendored WIT (`wit/p2`).
+//!
+//! `wasi:io` resources are wasmtime-wasi-io's own types (`DynPollable`, `DynInputStream`,
+//! `DynOutputStream`, the error resource), so crates that create those resources — for example
+//! wasmtime-wasi-http's p2 bindings — work next to this adapter.
+
+/// Bindings whose host functions never block the calling thread on an `async` call; for use
+/// with `add_to_linker_sync` and a synchronous `Store`.
+pub mod sync {
+    #[allow(missing_docs)]
+    mod generated {
+        wasmtime::component::bindgen!({
+            path: "../wit/p2",
+            world: "wasi:cli/command",
+            imports: { default: tracing | trappable },
+            with: {
+                // The non-io interfaces are synchronous already: share them with the async
+                // bindings so one set of host impls serves both.
+                "wasi:clocks": crate::bindings::clocks,
+                "wasi:random": crate::bindings::random,
+                "wasi:cli": crate::bindings::cli,
+                // wasi:io is the generic trait-object layer every wasi:io user shares; its
+                // blocking (`block_on`) flavour is wasmtime-wasi's.
+                "wasi:io/error": wasmtime_wasi_io::bindings::wasi::io::error,
+                "wasi:io/poll": wasmtime_wasi::p2::bindings::sync::io::poll,
+                "wasi:io/streams": wasmtime_wasi::p2::bindings::sync::io::streams,
+            },
+            require_store_data_send: true,
+        });
+    }
+    pub use self::generated::exports;
+    pub use self::generated::wasi::*;
+    pub use self::generated::{Command, CommandIndices, CommandPre, LinkOptions};
+}
+
+#[allow(missing_docs)]
+mod async_io {
+    wasmtime::component::bindgen!({
+        path: "../wit/p2",
+        world: "wasi:cli/command",
+        imports: { default: tracing | trappable },
+        exports: { default: async },
+        trappable_error_type: {
+            "wasi:io/streams.stream-error" => wasmtime_wasi_io::streams::StreamError,
+        },
+        with: {
+            "wasi:io/poll": wasmtime_wasi_io::bindings::wasi::io::poll,
+            "wasi:io/streams": wasmtime_wasi_io::bindings::wasi::io::streams,
+            "wasi:io/error": wasmtime_wasi_io::bindings::wasi::io::error,
+            "wasi:cli/terminal-input.terminal-input": crate::cli::TerminalInput,
+            "wasi:cli/terminal-output.terminal-output": crate::cli::TerminalOutput,
+        },
+        require_store_data_send: true,
+    });
+}
+
+pub use self::async_io::exports;
+pub use self::async_io::wasi::*;
+pub use self::async_io::{Command, CommandIndices, CommandPre, LinkOptions};

@@ -1,0 +1,105 @@
+//! `wasi:*@0.2.x` for wasmtime, served by translating WASIp2's pollables and streams onto
+//! wasi-bridge's WASIp3 core.
+//!
+//! This crate owns only translation — pollables, p2 stream semantics (permits, flush state,
+//! sticky errors), error resources and resource shapes. Every behaviour (stdio, clocks, random,
+//! ...) is the core's, shared with the `wasi:*@0.3.0` bindings and so with p3 and mixed guests.
+//!
+//! The entry points mirror `wasmtime_wasi::p2`: [`add_to_linker_async`], [`add_to_linker_sync`]
+//! and [`bindings::Command`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bindings;
+mod cli;
+mod clocks;
+mod random;
+pub mod streams;
+
+pub use cli::{TerminalInput, TerminalOutput};
+pub use p3_core::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+pub use wasmtime_wasi_io::poll::{DynFuture, DynPollable, MakeFuture, Pollable, subscribe};
+pub use wasmtime_wasi_io::streams::{
+    DynInputStream, DynOutputStream, Error as IoError, InputStream, OutputStream, StreamError,
+    StreamResult,
+};
+
+use wasmtime::component::{HasData, Linker, ResourceTable};
+
+/// The [`HasData`] marker the p2 bindings are linked with.
+pub struct WasiP2;
+
+impl HasData for WasiP2 {
+    type Data<'a> = WasiCtxView<'a>;
+}
+
+struct HasIo;
+
+impl HasData for HasIo {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+/// Adds every `wasi:*@0.2.x` interface the adapter serves to an async `linker`
+/// (a `Config` with `async_support`), like `wasmtime_wasi::p2::add_to_linker_async`.
+pub fn add_to_linker_async<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    add_to_linker_with_options_async(linker, &bindings::LinkOptions::default())
+}
+
+/// [`add_to_linker_async`] with the unstable features of `options` (for example
+/// `cli_exit_with_code`).
+pub fn add_to_linker_with_options_async<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+    options: &bindings::LinkOptions,
+) -> wasmtime::Result<()> {
+    use wasmtime_wasi_io::bindings::wasi::io;
+    let l = &mut *linker;
+    io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    let _ = options; // unstable features gate only sockets interfaces, linked with them
+    add_nonblocking_to_linker(linker)
+}
+
+/// Adds every `wasi:*@0.2.x` interface the adapter serves to a synchronous `linker`, like
+/// `wasmtime_wasi::p2::add_to_linker_sync`: blocking calls block the calling thread.
+pub fn add_to_linker_sync<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    add_to_linker_with_options_sync(linker, &bindings::sync::LinkOptions::default())
+}
+
+/// [`add_to_linker_sync`] with the unstable features of `options`.
+pub fn add_to_linker_with_options_sync<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+    options: &bindings::sync::LinkOptions,
+) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p2::bindings::sync::io;
+    let l = &mut *linker;
+    wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    let _ = options; // unstable features gate only sockets interfaces, linked with them
+    add_nonblocking_to_linker(linker)
+}
+
+/// The interfaces whose functions never wait, shared by the async and sync linkers.
+fn add_nonblocking_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    use bindings::{cli, clocks, random};
+    let l = linker;
+    clocks::wall_clock::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    clocks::monotonic_clock::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    random::random::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    random::insecure::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    random::insecure_seed::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::exit::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::environment::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::stdin::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::stdout::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::stderr::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::terminal_input::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::terminal_output::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::terminal_stdin::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::terminal_stdout::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    cli::terminal_stderr::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! `wasi:cli`: arguments, environment, initial directory, stdio and exit.
+
+use crate::io::{SharedSink, SharedSource};
+use wasmtime_wasi::I32Exit;
+
+/// The command-line state shared by every ABI: one argument list, one environment, one
+/// initial directory, one stdin source and one ordered stdout and stderr sink.
+pub struct CliCtx {
+    pub(crate) environment: Vec<(String, String)>,
+    pub(crate) arguments: Vec<String>,
+    pub(crate) initial_cwd: Option<String>,
+    pub(crate) stdin: SharedSource,
+    pub(crate) stdout: SharedSink,
+    pub(crate) stderr: SharedSink,
+}
+
+impl CliCtx {
+    /// The environment variables, in the order they were configured.
+    pub fn environment(&self) -> &[(String, String)] {
+        &self.environment
+    }
+
+    /// The program arguments.
+    pub fn arguments(&self) -> &[String] {
+        &self.arguments
+    }
+
+    /// The initial working directory, if one was configured.
+    pub fn initial_cwd(&self) -> Option<&str> {
+        self.initial_cwd.as_deref()
+    }
+
+    /// The one stdin source.
+    pub fn stdin(&self) -> &SharedSource {
+        &self.stdin
+    }
+
+    /// The one stdout sink.
+    pub fn stdout(&self) -> &SharedSink {
+        &self.stdout
+    }
+
+    /// The one stderr sink.
+    pub fn stderr(&self) -> &SharedSink {
+        &self.stderr
+    }
+
+    /// Flushes stdout and stderr, ignoring errors (the guest has already been told of them).
+    pub async fn flush_stdio(&self) {
+        let _ = self.stdout.flush().await;
+        let _ = self.stderr.flush().await;
+    }
+}
+
+/// The error that ends a guest with an exit status: `exit(ok)` is 0, `exit(err)` is 1.
+pub fn exit(status: Result<(), ()>) -> wasmtime::Error {
+    exit_with_code(match status {
+        Ok(()) => 0,
+        Err(()) => 1,
+    })
+}
+
+/// The error that ends a guest with `code` as its exit status.
+pub fn exit_with_code(code: u8) -> wasmtime::Error {
+    wasmtime::Error::new(I32Exit(code.into()))
+}

@@ -1,0 +1,361 @@
+//! The one context: [`WasiCtx`], its builder, and the view hosts implement.
+
+use crate::cli::CliCtx;
+use crate::clocks::ClocksCtx;
+use crate::filesystem::{Dir, FilesystemCtx, FsPerms, OpenMode, Preopen};
+use crate::io::{SharedSink, SharedSource};
+use crate::random::RandomCtx;
+use crate::sockets::{AddrCheck, SocketAddrUse, SocketsCtx};
+use rand::Rng;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::cli::{StdinStream, StdoutStream};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
+
+/// Builder for a [`WasiCtx`], with the method names and shapes of wasmtime-wasi 48's
+/// `WasiCtxBuilder`, so a host migrates by changing import paths only.
+///
+/// Stdio takes wasmtime-wasi's own [`StdinStream`] / [`StdoutStream`] types (for example
+/// `wasmtime_wasi::p2::pipe::MemoryOutputPipe`), clocks take its [`HostWallClock`] /
+/// [`HostMonotonicClock`], and preopens take its [`FsPerms`].
+pub struct WasiCtxBuilder {
+    environment: Vec<(String, String)>,
+    arguments: Vec<String>,
+    initial_cwd: Option<String>,
+    stdin: Box<dyn StdinStream>,
+    stdout: Box<dyn StdoutStream>,
+    stderr: Box<dyn StdoutStream>,
+    clocks: ClocksCtx,
+    random: RandomCtx,
+    sockets: SocketsCtx,
+    filesystem: FilesystemCtx,
+    built: bool,
+}
+
+impl Default for WasiCtxBuilder {
+    fn default() -> Self {
+        WasiCtxBuilder {
+            environment: Vec::new(),
+            arguments: Vec::new(),
+            initial_cwd: None,
+            stdin: Box::new(tokio::io::empty()),
+            stdout: Box::new(tokio::io::empty()),
+            stderr: Box::new(tokio::io::empty()),
+            clocks: ClocksCtx::default(),
+            random: RandomCtx::default(),
+            sockets: SocketsCtx::default(),
+            filesystem: FilesystemCtx::default(),
+            built: false,
+        }
+    }
+}
+
+impl WasiCtxBuilder {
+    /// A builder with the defaults: stdin closed, stdout/stderr discarded, no arguments,
+    /// environment or preopens, host clocks, freshly seeded generators, no network.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets stdin.
+    pub fn stdin(&mut self, stdin: impl StdinStream + 'static) -> &mut Self {
+        self.stdin = Box::new(stdin);
+        self
+    }
+
+    /// Sets stdout.
+    pub fn stdout(&mut self, stdout: impl StdoutStream + 'static) -> &mut Self {
+        self.stdout = Box::new(stdout);
+        self
+    }
+
+    /// Sets stderr.
+    pub fn stderr(&mut self, stderr: impl StdoutStream + 'static) -> &mut Self {
+        self.stderr = Box::new(stderr);
+        self
+    }
+
+    /// Reads the host process's stdin.
+    pub fn inherit_stdin(&mut self) -> &mut Self {
+        self.stdin(tokio::io::stdin())
+    }
+
+    /// Writes to the host process's stdout.
+    pub fn inherit_stdout(&mut self) -> &mut Self {
+        self.stdout(std::io::stdout())
+    }
+
+    /// Writes to the host process's stderr.
+    pub fn inherit_stderr(&mut self) -> &mut Self {
+        self.stderr(std::io::stderr())
+    }
+
+    /// Inherits all three stdio streams.
+    pub fn inherit_stdio(&mut self) -> &mut Self {
+        self.inherit_stdin().inherit_stdout().inherit_stderr()
+    }
+
+    /// Lets blocking filesystem work run on the calling thread (useful for sync embeddings).
+    pub fn allow_blocking_current_thread(&mut self, enable: bool) -> &mut Self {
+        self.filesystem.allow_blocking_current_thread = enable;
+        self
+    }
+
+    /// Appends environment variables.
+    pub fn envs(&mut self, env: &[(impl AsRef<str>, impl AsRef<str>)]) -> &mut Self {
+        self.environment.extend(
+            env.iter()
+                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned())),
+        );
+        self
+    }
+
+    /// Appends one environment variable.
+    pub fn env(&mut self, k: impl AsRef<str>, v: impl AsRef<str>) -> &mut Self {
+        self.environment
+            .push((k.as_ref().to_owned(), v.as_ref().to_owned()));
+        self
+    }
+
+    /// Appends every environment variable of the host process.
+    pub fn inherit_env(&mut self) -> &mut Self {
+        self.environment.extend(std::env::vars());
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args(&mut self, args: &[impl AsRef<str>]) -> &mut Self {
+        self.arguments
+            .extend(args.iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Appends one argument.
+    pub fn arg(&mut self, arg: impl AsRef<str>) -> &mut Self {
+        self.arguments.push(arg.as_ref().to_owned());
+        self
+    }
+
+    /// Appends the host process's arguments.
+    pub fn inherit_args(&mut self) -> &mut Self {
+        self.arguments.extend(std::env::args());
+        self
+    }
+
+    /// Sets the initial working directory reported to the guest.
+    pub fn initial_cwd(&mut self, path: impl AsRef<str>) -> &mut Self {
+        self.initial_cwd = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Opens `host_path` and offers it to the guest as `guest_path`, with `perms`.
+    ///
+    /// Fails if `host_path` cannot be opened as a directory.
+    pub fn preopened_dir(
+        &mut self,
+        host_path: impl AsRef<Path>,
+        guest_path: impl AsRef<str>,
+        perms: FsPerms,
+    ) -> wasmtime::Result<&mut Self> {
+        let host_path = host_path.as_ref();
+        let dir = cap_std::fs::Dir::open_ambient_dir(host_path, cap_std::ambient_authority())
+            .map_err(|e| {
+                wasmtime::format_err!("failed to open directory {}: {e}", host_path.display())
+            })?;
+        let open_mode = OpenMode {
+            read: true,
+            write: !perms.write_not_permitted(),
+        };
+        self.filesystem.preopens.push(Preopen {
+            dir: Dir::new(
+                dir,
+                perms,
+                open_mode,
+                self.filesystem.allow_blocking_current_thread,
+            ),
+            guest_path: guest_path.as_ref().to_owned(),
+        });
+        Ok(self)
+    }
+
+    /// Sets the generator behind `wasi:random/random`.
+    pub fn secure_random(&mut self, random: impl Rng + Send + 'static) -> &mut Self {
+        self.random.secure = Box::new(random);
+        self
+    }
+
+    /// Sets the generator behind `wasi:random/insecure`.
+    pub fn insecure_random(&mut self, insecure_random: impl Rng + Send + 'static) -> &mut Self {
+        self.random.insecure = Box::new(insecure_random);
+        self
+    }
+
+    /// Sets the value `wasi:random/insecure-seed` returns.
+    pub fn insecure_random_seed(&mut self, insecure_random_seed: u128) -> &mut Self {
+        self.random.insecure_seed = insecure_random_seed;
+        self
+    }
+
+    /// Caps one request for random bytes (64 MiB by default). A p2 request over the cap traps,
+    /// as in wasmtime-wasi.
+    pub fn max_random_size(&mut self, max_size: u64) -> &mut Self {
+        self.random.max_size = max_size;
+        self
+    }
+
+    /// Sets the wall clock.
+    pub fn wall_clock(&mut self, clock: impl HostWallClock + 'static) -> &mut Self {
+        self.clocks.wall = Box::new(clock);
+        self
+    }
+
+    /// Sets the monotonic clock.
+    pub fn monotonic_clock(&mut self, clock: impl HostMonotonicClock + 'static) -> &mut Self {
+        self.clocks.monotonic = Box::new(clock);
+        self
+    }
+
+    /// Allows every socket address (decided synchronously, without freezing the store).
+    pub fn inherit_network(&mut self) -> &mut Self {
+        self.sockets.check = AddrCheck::AllowAll;
+        self
+    }
+
+    /// Sets the check called for every socket address a guest uses.
+    pub fn socket_addr_check<F>(&mut self, check: F) -> &mut Self
+    where
+        F: Fn(SocketAddr, SocketAddrUse) -> Pin<Box<dyn Future<Output = bool> + Send + Sync>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.sockets.check = AddrCheck::Custom(Arc::new(check));
+        self
+    }
+
+    /// Allows `wasi:sockets/ip-name-lookup` (off by default).
+    pub fn allow_ip_name_lookup(&mut self, enable: bool) -> &mut Self {
+        self.sockets.allow_ip_name_lookup = enable;
+        self
+    }
+
+    /// Allows UDP (off by default).
+    pub fn allow_udp(&mut self, enable: bool) -> &mut Self {
+        self.sockets.allow_udp = enable;
+        self
+    }
+
+    /// Allows TCP (off by default).
+    pub fn allow_tcp(&mut self, enable: bool) -> &mut Self {
+        self.sockets.allow_tcp = enable;
+        self
+    }
+
+    /// Builds the context.
+    ///
+    /// # Panics
+    ///
+    /// Like wasmtime-wasi's builder, a builder builds once; a second call panics.
+    pub fn build(&mut self) -> WasiCtx {
+        assert!(!self.built, "a WasiCtxBuilder can only build one WasiCtx");
+        let b = std::mem::take(self);
+        self.built = true;
+        let stdin = SharedSource::new(b.stdin.async_stream(), b.stdin.is_terminal());
+        let stdout = SharedSink::new(b.stdout.async_stream(), b.stdout.is_terminal());
+        let stderr = SharedSink::new(b.stderr.async_stream(), b.stderr.is_terminal());
+        WasiCtx {
+            cli: CliCtx {
+                environment: b.environment,
+                arguments: b.arguments,
+                initial_cwd: b.initial_cwd,
+                stdin,
+                stdout,
+                stderr,
+            },
+            clocks: b.clocks,
+            random: b.random,
+            sockets: b.sockets,
+            filesystem: b.filesystem,
+        }
+    }
+}
+
+/// Per-store WASI state serving every ABI (p1 through the adapter, p2, p3, mixed).
+pub struct WasiCtx {
+    cli: CliCtx,
+    clocks: ClocksCtx,
+    random: RandomCtx,
+    sockets: SocketsCtx,
+    filesystem: FilesystemCtx,
+}
+
+impl Default for WasiCtx {
+    fn default() -> Self {
+        WasiCtxBuilder::new().build()
+    }
+}
+
+impl WasiCtx {
+    /// Same as [`WasiCtxBuilder::new`].
+    pub fn builder() -> WasiCtxBuilder {
+        WasiCtxBuilder::new()
+    }
+
+    /// Command-line state: args, env, cwd, stdio.
+    pub fn cli(&mut self) -> &mut CliCtx {
+        &mut self.cli
+    }
+
+    /// The clock pair.
+    pub fn clocks(&mut self) -> &mut ClocksCtx {
+        &mut self.clocks
+    }
+
+    /// The random generators.
+    pub fn random(&mut self) -> &mut RandomCtx {
+        &mut self.random
+    }
+
+    /// The network policy.
+    pub fn sockets(&mut self) -> &mut SocketsCtx {
+        &mut self.sockets
+    }
+
+    /// The preopened directories.
+    pub fn filesystem(&mut self) -> &mut FilesystemCtx {
+        &mut self.filesystem
+    }
+
+    /// Flushes the guest's stdout and stderr; hosts call this after a guest returns.
+    pub async fn flush_stdio(&self) {
+        self.cli.flush_stdio().await
+    }
+}
+
+/// Access to the [`WasiCtx`] and [`ResourceTable`] inside a host's store data, as in
+/// wasmtime-wasi.
+pub trait WasiView: Send {
+    /// Returns the context and the resource table.
+    fn ctx(&mut self) -> WasiCtxView<'_>;
+}
+
+/// The context and table a host function works with.
+pub struct WasiCtxView<'a> {
+    /// The WASI context.
+    pub ctx: &'a mut WasiCtx,
+    /// The guest's resources.
+    pub table: &'a mut ResourceTable,
+}
+
+impl WasiView for WasiCtxView<'_> {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: self.ctx,
+            table: self.table,
+        }
+    }
+}

@@ -1,0 +1,630 @@
+//! Byte sources and sinks: the core's stream abstraction.
+//!
+//! Every stream in the core is a poll-based, restartable object that reads into a borrowed
+//! `&mut [u8]` or writes from a borrowed `&[u8]`. Polling with a no-op waker gives WASIp2's
+//! non-blocking semantics; polling from a real task gives WASIp3's. Readiness is separate from
+//! data (`poll_ready` / `poll_write_ready`) so both ABIs can ask for it exactly.
+//!
+//! This module also holds the two shared stdio objects: [`SharedSink`], one ordered sink that all
+//! stdout (or stderr) handles of every ABI write into, and [`SharedSource`], one read-ahead source
+//! that all stdin handles read from. Neither holds its lock across `Pending`.
+
+use crate::error::CoreError;
+use bytes::{BufMut, BytesMut};
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// A source of bytes.
+pub trait ByteSource: Send {
+    /// Resolves when a read would make progress (data, end of stream, or an error).
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()>;
+    /// Reads into `dst`; `Ok(0)` with a non-empty `dst` means end of stream.
+    fn poll_read(&mut self, cx: &mut Context<'_>, dst: &mut [u8])
+    -> Poll<Result<usize, CoreError>>;
+
+    /// True once the source is known to have nothing more to give (end of stream, or an error
+    /// already reported). A source that cannot tell says `false`.
+    fn is_at_end(&self) -> bool {
+        false
+    }
+
+    /// Reads at most `max` bytes, appending them to `buf`; `Ok(0)` for `max > 0` is end of stream.
+    ///
+    /// Sources override this to read into `buf`'s spare capacity without zero-filling it (the
+    /// WASIp2 adapter returns exactly these bytes to the guest); the default zero-fills.
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+        buf: &mut BytesMut,
+    ) -> Poll<Result<usize, CoreError>> {
+        let start = buf.len();
+        buf.resize(start + max, 0);
+        let res = self.poll_read(cx, &mut buf[start..]);
+        let n = match &res {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        buf.truncate(start + n);
+        res
+    }
+}
+
+/// A sink for bytes.
+pub trait ByteSink: Send {
+    /// Resolves with how many bytes a write would accept now (never 0 when ready).
+    fn poll_write_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>>;
+    /// Writes a prefix of `src` and returns its length.
+    fn poll_write(&mut self, cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>>;
+    /// Resolves once everything written so far has reached its destination.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>>;
+    /// Flushes and closes the sink.
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>>;
+
+    /// Takes all of `src` without waiting, because the caller was already granted that much
+    /// room by [`ByteSink::poll_write_ready`] (a WASIp2 permit). `Ok(false)` means the sink
+    /// could not honour the grant. Sinks that buffer override this; the default writes with a
+    /// no-op waker.
+    fn write_granted(&mut self, mut src: &[u8]) -> Result<bool, CoreError> {
+        let mut cx = Context::from_waker(Waker::noop());
+        while !src.is_empty() {
+            match self.poll_write(&mut cx, src) {
+                Poll::Ready(Ok(n)) => src = &src[n..],
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// How many bytes a [`SharedSink`] buffers at most before it pushes back.
+pub const SINK_BUFFER: usize = 64 * 1024;
+
+/// One ordered output sink (a guest's stdout or stderr) shared by every handle of every ABI.
+///
+/// Writes go straight to the underlying writer when it is ready; what it does not take at once
+/// is queued (up to [`SINK_BUFFER`], or up to a permit already granted) and drained in order by a
+/// background task, so no caller ever waits while holding the lock and bytes come out in call
+/// order whichever handle wrote them.
+#[derive(Clone)]
+pub struct SharedSink {
+    shared: Arc<SinkShared>,
+}
+
+struct SinkShared {
+    state: Mutex<SinkState>,
+    is_terminal: bool,
+}
+
+struct SinkState {
+    writer: Pin<Box<dyn AsyncWrite + Send + Sync>>,
+    queue: VecDeque<u8>,
+    error: Option<io::ErrorKind>,
+    draining: bool,
+    waiters: Vec<Waker>,
+}
+
+impl SinkState {
+    /// Pushes queued bytes into the writer. `Ready(Ok)` when the queue is empty.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
+        if let Some(kind) = self.error {
+            return Poll::Ready(Err(stdio_error(kind)));
+        }
+        while !self.queue.is_empty() {
+            let (front, _) = self.queue.as_slices();
+            match self.writer.as_mut().poll_write(cx, front) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(self.fail(io::ErrorKind::WriteZero))),
+                Poll::Ready(Ok(n)) => {
+                    self.queue.drain(..n);
+                    self.wake_waiters();
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(e.kind()))),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn fail(&mut self, kind: io::ErrorKind) -> CoreError {
+        self.error = Some(kind);
+        self.queue = VecDeque::new();
+        self.wake_waiters();
+        stdio_error(kind)
+    }
+
+    fn wake_waiters(&mut self) {
+        for w in self.waiters.drain(..) {
+            w.wake();
+        }
+    }
+
+    fn wait(&mut self, cx: &mut Context<'_>) {
+        if !self.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            self.waiters.push(cx.waker().clone());
+        }
+    }
+
+    /// Writes directly while the queue is empty and the writer takes bytes; returns how many.
+    fn write_direct(&mut self, cx: &mut Context<'_>, mut src: &[u8]) -> Result<usize, CoreError> {
+        let mut written = 0;
+        while !src.is_empty() && self.queue.is_empty() {
+            match self.writer.as_mut().poll_write(cx, src) {
+                Poll::Ready(Ok(0)) => return Err(self.fail(io::ErrorKind::WriteZero)),
+                Poll::Ready(Ok(n)) => {
+                    written += n;
+                    src = &src[n..];
+                }
+                Poll::Ready(Err(e)) => return Err(self.fail(e.kind())),
+                Poll::Pending => break,
+            }
+        }
+        Ok(written)
+    }
+}
+
+fn stdio_error(kind: io::ErrorKind) -> CoreError {
+    CoreError::stdio(kind.into())
+}
+
+impl SharedSink {
+    /// Wraps a writer as a shared sink.
+    pub fn new(writer: Box<dyn AsyncWrite + Send + Sync>, is_terminal: bool) -> Self {
+        SharedSink {
+            shared: Arc::new(SinkShared {
+                state: Mutex::new(SinkState {
+                    writer: Box::into_pin(writer),
+                    queue: VecDeque::new(),
+                    error: None,
+                    draining: false,
+                    waiters: Vec::new(),
+                }),
+                is_terminal,
+            }),
+        }
+    }
+
+    /// Whether the sink is a terminal.
+    pub fn is_terminal(&self) -> bool {
+        self.shared.is_terminal
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SinkState> {
+        // A poisoned lock only means another thread panicked mid-write; the state itself is
+        // always consistent between statements, so keep going.
+        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a background task that drains the queue, if one is needed and a runtime exists.
+    fn ensure_draining(&self, state: &mut SinkState) {
+        if state.queue.is_empty() || state.draining {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        state.draining = true;
+        let this = self.clone();
+        handle.spawn(std::future::poll_fn(move |cx| {
+            let mut state = this.lock();
+            match state.drain(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(_) => {
+                    state.draining = false;
+                    state.wake_waiters();
+                    Poll::Ready(())
+                }
+            }
+        }));
+    }
+
+    /// Writes all of `src` without waiting: what the writer does not take at once is queued.
+    ///
+    /// This is for writes the caller has already been granted room for (a WASIp2 permit); the
+    /// queue may then exceed [`SINK_BUFFER`] by at most that permit.
+    pub fn write_all_nonblocking(&self, src: &[u8]) -> Result<(), CoreError> {
+        let mut state = self.lock();
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(Err(e)) = state.drain(&mut cx) {
+            return Err(e);
+        }
+        let n = state.write_direct(&mut cx, src)?;
+        state.queue.extend(&src[n..]);
+        self.ensure_draining(&mut state);
+        Ok(())
+    }
+
+    /// Polls for room in the sink: how many bytes a write would take now.
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>> {
+        let mut state = self.lock();
+        if let Poll::Ready(Err(e)) = state.drain(cx) {
+            return Poll::Ready(Err(e));
+        }
+        if state.queue.len() < SINK_BUFFER {
+            Poll::Ready(Ok(SINK_BUFFER - state.queue.len()))
+        } else {
+            self.ensure_draining(&mut state);
+            state.wait(cx);
+            Poll::Pending
+        }
+    }
+
+    /// Writes a prefix of `src`, queueing what the writer does not take up to [`SINK_BUFFER`].
+    pub fn poll_write(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
+        let mut state = self.lock();
+        if let Poll::Ready(Err(e)) = state.drain(cx) {
+            return Poll::Ready(Err(e));
+        }
+        let mut n = match state.write_direct(cx, src) {
+            Ok(n) => n,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        let room = SINK_BUFFER.saturating_sub(state.queue.len());
+        let queued = room.min(src.len() - n);
+        state.queue.extend(&src[n..n + queued]);
+        n += queued;
+        self.ensure_draining(&mut state);
+        if n == 0 && !src.is_empty() {
+            state.wait(cx);
+            return Poll::Pending;
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// Resolves once every byte written so far, by any handle, has been flushed.
+    pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
+        let mut state = self.lock();
+        match state.drain(cx) {
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => {
+                self.ensure_draining(&mut state);
+                state.wait(cx);
+                return Poll::Pending;
+            }
+            Poll::Ready(Ok(())) => {}
+        }
+        match state.writer.as_mut().poll_flush(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(state.fail(e.kind()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Flushes the sink, waiting as long as it takes.
+    pub async fn flush(&self) -> Result<(), CoreError> {
+        std::future::poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    /// Returns a [`ByteSink`] handle onto this shared sink.
+    pub fn handle(&self) -> SinkHandle {
+        SinkHandle { sink: self.clone() }
+    }
+}
+
+/// One handle onto a [`SharedSink`]; closing it does not close the shared sink.
+pub struct SinkHandle {
+    sink: SharedSink,
+}
+
+impl SinkHandle {
+    /// The shared sink behind this handle.
+    pub fn shared(&self) -> &SharedSink {
+        &self.sink
+    }
+}
+
+impl ByteSink for SinkHandle {
+    fn poll_write_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>> {
+        self.sink.poll_write_ready(cx)
+    }
+    fn poll_write(&mut self, cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
+        self.sink.poll_write(cx, src)
+    }
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
+        self.sink.poll_flush(cx)
+    }
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
+        self.sink.poll_flush(cx)
+    }
+    fn write_granted(&mut self, src: &[u8]) -> Result<bool, CoreError> {
+        self.sink.write_all_nonblocking(src).map(|()| true)
+    }
+}
+
+/// How many bytes a [`SharedSource`] reads ahead when asked for readiness.
+pub const SOURCE_READ_AHEAD: usize = 16 * 1024;
+
+/// One input source (a guest's stdin) shared by every handle of every ABI.
+///
+/// Reads go straight into the caller's buffer; a readiness check reads ahead into a small
+/// queue that the next read of any handle drains first, so no byte is lost or duplicated.
+#[derive(Clone)]
+pub struct SharedSource {
+    shared: Arc<SourceShared>,
+}
+
+struct SourceShared {
+    state: Mutex<SourceState>,
+    is_terminal: bool,
+}
+
+struct SourceState {
+    reader: Pin<Box<dyn AsyncRead + Send + Sync>>,
+    ahead: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    error: Option<io::Error>,
+}
+
+impl SharedSource {
+    /// Wraps a reader as a shared source.
+    pub fn new(reader: Box<dyn AsyncRead + Send + Sync>, is_terminal: bool) -> Self {
+        SharedSource {
+            shared: Arc::new(SourceShared {
+                state: Mutex::new(SourceState {
+                    reader: Box::into_pin(reader),
+                    ahead: Vec::new(),
+                    pos: 0,
+                    end: 0,
+                    eof: false,
+                    error: None,
+                }),
+                is_terminal,
+            }),
+        }
+    }
+
+    /// Whether the source is a terminal.
+    pub fn is_terminal(&self) -> bool {
+        self.shared.is_terminal
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SourceState> {
+        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Resolves when a read would return data, end of stream or an error.
+    pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.lock();
+        if state.pos < state.end || state.eof || state.error.is_some() {
+            return Poll::Ready(());
+        }
+        let SourceState {
+            reader,
+            ahead,
+            pos,
+            end,
+            ..
+        } = &mut *state;
+        *end = 0;
+        // The read-ahead buffer is allocated once, on the first readiness check.
+        ahead.resize(SOURCE_READ_AHEAD, 0);
+        *pos = 0;
+        let mut buf = ReadBuf::new(ahead);
+        match reader.as_mut().poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                if n == 0 {
+                    state.eof = true;
+                } else {
+                    state.pos = 0;
+                    state.end = n;
+                }
+                Poll::Ready(())
+            }
+            Poll::Ready(Err(e)) => {
+                state.error = Some(e);
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Reads into `dst`; `Ok(0)` for a non-empty `dst` means end of stream.
+    pub fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+    ) -> Poll<Result<usize, CoreError>> {
+        let mut state = self.lock();
+        if state.pos < state.end {
+            let n = dst.len().min(state.end - state.pos);
+            dst[..n].copy_from_slice(&state.ahead[state.pos..state.pos + n]);
+            state.pos += n;
+            return Poll::Ready(Ok(n));
+        }
+        if let Some(e) = state.error.take() {
+            state.eof = true;
+            return Poll::Ready(Err(CoreError::stdio(e)));
+        }
+        if state.eof || dst.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let mut buf = ReadBuf::new(dst);
+        match state.reader.as_mut().poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                if n == 0 {
+                    state.eof = true;
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => {
+                state.eof = true;
+                Poll::Ready(Err(CoreError::stdio(e)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Reads at most `max` bytes into `buf`'s spare capacity (no zero-fill).
+    pub fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        max: usize,
+        buf: &mut BytesMut,
+    ) -> Poll<Result<usize, CoreError>> {
+        let mut state = self.lock();
+        if state.pos < state.end {
+            let n = max.min(state.end - state.pos);
+            buf.extend_from_slice(&state.ahead[state.pos..state.pos + n]);
+            state.pos += n;
+            return Poll::Ready(Ok(n));
+        }
+        if let Some(e) = state.error.take() {
+            state.eof = true;
+            return Poll::Ready(Err(CoreError::stdio(e)));
+        }
+        if state.eof || max == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        buf.reserve(max);
+        let mut limited = buf.limit(max);
+        match tokio_util::io::poll_read_buf(state.reader.as_mut(), cx, &mut limited) {
+            Poll::Ready(Ok(n)) => {
+                if n == 0 {
+                    state.eof = true;
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => {
+                state.eof = true;
+                Poll::Ready(Err(CoreError::stdio(e)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// True once end of stream was seen and no read-ahead bytes are left.
+    pub fn is_at_end(&self) -> bool {
+        let state = self.lock();
+        state.eof && state.pos >= state.end && state.error.is_none()
+    }
+
+    /// Returns a [`ByteSource`] handle onto this shared source.
+    pub fn handle(&self) -> SourceHandle {
+        SourceHandle {
+            source: self.clone(),
+        }
+    }
+}
+
+/// One handle onto a [`SharedSource`].
+pub struct SourceHandle {
+    source: SharedSource,
+}
+
+impl ByteSource for SourceHandle {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.source.poll_ready(cx)
+    }
+    fn is_at_end(&self) -> bool {
+        self.source.is_at_end()
+    }
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+    ) -> Poll<Result<usize, CoreError>> {
+        self.source.poll_read(cx, dst)
+    }
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+        buf: &mut BytesMut,
+    ) -> Poll<Result<usize, CoreError>> {
+        self.source.poll_read_buf(cx, max, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Chunky {
+        out: Arc<Mutex<Vec<u8>>>,
+        max: usize,
+        pending_every_other: bool,
+        flip: bool,
+    }
+
+    impl AsyncWrite for Chunky {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            if self.pending_every_other {
+                self.flip = !self.flip;
+                if self.flip {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+            }
+            let n = buf.len().min(self.max);
+            self.out.lock().unwrap().extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn sink_keeps_call_order_across_handles_and_slow_writer() {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let sink = SharedSink::new(
+            Box::new(Chunky {
+                out: out.clone(),
+                max: 3,
+                pending_every_other: true,
+                flip: false,
+            }),
+            false,
+        );
+        let mut a = sink.handle();
+        let b = sink.clone();
+        b.write_all_nonblocking(b"hello ").unwrap();
+        let mut rest: &[u8] = b"p3 world ";
+        while !rest.is_empty() {
+            let n = std::future::poll_fn(|cx| a.poll_write(cx, rest))
+                .await
+                .unwrap();
+            rest = &rest[n..];
+        }
+        b.write_all_nonblocking(b"and p2 again").unwrap();
+        sink.flush().await.unwrap();
+        assert_eq!(&*out.lock().unwrap(), b"hello p3 world and p2 again");
+    }
+
+    #[tokio::test]
+    async fn source_read_ahead_is_shared_not_lost() {
+        let src = SharedSource::new(Box::new(&b"abcdefgh"[..]), false);
+        let mut h1 = src.handle();
+        let mut h2 = src.handle();
+        std::future::poll_fn(|cx| h1.poll_ready(cx)).await;
+        let mut buf = [0u8; 3];
+        let n = std::future::poll_fn(|cx| h2.poll_read(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(&buf[..n], b"abc");
+        let mut rest = [0u8; 16];
+        let n = std::future::poll_fn(|cx| h1.poll_read(cx, &mut rest))
+            .await
+            .unwrap();
+        assert_eq!(&rest[..n], b"defgh");
+        let n = std::future::poll_fn(|cx| h1.poll_read(cx, &mut rest))
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "end of stream");
+    }
+}

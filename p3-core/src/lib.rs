@@ -1,0 +1,26 @@
+//! The one WASI implementation behind wasi-bridge.
+//!
+//! This crate holds the context every ABI shares ([`WasiCtx`], built by [`WasiCtxBuilder`]), the
+//! store-independent domain objects (stdio sources and sinks, clocks, random), and the thin
+//! `wasi:*@0.3.0` bindings in [`p3`] that hand the core's byte sources and sinks to wasmtime's
+//! component-model streams.
+//!
+//! The WASIp2 adapter (`wasi-bridge-p2-adapter`) is built on the same objects: it translates
+//! p2's pollables and streams into calls on this crate and implements no domain behaviour itself.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod clocks;
+mod ctx;
+pub mod error;
+pub mod filesystem;
+pub mod io;
+pub mod p3;
+pub mod random;
+pub mod sockets;
+
+pub use ctx::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+pub use error::CoreError;
+pub use wasmtime::component::ResourceTable;
+pub use wasmtime_wasi::I32Exit;

@@ -1,0 +1,26 @@
+//! `wasi:*@0.3.0` bindings generated from the vendored WIT (`wit/p3`).
+
+#[allow(missing_docs)]
+mod generated {
+    wasmtime::component::bindgen!({
+        path: "../wit/p3",
+        world: "wasi:cli/command",
+        imports: {
+            "wasi:cli/stdin": store | tracing | trappable,
+            "wasi:cli/stdout": store | tracing | trappable,
+            "wasi:cli/stderr": store | tracing | trappable,
+            "wasi:clocks/monotonic-clock.wait-until": async | store | tracing | trappable,
+            "wasi:clocks/monotonic-clock.wait-for": async | store | tracing | trappable,
+            default: tracing | trappable,
+        },
+        exports: { default: async | store },
+        with: {
+            "wasi:cli/terminal-input.terminal-input": crate::p3::cli::TerminalInput,
+            "wasi:cli/terminal-output.terminal-output": crate::p3::cli::TerminalOutput,
+        },
+        require_store_data_send: true,
+    });
+}
+
+pub use self::generated::wasi::*;
+pub use self::generated::{Command, CommandIndices, CommandPre, LinkOptions, exports};

@@ -1,0 +1,51 @@
+//! `wasi:clocks@0.3.0` on the core.
+
+use super::WasiP3;
+use super::bindings::clocks::{monotonic_clock, system_clock, types};
+use crate::WasiCtxView;
+use wasmtime::component::Accessor;
+
+impl types::Host for WasiCtxView<'_> {}
+
+impl system_clock::Host for WasiCtxView<'_> {
+    fn now(&mut self) -> wasmtime::Result<system_clock::Instant> {
+        let now = self.ctx.clocks().wall_now();
+        Ok(system_clock::Instant {
+            seconds: i64::try_from(now.as_secs())?,
+            nanoseconds: now.subsec_nanos(),
+        })
+    }
+    fn get_resolution(&mut self) -> wasmtime::Result<types::Duration> {
+        Ok(u64::try_from(
+            self.ctx.clocks().wall_resolution().as_nanos(),
+        )?)
+    }
+}
+
+impl monotonic_clock::Host for WasiCtxView<'_> {
+    fn now(&mut self) -> wasmtime::Result<monotonic_clock::Mark> {
+        Ok(self.ctx.clocks().monotonic_now())
+    }
+    fn get_resolution(&mut self) -> wasmtime::Result<types::Duration> {
+        Ok(self.ctx.clocks().monotonic_resolution())
+    }
+}
+
+impl<U> monotonic_clock::HostWithStore<U> for WasiP3 {
+    async fn wait_until(
+        store: &Accessor<U, Self>,
+        when: monotonic_clock::Mark,
+    ) -> wasmtime::Result<()> {
+        let timer = store.with(|mut view| view.get().ctx.clocks().wait_until(when));
+        timer.await;
+        Ok(())
+    }
+    async fn wait_for(
+        store: &Accessor<U, Self>,
+        how_long: types::Duration,
+    ) -> wasmtime::Result<()> {
+        let timer = store.with(|mut view| view.get().ctx.clocks().wait_for(how_long));
+        timer.await;
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! wasi-bridge: one WASIp3 implementation serving every WASI version on wasmtime.
+//!
+//! - `wasi:*@0.3.0` is implemented natively by the core ([`p3`]).
+//! - `wasi:*@0.2.x` is served by the p2 adapter ([`p2`]), which translates p2's pollables and
+//!   streams into calls on the same core objects.
+//! - WASIp1 core modules are wrapped with the official preview1 component adapter and run on
+//!   the p2 adapter ([`run`]).
+//!
+//! One [`WasiCtx`] serves all of them, so mixed components share one stdout, one environment,
+//! one clock pair and one exit code.
+//!
+//! # Migrating from wasmtime-wasi
+//!
+//! ```
+//! // before: use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, ResourceTable};
+//! use wasi_bridge::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+//!
+//! struct Host { ctx: WasiCtx, table: ResourceTable }
+//! impl WasiView for Host {
+//!     fn ctx(&mut self) -> WasiCtxView<'_> {
+//!         WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+//!     }
+//! }
+//! # fn main() -> wasmtime::Result<()> {
+//! let engine = wasmtime::Engine::default();
+//! let mut linker = wasmtime::component::Linker::<Host>::new(&engine);
+//! // before: wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+//! wasi_bridge::p2::add_to_linker_async(&mut linker)?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod run;
+
+pub use p3_core::{
+    CoreError, I32Exit, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
+pub use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock};
+
+/// Stdio types accepted by [`WasiCtxBuilder`]: wasmtime-wasi's own.
+pub mod cli {
+    pub use wasmtime_wasi::cli::{
+        AsyncStdinStream, AsyncStdoutStream, InputFile, IsTerminal, OutputFile, StdinStream,
+        StdoutStream, stderr, stdin, stdout,
+    };
+}
+
+/// Clock traits and host clocks accepted by [`WasiCtxBuilder`]: wasmtime-wasi's own.
+pub mod clocks {
+    pub use wasmtime_wasi::clocks::{
+        HostMonotonicClock, HostWallClock, MonotonicClock, WallClock, monotonic_clock, wall_clock,
+    };
+}
+
+/// `wasi:*@0.2.x`, mirroring `wasmtime_wasi::p2`.
+pub mod p2 {
+    pub use p2_adapter::*;
+
+    /// In-memory and async pipes for stdio, wasmtime-wasi's own.
+    pub mod pipe {
+        pub use wasmtime_wasi::p2::pipe::*;
+    }
+}
+
+/// `wasi:*@0.3.0`, mirroring `wasmtime_wasi::p3`.
+pub mod p3 {
+    pub use p3_core::p3::*;
+}
+
+/// Links both ABIs — every `wasi:*@0.2.x` and `wasi:*@0.3.0` interface — into one linker, so
+/// p2, p3 and mixed components all run against one [`WasiCtx`].
+pub fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    p2_adapter::add_to_linker_async(linker)?;
+    p3_core::p3::add_to_linker(linker)
+}

@@ -1,0 +1,143 @@
+//! Running a whole WASI program: detect what it is (p1 module, p2, p3 or mixed component),
+//! prepare it, and run it to an exit status on one [`WasiCtx`].
+
+use crate::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{Component, Linker, types::ComponentItem};
+use wasmtime::{Engine, Store};
+
+/// The store data used by [`run`]: a context and a resource table.
+pub struct Host {
+    /// The WASI context.
+    pub ctx: WasiCtx,
+    /// The resource table.
+    pub table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// What kind of WASI program a binary is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgramKind {
+    /// A core module importing `wasi_snapshot_preview1` (or `wasi_unstable`).
+    P1Module,
+    /// A component whose entry point is `wasi:cli/run@0.2.x`.
+    P2Component,
+    /// A component exporting `wasi:cli/run@0.3.0` (also a mixed component exporting both).
+    P3Component,
+}
+
+/// Which entry point to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// `wasi:cli/run@0.2.x`, run with `call_async`.
+    P2,
+    /// `wasi:cli/run@0.3.0`, run on the component-model event loop.
+    P3,
+}
+
+/// A configured engine for WASI programs of every version.
+pub fn engine() -> wasmtime::Result<Engine> {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model_async(true);
+    Engine::new(&config)
+}
+
+/// True if `bytes` is a core wasm module (as opposed to a component).
+pub fn is_core_module(bytes: &[u8]) -> bool {
+    wasmparser::Parser::is_core_wasm(bytes)
+}
+
+/// Wraps a WASIp1 core module with the official preview1 command adapter into a component.
+pub fn componentize_p1(module: &[u8]) -> wasmtime::Result<Vec<u8>> {
+    let adapter = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER;
+    let mut encoder = wit_component::ComponentEncoder::default()
+        .module(module)
+        .and_then(|e| e.adapter("wasi_snapshot_preview1", adapter))
+        .map_err(|e| wasmtime::format_err!("failed to wrap the WASIp1 module: {e:#}"))?
+        .validate(true);
+    encoder
+        .encode()
+        .map_err(|e| wasmtime::format_err!("failed to wrap the WASIp1 module: {e:#}"))
+}
+
+/// Finds the entry point of a component: `run@0.3.0` if exported, else `run@0.2.x`.
+pub fn entry_of(engine: &Engine, component: &Component) -> Option<Entry> {
+    let ty = component.component_type();
+    let mut entry = None;
+    for (name, item) in ty.exports(engine) {
+        if !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
+            continue;
+        }
+        if name == "wasi:cli/run@0.3.0" {
+            return Some(Entry::P3);
+        }
+        if name.starts_with("wasi:cli/run@0.2.") {
+            entry = Some(Entry::P2);
+        }
+    }
+    entry
+}
+
+/// A linker with both ABIs for [`Host`].
+pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
+    let mut linker = Linker::new(engine);
+    crate::add_to_linker(&mut linker)?;
+    Ok(linker)
+}
+
+/// The exit status of a guest that returned or exited, or the error that trapped it.
+pub fn exit_status(result: wasmtime::Result<Result<(), ()>>) -> wasmtime::Result<i32> {
+    match result {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(())) => Ok(1),
+        Err(e) => match e.downcast_ref::<crate::I32Exit>() {
+            Some(exit) => Ok(exit.0),
+            None => Err(e),
+        },
+    }
+}
+
+/// Runs `component` to completion with `ctx` and returns its exit status; a trap is an error.
+///
+/// stdout and stderr are flushed before this returns, whichever way the guest ended.
+pub async fn run(
+    engine: &Engine,
+    linker: &Linker<Host>,
+    component: &Component,
+    ctx: WasiCtx,
+    entry: Entry,
+) -> wasmtime::Result<i32> {
+    let mut store = Store::new(
+        engine,
+        Host {
+            ctx,
+            table: ResourceTable::new(),
+        },
+    );
+    let result = match entry {
+        Entry::P3 => {
+            let command =
+                crate::p3::bindings::Command::instantiate_async(&mut store, component, linker)
+                    .await?;
+            store
+                .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
+                .await
+                .and_then(|r| r)
+        }
+        Entry::P2 => {
+            let command =
+                crate::p2::bindings::Command::instantiate_async(&mut store, component, linker)
+                    .await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        }
+    };
+    store.data().ctx.flush_stdio().await;
+    exit_status(result)
+}

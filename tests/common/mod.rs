@@ -1,0 +1,301 @@
+//! Differential harness: run the same guest with the same args/env/stdin under wasmtime-wasi 48
+//! (the oracle) and under wasi-bridge, and compare stdout, stderr and exit status.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+
+/// How a guest ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// Returned or exited with this status.
+    Code(i32),
+    /// Trapped (the message is kept for diagnostics, not compared).
+    Trap(String),
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub exit: Exit,
+}
+
+impl Outcome {
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn trapped(&self) -> bool {
+        matches!(self.exit, Exit::Trap(_))
+    }
+}
+
+/// The inputs of one run.
+#[derive(Clone, Default)]
+pub struct Case {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub stdin: Vec<u8>,
+    pub cwd: Option<String>,
+}
+
+impl Case {
+    pub fn new(args: &[&str]) -> Case {
+        Case {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            ..Case::default()
+        }
+    }
+    pub fn env(mut self, k: &str, v: &str) -> Case {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    pub fn stdin(mut self, bytes: &[u8]) -> Case {
+        self.stdin = bytes.to_vec();
+        self
+    }
+    pub fn cwd(mut self, cwd: &str) -> Case {
+        self.cwd = Some(cwd.into());
+        self
+    }
+}
+
+/// A fixed seed so `insecure-seed` output is comparable across hosts.
+pub const SEED: u128 = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210;
+const OUT_CAPACITY: usize = 256 << 20;
+
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| wasi_bridge::run::engine().expect("engine"))
+}
+
+pub fn guest_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/guests/wasm")
+        .join(name)
+}
+
+/// Compiles (once per test binary) a fixture component.
+pub fn component(name: &str) -> Component {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CACHE: OnceLock<Mutex<HashMap<String, Component>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(c) = cache.lock().unwrap().get(name) {
+        return c.clone();
+    }
+    let bytes =
+        std::fs::read(guest_path(name)).expect("fixture exists (run tests/guests/build.sh)");
+    let bytes = if wasi_bridge::run::is_core_module(&bytes) {
+        wasi_bridge::run::componentize_p1(&bytes).expect("componentize")
+    } else {
+        bytes
+    };
+    let c = Component::new(engine(), &bytes).expect("compile fixture");
+    cache.lock().unwrap().insert(name.to_string(), c.clone());
+    c
+}
+
+fn exit_of(result: wasmtime::Result<Result<(), ()>>) -> Exit {
+    match result {
+        Ok(Ok(())) => Exit::Code(0),
+        Ok(Err(())) => Exit::Code(1),
+        Err(e) => {
+            if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                Exit::Code(exit.0)
+            } else {
+                Exit::Trap(format!("{e:?}"))
+            }
+        }
+    }
+}
+
+// ---------------- the oracle: wasmtime-wasi 48 ----------------
+
+struct NativeHost {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for NativeHost {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn native_store(case: &Case) -> (Store<NativeHost>, MemoryOutputPipe, MemoryOutputPipe) {
+    let stdout = MemoryOutputPipe::new(OUT_CAPACITY);
+    let stderr = MemoryOutputPipe::new(OUT_CAPACITY);
+    let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+    b.args(&case.args)
+        .envs(&case.env)
+        .stdin(MemoryInputPipe::new(case.stdin.clone()))
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .insecure_random_seed(SEED);
+    if let Some(cwd) = &case.cwd {
+        b.initial_cwd(cwd);
+    }
+    let store = Store::new(
+        engine(),
+        NativeHost {
+            ctx: b.build(),
+            table: ResourceTable::new(),
+        },
+    );
+    (store, stdout, stderr)
+}
+
+/// Runs a p2 component under wasmtime-wasi's native p2.
+pub async fn native_p2(name: &str, case: &Case) -> Outcome {
+    let mut linker = Linker::<NativeHost>::new(engine());
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    let (mut store, stdout, stderr) = native_store(case);
+    let component = component(name);
+    let result = match wasmtime_wasi::p2::bindings::Command::instantiate_async(
+        &mut store, &component, &linker,
+    )
+    .await
+    {
+        Ok(cmd) => cmd.wasi_cli_run().call_run(&mut store).await,
+        Err(e) => Err(e),
+    };
+    drop(store);
+    Outcome {
+        stdout: stdout.contents().to_vec(),
+        stderr: stderr.contents().to_vec(),
+        exit: exit_of(result),
+    }
+}
+
+/// Runs a p3 component under wasmtime-wasi's p3.
+pub async fn native_p3(name: &str, case: &Case) -> Outcome {
+    let mut linker = Linker::<NativeHost>::new(engine());
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    wasmtime_wasi::p3::add_to_linker(&mut linker).unwrap();
+    let (mut store, stdout, stderr) = native_store(case);
+    let component = component(name);
+    let result = match wasmtime_wasi::p3::bindings::Command::instantiate_async(
+        &mut store, &component, &linker,
+    )
+    .await
+    {
+        Ok(cmd) => store
+            .run_concurrent(async move |s| cmd.wasi_cli_run().call_run(s).await)
+            .await
+            .and_then(|r| r),
+        Err(e) => Err(e),
+    };
+    drop(store);
+    Outcome {
+        stdout: stdout.contents().to_vec(),
+        stderr: stderr.contents().to_vec(),
+        exit: exit_of(result),
+    }
+}
+
+// ---------------- wasi-bridge ----------------
+
+pub fn bridge_ctx(case: &Case) -> (wasi_bridge::WasiCtx, MemoryOutputPipe, MemoryOutputPipe) {
+    let stdout = MemoryOutputPipe::new(OUT_CAPACITY);
+    let stderr = MemoryOutputPipe::new(OUT_CAPACITY);
+    let mut b = wasi_bridge::WasiCtx::builder();
+    b.args(&case.args)
+        .envs(&case.env)
+        .stdin(MemoryInputPipe::new(case.stdin.clone()))
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .insecure_random_seed(SEED);
+    if let Some(cwd) = &case.cwd {
+        b.initial_cwd(cwd);
+    }
+    (b.build(), stdout, stderr)
+}
+
+/// Runs a component under wasi-bridge with only the p2 adapter linked.
+pub async fn bridge_p2(name: &str, case: &Case) -> Outcome {
+    let mut linker = Linker::<wasi_bridge::run::Host>::new(engine());
+    wasi_bridge::p2::add_to_linker_async(&mut linker).unwrap();
+    let (ctx, stdout, stderr) = bridge_ctx(case);
+    let code = wasi_bridge::run::run(
+        engine(),
+        &linker,
+        &component(name),
+        ctx,
+        wasi_bridge::run::Entry::P2,
+    )
+    .await;
+    outcome(code, stdout, stderr)
+}
+
+/// Runs a component under wasi-bridge with both ABIs linked, through `run@0.3.0`.
+pub async fn bridge_p3(name: &str, case: &Case) -> Outcome {
+    let linker = wasi_bridge::run::linker(engine()).unwrap();
+    let (ctx, stdout, stderr) = bridge_ctx(case);
+    let code = wasi_bridge::run::run(
+        engine(),
+        &linker,
+        &component(name),
+        ctx,
+        wasi_bridge::run::Entry::P3,
+    )
+    .await;
+    outcome(code, stdout, stderr)
+}
+
+fn outcome(
+    code: wasmtime::Result<i32>,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+) -> Outcome {
+    Outcome {
+        stdout: stdout.contents().to_vec(),
+        stderr: stderr.contents().to_vec(),
+        exit: match code {
+            Ok(c) => Exit::Code(c),
+            Err(e) => Exit::Trap(format!("{e:?}")),
+        },
+    }
+}
+
+/// Asserts two outcomes are the same: stdout and stderr byte for byte, and the same exit
+/// status (two traps count as the same).
+pub fn assert_same(oracle: &Outcome, ours: &Outcome) {
+    assert_eq!(
+        oracle.stdout_str(),
+        ours.stdout_str(),
+        "stdout differs (left: wasmtime-wasi, right: wasi-bridge)"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&oracle.stderr),
+        String::from_utf8_lossy(&ours.stderr),
+        "stderr differs"
+    );
+    match (&oracle.exit, &ours.exit) {
+        (Exit::Trap(_), Exit::Trap(_)) => {}
+        (a, b) => assert_eq!(a, b, "exit status differs"),
+    }
+}
+
+/// Runs a p2 fixture under both hosts and asserts they agree; returns ours.
+pub async fn differential_p2(name: &str, case: Case) -> Outcome {
+    let oracle = native_p2(name, &case).await;
+    let ours = bridge_p2(name, &case).await;
+    assert_same(&oracle, &ours);
+    ours
+}
+
+/// Runs a p3 fixture under both hosts and asserts they agree; returns ours.
+pub async fn differential_p3(name: &str, case: Case) -> Outcome {
+    let oracle = native_p3(name, &case).await;
+    let ours = bridge_p3(name, &case).await;
+    assert_same(&oracle, &ours);
+    ours
+}

