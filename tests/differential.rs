@@ -174,3 +174,44 @@ async fn p3_exit_statuses() {
     let out = differential_p3(P3, Case::new(&["p3-cli", "return-err"])).await;
     assert_eq!(out.exit, Exit::Code(1));
 }
+
+const P1: &str = "hello.p1.wasm";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p1_module_through_the_preview1_adapter() {
+    let case = Case::new(&["hello", "0"])
+        .env("GREETING", "hola")
+        .stdin(STDIN);
+    let out = differential_p2(P1, case).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    contains(
+        &out,
+        "hello from wasip1\nargv[0]=hello\nargv[1]=0\nGREETING=hola\n",
+    );
+    contains(&out, &format!("stdin bytes: {}", STDIN.len()));
+    assert_eq!(out.stderr, b"a line on stderr\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p1_exit_status() {
+    let out = differential_p2(P1, Case::new(&["hello", "3"])).await;
+    // The preview1 adapter reports any non-zero `proc_exit` as `exit(err)`: status 1.
+    assert_eq!(out.exit, Exit::Code(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mixed_component_runs_through_run_0_3_with_ordered_stdout() {
+    let engine = common::engine();
+    let component = common::component("mixed.wasm");
+    assert_eq!(
+        wasi_bridge::run::entry_of(engine, &component),
+        Some(wasi_bridge::run::Entry::P3)
+    );
+    let out = differential_p3("mixed.wasm", Case::new(&["mixed", "x"])).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    assert_eq!(
+        out.stdout_str(),
+        "entered through run@0.3.0\np3 line\np2 line\np3 line\np2 line\np3 line\np2 line\n\
+         arg: mixed\narg: x\np2 and p3 arguments agree\n"
+    );
+}

@@ -13,7 +13,14 @@ pub mod sync {
             path: "../wit/p2",
             world: "wasi:cli/command",
             imports: { default: tracing | trappable },
+            trappable_error_type: {
+                "wasi:filesystem/types.error-code" => crate::filesystem::FsError,
+            },
             with: {
+                // Resource types are the async bindings' own, so one table entry serves both.
+                "wasi:filesystem/types.descriptor": p3_core::filesystem::Descriptor,
+                "wasi:filesystem/types.directory-entry-stream": crate::filesystem::DirectoryEntryStream,
+                "wasi:filesystem/preopens": crate::bindings::filesystem::preopens,
                 // The non-io interfaces are synchronous already: share them with the async
                 // bindings so one set of host impls serves both.
                 "wasi:clocks": crate::bindings::clocks,
@@ -38,12 +45,43 @@ mod async_io {
     wasmtime::component::bindgen!({
         path: "../wit/p2",
         world: "wasi:cli/command",
-        imports: { default: tracing | trappable },
+        imports: {
+            // Only the functions that may wait are async; everything else never blocks.
+            "wasi:filesystem/types.[method]descriptor.advise": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.create-directory-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.get-flags": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.get-type": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.is-same-object": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.link-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.metadata-hash": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.metadata-hash-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.open-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.read": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.read-directory": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.readlink-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.remove-directory-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.rename-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.set-size": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.set-times": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.set-times-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.stat": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.stat-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.symlink-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.sync": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.sync-data": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.unlink-file-at": async | tracing | trappable,
+            "wasi:filesystem/types.[method]descriptor.write": async | tracing | trappable,
+            "wasi:filesystem/types.[method]directory-entry-stream.read-directory-entry": async | tracing | trappable,
+            default: tracing | trappable,
+        },
         exports: { default: async },
         trappable_error_type: {
             "wasi:io/streams.stream-error" => wasmtime_wasi_io::streams::StreamError,
+            "wasi:filesystem/types.error-code" => crate::filesystem::FsError,
         },
         with: {
+            "wasi:filesystem/types.descriptor": p3_core::filesystem::Descriptor,
+            "wasi:filesystem/types.directory-entry-stream": crate::filesystem::DirectoryEntryStream,
             "wasi:io/poll": wasmtime_wasi_io::bindings::wasi::io::poll,
             "wasi:io/streams": wasmtime_wasi_io::bindings::wasi::io::streams,
             "wasi:io/error": wasmtime_wasi_io::bindings::wasi::io::error,

@@ -13,6 +13,7 @@
 pub mod bindings;
 mod cli;
 mod clocks;
+pub mod filesystem;
 mod random;
 pub mod streams;
 
@@ -56,6 +57,7 @@ pub fn add_to_linker_with_options_async<T: WasiView + 'static>(
     io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    bindings::filesystem::types::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     let _ = options; // unstable features gate only sockets interfaces, linked with them
     add_nonblocking_to_linker(linker)
 }
@@ -101,5 +103,6 @@ fn add_nonblocking_to_linker<T: WasiView + 'static>(
     cli::terminal_stdin::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     cli::terminal_stdout::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     cli::terminal_stderr::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    bindings::filesystem::preopens::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     Ok(())
 }

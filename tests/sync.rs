@@ -1,0 +1,100 @@
+//! The synchronous p2 linker: same fixture, same output, under wasmtime-wasi's
+//! `add_to_linker_sync` and ours, with a plain (non-async) `call`.
+
+mod common;
+
+use common::{Case, Exit, Outcome};
+use wasmtime::Store;
+use wasmtime::component::{Linker, ResourceTable};
+
+struct NativeHost {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for NativeHost {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn exit(result: wasmtime::Result<Result<(), ()>>) -> Exit {
+    match wasi_bridge::run::exit_status(result) {
+        Ok(c) => Exit::Code(c),
+        Err(e) => Exit::Trap(format!("{e:?}")),
+    }
+}
+
+fn native_sync(case: &Case) -> Outcome {
+    use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+    let stdout = MemoryOutputPipe::new(1 << 20);
+    let stderr = MemoryOutputPipe::new(1 << 20);
+    let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+    b.args(&case.args)
+        .stdin(MemoryInputPipe::new(case.stdin.clone()))
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .insecure_random_seed(common::SEED);
+    let mut store = Store::new(
+        common::engine(),
+        NativeHost {
+            ctx: b.build(),
+            table: ResourceTable::new(),
+        },
+    );
+    let mut linker = Linker::new(common::engine());
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let cmd = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
+        &mut store,
+        &common::component("p2-cli.wasm"),
+        &linker,
+    )
+    .unwrap();
+    let result = cmd.wasi_cli_run().call_run(&mut store);
+    drop(store);
+    Outcome {
+        stdout: stdout.contents().to_vec(),
+        stderr: stderr.contents().to_vec(),
+        exit: exit(result),
+    }
+}
+
+fn bridge_sync(case: &Case) -> Outcome {
+    let (ctx, stdout, stderr) = common::bridge_ctx(case);
+    let mut store = Store::new(
+        common::engine(),
+        wasi_bridge::run::Host {
+            ctx,
+            table: ResourceTable::new(),
+        },
+    );
+    let mut linker = Linker::new(common::engine());
+    wasi_bridge::p2::add_to_linker_sync(&mut linker).unwrap();
+    let cmd = wasi_bridge::p2::bindings::sync::Command::instantiate(
+        &mut store,
+        &common::component("p2-cli.wasm"),
+        &linker,
+    )
+    .unwrap();
+    let result = cmd.wasi_cli_run().call_run(&mut store);
+    drop(store);
+    Outcome {
+        stdout: stdout.contents().to_vec(),
+        stderr: stderr.contents().to_vec(),
+        exit: exit(result),
+    }
+}
+
+#[test]
+fn sync_linker_matches_native_sync() {
+    for mode in ["env", "stdout", "stdin", "poll"] {
+        let case = Case::new(&["p2-cli", mode]).stdin(b"some stdin for the sync linker\n");
+        let oracle = native_sync(&case);
+        let ours = bridge_sync(&case);
+        common::assert_same(&oracle, &ours);
+        assert_eq!(ours.exit, Exit::Code(0), "{mode}: {}", ours.stdout_str());
+    }
+}
