@@ -223,6 +223,34 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
         Ok(())
     }
 
+    /// The same contract as the trait's default (write in chunks as room allows, flush, wait for
+    /// the flush; a `closed` flush is not an error) without the per-step bookkeeping calls.
+    async fn blocking_write_and_flush(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.check_state()?;
+        if self.flush_pending {
+            std::future::poll_fn(|cx| self.poll_ready(cx)).await;
+            self.check_state()?;
+        }
+        let mut rest: &[u8] = &bytes;
+        while !rest.is_empty() {
+            match std::future::poll_fn(|cx| self.sink.poll_write(cx, rest)).await {
+                Ok(n) => rest = &rest[n..],
+                Err(e) => {
+                    self.state = SinkState::Closed;
+                    return Err(stream_error(e));
+                }
+            }
+        }
+        self.permit = self.permit.saturating_sub(bytes.len());
+        match std::future::poll_fn(|cx| self.sink.poll_flush(cx)).await {
+            Ok(()) | Err(CoreError::Closed) => Ok(()),
+            Err(e) => {
+                self.state = SinkState::Closed;
+                Err(stream_error(e))
+            }
+        }
+    }
+
     fn flush(&mut self) -> StreamResult<()> {
         self.check_state()?;
         self.flush_pending = true;

@@ -6,6 +6,7 @@
 //                  write-zeroes, blocking-write-zeroes-and-flush, blocking-flush
 //   stdin          stdin through read, blocking-read, skip, blocking-skip and splice to stdout
 //   poll N         poll over N pollables of which one is ready; then stream pollables
+//   hello          prints one line and returns
 //   exit-ok | exit-err | trap-empty-poll | trap-over-permit | trap-big-bwaf
 //   bench-stdout MIB   writes MIB MiB to stdout in 4 KiB blocking-write-and-flush calls
 //   bench-poll N ROUNDS   ROUNDS polls over N pollables, one ready
@@ -287,6 +288,7 @@ bool exports_wasi_cli_run_run(void) {
     else if (streq(mode, "poll")) do_poll(arg2 ? arg2 : 1000, 1, 0);
     else if (streq(mode, "bench-stdout")) bench_stdout(arg2);
     else if (streq(mode, "bench-poll")) do_poll(arg2, arg3, 1);
+    else if (streq(mode, "hello")) say("hello from p2\n");
     else if (streq(mode, "exit-ok")) { say("exiting ok\n"); wasi_cli_exit_result_void_void_t st = { .is_err = false }; wasi_cli_exit_exit(&st); }
     else if (streq(mode, "exit-err")) { say("exiting with error\n"); wasi_cli_exit_result_void_void_t st = { .is_err = true }; wasi_cli_exit_exit(&st); }
     else if (streq(mode, "return-err")) { say("returning error\n"); ok = false; }

@@ -1,0 +1,236 @@
+//! wasi-bridge's p2 adapter against wasmtime-wasi 48's native p2, in the same run.
+//!
+//! `cargo bench --bench p2_vs_native` prints, for each workload, the median wall time of each
+//! host over alternating runs and the ratio bridge/native (below 1.0: the adapter is faster).
+//! The machine is shared and noisy: compare ratios, not absolute times.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{Case, Exit};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWrite;
+use wasmtime::Store;
+use wasmtime::component::{Linker, ResourceTable};
+
+/// A stdout that counts and discards, reached through the generic `AsyncWrite` path.
+#[derive(Clone, Default)]
+struct CountingSink(Arc<AtomicU64>);
+
+impl AsyncWrite for CountingSink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl wasmtime_wasi::cli::IsTerminal for CountingSink {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for CountingSink {
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+struct NativeHost {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for NativeHost {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Host {
+    Native,
+    Bridge,
+}
+
+#[derive(Clone, Copy)]
+enum Stdout {
+    /// `MemoryOutputPipe`, wasmtime-wasi's in-memory pipe.
+    Memory,
+    /// A host `AsyncWrite` (counting, discarding).
+    AsyncWrite,
+}
+
+/// Runs `name` once with `args` and returns the time from instantiation to exit.
+async fn run_once(host: Host, name: &str, args: &[&str], stdout: Stdout) -> Duration {
+    let component = common::component(name);
+    let engine = common::engine();
+    let counter = CountingSink::default();
+    let pipe = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(usize::MAX);
+    let start;
+    let result = match host {
+        Host::Native => {
+            let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+            b.args(args);
+            match stdout {
+                Stdout::Memory => b.stdout(pipe.clone()),
+                Stdout::AsyncWrite => b.stdout(counter.clone()),
+            };
+            let mut linker = Linker::<NativeHost>::new(engine);
+            wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+            let pre = linker.instantiate_pre(&component).unwrap();
+            let pre = wasmtime_wasi::p2::bindings::CommandPre::new(pre).unwrap();
+            let mut store = Store::new(
+                engine,
+                NativeHost {
+                    ctx: b.build(),
+                    table: ResourceTable::new(),
+                },
+            );
+            start = Instant::now();
+            let cmd = pre.instantiate_async(&mut store).await.unwrap();
+            cmd.wasi_cli_run().call_run(&mut store).await
+        }
+        Host::Bridge => {
+            let mut b = wasi_bridge::WasiCtx::builder();
+            b.args(args);
+            match stdout {
+                Stdout::Memory => b.stdout(pipe.clone()),
+                Stdout::AsyncWrite => b.stdout(counter.clone()),
+            };
+            let mut linker = Linker::<wasi_bridge::run::Host>::new(engine);
+            wasi_bridge::p2::add_to_linker_async(&mut linker).unwrap();
+            let pre = linker.instantiate_pre(&component).unwrap();
+            let pre = wasi_bridge::p2::bindings::CommandPre::new(pre).unwrap();
+            let mut store = Store::new(
+                engine,
+                wasi_bridge::run::Host {
+                    ctx: b.build(),
+                    table: ResourceTable::new(),
+                },
+            );
+            start = Instant::now();
+            let cmd = pre.instantiate_async(&mut store).await.unwrap();
+            let r = cmd.wasi_cli_run().call_run(&mut store).await;
+            store.data().ctx.flush_stdio().await;
+            r
+        }
+    };
+    let elapsed = start.elapsed();
+    assert!(matches!(result, Ok(Ok(()))), "guest failed: {result:?}");
+    elapsed
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+async fn compare(label: &str, name: &str, args: &[&str], stdout: Stdout, rounds: usize) {
+    // Warm up both (code cache, allocator, page cache).
+    run_once(Host::Native, name, args, stdout).await;
+    run_once(Host::Bridge, name, args, stdout).await;
+    let (mut native, mut bridge) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        native.push(run_once(Host::Native, name, args, stdout).await);
+        bridge.push(run_once(Host::Bridge, name, args, stdout).await);
+    }
+    let (n, b) = (median(native), median(bridge));
+    println!(
+        "{label:<44} native {:>10.3} ms   bridge {:>10.3} ms   ratio bridge/native {:.2}",
+        n.as_secs_f64() * 1e3,
+        b.as_secs_f64() * 1e3,
+        b.as_secs_f64() / n.as_secs_f64()
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument selects workloads by substring.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let want = |label: &str| filter.as_deref().is_none_or(|f| label.contains(f));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // Sanity: both hosts run the fixture to a clean exit.
+        let out = common::bridge_p2("p2-cli.wasm", &Case::new(&["p2-cli", "exit-ok"])).await;
+        assert_eq!(out.exit, Exit::Code(0));
+
+        println!(
+            "wasi-bridge p2 adapter vs wasmtime-wasi 48 native p2 (median of alternating runs)"
+        );
+        if want("stdout-64MiB-4KiB-memory-pipe") {
+            let args = ["p2-cli", "bench-stdout", "64"];
+            compare(
+                "stdout-64MiB-4KiB-memory-pipe",
+                "p2-cli.wasm",
+                &args,
+                Stdout::Memory,
+                7,
+            )
+            .await;
+        }
+        if want("stdout-64MiB-4KiB-async-write") {
+            let args = ["p2-cli", "bench-stdout", "64"];
+            compare(
+                "stdout-64MiB-4KiB-async-write",
+                "p2-cli.wasm",
+                &args,
+                Stdout::AsyncWrite,
+                7,
+            )
+            .await;
+        }
+        if want("poll-1000-pollables-one-ready-x200") {
+            let args = ["p2-cli", "bench-poll", "1000", "200"];
+            compare(
+                "poll-1000-pollables-one-ready-x200",
+                "p2-cli.wasm",
+                &args,
+                Stdout::Memory,
+                9,
+            )
+            .await;
+        }
+        if want("hello-p1-start-to-exit") {
+            let args = ["hello"];
+            compare(
+                "hello-p1-start-to-exit",
+                "hello.p1.wasm",
+                &args,
+                Stdout::Memory,
+                31,
+            )
+            .await;
+        }
+        if want("hello-p2-start-to-exit") {
+            let args = ["p2-cli", "hello"];
+            compare(
+                "hello-p2-start-to-exit",
+                "p2-cli.wasm",
+                &args,
+                Stdout::Memory,
+                31,
+            )
+            .await;
+        }
+    });
+}
