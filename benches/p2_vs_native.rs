@@ -171,7 +171,8 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         // Sanity: both hosts run the fixture to a clean exit.
-        let out = common::bridge_p2("p2-cli.wasm", &Case::new(&["p2-cli", "exit-ok"])).await;
+        let case = Case::new(&["p2-cli", "hello"]);
+        let out = common::bridge_p2("p2-cli.wasm", &case, &common::RunDir::new(&case)).await;
         assert_eq!(out.exit, Exit::Code(0));
 
         println!(

@@ -110,6 +110,8 @@ async fn p2_exit_statuses() {
     contains(&out, "exiting with error");
     let out = differential_p2(P2, Case::new(&["p2-cli", "return-err"])).await;
     assert_eq!(out.exit, Exit::Code(1));
+    let out = differential_p2(P2, Case::new(&["p2-cli", "exit-code", "9"])).await;
+    assert_eq!(out.exit, Exit::Code(9));
 }
 
 #[tokio::test(flavor = "multi_thread")]

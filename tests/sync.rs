@@ -63,7 +63,8 @@ fn native_sync(case: &Case) -> Outcome {
 }
 
 fn bridge_sync(case: &Case) -> Outcome {
-    let (ctx, stdout, stderr) = common::bridge_ctx(case);
+    let dir = common::RunDir::new(case);
+    let (ctx, stdout, stderr) = common::bridge_ctx(case, &dir);
     let mut store = Store::new(
         common::engine(),
         wasi_bridge::run::Host {

@@ -23,53 +23,14 @@ const MAX_PREAD: u64 = 1 << 20;
 const DIRENT_BATCH: usize = 64;
 
 /// The error of a p2 filesystem call: an `error-code` for the guest, or a trap.
-#[derive(Debug)]
-pub struct FsError(wasmtime::Error);
+pub type FsError = p3_core::TrappableError<ErrorCode>;
 
 /// The result of a p2 filesystem call.
 pub type FsResult<T> = Result<T, FsError>;
 
-impl FsError {
-    /// An error that traps the guest.
-    pub fn trap(err: impl Into<wasmtime::Error>) -> FsError {
-        FsError(err.into())
-    }
-
-    /// The error code, or the trap.
-    pub fn downcast(self) -> wasmtime::Result<ErrorCode> {
-        self.0.downcast()
-    }
-}
-
-impl std::fmt::Display for FsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for FsError {}
-
-impl From<ErrorCode> for FsError {
-    fn from(code: ErrorCode) -> Self {
-        FsError(wasmtime::Error::new(code))
-    }
-}
-
-impl From<core::ErrorCode> for FsError {
+impl From<core::ErrorCode> for ErrorCode {
     fn from(code: core::ErrorCode) -> Self {
-        error_code(code).into()
-    }
-}
-
-impl From<wasmtime::component::ResourceTableError> for FsError {
-    fn from(err: wasmtime::component::ResourceTableError) -> Self {
-        FsError::trap(err)
-    }
-}
-
-impl From<wasmtime::Error> for FsError {
-    fn from(err: wasmtime::Error) -> Self {
-        FsError::trap(err)
+        error_code(code)
     }
 }
 
@@ -145,11 +106,11 @@ fn new_timestamp(t: NewTimestamp) -> FsResult<core::NewTimestamp> {
         NewTimestamp::Now => core::NewTimestamp::Now,
         NewTimestamp::Timestamp(d) => {
             if d.nanoseconds >= 1_000_000_000 {
-                return Err(ErrorCode::Invalid.into());
+                return Err(FsError::code(ErrorCode::Invalid));
             }
             let t = SystemTime::UNIX_EPOCH
                 .checked_add(Duration::new(d.seconds, d.nanoseconds))
-                .ok_or(ErrorCode::Overflow)?;
+                .ok_or(FsError::code(ErrorCode::Overflow))?;
             core::NewTimestamp::Timestamp(t)
         }
     })
@@ -263,7 +224,7 @@ impl HostDescriptor for WasiCtxView<'_> {
     ) -> FsResult<Resource<DynInputStream>> {
         let file = match self.table.get(&fd)? {
             Descriptor::File(f) => f,
-            Descriptor::Dir(_) => return Err(ErrorCode::IsDirectory.into()),
+            Descriptor::Dir(_) => return Err(FsError::code(ErrorCode::IsDirectory)),
         };
         let stream: DynInputStream = Box::new(SourceStream::new(file.reader(offset)?));
         Ok(self.table.push(stream)?)
@@ -356,7 +317,7 @@ impl HostDescriptor for WasiCtxView<'_> {
         fd: Resource<Descriptor>,
     ) -> FsResult<Resource<DirectoryEntryStream>> {
         let dir = self.table.get(&fd)?.dir()?.clone();
-        let entries = dir.read_directory().await?;
+        let entries = dir.read_directory()?;
         Ok(self.table.push(DirectoryEntryStream {
             entries,
             buffered: VecDeque::new(),

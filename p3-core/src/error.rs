@@ -46,3 +46,71 @@ impl CoreError {
         }
     }
 }
+
+/// The error of a binding call whose WIT result carries an error code: either that code, for the
+/// guest, or a trap. Bindings name it as their `trappable_error_type`.
+pub struct TrappableError<T> {
+    err: wasmtime::Error,
+    _code: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> TrappableError<T> {
+    /// An error that traps the guest.
+    pub fn trap(err: impl Into<wasmtime::Error>) -> Self {
+        TrappableError {
+            err: err.into(),
+            _code: std::marker::PhantomData,
+        }
+    }
+
+    /// An error code for the guest.
+    pub fn code(code: T) -> Self
+    where
+        T: std::error::Error + Send + Sync + 'static,
+    {
+        Self::trap(wasmtime::Error::new(code))
+    }
+
+    /// The error code, or the trap.
+    pub fn downcast(self) -> wasmtime::Result<T>
+    where
+        T: std::error::Error + Send + Sync + 'static,
+    {
+        self.err.downcast()
+    }
+}
+
+impl<T> std::fmt::Debug for TrappableError<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.err.fmt(f)
+    }
+}
+
+impl<T> std::fmt::Display for TrappableError<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.err.fmt(f)
+    }
+}
+
+impl<T> std::error::Error for TrappableError<T> {}
+
+impl<T> From<wasmtime::component::ResourceTableError> for TrappableError<T> {
+    fn from(err: wasmtime::component::ResourceTableError) -> Self {
+        Self::trap(err)
+    }
+}
+
+impl<T> From<wasmtime::Error> for TrappableError<T> {
+    fn from(err: wasmtime::Error) -> Self {
+        Self::trap(err)
+    }
+}
+
+impl<T> From<crate::filesystem::ErrorCode> for TrappableError<T>
+where
+    T: From<crate::filesystem::ErrorCode> + std::error::Error + Send + Sync + 'static,
+{
+    fn from(code: crate::filesystem::ErrorCode) -> Self {
+        Self::code(T::from(code))
+    }
+}

@@ -691,14 +691,14 @@ impl Dir {
         Ok(MetadataHashValue::of(&meta))
     }
 
-    /// `read-directory`: the entries, produced lazily in batches.
-    pub async fn read_directory(&self) -> Result<DirEntries, ErrorCode> {
+    /// `read-directory`: the entries, produced lazily in batches. The directory is opened
+    /// for listing by the first batch, so this never blocks.
+    pub fn read_directory(&self) -> Result<DirEntries, ErrorCode> {
         if !self.open_mode.read {
             return Err(ErrorCode::NotPermitted);
         }
-        let entries = self.run(|d| d.entries()).await?;
         Ok(DirEntries {
-            inner: Arc::new(std::sync::Mutex::new(Some(entries))),
+            inner: Arc::new(std::sync::Mutex::new(Listing::NotOpened(self.dir.clone()))),
             inline: self.allow_blocking_current_thread,
         })
     }
@@ -936,23 +936,38 @@ impl ByteSink for FileSink {
 /// A directory's entries, read lazily (no `stat` of the whole directory up front).
 #[derive(Clone)]
 pub struct DirEntries {
-    inner: Arc<std::sync::Mutex<Option<cap_std::fs::ReadDir>>>,
+    inner: Arc<std::sync::Mutex<Listing>>,
     inline: bool,
+}
+
+enum Listing {
+    NotOpened(Arc<cap_std::fs::Dir>),
+    Open(cap_std::fs::ReadDir),
+    Done,
 }
 
 impl DirEntries {
     /// Up to `max` more entries; an empty batch means the end. `.` and `..` are skipped.
     pub async fn next_batch(&self, max: usize) -> Result<Vec<DirectoryEntry>, ErrorCode> {
-        let inner = self.inner.clone();
-        let body = move |inner: &std::sync::Mutex<Option<cap_std::fs::ReadDir>>| {
+        let body = move |inner: &std::sync::Mutex<Listing>| {
             let mut guard = inner.lock().unwrap_or_else(|p| p.into_inner());
+            if let Listing::NotOpened(dir) = &*guard {
+                let entries = dir.entries();
+                *guard = match entries {
+                    Ok(e) => Listing::Open(e),
+                    Err(e) => {
+                        *guard = Listing::Done;
+                        return Err(ErrorCode::from(e));
+                    }
+                };
+            }
             let mut out = Vec::new();
-            let Some(iter) = guard.as_mut() else {
+            let Listing::Open(iter) = &mut *guard else {
                 return Ok(out);
             };
             while out.len() < max {
                 let Some(entry) = iter.next() else {
-                    *guard = None;
+                    *guard = Listing::Done;
                     break;
                 };
                 let entry = entry?;
@@ -968,6 +983,6 @@ impl DirEntries {
             }
             Ok(out)
         };
-        run_blocking(self.inline, &inner, body).await
+        run_blocking(self.inline, &self.inner, body).await
     }
 }

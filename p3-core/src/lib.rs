@@ -21,6 +21,6 @@ pub mod random;
 pub mod sockets;
 
 pub use ctx::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-pub use error::CoreError;
+pub use error::{CoreError, TrappableError};
 pub use wasmtime::component::ResourceTable;
 pub use wasmtime_wasi::I32Exit;

@@ -2,7 +2,7 @@
 //! (the oracle) and under wasi-bridge, and compare stdout, stderr and exit status.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
@@ -34,6 +34,9 @@ impl Outcome {
     }
 }
 
+/// A preopen of a case: guest name, permissions, and how to populate a fresh host directory.
+pub type Preopen = (String, wasmtime_wasi::FsPerms, fn(&Path));
+
 /// The inputs of one run.
 #[derive(Clone, Default)]
 pub struct Case {
@@ -41,6 +44,8 @@ pub struct Case {
     pub env: Vec<(String, String)>,
     pub stdin: Vec<u8>,
     pub cwd: Option<String>,
+    /// A preopened directory: guest name, permissions, and how to populate a fresh copy.
+    pub preopen: Option<Preopen>,
 }
 
 impl Case {
@@ -62,6 +67,62 @@ impl Case {
         self.cwd = Some(cwd.into());
         self
     }
+    pub fn preopen(mut self, guest: &str, perms: wasmtime_wasi::FsPerms, setup: fn(&Path)) -> Case {
+        self.preopen = Some((guest.into(), perms, setup));
+        self
+    }
+}
+
+/// A fresh directory for one run, populated by the case's setup.
+pub struct RunDir {
+    pub dir: Option<tempfile::TempDir>,
+}
+
+impl RunDir {
+    pub fn new(case: &Case) -> RunDir {
+        RunDir {
+            dir: case.preopen.as_ref().map(|(_, _, setup)| {
+                let d = tempfile::tempdir().unwrap();
+                setup(d.path());
+                d
+            }),
+        }
+    }
+    pub fn path(&self) -> Option<&Path> {
+        self.dir.as_ref().map(|d| d.path())
+    }
+}
+
+/// A description of a directory tree: every entry with its type and (for files) contents.
+pub fn tree(root: &Path) -> Vec<String> {
+    fn walk(root: &Path, rel: &Path, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(root.join(rel))
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let rel = rel.join(e.file_name());
+            let meta = std::fs::symlink_metadata(root.join(&rel)).unwrap();
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(root.join(&rel)).unwrap();
+                out.push(format!("{} -> {}", rel.display(), target.display()));
+            } else if meta.is_dir() {
+                out.push(format!("{}/", rel.display()));
+                walk(root, &rel, out);
+            } else {
+                let data = std::fs::read(root.join(&rel)).unwrap();
+                out.push(format!(
+                    "{} = {:?}",
+                    rel.display(),
+                    String::from_utf8_lossy(&data)
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, Path::new(""), &mut out);
+    out
 }
 
 /// A fixed seed so `insecure-seed` output is comparable across hosts.
@@ -130,7 +191,10 @@ impl wasmtime_wasi::WasiView for NativeHost {
     }
 }
 
-fn native_store(case: &Case) -> (Store<NativeHost>, MemoryOutputPipe, MemoryOutputPipe) {
+fn native_store(
+    case: &Case,
+    dir: &RunDir,
+) -> (Store<NativeHost>, MemoryOutputPipe, MemoryOutputPipe) {
     let stdout = MemoryOutputPipe::new(OUT_CAPACITY);
     let stderr = MemoryOutputPipe::new(OUT_CAPACITY);
     let mut b = wasmtime_wasi::WasiCtxBuilder::new();
@@ -143,6 +207,9 @@ fn native_store(case: &Case) -> (Store<NativeHost>, MemoryOutputPipe, MemoryOutp
     if let Some(cwd) = &case.cwd {
         b.initial_cwd(cwd);
     }
+    if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
+        b.preopened_dir(path, guest, *perms).unwrap();
+    }
     let store = Store::new(
         engine(),
         NativeHost {
@@ -154,10 +221,10 @@ fn native_store(case: &Case) -> (Store<NativeHost>, MemoryOutputPipe, MemoryOutp
 }
 
 /// Runs a p2 component under wasmtime-wasi's native p2.
-pub async fn native_p2(name: &str, case: &Case) -> Outcome {
+pub async fn native_p2(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     let mut linker = Linker::<NativeHost>::new(engine());
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-    let (mut store, stdout, stderr) = native_store(case);
+    let (mut store, stdout, stderr) = native_store(case, dir);
     let component = component(name);
     let result = match wasmtime_wasi::p2::bindings::Command::instantiate_async(
         &mut store, &component, &linker,
@@ -176,11 +243,11 @@ pub async fn native_p2(name: &str, case: &Case) -> Outcome {
 }
 
 /// Runs a p3 component under wasmtime-wasi's p3.
-pub async fn native_p3(name: &str, case: &Case) -> Outcome {
+pub async fn native_p3(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     let mut linker = Linker::<NativeHost>::new(engine());
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
     wasmtime_wasi::p3::add_to_linker(&mut linker).unwrap();
-    let (mut store, stdout, stderr) = native_store(case);
+    let (mut store, stdout, stderr) = native_store(case, dir);
     let component = component(name);
     let result = match wasmtime_wasi::p3::bindings::Command::instantiate_async(
         &mut store, &component, &linker,
@@ -203,7 +270,10 @@ pub async fn native_p3(name: &str, case: &Case) -> Outcome {
 
 // ---------------- wasi-bridge ----------------
 
-pub fn bridge_ctx(case: &Case) -> (wasi_bridge::WasiCtx, MemoryOutputPipe, MemoryOutputPipe) {
+pub fn bridge_ctx(
+    case: &Case,
+    dir: &RunDir,
+) -> (wasi_bridge::WasiCtx, MemoryOutputPipe, MemoryOutputPipe) {
     let stdout = MemoryOutputPipe::new(OUT_CAPACITY);
     let stderr = MemoryOutputPipe::new(OUT_CAPACITY);
     let mut b = wasi_bridge::WasiCtx::builder();
@@ -216,14 +286,17 @@ pub fn bridge_ctx(case: &Case) -> (wasi_bridge::WasiCtx, MemoryOutputPipe, Memor
     if let Some(cwd) = &case.cwd {
         b.initial_cwd(cwd);
     }
+    if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
+        b.preopened_dir(path, guest, *perms).unwrap();
+    }
     (b.build(), stdout, stderr)
 }
 
 /// Runs a component under wasi-bridge with only the p2 adapter linked.
-pub async fn bridge_p2(name: &str, case: &Case) -> Outcome {
+pub async fn bridge_p2(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     let mut linker = Linker::<wasi_bridge::run::Host>::new(engine());
     wasi_bridge::p2::add_to_linker_async(&mut linker).unwrap();
-    let (ctx, stdout, stderr) = bridge_ctx(case);
+    let (ctx, stdout, stderr) = bridge_ctx(case, dir);
     let code = wasi_bridge::run::run(
         engine(),
         &linker,
@@ -236,9 +309,9 @@ pub async fn bridge_p2(name: &str, case: &Case) -> Outcome {
 }
 
 /// Runs a component under wasi-bridge with both ABIs linked, through `run@0.3.0`.
-pub async fn bridge_p3(name: &str, case: &Case) -> Outcome {
+pub async fn bridge_p3(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     let linker = wasi_bridge::run::linker(engine()).unwrap();
-    let (ctx, stdout, stderr) = bridge_ctx(case);
+    let (ctx, stdout, stderr) = bridge_ctx(case, dir);
     let code = wasi_bridge::run::run(
         engine(),
         &linker,
@@ -284,18 +357,47 @@ pub fn assert_same(oracle: &Outcome, ours: &Outcome) {
     }
 }
 
-/// Runs a p2 fixture under both hosts and asserts they agree; returns ours.
+fn assert_same_tree(oracle: &RunDir, ours: &RunDir) -> Vec<String> {
+    match (oracle.path(), ours.path()) {
+        (Some(a), Some(b)) => {
+            let (a, b) = (tree(a), tree(b));
+            assert_eq!(
+                a, b,
+                "directory trees differ (left: wasmtime-wasi, right: wasi-bridge)"
+            );
+            b
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Runs a p2 fixture under both hosts (each on a fresh copy of the case's directory) and
+/// asserts they agree on output, exit status and the resulting tree; returns ours.
 pub async fn differential_p2(name: &str, case: Case) -> Outcome {
-    let oracle = native_p2(name, &case).await;
-    let ours = bridge_p2(name, &case).await;
+    differential_p2_tree(name, case).await.0
+}
+
+/// [`differential_p2`], also returning the resulting directory tree.
+pub async fn differential_p2_tree(name: &str, case: Case) -> (Outcome, Vec<String>) {
+    let (da, db) = (RunDir::new(&case), RunDir::new(&case));
+    let oracle = native_p2(name, &case, &da).await;
+    let ours = bridge_p2(name, &case, &db).await;
     assert_same(&oracle, &ours);
-    ours
+    let t = assert_same_tree(&da, &db);
+    (ours, t)
 }
 
 /// Runs a p3 fixture under both hosts and asserts they agree; returns ours.
 pub async fn differential_p3(name: &str, case: Case) -> Outcome {
-    let oracle = native_p3(name, &case).await;
-    let ours = bridge_p3(name, &case).await;
+    differential_p3_tree(name, case).await.0
+}
+
+/// [`differential_p3`], also returning the resulting directory tree.
+pub async fn differential_p3_tree(name: &str, case: Case) -> (Outcome, Vec<String>) {
+    let (da, db) = (RunDir::new(&case), RunDir::new(&case));
+    let oracle = native_p3(name, &case, &da).await;
+    let ours = bridge_p3(name, &case, &db).await;
     assert_same(&oracle, &ours);
-    ours
+    let t = assert_same_tree(&da, &db);
+    (ours, t)
 }

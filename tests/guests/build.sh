@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the guest fixtures: generated bindings (bindings/) and components (wasm/).
+#   p1/files.c      C + wasi-libc file work (create, seek, rename, readdir, links, sandbox errors)
 #   p1/hello.c      C + wasi-libc -> core module (wasm/hello.p1.wasm), and the same wrapped with
 #                   the preview1 command adapter (wasm/hello.p1-component.wasm)
 #   p2-cli/guest.c  wasi:*@0.2.12 called directly through `wit-bindgen c` bindings
@@ -21,6 +22,7 @@ mkdir -p "$here/wasm" "$here/bindings"
 
 # p1: a plain C program; the adapter satisfies libc's preview1 imports.
 $CC --target=wasm32-wasi -O2 -s -o "$here/wasm/hello.p1.wasm" "$here/p1/hello.c"
+$CC --target=wasm32-wasi -O2 -s -o "$here/wasm/files.p1.wasm" "$here/p1/files.c"
 wasm-tools component new "$here/wasm/hello.p1.wasm" \
   --adapt "wasi_snapshot_preview1=$adapters/wasi_snapshot_preview1.command.wasm" \
   -o "$here/wasm/hello.p1-component.wasm"

@@ -9,6 +9,7 @@
 pub mod bindings;
 mod cli;
 mod clocks;
+mod filesystem;
 mod random;
 pub mod streams;
 
@@ -26,7 +27,7 @@ impl HasData for WasiP3 {
 
 /// Adds every `wasi:*@0.3.0` interface the core implements to `linker`.
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    use bindings::{cli, clocks, random};
+    use bindings::{cli, clocks, filesystem, random};
     let l = linker;
     cli::environment::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     cli::exit::add_to_linker::<T, WasiP3>(l, T::ctx)?;
@@ -42,6 +43,8 @@ pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime:
     clocks::types::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     clocks::monotonic_clock::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     clocks::system_clock::add_to_linker::<T, WasiP3>(l, T::ctx)?;
+    filesystem::types::add_to_linker::<T, WasiP3>(l, T::ctx)?;
+    filesystem::preopens::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     random::random::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     random::insecure::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     random::insecure_seed::add_to_linker::<T, WasiP3>(l, T::ctx)?;

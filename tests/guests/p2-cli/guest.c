@@ -7,7 +7,7 @@
 //   stdin          stdin through read, blocking-read, skip, blocking-skip and splice to stdout
 //   poll N         poll over N pollables of which one is ready; then stream pollables
 //   hello          prints one line and returns
-//   exit-ok | exit-err | trap-empty-poll | trap-over-permit | trap-big-bwaf
+//   exit-ok | exit-err | exit-code N | trap-empty-poll | trap-over-permit | trap-big-bwaf
 //   bench-stdout MIB   writes MIB MiB to stdout in 4 KiB blocking-write-and-flush calls
 //   bench-poll N ROUNDS   ROUNDS polls over N pollables, one ready
 #include <stdint.h>
@@ -202,8 +202,14 @@ static void do_stdin(void) {
     int use_splice = 0;
     for (;;) {
         uint64_t moved;
-        if (use_splice) {
+        if (use_splice == 1) {
             if (!wasi_io_streams_method_output_stream_blocking_splice(o, bi, 7, &moved, &e)) { put_s("\nend: "); put_s(err_name(&e)); put_s("\n"); drop_err(&e); break; }
+        } else if (use_splice == 2) {
+            // non-blocking splice after waiting for the input to be ready
+            p = wasi_io_streams_method_input_stream_subscribe(bi);
+            wasi_io_poll_method_pollable_block(wasi_io_poll_borrow_pollable(p));
+            wasi_io_poll_pollable_drop_own(p);
+            if (!wasi_io_streams_method_output_stream_splice(o, bi, 5, &moved, &e)) { put_s("\nend: "); put_s(err_name(&e)); put_s("\n"); drop_err(&e); break; }
         } else {
             p = wasi_io_streams_method_input_stream_subscribe(bi);
             wasi_io_poll_method_pollable_block(wasi_io_poll_borrow_pollable(p));
@@ -212,7 +218,7 @@ static void do_stdin(void) {
             write_all(out, b.ptr, b.len);
             guest_list_u8_free(&b);
         }
-        use_splice = !use_splice;
+        use_splice = (use_splice + 1) % 3;
     }
     // after the end, a pollable on the closed stream is ready at once
     p = wasi_io_streams_method_input_stream_subscribe(bi);
@@ -291,6 +297,7 @@ bool exports_wasi_cli_run_run(void) {
     else if (streq(mode, "hello")) say("hello from p2\n");
     else if (streq(mode, "exit-ok")) { say("exiting ok\n"); wasi_cli_exit_result_void_void_t st = { .is_err = false }; wasi_cli_exit_exit(&st); }
     else if (streq(mode, "exit-err")) { say("exiting with error\n"); wasi_cli_exit_result_void_void_t st = { .is_err = true }; wasi_cli_exit_exit(&st); }
+    else if (streq(mode, "exit-code")) { say("exiting with code\n"); wasi_cli_exit_exit_with_code((uint8_t)arg2); }
     else if (streq(mode, "return-err")) { say("returning error\n"); ok = false; }
     else if (streq(mode, "trap-empty-poll")) {
         wasi_io_poll_list_borrow_pollable_t none = { NULL, 0 };

@@ -1,0 +1,55 @@
+//! Filesystem fixtures under wasmtime-wasi 48 and wasi-bridge: same output, same exit status,
+//! same resulting directory tree.
+
+mod common;
+
+use common::{Case, Exit, differential_p2_tree};
+use std::path::Path;
+use wasmtime_wasi::FsPerms;
+
+fn contains(out: &common::Outcome, needle: &str) {
+    let s = out.stdout_str();
+    assert!(s.contains(needle), "stdout lacks {needle:?}:\n{s}");
+}
+
+fn input(dir: &Path) {
+    std::fs::write(dir.join("input.txt"), "input file\n").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p1_file_work_matches_native() {
+    let case = Case::new(&["files", "/data", "work"]).preopen("/data", FsPerms::ReadWrite, input);
+    let (out, tree) = differential_p2_tree("files.p1.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(0), "{}", out.stdout_str());
+    for line in [
+        "read: hello file\nread: second line\n",
+        "after seek: file\ntell: 10\n",
+        "pwrite: 10\npread: 4 [2345]\n",
+        "size after truncate: 8, regular: 1\n",
+        "mkdir sub again: error File exists\n",
+        "stat a.txt after rename: error No such file or directory\n",
+        "ls sub: c.txt\n",
+        "readlink: sub/c.txt\nlstat link: ok\nlink is symlink: 1\n",
+        "read through link: hello file\n",
+        "nlink after hard link: 2\n",
+        "open through escaping symlink: error",
+        "open missing: error No such file or directory\n",
+        "rmdir non-empty: error Directory not empty\n",
+    ] {
+        contains(&out, line);
+    }
+    assert!(!out.stdout_str().contains("open ../escape: ok"));
+    assert!(
+        tree.contains(&"sub/c.txt = \"hello file\\nsecond line\\nappended\\n\"".to_string()),
+        "{tree:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p1_read_only_preopen_refuses_mutation() {
+    let case = Case::new(&["files", "/ro", "readonly"]).preopen("/ro", FsPerms::ReadOnly, input);
+    let (out, tree) = differential_p2_tree("files.p1.wasm", case).await;
+    contains(&out, "read in read-only dir: input file\n");
+    assert!(!out.stdout_str().contains("create in read-only dir: ok"));
+    assert_eq!(tree, vec!["input.txt = \"input file\\n\"".to_string()]);
+}
