@@ -53,3 +53,35 @@ async fn p1_read_only_preopen_refuses_mutation() {
     assert!(!out.stdout_str().contains("create in read-only dir: ok"));
     assert_eq!(tree, vec!["input.txt = \"input file\\n\"".to_string()]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_filesystem_matches_native_p3() {
+    let case = Case::new(&["p3-fs"]).preopen("/data", FsPerms::ReadWrite, input);
+    let (out, tree) = common::differential_p3_tree("p3-fs.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(0), "{}", out.stdout_str());
+    for line in [
+        "preopens: 1\nroot: /data\nopen-at p3.txt: ok\n",
+        "read-via-stream: [HELLO p3 file\nappended\n]\n",
+        "read-via-stream: [p3 file\nappended\n]\n",
+        "is-same-object: yes\nmetadata-hash agrees: yes\n",
+        "readlink-at: d/moved.txt\n",
+        "ls d: moved.txt(5)\n",
+    ] {
+        contains(&out, line);
+    }
+    assert!(!out.stdout_str().contains("open-at ../escape.txt: ok"));
+    assert!(!out.stdout_str().contains("open-at /etc/passwd: ok"));
+    assert!(
+        tree.contains(&"d/moved.txt = \"HELLO p3 file\\n\"".to_string()),
+        "{tree:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_read_only_preopen_refuses_mutation() {
+    let case = Case::new(&["p3-fs", "readonly"]).preopen("/ro", FsPerms::ReadOnly, input);
+    let (out, tree) = common::differential_p3_tree("p3-fs.wasm", case).await;
+    contains(&out, "read-via-stream: [input file\n]\n");
+    assert!(!out.stdout_str().contains("open-at new.txt: ok"));
+    assert_eq!(tree, vec!["input.txt = \"input file\\n\"".to_string()]);
+}

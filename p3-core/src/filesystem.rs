@@ -395,9 +395,6 @@ impl File {
     /// `len` is capped by the caller; the buffer is sized by it without zero-filling cost for
     /// large sizes (a zeroed allocation is lazily backed by the OS).
     pub async fn read_at(&self, len: usize, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
-        if !self.open_mode.read {
-            return Err(ErrorCode::BadDescriptor);
-        }
         self.run(move |f| {
             let mut buf = vec![0u8; len];
             let mut filled = 0;
@@ -418,9 +415,6 @@ impl File {
 
     /// `write` at an offset (pwrite); returns how many bytes were written.
     pub async fn write_at(&self, data: Vec<u8>, offset: u64) -> Result<u64, ErrorCode> {
-        if !self.open_mode.write {
-            return Err(ErrorCode::BadDescriptor);
-        }
         write_denied(self.perms)?;
         self.run(move |f| {
             f.write_at(&data, offset)
@@ -430,22 +424,19 @@ impl File {
         .await
     }
 
-    /// A byte source reading from `offset`, with its own cursor.
+    /// A byte source reading from `offset`, with its own cursor. (A descriptor not open for
+    /// reading fails at the first read, with the OS's `bad-descriptor`.)
     pub fn reader(&self, offset: u64) -> Result<FileSource, ErrorCode> {
-        if !self.open_mode.read {
-            return Err(ErrorCode::BadDescriptor);
-        }
         Ok(FileSource {
             file: self.file.clone(),
             offset,
         })
     }
 
-    /// A byte sink writing from `offset` (or appending at the end), with its own cursor.
+    /// A byte sink writing from `offset` (or appending at the end), with its own cursor. The
+    /// preopen's permissions are checked here; a descriptor not open for writing fails at the
+    /// first write, with the OS's `bad-descriptor`.
     pub fn writer(&self, offset: Option<u64>) -> Result<FileSink, ErrorCode> {
-        if !self.open_mode.write {
-            return Err(ErrorCode::BadDescriptor);
-        }
         write_denied(self.perms)?;
         Ok(FileSink {
             file: self.file.clone(),

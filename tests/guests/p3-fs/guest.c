@@ -1,0 +1,287 @@
+// A WASIp3 guest calling wasi:filesystem@0.3.0 directly (wit-bindgen c). Under the first
+// preopen it creates, writes (write-via-stream, append-via-stream), reads (read-via-stream),
+// stats, lists (read-directory), renames, links, symlinks, truncates and removes, and prints
+// every result, including the error codes of bad requests (escapes, missing files, reading a
+// directory). argv[1] = "readonly" runs the mutations against a read-only preopen instead.
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "guest.h"
+
+typedef wasi_filesystem_types_borrow_descriptor_t bdesc;
+typedef wasi_filesystem_types_own_descriptor_t odesc;
+
+static guest_waitable_set_t ws;
+static wasi_cli_stdout_stream_u8_writer_t out_w;
+
+static uint32_t wait_on(uint32_t w) {
+    guest_event_t ev;
+    guest_waitable_join(w, ws);
+    do { guest_waitable_set_wait(ws, &ev); } while (ev.waitable != w);
+    guest_waitable_join(w, 0);
+    return ev.code;
+}
+static void wait_subtask(guest_subtask_status_t st) {
+    if (GUEST_SUBTASK_STATE(st) == GUEST_SUBTASK_RETURNED) return;
+    guest_subtask_t sub = GUEST_SUBTASK_HANDLE(st);
+    while (wait_on(sub) != GUEST_SUBTASK_RETURNED) {}
+    guest_subtask_drop(sub);
+}
+static void out_write(const uint8_t *p, size_t n) {
+    while (n > 0) {
+        guest_waitable_status_t st = wasi_cli_stdout_stream_u8_write(out_w, p, n);
+        if (st == GUEST_WAITABLE_STATUS_BLOCKED) st = wait_on(out_w);
+        size_t done = GUEST_WAITABLE_COUNT(st);
+        p += done; n -= done;
+        if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) return;
+    }
+}
+static void say(const char *s) { out_write((const uint8_t *)s, strlen(s)); }
+static void say_n(const uint8_t *p, size_t n) { out_write(p, n); }
+static void say_u(unsigned long long v) {
+    char t[24]; int i = 23; t[i] = 0;
+    do { t[--i] = '0' + v % 10; v /= 10; } while (v);
+    say(t + i);
+}
+static guest_string_t S(const char *s) { guest_string_t r; guest_string_set(&r, s); return r; }
+static void report(const char *what, bool is_err, wasi_filesystem_types_error_code_t *e) {
+    say(what);
+    if (is_err) { say(": error "); say_u(e->tag); say("\n"); } else say(": ok\n");
+}
+#define CALL_VOID(what, expr) do { wasi_filesystem_types_result_void_error_code_t r_; \
+    wait_subtask(expr); report(what, r_.is_err, &r_.val.err); } while (0)
+#define R (&r_)
+
+// Writes `data` through a stream handed to write-via-stream / append-via-stream.
+static void stream_write(bdesc d, const char *data, int append, uint64_t offset) {
+    wasi_filesystem_types_stream_u8_writer_t w;
+    wasi_filesystem_types_stream_u8_t r = wasi_filesystem_types_stream_u8_new(&w);
+    wasi_filesystem_types_future_result_void_error_code_t done = append
+        ? wasi_filesystem_types_method_descriptor_append_via_stream(d, r)
+        : wasi_filesystem_types_method_descriptor_write_via_stream(d, r, offset);
+    const uint8_t *p = (const uint8_t *)data; size_t n = strlen(data);
+    while (n > 0) {
+        guest_waitable_status_t st = wasi_filesystem_types_stream_u8_write(w, p, n);
+        if (st == GUEST_WAITABLE_STATUS_BLOCKED) st = wait_on(w);
+        size_t k = GUEST_WAITABLE_COUNT(st); p += k; n -= k;
+        if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) break;
+    }
+    wasi_filesystem_types_stream_u8_drop_writable(w);
+    wasi_filesystem_types_result_void_error_code_t res;
+    if (wasi_filesystem_types_future_result_void_error_code_read(done, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(done);
+    wasi_filesystem_types_future_result_void_error_code_drop_readable(done);
+    report(append ? "append-via-stream" : "write-via-stream", res.is_err, &res.val.err);
+}
+
+// Reads everything from `offset` through read-via-stream, in reads of `chunk` bytes.
+static void stream_read(bdesc d, uint64_t offset, size_t chunk) {
+    wasi_filesystem_types_tuple2_stream_u8_future_result_void_error_code_t rf;
+    wasi_filesystem_types_method_descriptor_read_via_stream(d, offset, &rf);
+    static uint8_t buf[256];
+    say("read-via-stream: [");
+    for (;;) {
+        guest_waitable_status_t s = wasi_filesystem_types_stream_u8_read(rf.f0, buf, chunk);
+        if (s == GUEST_WAITABLE_STATUS_BLOCKED) s = wait_on(rf.f0);
+        say_n(buf, GUEST_WAITABLE_COUNT(s));
+        if (GUEST_WAITABLE_STATE(s) == GUEST_WAITABLE_DROPPED) break;
+    }
+    say("]\n");
+    wasi_filesystem_types_stream_u8_drop_readable(rf.f0);
+    wasi_filesystem_types_result_void_error_code_t res;
+    if (wasi_filesystem_types_future_result_void_error_code_read(rf.f1, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(rf.f1);
+    wasi_filesystem_types_future_result_void_error_code_drop_readable(rf.f1);
+    report("read-via-stream result", res.is_err, &res.val.err);
+}
+
+static int cmp_entry(const void *a, const void *b) {
+    const wasi_filesystem_types_directory_entry_t *x = a, *y = b;
+    size_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
+    int c = memcmp(x->name.ptr, y->name.ptr, n);
+    return c ? c : (int)x->name.len - (int)y->name.len;
+}
+
+// Lists a directory through read-directory, two entries per read, sorted for printing.
+static void list(bdesc d, const char *label) {
+    wasi_filesystem_types_tuple2_stream_directory_entry_future_result_void_error_code_t rf;
+    wasi_filesystem_types_method_descriptor_read_directory(d, &rf);
+    static wasi_filesystem_types_directory_entry_t all[64];
+    size_t n = 0;
+    for (;;) {
+        guest_waitable_status_t s = wasi_filesystem_types_stream_directory_entry_read(rf.f0, all + n, n + 2 <= 64 ? 2 : 64 - n);
+        if (s == GUEST_WAITABLE_STATUS_BLOCKED) s = wait_on(rf.f0);
+        n += GUEST_WAITABLE_COUNT(s);
+        if (GUEST_WAITABLE_STATE(s) == GUEST_WAITABLE_DROPPED || n >= 64) break;
+    }
+    wasi_filesystem_types_stream_directory_entry_drop_readable(rf.f0);
+    wasi_filesystem_types_result_void_error_code_t res;
+    if (wasi_filesystem_types_future_result_void_error_code_read(rf.f1, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(rf.f1);
+    wasi_filesystem_types_future_result_void_error_code_drop_readable(rf.f1);
+    qsort(all, n, sizeof all[0], cmp_entry);
+    say("ls "); say(label); say(":");
+    for (size_t i = 0; i < n; i++) {
+        say(" "); say_n(all[i].name.ptr, all[i].name.len); say("("); say_u(all[i].type.tag); say(")");
+        guest_string_free(&all[i].name);
+    }
+    say("\n");
+    report("read-directory result", res.is_err, &res.val.err);
+}
+
+static bool open_at(bdesc dir, const char *path, uint8_t oflags, uint8_t flags, uint8_t pflags, odesc *out) {
+    wasi_filesystem_types_method_descriptor_open_at_args_t a = {
+        .self = dir, .path_flags = pflags, .path = S(path), .open_flags = oflags, .flags = flags };
+    wasi_filesystem_types_result_own_descriptor_error_code_t r;
+    wait_subtask(wasi_filesystem_types_method_descriptor_open_at(&a, &r));
+    say("open-at "); say(path);
+    if (r.is_err) { say(": error "); say_u(r.val.err.tag); say("\n"); return false; }
+    say(": ok\n");
+    *out = r.val.ok;
+    return true;
+}
+
+static void print_stat(const char *what, wasi_filesystem_types_result_descriptor_stat_error_code_t *r) {
+    say(what);
+    if (r->is_err) { say(": error "); say_u(r->val.err.tag); say("\n"); return; }
+    say(": type "); say_u(r->val.ok.type.tag); say(" size "); say_u(r->val.ok.size);
+    say(" links "); say_u(r->val.ok.link_count);
+    say(r->val.ok.data_modification_timestamp.is_some ? " mtime yes\n" : " mtime no\n");
+}
+
+static void run_all(bdesc root, int readonly) {
+    const uint8_t RW = WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ | WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_WRITE;
+    const uint8_t RD = WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ;
+    const uint8_t CREATE = WASI_FILESYSTEM_TYPES_OPEN_FLAGS_CREATE;
+    const uint8_t FOLLOW = WASI_FILESYSTEM_TYPES_PATH_FLAGS_SYMLINK_FOLLOW;
+    odesc f, g, sub;
+    if (readonly) {
+        if (open_at(root, "new.txt", CREATE, RW, 0, &f)) wasi_filesystem_types_descriptor_drop_own(f);
+        CALL_VOID("create-directory-at", wasi_filesystem_types_method_descriptor_create_directory_at(root, S("d"), R));
+        CALL_VOID("unlink-file-at", wasi_filesystem_types_method_descriptor_unlink_file_at(root, S("input.txt"), R));
+        if (open_at(root, "input.txt", 0, RD, 0, &f)) {
+            stream_read(wasi_filesystem_types_borrow_descriptor(f), 0, 64);
+            stream_write(wasi_filesystem_types_borrow_descriptor(f), "nope", 0, 0);
+            CALL_VOID("set-size", wasi_filesystem_types_method_descriptor_set_size(wasi_filesystem_types_borrow_descriptor(f), 0, R));
+            wasi_filesystem_types_descriptor_drop_own(f);
+        }
+        list(root, ".");
+        return;
+    }
+    if (!open_at(root, "p3.txt", CREATE, RW, 0, &f)) return;
+    bdesc bf = wasi_filesystem_types_borrow_descriptor(f);
+    stream_write(bf, "hello p3 file\n", 0, 0);
+    stream_write(bf, "appended\n", 1, 0);
+    stream_write(bf, "HELLO", 0, 0);
+    stream_read(bf, 0, 5);
+    stream_read(bf, 6, 256);
+    stream_read(bf, 1000, 16);
+    wasi_filesystem_types_result_descriptor_stat_error_code_t st;
+    wait_subtask(wasi_filesystem_types_method_descriptor_stat(bf, &st));
+    print_stat("stat p3.txt", &st);
+    wasi_filesystem_types_result_descriptor_type_error_code_t ty;
+    wait_subtask(wasi_filesystem_types_method_descriptor_get_type(bf, &ty));
+    say("get-type: "); say_u(ty.is_err ? 99 : ty.val.ok.tag); say("\n");
+    wasi_filesystem_types_result_descriptor_flags_error_code_t fl;
+    wait_subtask(wasi_filesystem_types_method_descriptor_get_flags(bf, &fl));
+    say("get-flags: "); say_u(fl.is_err ? 999 : fl.val.ok); say("\n");
+    CALL_VOID("advise", wasi_filesystem_types_method_descriptor_advise(bf, 0, 0, WASI_FILESYSTEM_TYPES_ADVICE_SEQUENTIAL, R));
+    CALL_VOID("sync-data", wasi_filesystem_types_method_descriptor_sync_data(bf, R));
+    CALL_VOID("sync", wasi_filesystem_types_method_descriptor_sync(bf, R));
+    wasi_filesystem_types_method_descriptor_set_times_args_t ta = { .self = bf };
+    ta.data_access_timestamp.tag = WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_NO_CHANGE;
+    ta.data_modification_timestamp.tag = WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_TIMESTAMP;
+    ta.data_modification_timestamp.val.timestamp.seconds = 1000000000;
+    ta.data_modification_timestamp.val.timestamp.nanoseconds = 5;
+    CALL_VOID("set-times", wasi_filesystem_types_method_descriptor_set_times(&ta, R));
+    CALL_VOID("set-size 4", wasi_filesystem_types_method_descriptor_set_size(bf, 4, R));
+    stream_read(bf, 0, 64);
+    stream_write(bf, "HELLO p3 file\n", 0, 0);
+    // second descriptor on the same file: same object, same hash
+    if (open_at(root, "p3.txt", 0, RD, 0, &g)) {
+        bool same = false;
+        wait_subtask(wasi_filesystem_types_method_descriptor_is_same_object(bf, wasi_filesystem_types_borrow_descriptor(g), &same));
+        say(same ? "is-same-object: yes\n" : "is-same-object: no\n");
+        wasi_filesystem_types_result_metadata_hash_value_error_code_t h1, h2;
+        wait_subtask(wasi_filesystem_types_method_descriptor_metadata_hash(bf, &h1));
+        wait_subtask(wasi_filesystem_types_method_descriptor_metadata_hash_at(root, 0, S("p3.txt"), &h2));
+        say(!h1.is_err && !h2.is_err && h1.val.ok.lower == h2.val.ok.lower && h1.val.ok.upper == h2.val.ok.upper
+            ? "metadata-hash agrees: yes\n" : "metadata-hash agrees: no\n");
+        stream_write(wasi_filesystem_types_borrow_descriptor(g), "x", 0, 0);
+        wasi_filesystem_types_descriptor_drop_own(g);
+    }
+    wasi_filesystem_types_descriptor_drop_own(f);
+    // directories
+    CALL_VOID("create-directory-at d", wasi_filesystem_types_method_descriptor_create_directory_at(root, S("d"), R));
+    CALL_VOID("create-directory-at d again", wasi_filesystem_types_method_descriptor_create_directory_at(root, S("d"), R));
+    wasi_filesystem_types_method_descriptor_rename_at_args_t ra = { .self = root, .old_path = S("p3.txt"), .new_descriptor = root, .new_path = S("d/moved.txt") };
+    CALL_VOID("rename-at", wasi_filesystem_types_method_descriptor_rename_at(&ra, R));
+    wasi_filesystem_types_method_descriptor_symlink_at_args_t sa = { .self = root, .old_path = S("d/moved.txt"), .new_path = S("lnk") };
+    CALL_VOID("symlink-at", wasi_filesystem_types_method_descriptor_symlink_at(&sa, R));
+    wasi_filesystem_types_result_string_error_code_t rl;
+    wait_subtask(wasi_filesystem_types_method_descriptor_readlink_at(root, S("lnk"), &rl));
+    if (!rl.is_err) { say("readlink-at: "); say_n(rl.val.ok.ptr, rl.val.ok.len); say("\n"); guest_string_free(&rl.val.ok); }
+    wait_subtask(wasi_filesystem_types_method_descriptor_stat_at(root, 0, S("lnk"), &st));
+    print_stat("stat-at lnk nofollow", &st);
+    wait_subtask(wasi_filesystem_types_method_descriptor_stat_at(root, FOLLOW, S("lnk"), &st));
+    print_stat("stat-at lnk follow", &st);
+    wasi_filesystem_types_method_descriptor_link_at_args_t la = { .self = root, .old_path_flags = 0, .old_path = S("d/moved.txt"), .new_descriptor = root, .new_path = S("hard.txt") };
+    CALL_VOID("link-at", wasi_filesystem_types_method_descriptor_link_at(&la, R));
+    wasi_filesystem_types_method_descriptor_set_times_at_args_t tat = { .self = root, .path_flags = 0, .path = S("hard.txt") };
+    tat.data_access_timestamp.tag = WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_NOW;
+    tat.data_modification_timestamp.tag = WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_NO_CHANGE;
+    CALL_VOID("set-times-at", wasi_filesystem_types_method_descriptor_set_times_at(&tat, R));
+    list(root, ".");
+    if (open_at(root, "d", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_DIRECTORY, RD, 0, &sub)) {
+        list(wasi_filesystem_types_borrow_descriptor(sub), "d");
+        stream_read(wasi_filesystem_types_borrow_descriptor(sub), 0, 16);
+        wasi_filesystem_types_descriptor_drop_own(sub);
+    }
+    // bad requests
+    if (open_at(root, "../escape.txt", CREATE, RW, 0, &f)) wasi_filesystem_types_descriptor_drop_own(f);
+    if (open_at(root, "/etc/passwd", 0, RD, 0, &f)) wasi_filesystem_types_descriptor_drop_own(f);
+    if (open_at(root, "missing.txt", 0, RD, 0, &f)) wasi_filesystem_types_descriptor_drop_own(f);
+    if (open_at(root, "d/moved.txt", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_DIRECTORY, RD, 0, &f)) wasi_filesystem_types_descriptor_drop_own(f);
+    wasi_filesystem_types_method_descriptor_symlink_at_args_t ea = { .self = root, .old_path = S("../../etc/passwd"), .new_path = S("evil") };
+    CALL_VOID("symlink-at escaping", wasi_filesystem_types_method_descriptor_symlink_at(&ea, R));
+    if (open_at(root, "evil", 0, RD, FOLLOW, &f)) wasi_filesystem_types_descriptor_drop_own(f);
+    CALL_VOID("remove-directory-at non-empty", wasi_filesystem_types_method_descriptor_remove_directory_at(root, S("d"), R));
+    CALL_VOID("unlink-file-at directory", wasi_filesystem_types_method_descriptor_unlink_file_at(root, S("d"), R));
+    // clean up part of it
+    CALL_VOID("unlink-file-at evil", wasi_filesystem_types_method_descriptor_unlink_file_at(root, S("evil"), R));
+    CALL_VOID("unlink-file-at lnk", wasi_filesystem_types_method_descriptor_unlink_file_at(root, S("lnk"), R));
+    CALL_VOID("unlink-file-at hard.txt", wasi_filesystem_types_method_descriptor_unlink_file_at(root, S("hard.txt"), R));
+    list(root, ".");
+}
+
+guest_callback_code_t exports_wasi_cli_run_run(void) {
+    ws = guest_waitable_set_new();
+    wasi_cli_stdout_stream_u8_t out_r = wasi_cli_stdout_stream_u8_new(&out_w);
+    wasi_cli_stdout_future_result_void_error_code_t out_done = wasi_cli_stdout_write_via_stream(out_r);
+
+    guest_list_string_t argv;
+    wasi_cli_environment_get_arguments(&argv);
+    int readonly = argv.len > 1 && argv.ptr[1].len == 8 && memcmp(argv.ptr[1].ptr, "readonly", 8) == 0;
+    guest_list_string_free(&argv);
+
+    wasi_filesystem_preopens_list_tuple2_own_descriptor_string_t pre;
+    wasi_filesystem_preopens_get_directories(&pre);
+    say("preopens: "); say_u(pre.len); say("\n");
+    if (pre.len > 0) {
+        say("root: "); say_n(pre.ptr[0].f1.ptr, pre.ptr[0].f1.len); say("\n");
+        run_all(wasi_filesystem_types_borrow_descriptor(pre.ptr[0].f0), readonly);
+    }
+    for (size_t i = 0; i < pre.len; i++) wasi_filesystem_types_descriptor_drop_own(pre.ptr[i].f0);
+    wasi_filesystem_preopens_list_tuple2_own_descriptor_string_free(&pre);
+
+    wasi_cli_stdout_stream_u8_drop_writable(out_w);
+    wasi_cli_stdout_result_void_error_code_t r;
+    if (wasi_cli_stdout_future_result_void_error_code_read(out_done, &r) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(out_done);
+    wasi_cli_stdout_future_result_void_error_code_drop_readable(out_done);
+    guest_waitable_set_drop(ws);
+    exports_wasi_cli_run_run_return((exports_wasi_cli_run_result_void_void_t){ .is_err = false });
+    return GUEST_CALLBACK_CODE_EXIT;
+}
+
+// Not reached: run() never returns GUEST_CALLBACK_CODE_WAIT.
+guest_callback_code_t exports_wasi_cli_run_run_callback(guest_event_t *event) {
+    (void)event;
+    return GUEST_CALLBACK_CODE_EXIT;
+}
