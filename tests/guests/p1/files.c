@@ -125,6 +125,32 @@ int main(int argc, char **argv) {
     report("rmdir non-empty", rmdir(P(0, "sub")));
     report("unlink directory", unlink(P(0, "sub")));
     report("open dir for write", open(P(0, "sub"), O_WRONLY));
+    // times, sync, advice
+    struct timespec ts[2] = { { .tv_sec = 1000000000, .tv_nsec = 0 }, { .tv_sec = 1234567890, .tv_nsec = 500 } };
+    report("utimensat", utimensat(AT_FDCWD, P(0, "sub/c.txt"), ts, 0));
+    report("stat c.txt", stat(P(0, "sub/c.txt"), &st));
+    printf("mtime: %lld.%09ld\n", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    fd = open(P(0, "sub/c.txt"), O_RDWR);
+    struct timespec now[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = 1500000000, .tv_nsec = 0 } };
+    report("futimens", futimens(fd, now));
+    report("fsync", fsync(fd));
+    report("fdatasync", fdatasync(fd));
+    printf("posix_fadvise: %d\n", posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL));
+    fstat(fd, &st);
+    printf("mtime after futimens: %lld\n", (long long)st.st_mtim.tv_sec);
+    close(fd);
+    // symlink loops and chains out of the sandbox
+    report("symlink loop a", symlink("loop-b", P(0, "loop-a")));
+    report("symlink loop b", symlink("loop-a", P(0, "loop-b")));
+    report("open through a loop", open(P(0, "loop-a"), O_RDONLY));
+    report("symlink chain 1", symlink("chain-2", P(0, "chain-1")));
+    report("symlink chain 2", symlink("sub/../../outside", P(0, "chain-2")));
+    report("open through a chain leaving the sandbox", open(P(0, "chain-1"), O_RDONLY | O_CREAT, 0644));
+    report("stat absolute path", stat("/etc/passwd", &st));
+    report("unlink loop-a", unlink(P(0, "loop-a")));
+    report("unlink loop-b", unlink(P(0, "loop-b")));
+    report("unlink chain-1", unlink(P(0, "chain-1")));
+    report("unlink chain-2", unlink(P(0, "chain-2")));
     // clean up some of it
     report("unlink hard.txt", unlink(P(0, "hard.txt")));
     report("unlink link", unlink(P(0, "link")));
