@@ -28,7 +28,7 @@ fn exit(result: wasmtime::Result<Result<(), ()>>) -> Exit {
     }
 }
 
-fn native_sync(case: &Case) -> Outcome {
+fn native_sync(name: &str, case: &Case, dir: &common::RunDir) -> Outcome {
     use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
     let stdout = MemoryOutputPipe::new(1 << 20);
     let stderr = MemoryOutputPipe::new(1 << 20);
@@ -38,6 +38,9 @@ fn native_sync(case: &Case) -> Outcome {
         .stdout(stdout.clone())
         .stderr(stderr.clone())
         .insecure_random_seed(common::SEED);
+    if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
+        b.preopened_dir(path, guest, *perms).unwrap();
+    }
     let mut store = Store::new(
         common::engine(),
         NativeHost {
@@ -49,7 +52,7 @@ fn native_sync(case: &Case) -> Outcome {
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     let cmd = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
         &mut store,
-        &common::component("p2-cli.wasm"),
+        &common::component(name),
         &linker,
     )
     .unwrap();
@@ -62,9 +65,8 @@ fn native_sync(case: &Case) -> Outcome {
     }
 }
 
-fn bridge_sync(case: &Case) -> Outcome {
-    let dir = common::RunDir::new(case);
-    let (ctx, stdout, stderr) = common::bridge_ctx(case, &dir);
+fn bridge_sync(name: &str, case: &Case, dir: &common::RunDir) -> Outcome {
+    let (ctx, stdout, stderr) = common::bridge_ctx(case, dir);
     let mut store = Store::new(
         common::engine(),
         wasi_bridge::run::Host {
@@ -76,7 +78,7 @@ fn bridge_sync(case: &Case) -> Outcome {
     wasi_bridge::p2::add_to_linker_sync(&mut linker).unwrap();
     let cmd = wasi_bridge::p2::bindings::sync::Command::instantiate(
         &mut store,
-        &common::component("p2-cli.wasm"),
+        &common::component(name),
         &linker,
     )
     .unwrap();
@@ -93,9 +95,29 @@ fn bridge_sync(case: &Case) -> Outcome {
 fn sync_linker_matches_native_sync() {
     for mode in ["env", "stdout", "stdin", "poll"] {
         let case = Case::new(&["p2-cli", mode]).stdin(b"some stdin for the sync linker\n");
-        let oracle = native_sync(&case);
-        let ours = bridge_sync(&case);
+        let dir = common::RunDir::new(&case);
+        let oracle = native_sync("p2-cli.wasm", &case, &dir);
+        let ours = bridge_sync("p2-cli.wasm", &case, &dir);
         common::assert_same(&oracle, &ours);
         assert_eq!(ours.exit, Exit::Code(0), "{mode}: {}", ours.stdout_str());
     }
+}
+
+#[test]
+fn sync_linker_runs_p1_file_work_like_native_sync() {
+    let case = Case::new(&["files", "/data", "work"]).preopen(
+        "/data",
+        wasmtime_wasi::FsPerms::ReadWrite,
+        |d| std::fs::write(d.join("input.txt"), "input file\n").unwrap(),
+    );
+    let (da, db) = (common::RunDir::new(&case), common::RunDir::new(&case));
+    let oracle = native_sync("files.p1.wasm", &case, &da);
+    let ours = bridge_sync("files.p1.wasm", &case, &db);
+    common::assert_same(&oracle, &ours);
+    assert_eq!(ours.exit, Exit::Code(0));
+    assert_eq!(
+        common::tree(da.path().unwrap()),
+        common::tree(db.path().unwrap())
+    );
+    assert!(ours.stdout_str().contains("ls sub: c.txt\n"));
 }

@@ -14,6 +14,7 @@ pub mod bindings;
 mod cli;
 mod clocks;
 pub mod filesystem;
+mod filesystem_sync;
 mod random;
 pub mod streams;
 
@@ -78,6 +79,7 @@ pub fn add_to_linker_with_options_sync<T: WasiView + 'static>(
     wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    bindings::sync::filesystem::types::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     let _ = options; // unstable features gate only sockets interfaces, linked with them
     add_nonblocking_to_linker(linker)
 }
