@@ -90,3 +90,26 @@ async fn p3_read_only_preopen_refuses_mutation() {
     assert!(!out.stdout_str().contains("open-at new.txt: ok"));
     assert_eq!(tree, vec!["input.txt = \"input file\\n\"".to_string()]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p2_edge_cases_and_bad_input_match_native() {
+    let case = Case::new(&["p2-fs", "edge"]).preopen("/data", FsPerms::ReadWrite, input);
+    let (out, tree) = differential_p2_tree("p2-fs.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(0), "{}", out.stdout_str());
+    for line in [
+        "write at 3: 10\n",
+        "read 4 at 5: [2345]\n",
+        "entries: 2\nafter end: none\n",
+        "stat: type 6 size 13",
+    ] {
+        contains(&out, line);
+    }
+    for refused in [
+        "path with NUL: error",
+        "absolute path: error",
+        "escaping path: error",
+    ] {
+        contains(&out, refused);
+    }
+    assert!(tree.iter().any(|l| l.starts_with("e.txt = ")), "{tree:?}");
+}

@@ -105,12 +105,15 @@ fn new_timestamp(t: NewTimestamp) -> FsResult<core::NewTimestamp> {
         NewTimestamp::NoChange => core::NewTimestamp::NoChange,
         NewTimestamp::Now => core::NewTimestamp::Now,
         NewTimestamp::Timestamp(d) => {
-            if d.nanoseconds >= 1_000_000_000 {
-                return Err(FsError::code(ErrorCode::Invalid));
-            }
+            // Nanoseconds past a second carry into the seconds, as in wasmtime-wasi.
+            let overflow = || FsError::code(ErrorCode::Overflow);
+            let secs = d
+                .seconds
+                .checked_add(u64::from(d.nanoseconds / 1_000_000_000))
+                .ok_or_else(overflow)?;
             let t = SystemTime::UNIX_EPOCH
-                .checked_add(Duration::new(d.seconds, d.nanoseconds))
-                .ok_or(FsError::code(ErrorCode::Overflow))?;
+                .checked_add(Duration::new(secs, d.nanoseconds % 1_000_000_000))
+                .ok_or_else(overflow)?;
             core::NewTimestamp::Timestamp(t)
         }
     })

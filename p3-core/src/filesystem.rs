@@ -392,23 +392,21 @@ impl File {
     }
 
     /// `read` at an offset (pread); returns the bytes and whether the end was reached.
-    /// `len` is capped by the caller; the buffer is sized by it without zero-filling cost for
-    /// large sizes (a zeroed allocation is lazily backed by the OS).
+    /// `len` is capped by the caller (a zeroed allocation of that size is lazily backed by the
+    /// OS, so a short read of a large request stays cheap).
     pub async fn read_at(&self, len: usize, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
         self.run(move |f| {
+            // One read, as wasmtime-wasi does: a short read is not the end; only 0 bytes is.
             let mut buf = vec![0u8; len];
-            let mut filled = 0;
-            while filled < len {
-                match f.read_at(&mut buf[filled..], offset + filled as u64) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
+            let n = loop {
+                match f.read_at(&mut buf, offset) {
+                    Ok(n) => break n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(ErrorCode::from(e)),
                 }
-            }
-            buf.truncate(filled);
-            let eof = filled < len || (len == 0 && f.metadata().is_ok_and(|m| offset >= m.len()));
-            Ok((buf, eof))
+            };
+            buf.truncate(n);
+            Ok((buf, n == 0))
         })
         .await
     }

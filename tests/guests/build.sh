@@ -5,6 +5,7 @@
 #                   the preview1 command adapter (wasm/hello.p1-component.wasm)
 #   p2-cli/guest.c  wasi:*@0.2.12 called directly through `wit-bindgen c` bindings
 #   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
+#   p2-fs/guest.c   wasi:filesystem@0.2.12 edge cases and benchmark modes
 #   p3-fs/guest.c   wasi:filesystem@0.3.0 through `wit-bindgen c` bindings
 #   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
@@ -44,6 +45,7 @@ build_direct() { # NAME WIT_DEPS...  (several deps dirs: files get a per-dir suf
 }
 build_direct p2-cli "$root/wit/p2/deps"
 build_direct p3-cli "$root/wit/p3/deps"
+build_direct p2-fs "$root/wit/p2/deps"
 build_direct p3-fs "$root/wit/p3/deps"
 build_direct mixed "$root/wit/p2/deps" "$root/wit/p3/deps"
 for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done

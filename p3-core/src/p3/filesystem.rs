@@ -129,19 +129,18 @@ fn stat(s: core::DescriptorStat) -> DescriptorStat {
 }
 
 fn system_time(t: system_clock::Instant) -> FsResult<SystemTime> {
-    if t.nanoseconds >= 1_000_000_000 {
-        return Err(FsError::code(ErrorCode::Invalid));
-    }
+    // Nanoseconds past a second carry into the seconds, as in wasmtime-wasi.
     let overflow = || FsError::code(ErrorCode::Overflow);
+    let secs = t
+        .seconds
+        .unsigned_abs()
+        .checked_add(u64::from(t.nanoseconds / 1_000_000_000))
+        .ok_or_else(overflow)?;
+    let d = Duration::new(secs, t.nanoseconds % 1_000_000_000);
     if t.seconds >= 0 {
-        SystemTime::UNIX_EPOCH
-            .checked_add(Duration::new(t.seconds.unsigned_abs(), t.nanoseconds))
-            .ok_or_else(overflow)
+        SystemTime::UNIX_EPOCH.checked_add(d).ok_or_else(overflow)
     } else {
-        SystemTime::UNIX_EPOCH
-            .checked_sub(Duration::from_secs(t.seconds.unsigned_abs()))
-            .and_then(|s| s.checked_add(Duration::from_nanos(t.nanoseconds.into())))
-            .ok_or_else(overflow)
+        SystemTime::UNIX_EPOCH.checked_sub(d).ok_or_else(overflow)
     }
 }
 
