@@ -2,7 +2,8 @@
 // preopen it creates, writes (write-via-stream, append-via-stream), reads (read-via-stream),
 // stats, lists (read-directory), renames, links, symlinks, truncates and removes, and prints
 // every result, including the error codes of bad requests (escapes, missing files, reading a
-// directory). argv[1] = "readonly" runs the mutations against a read-only preopen instead.
+// directory). argv[1] = "readonly" runs the mutations against a read-only preopen instead;
+// "bench-read F", "bench-write F MIB" and "bench-readdir D" are the benchmark workloads.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,93 @@ static void run_all(bdesc root, int readonly) {
     list(root, ".");
 }
 
+static bool open_quiet(bdesc dir, guest_string_t path, uint8_t oflags, uint8_t flags, odesc *out) {
+    wasi_filesystem_types_method_descriptor_open_at_args_t a = {
+        .self = dir, .path_flags = 0, .path = path, .open_flags = oflags, .flags = flags };
+    wasi_filesystem_types_result_own_descriptor_error_code_t r;
+    wait_subtask(wasi_filesystem_types_method_descriptor_open_at(&a, &r));
+    if (r.is_err) { say("open failed\n"); return false; }
+    *out = r.val.ok;
+    return true;
+}
+
+// bench-read F: read F to the end through read-via-stream in 64 KiB reads.
+static void bench_read(bdesc root, guest_string_t path) {
+    odesc f;
+    if (!open_quiet(root, path, 0, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ, &f)) return;
+    wasi_filesystem_types_tuple2_stream_u8_future_result_void_error_code_t rf;
+    wasi_filesystem_types_method_descriptor_read_via_stream(wasi_filesystem_types_borrow_descriptor(f), 0, &rf);
+    static uint8_t buf[65536];
+    unsigned long long total = 0;
+    for (;;) {
+        guest_waitable_status_t s = wasi_filesystem_types_stream_u8_read(rf.f0, buf, sizeof buf);
+        if (s == GUEST_WAITABLE_STATUS_BLOCKED) s = wait_on(rf.f0);
+        total += GUEST_WAITABLE_COUNT(s);
+        if (GUEST_WAITABLE_STATE(s) == GUEST_WAITABLE_DROPPED) break;
+    }
+    wasi_filesystem_types_stream_u8_drop_readable(rf.f0);
+    wasi_filesystem_types_result_void_error_code_t res;
+    if (wasi_filesystem_types_future_result_void_error_code_read(rf.f1, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(rf.f1);
+    wasi_filesystem_types_future_result_void_error_code_drop_readable(rf.f1);
+    wasi_filesystem_types_descriptor_drop_own(f);
+    say("read "); say_u(total); say(" bytes\n");
+}
+
+// bench-write F MIB: write MIB MiB to F through write-via-stream in 64 KiB writes.
+static void bench_write(bdesc root, guest_string_t path, unsigned long long mib) {
+    odesc f;
+    if (!open_quiet(root, path, WASI_FILESYSTEM_TYPES_OPEN_FLAGS_CREATE | WASI_FILESYSTEM_TYPES_OPEN_FLAGS_TRUNCATE,
+                    WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_WRITE, &f)) return;
+    wasi_filesystem_types_stream_u8_writer_t w;
+    wasi_filesystem_types_stream_u8_t r = wasi_filesystem_types_stream_u8_new(&w);
+    wasi_filesystem_types_future_result_void_error_code_t done =
+        wasi_filesystem_types_method_descriptor_write_via_stream(wasi_filesystem_types_borrow_descriptor(f), r, 0);
+    static uint8_t chunk[65536];
+    memset(chunk, 'w', sizeof chunk);
+    unsigned long long left = mib << 20;
+    while (left > 0) {
+        size_t k = left < sizeof chunk ? left : sizeof chunk;
+        guest_waitable_status_t st = wasi_filesystem_types_stream_u8_write(w, chunk, k);
+        if (st == GUEST_WAITABLE_STATUS_BLOCKED) st = wait_on(w);
+        left -= GUEST_WAITABLE_COUNT(st);
+        if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) break;
+    }
+    wasi_filesystem_types_stream_u8_drop_writable(w);
+    wasi_filesystem_types_result_void_error_code_t res;
+    if (wasi_filesystem_types_future_result_void_error_code_read(done, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(done);
+    wasi_filesystem_types_future_result_void_error_code_drop_readable(done);
+    wasi_filesystem_types_descriptor_drop_own(f);
+    say("wrote "); say_u((mib << 20) - left); say(res.is_err ? " bytes, error\n" : " bytes\n");
+}
+
+// bench-readdir D: count D's entries through read-directory, 256 per read.
+static void bench_readdir(bdesc root, guest_string_t path) {
+    odesc d;
+    if (!open_quiet(root, path, WASI_FILESYSTEM_TYPES_OPEN_FLAGS_DIRECTORY, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ, &d)) return;
+    wasi_filesystem_types_tuple2_stream_directory_entry_future_result_void_error_code_t rf;
+    wasi_filesystem_types_method_descriptor_read_directory(wasi_filesystem_types_borrow_descriptor(d), &rf);
+    static wasi_filesystem_types_directory_entry_t batch[256];
+    unsigned long long total = 0;
+    for (;;) {
+        guest_waitable_status_t s = wasi_filesystem_types_stream_directory_entry_read(rf.f0, batch, 256);
+        if (s == GUEST_WAITABLE_STATUS_BLOCKED) s = wait_on(rf.f0);
+        size_t n = GUEST_WAITABLE_COUNT(s);
+        for (size_t i = 0; i < n; i++) guest_string_free(&batch[i].name);
+        total += n;
+        if (GUEST_WAITABLE_STATE(s) == GUEST_WAITABLE_DROPPED) break;
+    }
+    wasi_filesystem_types_stream_directory_entry_drop_readable(rf.f0);
+    wasi_filesystem_types_result_void_error_code_t res;
+    if (wasi_filesystem_types_future_result_void_error_code_read(rf.f1, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(rf.f1);
+    wasi_filesystem_types_future_result_void_error_code_drop_readable(rf.f1);
+    wasi_filesystem_types_descriptor_drop_own(d);
+    say("entries: "); say_u(total); say("\n");
+}
+
+static int arg_is(guest_list_string_t *argv, size_t i, const char *s) {
+    return argv->len > i && argv->ptr[i].len == strlen(s) && memcmp(argv->ptr[i].ptr, s, argv->ptr[i].len) == 0;
+}
+
 guest_callback_code_t exports_wasi_cli_run_run(void) {
     ws = guest_waitable_set_new();
     wasi_cli_stdout_stream_u8_t out_r = wasi_cli_stdout_stream_u8_new(&out_w);
@@ -258,16 +346,26 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
 
     guest_list_string_t argv;
     wasi_cli_environment_get_arguments(&argv);
-    int readonly = argv.len > 1 && argv.ptr[1].len == 8 && memcmp(argv.ptr[1].ptr, "readonly", 8) == 0;
-    guest_list_string_free(&argv);
+    int readonly = arg_is(&argv, 1, "readonly");
+    int bench = arg_is(&argv, 1, "bench-read") || arg_is(&argv, 1, "bench-write") || arg_is(&argv, 1, "bench-readdir");
 
     wasi_filesystem_preopens_list_tuple2_own_descriptor_string_t pre;
     wasi_filesystem_preopens_get_directories(&pre);
+    if (bench && pre.len > 0 && argv.len > 2) {
+        bdesc root = wasi_filesystem_types_borrow_descriptor(pre.ptr[0].f0);
+        unsigned long long mib = 0;
+        if (argv.len > 3) for (size_t i = 0; i < argv.ptr[3].len; i++) mib = mib * 10 + (argv.ptr[3].ptr[i] - '0');
+        if (arg_is(&argv, 1, "bench-read")) bench_read(root, argv.ptr[2]);
+        else if (arg_is(&argv, 1, "bench-write")) bench_write(root, argv.ptr[2], mib);
+        else bench_readdir(root, argv.ptr[2]);
+    } else {
     say("preopens: "); say_u(pre.len); say("\n");
     if (pre.len > 0) {
         say("root: "); say_n(pre.ptr[0].f1.ptr, pre.ptr[0].f1.len); say("\n");
         run_all(wasi_filesystem_types_borrow_descriptor(pre.ptr[0].f0), readonly);
     }
+    }
+    guest_list_string_free(&argv);
     for (size_t i = 0; i < pre.len; i++) wasi_filesystem_types_descriptor_drop_own(pre.ptr[i].f0);
     wasi_filesystem_preopens_list_tuple2_own_descriptor_string_free(&pre);
 

@@ -1,0 +1,205 @@
+//! Filesystem workloads under wasi-bridge and wasmtime-wasi 48, in the same run.
+//!
+//! `cargo bench --bench fs_vs_native [-- FILTER]` prints, per workload, the median wall time of
+//! each host over alternating runs and the ratio bridge/native (below 1.0: wasi-bridge is
+//! faster). p2 workloads compare the adapter with native p2, p3 workloads compare the p3
+//! bindings with wasmtime-wasi's p3.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+use wasmtime::Store;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime_wasi::FsPerms;
+
+struct NativeHost {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for NativeHost {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Host {
+    Native,
+    Bridge,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Abi {
+    P2,
+    P3,
+}
+
+async fn run_once(host: Host, abi: Abi, name: &str, args: &[&str], dir: &Path) -> Duration {
+    let component = common::component(name);
+    let engine = common::engine();
+    let pipe = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
+    let start;
+    let result = match host {
+        Host::Native => {
+            let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+            b.args(args).stdout(pipe.clone());
+            b.preopened_dir(dir, "/d", FsPerms::ReadWrite).unwrap();
+            let mut linker = Linker::<NativeHost>::new(engine);
+            wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+            if abi == Abi::P3 {
+                wasmtime_wasi::p3::add_to_linker(&mut linker).unwrap();
+            }
+            let mut store = Store::new(
+                engine,
+                NativeHost {
+                    ctx: b.build(),
+                    table: ResourceTable::new(),
+                },
+            );
+            start = Instant::now();
+            match abi {
+                Abi::P2 => {
+                    let cmd = wasmtime_wasi::p2::bindings::Command::instantiate_async(
+                        &mut store, &component, &linker,
+                    )
+                    .await
+                    .unwrap();
+                    cmd.wasi_cli_run().call_run(&mut store).await
+                }
+                Abi::P3 => {
+                    let cmd = wasmtime_wasi::p3::bindings::Command::instantiate_async(
+                        &mut store, &component, &linker,
+                    )
+                    .await
+                    .unwrap();
+                    store
+                        .run_concurrent(async move |s| cmd.wasi_cli_run().call_run(s).await)
+                        .await
+                        .and_then(|r| r)
+                }
+            }
+        }
+        Host::Bridge => {
+            let mut b = wasi_bridge::WasiCtx::builder();
+            b.args(args).stdout(pipe.clone());
+            b.preopened_dir(dir, "/d", FsPerms::ReadWrite).unwrap();
+            let linker = wasi_bridge::run::linker(engine).unwrap();
+            let entry = match abi {
+                Abi::P2 => wasi_bridge::run::Entry::P2,
+                Abi::P3 => wasi_bridge::run::Entry::P3,
+            };
+            start = Instant::now();
+            wasi_bridge::run::run(engine, &linker, &component, b.build(), entry)
+                .await
+                .map(|code| if code == 0 { Ok(()) } else { Err(()) })
+        }
+    };
+    let elapsed = start.elapsed();
+    assert!(
+        matches!(result, Ok(Ok(()))),
+        "guest failed: {result:?}: {}",
+        String::from_utf8_lossy(&pipe.contents())
+    );
+    elapsed
+}
+
+async fn compare(label: &str, abi: Abi, name: &str, args: &[&str], dir: &Path, rounds: usize) {
+    run_once(Host::Native, abi, name, args, dir).await;
+    run_once(Host::Bridge, abi, name, args, dir).await;
+    let (mut native, mut bridge) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        native.push(run_once(Host::Native, abi, name, args, dir).await);
+        bridge.push(run_once(Host::Bridge, abi, name, args, dir).await);
+    }
+    native.sort();
+    bridge.sort();
+    let (n, b) = (native[rounds / 2], bridge[rounds / 2]);
+    println!(
+        "{label:<36} native {:>10.3} ms   bridge {:>10.3} ms   ratio bridge/native {:.2}",
+        n.as_secs_f64() * 1e3,
+        b.as_secs_f64() * 1e3,
+        b.as_secs_f64() / n.as_secs_f64()
+    );
+}
+
+fn main() {
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let want = |label: &str| filter.as_deref().is_none_or(|f| label.contains(f));
+    let dir = tempfile::tempdir().unwrap();
+    let big: Vec<u8> = (0..64u32 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+    std::fs::create_dir(dir.path().join("many")).unwrap();
+    for i in 0..10_000 {
+        std::fs::write(dir.path().join("many").join(format!("entry-{i:05}")), b"").unwrap();
+    }
+    let d = dir.path();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        println!("filesystem: wasi-bridge vs wasmtime-wasi 48 (median of alternating runs)");
+        let cases: &[(&str, Abi, &str, &[&str], usize)] = &[
+            (
+                "p2-read-64MiB-stream",
+                Abi::P2,
+                "p2-fs.wasm",
+                &["p2-fs", "bench-read", "big.bin"],
+                7,
+            ),
+            (
+                "p2-write-64MiB-stream",
+                Abi::P2,
+                "p2-fs.wasm",
+                &["p2-fs", "bench-write", "out.bin", "64"],
+                7,
+            ),
+            (
+                "p3-read-64MiB-stream",
+                Abi::P3,
+                "p3-fs.wasm",
+                &["p3-fs", "bench-read", "big.bin"],
+                7,
+            ),
+            (
+                "p3-write-64MiB-stream",
+                Abi::P3,
+                "p3-fs.wasm",
+                &["p3-fs", "bench-write", "out.bin", "64"],
+                7,
+            ),
+            (
+                "p2-readdir-10000",
+                Abi::P2,
+                "p2-fs.wasm",
+                &["p2-fs", "bench-readdir", "many"],
+                9,
+            ),
+            (
+                "p3-readdir-10000",
+                Abi::P3,
+                "p3-fs.wasm",
+                &["p3-fs", "bench-readdir", "many"],
+                9,
+            ),
+            (
+                "p1-cp-64MiB",
+                Abi::P2,
+                "files.p1.wasm",
+                &["files", "/d", "cp", "big.bin", "copy.bin"],
+                7,
+            ),
+        ];
+        for (label, abi, name, args, rounds) in cases {
+            if want(label) {
+                compare(label, *abi, name, args, d, *rounds).await;
+            }
+        }
+    });
+}
