@@ -82,13 +82,41 @@ async fn p3_filesystem_matches_native_p3() {
     );
 }
 
+fn input_and_subdir(dir: &Path) {
+    input(dir);
+    std::fs::create_dir(dir.join("sub")).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn p3_read_only_preopen_refuses_mutation() {
-    let case = Case::new(&["p3-fs", "readonly"]).preopen("/ro", FsPerms::ReadOnly, input);
+async fn p3_read_only_preopen_refuses_every_mutation() {
+    let case =
+        Case::new(&["p3-fs", "readonly"]).preopen("/ro", FsPerms::ReadOnly, input_and_subdir);
     let (out, tree) = common::differential_p3_tree("p3-fs.wasm", case).await;
     contains(&out, "read-via-stream: [input file\n]\n");
-    assert!(!out.stdout_str().contains("open-at new.txt: ok"));
-    assert_eq!(tree, vec!["input.txt = \"input file\\n\"".to_string()]);
+    for refused in [
+        "open-at new.txt: error",
+        "create-directory-at: error",
+        "unlink-file-at: error",
+        "write-via-stream: error",
+        "append-via-stream: error",
+        "set-size: error",
+        "set-times: error",
+        "open-at input.txt: error",
+        "rename-at: error",
+        "symlink-at: error",
+        "link-at: error",
+        "set-times-at: error",
+        "remove-directory-at: error",
+    ] {
+        contains(&out, refused);
+    }
+    assert_eq!(
+        tree,
+        vec![
+            "input.txt = \"input file\\n\"".to_string(),
+            "sub/".to_string()
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

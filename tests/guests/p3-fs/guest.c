@@ -161,8 +161,26 @@ static void run_all(bdesc root, int readonly) {
             stream_read(wasi_filesystem_types_borrow_descriptor(f), 0, 64);
             stream_write(wasi_filesystem_types_borrow_descriptor(f), "nope", 0, 0);
             CALL_VOID("set-size", wasi_filesystem_types_method_descriptor_set_size(wasi_filesystem_types_borrow_descriptor(f), 0, R));
+            stream_write(wasi_filesystem_types_borrow_descriptor(f), "nope", 1, 0);
+            wasi_filesystem_types_method_descriptor_set_times_args_t ta = { .self = wasi_filesystem_types_borrow_descriptor(f) };
+            ta.data_access_timestamp.tag = WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_NOW;
+            ta.data_modification_timestamp.tag = WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_NOW;
+            CALL_VOID("set-times", wasi_filesystem_types_method_descriptor_set_times(&ta, R));
             wasi_filesystem_types_descriptor_drop_own(f);
         }
+        if (open_at(root, "input.txt", WASI_FILESYSTEM_TYPES_OPEN_FLAGS_TRUNCATE, RD, 0, &f)) wasi_filesystem_types_descriptor_drop_own(f);
+        if (open_at(root, "input.txt", 0, RW, 0, &f)) wasi_filesystem_types_descriptor_drop_own(f);
+        wasi_filesystem_types_method_descriptor_rename_at_args_t ra = { .self = root, .old_path = S("input.txt"), .new_descriptor = root, .new_path = S("x.txt") };
+        CALL_VOID("rename-at", wasi_filesystem_types_method_descriptor_rename_at(&ra, R));
+        wasi_filesystem_types_method_descriptor_symlink_at_args_t sa = { .self = root, .old_path = S("input.txt"), .new_path = S("lnk") };
+        CALL_VOID("symlink-at", wasi_filesystem_types_method_descriptor_symlink_at(&sa, R));
+        wasi_filesystem_types_method_descriptor_link_at_args_t la = { .self = root, .old_path_flags = 0, .old_path = S("input.txt"), .new_descriptor = root, .new_path = S("hard") };
+        CALL_VOID("link-at", wasi_filesystem_types_method_descriptor_link_at(&la, R));
+        wasi_filesystem_types_method_descriptor_set_times_at_args_t tat = { .self = root, .path_flags = 0, .path = S("input.txt") };
+        tat.data_access_timestamp.tag = WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_NOW;
+        tat.data_modification_timestamp.tag = WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_NOW;
+        CALL_VOID("set-times-at", wasi_filesystem_types_method_descriptor_set_times_at(&tat, R));
+        CALL_VOID("remove-directory-at", wasi_filesystem_types_method_descriptor_remove_directory_at(root, S("sub"), R));
         list(root, ".");
         return;
     }
