@@ -44,9 +44,116 @@ pub enum Entry {
 
 /// A configured engine for WASI programs of every version.
 pub fn engine() -> wasmtime::Result<Engine> {
+    engine_with_cache(false)
+}
+
+/// [`engine`], with wasmtime's on-disk compiled-code cache (its default configuration file and
+/// directory) when `cache` is true.
+pub fn engine_with_cache(cache: bool) -> wasmtime::Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.wasm_component_model_async(true);
+    if cache {
+        config.cache(Some(wasmtime::Cache::from_file(None)?));
+    }
     Engine::new(&config)
+}
+
+/// The WASI packages wasi-bridge provides, at `@0.2.x` (any patch) and `@0.3.0`.
+pub const SUPPORTED_P2: &[&str] = &[
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+];
+
+/// The `wasi:*@0.3.0` interfaces wasi-bridge provides.
+pub const SUPPORTED_P3: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/types",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/types",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/system-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+];
+
+/// Why a component's imports cannot be satisfied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportProblem {
+    /// It was built against a WASI 0.3.0 release candidate; these imports name one.
+    ReleaseCandidate(Vec<String>),
+    /// It imports interfaces wasi-bridge does not provide.
+    Unsupported(Vec<String>),
+}
+
+impl std::fmt::Display for ImportProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportProblem::ReleaseCandidate(names) => write!(
+                f,
+                "it was built against a WASI 0.3.0 release candidate ({}); rebuild it against \
+                 the WASI 0.3.0 release (the wasi@0.3.0 WIT, e.g. wit-bindgen 0.63)",
+                names.join(", ")
+            ),
+            ImportProblem::Unsupported(names) => write!(
+                f,
+                "it imports interfaces wasi-bridge does not provide: {}; supported are \
+                 wasi:io, wasi:cli, wasi:clocks, wasi:random and wasi:filesystem at @0.2.x \
+                 (and all but wasi:io at @0.3.0)",
+                names.join(", ")
+            ),
+        }
+    }
+}
+
+/// Checks every import of `component` against what wasi-bridge provides.
+pub fn check_imports(engine: &Engine, component: &Component) -> Result<(), ImportProblem> {
+    let (mut rc, mut unsupported) = (Vec::new(), Vec::new());
+    for (name, _) in component.component_type().imports(engine) {
+        let (iface, version) = name.split_once('@').unwrap_or((name, ""));
+        if version.starts_with("0.3.0-") {
+            rc.push(name.to_string());
+        } else if !((version.starts_with("0.2.") && SUPPORTED_P2.contains(&iface))
+            || (version == "0.3.0" && SUPPORTED_P3.contains(&iface)))
+        {
+            unsupported.push(name.to_string());
+        }
+    }
+    if !rc.is_empty() {
+        Err(ImportProblem::ReleaseCandidate(rc))
+    } else if !unsupported.is_empty() {
+        Err(ImportProblem::Unsupported(unsupported))
+    } else {
+        Ok(())
+    }
 }
 
 /// True if `bytes` is a core wasm module (as opposed to a component).

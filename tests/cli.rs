@@ -1,5 +1,7 @@
 //! The `wasi-bridge run` command: detection, arguments, environment, exit codes, errors.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -118,4 +120,233 @@ fn bad_input_gets_a_one_line_error() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--dir /nonexistent-dir::/d"));
+}
+
+fn run_in(args: &[&str], cache_home: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+        .args(args)
+        .env("XDG_CACHE_HOME", cache_home)
+        .env("HOME", cache_home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn files_under(dir: &std::path::Path) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.map(|e| {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            files_under(&e.path())
+        } else {
+            1
+        }
+    })
+    .sum()
+}
+
+#[test]
+fn compiled_code_cache_is_on_by_default_and_off_with_no_cache() {
+    let home = tempfile::tempdir().unwrap();
+    let g = guest("p2-cli.wasm");
+    let o = run_in(&["run", "--no-cache", &g, "hello"], home.path());
+    assert_eq!(stdout(&o), "hello from p2\n");
+    assert_eq!(files_under(home.path()), 0, "--no-cache wrote a cache");
+    let o = run_in(&["run", &g, "hello"], home.path());
+    assert_eq!(stdout(&o), "hello from p2\n");
+    // wasmtime's cache writes in a background thread; give it a moment.
+    for _ in 0..50 {
+        if files_under(home.path()) > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(files_under(home.path()) > 0, "no cache entry was written");
+    let o = run_in(&["run", &g, "hello"], home.path());
+    assert_eq!(
+        stdout(&o),
+        "hello from p2\n",
+        "a cached run behaves the same"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_and_the_library_agree() {
+    let o = run(
+        &["run", "--argv0", "p2-cli", &guest("p2-cli.wasm"), "stdout"],
+        b"",
+    );
+    let case = common::Case::new(&["p2-cli", "stdout"]);
+    let lib = common::bridge_p2("p2-cli.wasm", &case, &common::RunDir::new(&case)).await;
+    assert_eq!(o.stdout, lib.stdout);
+    assert_eq!(o.stderr, lib.stderr);
+    assert_eq!(lib.exit, common::Exit::Code(o.status.code().unwrap()));
+}
+
+#[test]
+fn version_flag() {
+    let o = run(&["--version"], b"");
+    assert_eq!(
+        stdout(&o),
+        format!("wasi-bridge {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn argv0_and_double_dash_before_guest_args() {
+    let o = run(
+        &[
+            "run",
+            "--argv0",
+            "prog",
+            &guest("hello.p1.wasm"),
+            "--",
+            "-x",
+            "--y",
+        ],
+        b"",
+    );
+    assert!(
+        stdout(&o).contains("argv[0]=prog\nargv[1]=-x\nargv[2]=--y\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn s_options_are_parsed_and_unknown_ones_rejected() {
+    let g = guest("p2-cli.wasm");
+    let o = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+        .args([
+            "run",
+            "-S",
+            "inherit-env",
+            "-S",
+            "tcp=n,udp=no,allow-ip-name-lookup=y",
+        ])
+        .args([
+            "-S",
+            "inherit-network,cli-exit-with-code",
+            &guest("hello.p1.wasm"),
+        ])
+        .env("GREETING", "inherited")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        stdout(&o).contains("GREETING=inherited\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+        .args(["run", &guest("hello.p1.wasm")])
+        .env("GREETING", "inherited")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).contains("GREETING=(unset)\n"),
+        "the environment is not inherited by default"
+    );
+
+    for (flag, needle) in [
+        (["-S", "frobnicate"], "unknown -S option `frobnicate`"),
+        (["-S", "tcp=maybe"], "-S tcp=maybe: expected"),
+        (["-W", "simd=n"], "unknown -W option `simd=n`"),
+    ] {
+        let o = run(&["run", flag[0], flag[1], &g, "hello"], b"");
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn read_only_and_read_write_dirs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("input.txt"), "input file\n").unwrap();
+    let host = dir.path().display().to_string();
+    let files = guest("files.p1.wasm");
+    let o = run(
+        &[
+            "run",
+            "--dir",
+            &format!("{host}::/ro::ro"),
+            &files,
+            "/ro",
+            "readonly",
+        ],
+        b"",
+    );
+    assert!(
+        stdout(&o).contains("read in read-only dir: input file\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("create in read-only dir: ok"));
+    assert!(!dir.path().join("new.txt").exists());
+    let o = run(
+        &["run", "--dir", &format!("{host}::/d"), &files, "/d", "work"],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(dir.path().join("sub/c.txt").exists());
+    let o = run(
+        &["run", "--dir", &format!("{host}::/d::rw-ish"), &files],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn detection_paths_and_overrides() {
+    // p3-only component forced through run@0.2: it has none, so instantiation fails cleanly.
+    let o = run(
+        &["run", "--wasi-run", "p2", &guest("p3-cli.wasm"), "env"],
+        b"",
+    );
+    assert_ne!(o.status.code(), Some(0));
+    // mixed forced through run@0.2.12
+    let o = run(&["run", "--wasi-run", "p2", &guest("mixed.wasm")], b"");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "entered through run@0.2.12\n");
+    // a reactor without --invoke is a usage error; with it, results are printed
+    let o = run(&["run", &guest("reactor.wasm")], b"");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--invoke NAME"));
+    let o = run(&["run", "--invoke", "answer", &guest("reactor.wasm")], b"");
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "42\n"));
+    let o = run(&["run", "--invoke", "neg", &guest("reactor.wasm")], b"");
+    assert_eq!(stdout(&o), "-7\n");
+    let o = run(&["run", "--invoke", "nope", &guest("reactor.wasm")], b"");
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn unsupported_and_release_candidate_imports_are_named() {
+    let o = run(&["run", &guest("needs-sockets.wasm")], b"");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("does not provide: wasi:sockets/tcp@0.2.12;"),
+        "{err}"
+    );
+    assert!(!err.contains("wasi:cli/environment@0.2.12"), "{err}");
+    assert!(err.contains("supported are"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    let o = run(&["run", &guest("wasi-rc.wasm")], b"");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("release candidate (wasi:cli/environment@0.3.0-rc-2025-09-16)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rebuild it against the WASI 0.3.0 release"),
+        "{err}"
+    );
 }

