@@ -264,3 +264,104 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p3_core::io::{SharedSink, SharedSource};
+    use std::io;
+    use std::pin::Pin;
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+    /// A writer that takes `ok` bytes, then fails every write.
+    struct Failing {
+        ok: usize,
+    }
+
+    impl AsyncWrite for Failing {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            if self.ok == 0 {
+                return Poll::Ready(Err(io::Error::other("disk on fire")));
+            }
+            let n = buf.len().min(self.ok);
+            self.ok -= n;
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    struct FailingReader;
+
+    impl AsyncRead for FailingReader {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Ready(Err(io::Error::other("device gone")))
+        }
+    }
+
+    #[tokio::test]
+    async fn write_error_is_reported_once_then_closed() {
+        let sink = SharedSink::new(Box::new(Failing { ok: 4 }), false);
+        let mut s = SinkStream::new(sink.handle());
+        let permit = s.check_write().unwrap();
+        assert!(permit >= 8);
+        s.write(Bytes::from_static(b"abcdefgh")).unwrap();
+        // The failure surfaces on the next call, once, as last-operation-failed...
+        match s.check_write() {
+            Err(StreamError::LastOperationFailed(e)) => {
+                assert!(e.to_string().contains("disk on fire"), "{e}")
+            }
+            other => panic!("expected last-operation-failed, got {other:?}"),
+        }
+        // ...and the stream is closed from then on.
+        assert!(matches!(s.check_write(), Err(StreamError::Closed)));
+        assert!(matches!(s.write(Bytes::new()), Err(StreamError::Closed)));
+        assert!(matches!(s.flush(), Err(StreamError::Closed)));
+        // A pollable on the failed stream is ready at once.
+        s.ready().await;
+    }
+
+    #[tokio::test]
+    async fn write_over_the_permit_traps() {
+        let sink = SharedSink::new(Box::new(tokio::io::sink()), false);
+        let mut s = SinkStream::new(sink.handle());
+        let permit = s.check_write().unwrap();
+        let too_big = Bytes::from(vec![0u8; permit + 1]);
+        assert!(matches!(s.write(too_big), Err(StreamError::Trap(_))));
+        s.flush().unwrap();
+    }
+
+    #[tokio::test]
+    async fn read_error_is_reported_once_then_closed() {
+        let source = SharedSource::new(Box::new(FailingReader), false);
+        let mut s = SourceStream::new(source.handle());
+        assert!(matches!(
+            s.read(10),
+            Err(StreamError::LastOperationFailed(_))
+        ));
+        assert!(matches!(s.read(10), Err(StreamError::Closed)));
+        s.ready().await;
+    }
+
+    #[tokio::test]
+    async fn huge_read_request_is_capped_not_allocated() {
+        let source = SharedSource::new(Box::new(&b"tiny"[..]), false);
+        let mut s = SourceStream::new(source.handle());
+        let got = s.read(usize::MAX).unwrap();
+        assert_eq!(&got[..], b"tiny");
+        assert!(got.len() <= MAX_READ);
+        assert!(matches!(s.read(usize::MAX), Err(StreamError::Closed)));
+    }
+}

@@ -475,13 +475,8 @@ impl Dir {
         Ok(self.run(move |d| d.create_dir(&path)).await?)
     }
 
-    /// `stat-at`.
-    pub async fn stat_at(
-        &self,
-        symlink_follow: bool,
-        path: String,
-    ) -> Result<DescriptorStat, ErrorCode> {
-        let meta = self
+    async fn metadata_at(&self, symlink_follow: bool, path: String) -> Result<Metadata, ErrorCode> {
+        Ok(self
             .run(move |d| {
                 if symlink_follow {
                     d.metadata(&path)
@@ -489,8 +484,18 @@ impl Dir {
                     d.symlink_metadata(&path)
                 }
             })
-            .await?;
-        Ok(DescriptorStat::new(&meta))
+            .await?)
+    }
+
+    /// `stat-at`.
+    pub async fn stat_at(
+        &self,
+        symlink_follow: bool,
+        path: String,
+    ) -> Result<DescriptorStat, ErrorCode> {
+        Ok(DescriptorStat::new(
+            &self.metadata_at(symlink_follow, path).await?,
+        ))
     }
 
     /// `set-times-at`.
@@ -668,16 +673,9 @@ impl Dir {
         symlink_follow: bool,
         path: String,
     ) -> Result<MetadataHashValue, ErrorCode> {
-        let meta = self
-            .run(move |d| {
-                if symlink_follow {
-                    d.metadata(&path)
-                } else {
-                    d.symlink_metadata(&path)
-                }
-            })
-            .await?;
-        Ok(MetadataHashValue::of(&meta))
+        Ok(MetadataHashValue::of(
+            &self.metadata_at(symlink_follow, path).await?,
+        ))
     }
 
     /// `read-directory`: the entries, produced lazily in batches. The directory is opened

@@ -104,37 +104,66 @@ struct SinkShared {
 struct SinkState {
     writer: Pin<Box<dyn AsyncWrite + Send + Sync>>,
     queue: VecDeque<u8>,
-    error: Option<io::ErrorKind>,
+    error: Option<StickyError>,
     draining: bool,
     waiters: Vec<Waker>,
+}
+
+/// A write error remembered for every later operation of every handle: its OS code, or its
+/// kind and message when it has none (an `io::Error` itself cannot be cloned).
+#[derive(Clone)]
+struct StickyError {
+    kind: io::ErrorKind,
+    os: Option<i32>,
+    message: String,
+}
+
+impl StickyError {
+    fn new(e: &io::Error) -> Self {
+        StickyError {
+            kind: e.kind(),
+            os: e.raw_os_error(),
+            message: e.to_string(),
+        }
+    }
+
+    fn to_core(&self) -> CoreError {
+        CoreError::stdio(match self.os {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(self.kind, self.message.clone()),
+        })
+    }
 }
 
 impl SinkState {
     /// Pushes queued bytes into the writer. `Ready(Ok)` when the queue is empty.
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
-        if let Some(kind) = self.error {
-            return Poll::Ready(Err(stdio_error(kind)));
+        if let Some(err) = &self.error {
+            return Poll::Ready(Err(err.to_core()));
         }
         while !self.queue.is_empty() {
             let (front, _) = self.queue.as_slices();
             match self.writer.as_mut().poll_write(cx, front) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err(self.fail(io::ErrorKind::WriteZero))),
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(self.fail(io::ErrorKind::WriteZero.into())));
+                }
                 Poll::Ready(Ok(n)) => {
                     self.queue.drain(..n);
                     self.wake_waiters();
                 }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(e.kind()))),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(e))),
                 Poll::Pending => return Poll::Pending,
             }
         }
         Poll::Ready(Ok(()))
     }
 
-    fn fail(&mut self, kind: io::ErrorKind) -> CoreError {
-        self.error = Some(kind);
+    fn fail(&mut self, err: io::Error) -> CoreError {
+        let sticky = StickyError::new(&err);
+        self.error = Some(sticky);
         self.queue = VecDeque::new();
         self.wake_waiters();
-        stdio_error(kind)
+        CoreError::stdio(err)
     }
 
     fn wake_waiters(&mut self) {
@@ -154,21 +183,17 @@ impl SinkState {
         let mut written = 0;
         while !src.is_empty() && self.queue.is_empty() {
             match self.writer.as_mut().poll_write(cx, src) {
-                Poll::Ready(Ok(0)) => return Err(self.fail(io::ErrorKind::WriteZero)),
+                Poll::Ready(Ok(0)) => return Err(self.fail(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     written += n;
                     src = &src[n..];
                 }
-                Poll::Ready(Err(e)) => return Err(self.fail(e.kind())),
+                Poll::Ready(Err(e)) => return Err(self.fail(e)),
                 Poll::Pending => break,
             }
         }
         Ok(written)
     }
-}
-
-fn stdio_error(kind: io::ErrorKind) -> CoreError {
-    CoreError::stdio(kind.into())
 }
 
 impl SharedSink {
@@ -289,7 +314,7 @@ impl SharedSink {
         }
         match state.writer.as_mut().poll_flush(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(state.fail(e.kind()))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(state.fail(e))),
             Poll::Pending => Poll::Pending,
         }
     }
