@@ -210,7 +210,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
             }
         }
         self.permit -= bytes.len();
-        match self.sink.write_granted_owned(bytes) {
+        match self.sink.write_granted(&bytes) {
             Ok(true) => {}
             Ok(false) => {
                 return Err(StreamError::Trap(format_err!(

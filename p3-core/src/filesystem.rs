@@ -11,12 +11,11 @@
 
 use crate::error::CoreError;
 use crate::io::{ByteSink, ByteSource};
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use cap_fs_ext::{
     DirExt, FollowSymlinks, MetadataExt as _, OpenOptionsFollowExt, OpenOptionsMaybeDirExt,
 };
 use cap_std::fs::{FileExt, Metadata, OpenOptions};
-use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -443,7 +442,6 @@ impl File {
                 Some(o) => SinkPosition::At(o),
                 None => SinkPosition::Append,
             },
-            behind: None,
         })
     }
 }
@@ -880,81 +878,30 @@ enum SinkPosition {
 }
 
 /// A file's byte sink with its own cursor (or appending at the end).
-///
-/// Borrowed writes (the p3 path, straight from guest memory) are written on the calling
-/// thread. Owned writes within a granted permit (the p2 path) are written behind: handed to the
-/// blocking pool while the guest goes on, with the next permit, flush or close waiting for them
-/// and reporting their error.
 pub struct FileSink {
     file: Arc<cap_std::fs::File>,
     position: SinkPosition,
-    behind: Option<tokio::task::JoinHandle<io::Result<()>>>,
-}
-
-impl FileSink {
-    fn offset(&self) -> io::Result<u64> {
-        match self.position {
-            SinkPosition::At(o) => Ok(o),
-            SinkPosition::Append => Ok(self.file.metadata()?.len()),
-        }
-    }
-
-    fn advance(&mut self, n: usize) {
-        if let SinkPosition::At(o) = &mut self.position {
-            *o += n as u64;
-        }
-    }
-
-    /// Waits for the write in flight, if any, and reports its error.
-    fn poll_behind(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
-        let Some(task) = self.behind.as_mut() else {
-            return Poll::Ready(Ok(()));
-        };
-        let res = match std::pin::Pin::new(task).poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(res) => res,
-        };
-        self.behind = None;
-        Poll::Ready(match res {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(fs_error(e)),
-            Err(join) => Err(fs_error(io::Error::other(join.to_string()))),
-        })
-    }
-}
-
-fn write_all_at(file: &cap_std::fs::File, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
-    while !buf.is_empty() {
-        match file.write_at(buf, offset) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => {
-                buf = &buf[n..];
-                offset += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 impl ByteSink for FileSink {
-    fn poll_write_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>> {
-        self.poll_behind(cx).map_ok(|()| crate::io::SINK_BUFFER)
+    fn poll_write_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>> {
+        Poll::Ready(Ok(crate::io::SINK_BUFFER))
     }
 
-    fn poll_write(&mut self, cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
-        if let Err(e) = std::task::ready!(self.poll_behind(cx)) {
-            return Poll::Ready(Err(e));
-        }
-        let offset = match self.offset() {
-            Ok(o) => o,
-            Err(e) => return Poll::Ready(Err(fs_error(e))),
+    fn poll_write(&mut self, _cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
+        let offset = match self.position {
+            SinkPosition::At(o) => o,
+            SinkPosition::Append => match self.file.metadata() {
+                Ok(m) => m.len(),
+                Err(e) => return Poll::Ready(Err(fs_error(e))),
+            },
         };
         loop {
             match self.file.write_at(src, offset) {
                 Ok(n) => {
-                    self.advance(n);
+                    if let SinkPosition::At(o) = &mut self.position {
+                        *o += n as u64;
+                    }
                     return Poll::Ready(Ok(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -963,54 +910,9 @@ impl ByteSink for FileSink {
         }
     }
 
-    fn write_granted_owned(&mut self, data: Bytes) -> Result<bool, CoreError> {
-        // Report (and clear) a finished write's error first, as the next call must.
-        if let Poll::Ready(Err(e)) =
-            self.poll_behind(&mut Context::from_waker(std::task::Waker::noop()))
-        {
-            return Err(e);
-        }
-        // An append's offset is the file's length once the writes before it have landed.
-        let offset = match self.position {
-            SinkPosition::At(o) => Some(o),
-            SinkPosition::Append => None,
-        };
-        let len = data.len();
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
-                let file = self.file.clone();
-                let before = self.behind.take();
-                // Queued behind the write still in flight, if any, so writes land in order.
-                self.behind = Some(rt.spawn(async move {
-                    if let Some(before) = before {
-                        before
-                            .await
-                            .map_err(|e| io::Error::other(e.to_string()))??;
-                    }
-                    tokio::task::spawn_blocking(move || {
-                        let offset = match offset {
-                            Some(o) => o,
-                            None => file.metadata()?.len(),
-                        };
-                        write_all_at(&file, &data, offset)
-                    })
-                    .await
-                    .map_err(|e| io::Error::other(e.to_string()))?
-                }));
-            }
-            // No runtime to hand it to (a plain synchronous caller): write it now.
-            Err(_) => {
-                let offset = self.offset().map_err(fs_error)?;
-                write_all_at(&self.file, &data, offset).map_err(fs_error)?
-            }
-        }
-        self.advance(len);
-        Ok(true)
-    }
-
-    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
-        // Beyond a write in flight nothing is buffered here.
-        self.poll_behind(cx)
+    fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
+        // Writes go straight to the file; there is nothing buffered here.
+        Poll::Ready(Ok(()))
     }
 
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
@@ -1069,82 +971,5 @@ impl DirEntries {
             Ok(out)
         };
         run_blocking(self.inline, &self.inner, body).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn file_in(dir: &std::path::Path, name: &str) -> File {
-        let cap = cap_std::fs::Dir::open_ambient_dir(dir, cap_std::ambient_authority()).unwrap();
-        let mode = OpenMode {
-            read: true,
-            write: true,
-        };
-        let root = Dir::new(cap, FsPerms::ReadWrite, mode, false);
-        let flags = DescriptorFlags {
-            read: true,
-            write: true,
-            ..Default::default()
-        };
-        let create = OpenFlags {
-            create: true,
-            ..Default::default()
-        };
-        match root
-            .open_at(false, name.into(), create, flags)
-            .await
-            .unwrap()
-        {
-            Descriptor::File(f) => f,
-            Descriptor::Dir(_) => panic!("a directory"),
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn written_behind_writes_land_in_order_before_flush_resolves() {
-        let tmp = tempfile::tempdir().unwrap();
-        let f = file_in(tmp.path(), "w.txt").await;
-        let mut w = f.writer(Some(0)).unwrap();
-        for chunk in ["one ", "two ", "three"] {
-            assert!(w.write_granted_owned(Bytes::from(chunk)).unwrap());
-        }
-        std::future::poll_fn(|cx| w.poll_flush(cx)).await.unwrap();
-        assert_eq!(
-            std::fs::read(tmp.path().join("w.txt")).unwrap(),
-            b"one two three"
-        );
-
-        let mut a = f.writer(None).unwrap();
-        assert!(a.write_granted_owned(Bytes::from(" and")).unwrap());
-        assert!(a.write_granted_owned(Bytes::from(" more")).unwrap());
-        std::future::poll_fn(|cx| a.poll_close(cx)).await.unwrap();
-        assert_eq!(
-            std::fs::read(tmp.path().join("w.txt")).unwrap(),
-            b"one two three and more"
-        );
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_failed_write_behind_is_reported() {
-        let tmp = tempfile::tempdir().unwrap();
-        let f = file_in(tmp.path(), "r.txt").await;
-        // A read-only OS handle under a writable preopen: the write itself fails.
-        let ro = File {
-            file: Arc::new(cap_std::fs::File::from_std(
-                std::fs::File::open(tmp.path().join("r.txt")).unwrap(),
-            )),
-            ..f
-        };
-        let mut w = ro.writer(Some(0)).unwrap();
-        assert!(w.write_granted_owned(Bytes::from("x")).unwrap());
-        let err = std::future::poll_fn(|cx| w.poll_flush(cx))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            ErrorCode::from(err.io_error().unwrap()),
-            ErrorCode::BadDescriptor
-        );
     }
 }

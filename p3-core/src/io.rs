@@ -10,7 +10,7 @@
 //! that all stdin handles read from. Neither holds its lock across `Pending`.
 
 use crate::error::CoreError;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
@@ -79,12 +79,6 @@ pub trait ByteSink: Send {
             }
         }
         Ok(true)
-    }
-
-    /// [`ByteSink::write_granted`] for bytes the caller hands over: a sink may keep them and
-    /// write them behind (reporting an error on a later call). The default writes them now.
-    fn write_granted_owned(&mut self, src: Bytes) -> Result<bool, CoreError> {
-        self.write_granted(&src)
     }
 }
 
