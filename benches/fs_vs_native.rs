@@ -8,25 +8,13 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use common::NativeHost;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 use wasmtime::Store;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::FsPerms;
-
-struct NativeHost {
-    ctx: wasmtime_wasi::WasiCtx,
-    table: ResourceTable,
-}
-
-impl wasmtime_wasi::WasiView for NativeHost {
-    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
-        wasmtime_wasi::WasiCtxView {
-            ctx: &mut self.ctx,
-            table: &mut self.table,
-        }
-    }
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Host {

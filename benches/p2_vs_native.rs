@@ -7,6 +7,8 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use common::NativeHost;
+
 use common::{Case, Exit};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -47,20 +49,6 @@ impl wasmtime_wasi::cli::IsTerminal for CountingSink {
 impl wasmtime_wasi::cli::StdoutStream for CountingSink {
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
         Box::new(self.clone())
-    }
-}
-
-struct NativeHost {
-    ctx: wasmtime_wasi::WasiCtx,
-    table: ResourceTable,
-}
-
-impl wasmtime_wasi::WasiView for NativeHost {
-    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
-        wasmtime_wasi::WasiCtxView {
-            ctx: &mut self.ctx,
-            table: &mut self.table,
-        }
     }
 }
 

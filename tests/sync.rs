@@ -3,23 +3,11 @@
 
 mod common;
 
+use common::NativeHost;
+
 use common::{Case, Exit, Outcome};
 use wasmtime::Store;
 use wasmtime::component::{Linker, ResourceTable};
-
-struct NativeHost {
-    ctx: wasmtime_wasi::WasiCtx,
-    table: ResourceTable,
-}
-
-impl wasmtime_wasi::WasiView for NativeHost {
-    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
-        wasmtime_wasi::WasiCtxView {
-            ctx: &mut self.ctx,
-            table: &mut self.table,
-        }
-    }
-}
 
 fn exit(result: wasmtime::Result<Result<(), ()>>) -> Exit {
     match wasi_bridge::run::exit_status(result) {

@@ -177,9 +177,10 @@ fn exit_of(result: wasmtime::Result<Result<(), ()>>) -> Exit {
 
 // ---------------- the oracle: wasmtime-wasi 48 ----------------
 
-struct NativeHost {
-    ctx: wasmtime_wasi::WasiCtx,
-    table: ResourceTable,
+/// Store data for wasmtime-wasi, the oracle.
+pub struct NativeHost {
+    pub ctx: wasmtime_wasi::WasiCtx,
+    pub table: ResourceTable,
 }
 
 impl wasmtime_wasi::WasiView for NativeHost {
