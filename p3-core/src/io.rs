@@ -375,6 +375,37 @@ pub struct SharedSource {
 struct SourceShared {
     state: Mutex<SourceState>,
     is_terminal: bool,
+    /// Everyone waiting on the reader. The reader keeps only the waker of its last poll, so
+    /// it is polled with a waker that wakes them all: a p2 pollable and a p3 read waiting on
+    /// stdin at the same time both hear about new input.
+    waiters: Arc<FanOut>,
+}
+
+#[derive(Default)]
+struct FanOut {
+    waiters: Mutex<Vec<Waker>>,
+}
+
+impl FanOut {
+    fn register(self: &Arc<Self>, cx: &Context<'_>) -> Waker {
+        let mut w = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        if !w.iter().any(|x| x.will_wake(cx.waker())) {
+            w.push(cx.waker().clone());
+        }
+        Waker::from(self.clone())
+    }
+}
+
+impl std::task::Wake for FanOut {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        let waiters = std::mem::take(&mut *self.waiters.lock().unwrap_or_else(|p| p.into_inner()));
+        for w in waiters {
+            w.wake();
+        }
+    }
 }
 
 struct SourceState {
@@ -400,6 +431,7 @@ impl SharedSource {
                     error: None,
                 }),
                 is_terminal,
+                waiters: Arc::default(),
             }),
         }
     }
@@ -431,7 +463,11 @@ impl SharedSource {
         ahead.resize(SOURCE_READ_AHEAD, 0);
         *pos = 0;
         let mut buf = ReadBuf::new(ahead);
-        match reader.as_mut().poll_read(cx, &mut buf) {
+        let waker = self.shared.waiters.register(cx);
+        match reader
+            .as_mut()
+            .poll_read(&mut Context::from_waker(&waker), &mut buf)
+        {
             Poll::Ready(Ok(())) => {
                 let n = buf.filled().len();
                 if n == 0 {
@@ -471,7 +507,12 @@ impl SharedSource {
             return Poll::Ready(Ok(0));
         }
         let mut buf = ReadBuf::new(dst);
-        match state.reader.as_mut().poll_read(cx, &mut buf) {
+        let waker = self.shared.waiters.register(cx);
+        match state
+            .reader
+            .as_mut()
+            .poll_read(&mut Context::from_waker(&waker), &mut buf)
+        {
             Poll::Ready(Ok(())) => {
                 let n = buf.filled().len();
                 if n == 0 {
@@ -510,6 +551,8 @@ impl SharedSource {
         }
         buf.reserve(max);
         let mut limited = buf.limit(max);
+        let waker = self.shared.waiters.register(cx);
+        let cx = &mut Context::from_waker(&waker);
         match tokio_util::io::poll_read_buf(state.reader.as_mut(), cx, &mut limited) {
             Poll::Ready(Ok(n)) => {
                 if n == 0 {
@@ -629,6 +672,28 @@ mod tests {
         b.write_all_nonblocking(b"and p2 again").unwrap();
         sink.flush().await.unwrap();
         assert_eq!(&*out.lock().unwrap(), b"hello p3 world and p2 again");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_waiter_on_the_source_is_woken() {
+        let (mut tx, rx) = tokio::io::duplex(64);
+        let src = SharedSource::new(Box::new(rx), false);
+        let waits: Vec<_> = (0..2)
+            .map(|_| {
+                let mut h = src.handle();
+                tokio::spawn(async move { std::future::poll_fn(|cx| h.poll_ready(cx)).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::io::AsyncWriteExt::write_all(&mut tx, b"x")
+            .await
+            .unwrap();
+        for w in waits {
+            tokio::time::timeout(std::time::Duration::from_secs(5), w)
+                .await
+                .expect("a waiter was not woken")
+                .unwrap();
+        }
     }
 
     #[tokio::test]
