@@ -126,6 +126,59 @@ async fn run_once(host: Host, name: &str, args: &[&str], stdout: Stdout) -> Dura
     elapsed
 }
 
+/// Runs the p3 fixture once under wasmtime-wasi's p3 or wasi-bridge's p3, stdout into a pipe.
+async fn run_p3_once(host: Host, args: &[&str]) -> Duration {
+    let component = common::component("p3-cli.wasm");
+    let engine = common::engine();
+    let pipe = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(usize::MAX);
+    let start;
+    let result = match host {
+        Host::Native => {
+            let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+            b.args(args).stdout(pipe.clone());
+            let mut linker = Linker::<NativeHost>::new(engine);
+            wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+            wasmtime_wasi::p3::add_to_linker(&mut linker).unwrap();
+            let mut store = Store::new(
+                engine,
+                NativeHost {
+                    ctx: b.build(),
+                    table: ResourceTable::new(),
+                },
+            );
+            start = Instant::now();
+            let cmd = wasmtime_wasi::p3::bindings::Command::instantiate_async(
+                &mut store, &component, &linker,
+            )
+            .await
+            .unwrap();
+            store
+                .run_concurrent(async move |s| cmd.wasi_cli_run().call_run(s).await)
+                .await
+                .and_then(|r| r)
+        }
+        Host::Bridge => {
+            let mut b = wasi_bridge::WasiCtx::builder();
+            b.args(args).stdout(pipe.clone());
+            let linker = wasi_bridge::run::linker(engine).unwrap();
+            start = Instant::now();
+            wasi_bridge::run::run(
+                engine,
+                &linker,
+                &component,
+                b.build(),
+                wasi_bridge::run::Entry::P3,
+            )
+            .await
+            .map(|code| if code == 0 { Ok(()) } else { Err(()) })
+        }
+    };
+    let elapsed = start.elapsed();
+    assert!(matches!(result, Ok(Ok(()))), "guest failed: {result:?}");
+    assert_eq!(pipe.contents().len(), 64 << 20, "all of stdout arrived");
+    elapsed
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -187,6 +240,24 @@ fn main() {
                 7,
             )
             .await;
+        }
+        if want("p3-stdout-64MiB-4KiB-memory-pipe") {
+            let args = ["p3-cli", "bench-stdout", "64"];
+            run_p3_once(Host::Native, &args).await;
+            run_p3_once(Host::Bridge, &args).await;
+            let (mut native, mut bridge) = (Vec::new(), Vec::new());
+            for _ in 0..7 {
+                native.push(run_p3_once(Host::Native, &args).await);
+                bridge.push(run_p3_once(Host::Bridge, &args).await);
+            }
+            let (n, b) = (median(native), median(bridge));
+            println!(
+                "{:<44} native {:>10.3} ms   bridge {:>10.3} ms   ratio bridge/native {:.2}   (p3 vs wasmtime-wasi p3)",
+                "p3-stdout-64MiB-4KiB-memory-pipe",
+                n.as_secs_f64() * 1e3,
+                b.as_secs_f64() * 1e3,
+                b.as_secs_f64() / n.as_secs_f64()
+            );
         }
         if want("poll-1000-pollables-one-ready-x200") {
             let args = ["p2-cli", "bench-poll", "1000", "200"];
