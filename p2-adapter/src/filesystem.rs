@@ -494,11 +494,6 @@ impl HostDirectoryEntryStream for WasiCtxView<'_> {
 
 impl preopens::Host for WasiCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
-        let preopens = self.ctx.filesystem().preopens().to_vec();
-        let mut out = Vec::with_capacity(preopens.len());
-        for p in preopens {
-            out.push((self.table.push(Descriptor::Dir(p.dir))?, p.guest_path));
-        }
-        Ok(out)
+        self.push_preopens()
     }
 }

@@ -351,6 +351,27 @@ pub struct WasiCtxView<'a> {
     pub table: &'a mut ResourceTable,
 }
 
+impl WasiCtxView<'_> {
+    /// Puts a descriptor for every preopened directory in the table, with its guest name: what
+    /// `get-directories` returns on both ABIs.
+    pub fn push_preopens(
+        &mut self,
+    ) -> wasmtime::Result<
+        Vec<(
+            wasmtime::component::Resource<crate::filesystem::Descriptor>,
+            String,
+        )>,
+    > {
+        let preopens = self.ctx.filesystem().preopens().to_vec();
+        let mut out = Vec::with_capacity(preopens.len());
+        for p in preopens {
+            let fd = self.table.push(crate::filesystem::Descriptor::Dir(p.dir))?;
+            out.push((fd, p.guest_path));
+        }
+        Ok(out)
+    }
+}
+
 impl WasiView for WasiCtxView<'_> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
