@@ -128,6 +128,7 @@ async fn p2_edge_cases_and_bad_input_match_native() {
         "write at 3: 10\n",
         "read 4 at 5: [2345]\n",
         "entries: 2\nafter end: none\n",
+        "write to read-only descriptor: filesystem-error-code 3\nerror to-debug-string: non-empty\n",
         "stat: type 6 size 13",
     ] {
         contains(&out, line);

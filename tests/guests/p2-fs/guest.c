@@ -106,6 +106,10 @@ static void edge(bdesc root) {
                 say("write to read-only descriptor: filesystem-error-code ");
                 if (wasi_filesystem_types_filesystem_error_code(wasi_io_error_borrow_error(se.val.last_operation_failed), &code)) say_u(code); else say("none");
                 say("\n");
+                guest_string_t dbg;
+                wasi_io_error_method_error_to_debug_string(wasi_io_error_borrow_error(se.val.last_operation_failed), &dbg);
+                say(dbg.len > 0 ? "error to-debug-string: non-empty\n" : "error to-debug-string: empty\n");
+                guest_string_free(&dbg);
                 wasi_io_error_error_drop_own(se.val.last_operation_failed);
             } else say(ok ? "write to read-only descriptor: ok\n" : "write to read-only descriptor: closed\n");
             wasi_io_streams_output_stream_drop_own(os);
