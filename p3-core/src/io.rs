@@ -85,6 +85,11 @@ pub trait ByteSink: Send {
 /// How many bytes a [`SharedSink`] buffers at most before it pushes back.
 pub const SINK_BUFFER: usize = 64 * 1024;
 
+/// The most a [`SharedSink`] ever queues, permits included. Each handle's permit is at most
+/// [`SINK_BUFFER`], so only a guest holding hundreds of handles with granted permits on a
+/// writer that does not drain can reach it; that write fails instead of growing host memory.
+pub const MAX_BACKLOG: usize = 256 * SINK_BUFFER;
+
 /// One ordered output sink (a guest's stdout or stderr) shared by every handle of every ABI.
 ///
 /// Writes go straight to the underlying writer when it is ready; what it does not take at once
@@ -258,6 +263,11 @@ impl SharedSink {
             return Err(e);
         }
         let n = state.write_direct(&mut cx, src)?;
+        if state.queue.len() + (src.len() - n) > MAX_BACKLOG {
+            return Err(CoreError::stdio(io::Error::other(format!(
+                "output backlog would exceed {MAX_BACKLOG} bytes: the writer is not draining"
+            ))));
+        }
         state.queue.extend(&src[n..]);
         self.ensure_draining(&mut state);
         Ok(())
@@ -694,6 +704,36 @@ mod tests {
                 .expect("a waiter was not woken")
                 .unwrap();
         }
+    }
+
+    /// A writer that never takes a byte.
+    struct Stuck;
+
+    impl AsyncWrite for Stuck {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Pending
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    #[test]
+    fn granted_writes_to_a_stuck_writer_are_bounded() {
+        let sink = SharedSink::new(Box::new(Stuck), false);
+        let chunk = vec![0u8; SINK_BUFFER];
+        for _ in 0..MAX_BACKLOG / SINK_BUFFER {
+            sink.write_all_nonblocking(&chunk).unwrap();
+        }
+        let err = sink.write_all_nonblocking(&chunk).unwrap_err();
+        assert!(err.to_string().contains("backlog"), "{err}");
     }
 
     #[tokio::test]
