@@ -1,7 +1,8 @@
 //! The one WASI implementation behind wasi-bridge.
 //!
 //! This crate holds the context every ABI shares ([`WasiCtx`], built by [`WasiCtxBuilder`]), the
-//! store-independent domain objects (stdio sources and sinks, clocks, random), and the thin
+//! store-independent domain objects (stdio sources and sinks, clocks, random, the cap-std
+//! filesystem; the sockets policy), and the thin
 //! `wasi:*@0.3.0` bindings in [`p3`] that hand the core's byte sources and sinks to wasmtime's
 //! component-model streams.
 //!
