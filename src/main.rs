@@ -212,6 +212,9 @@ fn configure(args: &RunArgs, opts: &WasiOptions) -> Result<WasiCtxBuilder, Failu
         b.preopened_dir(host, guest, perms)
             .map_err(|e| usage(format!("--dir {dir}: {e:#}")))?;
     }
+    // As `wasmtime run`: TCP and UDP sockets may be created, but no address is reachable
+    // without `-S inherit-network`.
+    b.allow_tcp(true).allow_udp(true);
     if opts.inherit_network {
         b.inherit_network();
         b.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(true);

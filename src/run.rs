@@ -80,6 +80,13 @@ pub const SUPPORTED_P2: &[&str] = &[
     "wasi:random/insecure-seed",
     "wasi:filesystem/types",
     "wasi:filesystem/preopens",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
 ];
 
 /// The `wasi:*@0.3.0` interfaces wasi-bridge provides.
@@ -103,6 +110,8 @@ pub const SUPPORTED_P3: &[&str] = &[
     "wasi:random/insecure-seed",
     "wasi:filesystem/types",
     "wasi:filesystem/preopens",
+    "wasi:sockets/types",
+    "wasi:sockets/ip-name-lookup",
 ];
 
 /// Why a component's imports cannot be satisfied.

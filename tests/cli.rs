@@ -328,11 +328,11 @@ fn detection_paths_and_overrides() {
 
 #[test]
 fn unsupported_and_release_candidate_imports_are_named() {
-    let o = run(&["run", &guest("needs-sockets.wasm")], b"");
+    let o = run(&["run", &guest("needs-http.wasm")], b"");
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("does not provide: wasi:sockets/tcp@0.2.12;"),
+        err.contains("does not provide: wasi:http/outgoing-handler@0.2.12;"),
         "{err}"
     );
     assert!(!err.contains("wasi:cli/environment@0.2.12"), "{err}");

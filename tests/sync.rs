@@ -29,6 +29,12 @@ fn native_sync(name: &str, case: &Case, dir: &common::RunDir) -> Outcome {
     if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
         b.preopened_dir(path, guest, *perms).unwrap();
     }
+    if case.net.inherit {
+        b.inherit_network();
+    }
+    b.allow_tcp(case.net.tcp)
+        .allow_udp(case.net.udp)
+        .allow_ip_name_lookup(case.net.lookup);
     let mut store = Store::new(
         common::engine(),
         NativeHost {
@@ -108,4 +114,21 @@ fn sync_linker_runs_p1_file_work_like_native_sync() {
         common::tree(db.path().unwrap())
     );
     assert!(ours.stdout_str().contains("ls sub: c.txt\n"));
+}
+
+#[test]
+fn sync_linker_serves_sockets_like_native_sync() {
+    let peer = common::peers::UdpEcho::start();
+    for args in [
+        vec!["p2-sockets", "self", "6"],
+        vec!["p2-sockets", "udp", &peer.addr],
+        vec!["p2-sockets", "options"],
+    ] {
+        let case = Case::new(&args).net(common::Net::all());
+        let dir = common::RunDir::new(&case);
+        let oracle = native_sync("p2-sockets.wasm", &case, &dir);
+        let ours = bridge_sync("p2-sockets.wasm", &case, &dir);
+        common::assert_same(&oracle, &ours);
+        assert_eq!(ours.exit, Exit::Code(0), "{args:?}: {}", ours.stdout_str());
+    }
 }

@@ -15,6 +15,7 @@ pub mod sync {
             imports: { default: tracing | trappable },
             trappable_error_type: {
                 "wasi:filesystem/types.error-code" => crate::filesystem::FsError,
+                "wasi:sockets/network.error-code" => crate::sockets::SocketError,
             },
             with: {
                 // Resource types are the async bindings' own, so one table entry serves both.
@@ -26,6 +27,14 @@ pub mod sync {
                 "wasi:clocks": crate::bindings::clocks,
                 "wasi:random": crate::bindings::random,
                 "wasi:cli": crate::bindings::cli,
+                "wasi:sockets/network": crate::bindings::sockets::network,
+                "wasi:sockets/instance-network": crate::bindings::sockets::instance_network,
+                "wasi:sockets/tcp-create-socket": crate::bindings::sockets::tcp_create_socket,
+                "wasi:sockets/ip-name-lookup": crate::bindings::sockets::ip_name_lookup,
+                "wasi:sockets/tcp.tcp-socket": crate::sockets::TcpSocket,
+                "wasi:sockets/udp.udp-socket": crate::sockets::UdpSocket,
+                "wasi:sockets/udp.incoming-datagram-stream": crate::sockets::IncomingDatagramStream,
+                "wasi:sockets/udp.outgoing-datagram-stream": crate::sockets::OutgoingDatagramStream,
                 // wasi:io is the generic trait-object layer every wasi:io user shares; its
                 // blocking (`block_on`) flavour is wasmtime-wasi's.
                 "wasi:io/error": wasmtime_wasi_io::bindings::wasi::io::error,
@@ -72,12 +81,17 @@ mod async_io {
             "wasi:filesystem/types.[method]descriptor.unlink-file-at": async | tracing | trappable,
             "wasi:filesystem/types.[method]descriptor.write": async | tracing | trappable,
             "wasi:filesystem/types.[method]directory-entry-stream.read-directory-entry": async | tracing | trappable,
+            "wasi:sockets/tcp.[method]tcp-socket.start-bind": async | tracing | trappable,
+            "wasi:sockets/tcp.[method]tcp-socket.start-listen": async | tracing | trappable,
+            "wasi:sockets/udp.[method]udp-socket.start-bind": async | tracing | trappable,
+            "wasi:sockets/udp.[method]udp-socket.stream": async | tracing | trappable,
             default: tracing | trappable,
         },
         exports: { default: async },
         trappable_error_type: {
             "wasi:io/streams.stream-error" => wasmtime_wasi_io::streams::StreamError,
             "wasi:filesystem/types.error-code" => crate::filesystem::FsError,
+            "wasi:sockets/network.error-code" => crate::sockets::SocketError,
         },
         with: {
             "wasi:filesystem/types.descriptor": p3_core::filesystem::Descriptor,
@@ -87,6 +101,12 @@ mod async_io {
             "wasi:io/error": wasmtime_wasi_io::bindings::wasi::io::error,
             "wasi:cli/terminal-input.terminal-input": crate::cli::TerminalInput,
             "wasi:cli/terminal-output.terminal-output": crate::cli::TerminalOutput,
+            "wasi:sockets/network.network": crate::sockets::Network,
+            "wasi:sockets/tcp.tcp-socket": crate::sockets::TcpSocket,
+            "wasi:sockets/udp.udp-socket": crate::sockets::UdpSocket,
+            "wasi:sockets/udp.incoming-datagram-stream": crate::sockets::IncomingDatagramStream,
+            "wasi:sockets/udp.outgoing-datagram-stream": crate::sockets::OutgoingDatagramStream,
+            "wasi:sockets/ip-name-lookup.resolve-address-stream": crate::sockets::ResolveAddressStream,
         },
         require_store_data_send: true,
     });

@@ -16,6 +16,7 @@ mod clocks;
 pub mod filesystem;
 mod filesystem_sync;
 mod random;
+pub mod sockets;
 pub mod streams;
 
 pub use cli::{TerminalInput, TerminalOutput};
@@ -59,8 +60,10 @@ pub fn add_to_linker_with_options_async<T: WasiView + 'static>(
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     bindings::filesystem::types::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    let _ = options; // unstable features gate only sockets interfaces, linked with them
-    add_nonblocking_to_linker(linker)
+    bindings::sockets::tcp::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    bindings::sockets::udp::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    bindings::sockets::udp_create_socket::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    add_nonblocking_to_linker(linker, &options.into())
 }
 
 /// Adds every `wasi:*@0.2.x` interface the adapter serves to a synchronous `linker`, like
@@ -80,15 +83,18 @@ pub fn add_to_linker_with_options_sync<T: WasiView + 'static>(
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     bindings::sync::filesystem::types::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    let _ = options; // unstable features gate only sockets interfaces, linked with them
-    add_nonblocking_to_linker(linker)
+    bindings::sync::sockets::tcp::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    bindings::sync::sockets::udp::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    bindings::sync::sockets::udp_create_socket::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    add_nonblocking_to_linker(linker, &options.into())
 }
 
 /// The interfaces whose functions never wait, shared by the async and sync linkers.
 fn add_nonblocking_to_linker<T: WasiView + 'static>(
     linker: &mut Linker<T>,
+    network: &bindings::sockets::network::LinkOptions,
 ) -> wasmtime::Result<()> {
-    use bindings::{cli, clocks, random};
+    use bindings::{cli, clocks, random, sockets};
     let l = linker;
     clocks::wall_clock::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     clocks::monotonic_clock::add_to_linker::<T, WasiP2>(l, T::ctx)?;
@@ -106,5 +112,9 @@ fn add_nonblocking_to_linker<T: WasiView + 'static>(
     cli::terminal_stdout::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     cli::terminal_stderr::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     bindings::filesystem::preopens::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    sockets::network::add_to_linker::<T, WasiP2>(l, network, T::ctx)?;
+    sockets::instance_network::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    sockets::tcp_create_socket::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    sockets::ip_name_lookup::add_to_linker::<T, WasiP2>(l, T::ctx)?;
     Ok(())
 }

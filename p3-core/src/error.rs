@@ -114,3 +114,12 @@ where
         Self::code(T::from(code))
     }
 }
+
+impl<T> From<crate::sockets::ErrorCode> for TrappableError<T>
+where
+    T: From<crate::sockets::ErrorCode> + std::error::Error + Send + Sync + 'static,
+{
+    fn from(code: crate::sockets::ErrorCode) -> Self {
+        Self::code(T::from(code))
+    }
+}

@@ -46,6 +46,30 @@ pub struct Case {
     pub cwd: Option<String>,
     /// A preopened directory: guest name, permissions, and how to populate a fresh copy.
     pub preopen: Option<Preopen>,
+    /// The network policy (default: everything refused).
+    pub net: Net,
+}
+
+/// A network policy, applied the same way to the oracle and to wasi-bridge.
+#[derive(Clone, Copy, Default)]
+pub struct Net {
+    pub tcp: bool,
+    pub udp: bool,
+    pub lookup: bool,
+    /// Every address allowed (`inherit_network`).
+    pub inherit: bool,
+}
+
+impl Net {
+    /// Everything allowed.
+    pub fn all() -> Net {
+        Net {
+            tcp: true,
+            udp: true,
+            lookup: true,
+            inherit: true,
+        }
+    }
 }
 
 impl Case {
@@ -61,6 +85,10 @@ impl Case {
     }
     pub fn stdin(mut self, bytes: &[u8]) -> Case {
         self.stdin = bytes.to_vec();
+        self
+    }
+    pub fn net(mut self, net: Net) -> Case {
+        self.net = net;
         self
     }
     pub fn cwd(mut self, cwd: &str) -> Case {
@@ -211,6 +239,12 @@ fn native_store(
     if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
         b.preopened_dir(path, guest, *perms).unwrap();
     }
+    if case.net.inherit {
+        b.inherit_network();
+    }
+    b.allow_tcp(case.net.tcp)
+        .allow_udp(case.net.udp)
+        .allow_ip_name_lookup(case.net.lookup);
     let store = Store::new(
         engine(),
         NativeHost {
@@ -290,6 +324,12 @@ pub fn bridge_ctx(
     if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
         b.preopened_dir(path, guest, *perms).unwrap();
     }
+    if case.net.inherit {
+        b.inherit_network();
+    }
+    b.allow_tcp(case.net.tcp)
+        .allow_udp(case.net.udp)
+        .allow_ip_name_lookup(case.net.lookup);
     (b.build(), stdout, stderr)
 }
 
@@ -401,4 +441,125 @@ pub async fn differential_p3_tree(name: &str, case: Case) -> (Outcome, Vec<Strin
     assert_same(&oracle, &ours);
     let t = assert_same_tree(&da, &db);
     (ours, t)
+}
+
+/// Loopback peers the socket fixtures talk to, run on plain threads.
+pub mod peers {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    /// A TCP echo server: every connection gets its bytes back until it half-closes.
+    pub struct TcpEcho {
+        pub addr: String,
+    }
+
+    impl TcpEcho {
+        pub fn start() -> TcpEcho {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = l.local_addr().unwrap().to_string();
+            std::thread::spawn(move || {
+                for conn in l.incoming() {
+                    let Ok(mut c) = conn else { continue };
+                    std::thread::spawn(move || {
+                        let mut buf = vec![0; 256 * 1024];
+                        loop {
+                            match c.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    if c.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let _ = c.shutdown(Shutdown::Write);
+                    });
+                }
+            });
+            TcpEcho { addr }
+        }
+    }
+
+    /// A UDP echo server; stops when dropped.
+    pub struct UdpEcho {
+        pub addr: String,
+        stop: Arc<AtomicBool>,
+    }
+
+    impl UdpEcho {
+        pub fn start() -> UdpEcho {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+            let addr = s.local_addr().unwrap().to_string();
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0; 70000];
+                while !flag.load(Ordering::Relaxed) {
+                    if let Ok((n, from)) = s.recv_from(&mut buf) {
+                        let _ = s.send_to(&buf[..n], from);
+                    }
+                }
+            });
+            UdpEcho { addr, stop }
+        }
+    }
+
+    impl Drop for UdpEcho {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// A loopback port nothing listens on.
+    pub fn closed_port() -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    }
+
+    /// A free port for a guest server to listen on.
+    pub fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// `n` clients of a guest server on `port`, each sending `len` bytes, half-closing and
+    /// reading the echo back; returns how many got their bytes back intact.
+    pub fn clients(port: u16, n: usize, len: usize) -> std::thread::JoinHandle<usize> {
+        std::thread::spawn(move || {
+            let handles: Vec<_> = (0..n)
+                .map(|i| {
+                    std::thread::spawn(move || {
+                        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+                        let mut c = loop {
+                            match TcpStream::connect(("127.0.0.1", port)) {
+                                Ok(c) => break c,
+                                Err(_) if std::time::Instant::now() < deadline => {
+                                    std::thread::sleep(Duration::from_millis(20))
+                                }
+                                Err(e) => panic!("guest server never came up: {e}"),
+                            }
+                        };
+                        let msg: Vec<u8> = (0..len).map(|k| (k * 31 + i) as u8).collect();
+                        c.write_all(&msg).unwrap();
+                        c.shutdown(Shutdown::Write).unwrap();
+                        let mut back = Vec::new();
+                        c.read_to_end(&mut back).unwrap();
+                        back == msg
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(false) as usize)
+                .sum()
+        })
+    }
 }

@@ -11,6 +11,7 @@ mod cli;
 mod clocks;
 mod filesystem;
 mod random;
+pub mod sockets;
 pub mod streams;
 
 pub use cli::{TerminalInput, TerminalOutput};
@@ -27,7 +28,7 @@ impl HasData for WasiP3 {
 
 /// Adds every `wasi:*@0.3.0` interface the core implements to `linker`.
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    use bindings::{cli, clocks, filesystem, random};
+    use bindings::{cli, clocks, filesystem, random, sockets};
     let l = linker;
     cli::environment::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     cli::exit::add_to_linker::<T, WasiP3>(l, T::ctx)?;
@@ -48,5 +49,7 @@ pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime:
     random::random::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     random::insecure::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     random::insecure_seed::add_to_linker::<T, WasiP3>(l, T::ctx)?;
+    sockets::types::add_to_linker::<T, WasiP3>(l, T::ctx)?;
+    sockets::ip_name_lookup::add_to_linker::<T, WasiP3>(l, T::ctx)?;
     Ok(())
 }

@@ -1,0 +1,525 @@
+//! `wasi:sockets/{types,ip-name-lookup}@0.3.0` on the core sockets.
+
+use super::WasiP3;
+use super::bindings::sockets::ip_name_lookup;
+use super::bindings::sockets::types::{
+    self, Duration, ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress,
+    Ipv6SocketAddress, TcpSocket, UdpSocket,
+};
+use super::streams::{SinkConsumer, SourceProducer, finish};
+use crate::WasiCtxView;
+use crate::error::{CoreError, TrappableError};
+use crate::sockets::lookup::{LookupError, Resolve};
+use crate::sockets::tcp::TcpAcceptor;
+use crate::sockets::{self as core, Family};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::oneshot;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{
+    Access, Accessor, Destination, FutureReader, Resource, StreamProducer, StreamReader,
+    StreamResult, VecBuffer,
+};
+
+/// The error of a `wasi:sockets/types` call: an error code for the guest, or a trap.
+pub type SocketError = TrappableError<ErrorCode>;
+type SocketResult<T> = Result<T, SocketError>;
+
+/// Most sockets one `listen` stream read hands over.
+const MAX_ACCEPT_BATCH: usize = 64;
+
+impl From<core::ErrorCode> for ErrorCode {
+    fn from(code: core::ErrorCode) -> Self {
+        use core::ErrorCode as C;
+        match code {
+            C::AccessDenied => Self::AccessDenied,
+            C::NotSupported => Self::NotSupported,
+            C::InvalidArgument => Self::InvalidArgument,
+            C::OutOfMemory => Self::OutOfMemory,
+            C::Timeout => Self::Timeout,
+            C::InvalidState => Self::InvalidState,
+            C::AddressNotBindable => Self::AddressNotBindable,
+            C::AddressInUse => Self::AddressInUse,
+            C::RemoteUnreachable => Self::RemoteUnreachable,
+            C::ConnectionRefused => Self::ConnectionRefused,
+            C::ConnectionBroken => Self::ConnectionBroken,
+            C::ConnectionReset => Self::ConnectionReset,
+            C::ConnectionAborted => Self::ConnectionAborted,
+            C::DatagramTooLarge => Self::DatagramTooLarge,
+            C::Other => Self::Other(None),
+        }
+    }
+}
+
+/// A stream's error as a socket error code.
+fn stream_error_code(err: CoreError) -> ErrorCode {
+    match err {
+        CoreError::Closed => ErrorCode::ConnectionBroken,
+        other => core::ErrorCode::from(&other.into_io_error()).into(),
+    }
+}
+
+fn family(f: IpAddressFamily) -> Family {
+    match f {
+        IpAddressFamily::Ipv4 => Family::Ipv4,
+        IpAddressFamily::Ipv6 => Family::Ipv6,
+    }
+}
+
+fn family_out(f: Family) -> IpAddressFamily {
+    match f {
+        Family::Ipv4 => IpAddressFamily::Ipv4,
+        Family::Ipv6 => IpAddressFamily::Ipv6,
+    }
+}
+
+fn addr_in(a: IpSocketAddress) -> SocketAddr {
+    match a {
+        IpSocketAddress::Ipv4(v4) => {
+            let (a, b, c, d) = v4.address;
+            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), v4.port))
+        }
+        IpSocketAddress::Ipv6(v6) => {
+            let (a, b, c, d, e, f, g, h) = v6.address;
+            SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::new(a, b, c, d, e, f, g, h),
+                v6.port,
+                v6.flow_info,
+                v6.scope_id,
+            ))
+        }
+    }
+}
+
+fn addr_out(a: SocketAddr) -> IpSocketAddress {
+    match a {
+        SocketAddr::V4(v4) => {
+            let [a, b, c, d] = v4.ip().octets();
+            IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                port: v4.port(),
+                address: (a, b, c, d),
+            })
+        }
+        SocketAddr::V6(v6) => {
+            let [a, b, c, d, e, f, g, h] = v6.ip().segments();
+            IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                port: v6.port(),
+                flow_info: v6.flowinfo(),
+                address: (a, b, c, d, e, f, g, h),
+                scope_id: v6.scope_id(),
+            })
+        }
+    }
+}
+
+fn ip_out(a: IpAddr) -> IpAddress {
+    match a {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            IpAddress::Ipv4((a, b, c, d))
+        }
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, e, f, g, h] = v6.segments();
+            IpAddress::Ipv6((a, b, c, d, e, f, g, h))
+        }
+    }
+}
+
+/// `listen`'s producer: as many accepted sockets per guest read as the guest has room for.
+struct ListenProducer<D: 'static> {
+    acceptor: TcpAcceptor,
+    getter: for<'a> fn(&'a mut D) -> WasiCtxView<'a>,
+}
+
+impl<D: 'static> StreamProducer<D> for ListenProducer<D> {
+    type Item = Resource<TcpSocket>;
+    type Buffer = VecBuffer<Resource<TcpSocket>>;
+
+    fn poll_produce<'a>(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut store: StoreContextMut<'a, D>,
+        mut dst: Destination<'a, Self::Item, Self::Buffer>,
+        finish: bool,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        let room = dst.remaining(&mut store);
+        if room == Some(0) {
+            return match self.acceptor.poll_ready(cx) {
+                Poll::Ready(()) => Poll::Ready(Ok(StreamResult::Completed)),
+                Poll::Pending if finish => Poll::Ready(Ok(StreamResult::Cancelled)),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+        let max = room.unwrap_or(1).min(MAX_ACCEPT_BATCH);
+        let mut accepted = Vec::new();
+        match self.acceptor.poll_accept_batch(cx, max, &mut accepted) {
+            Poll::Ready(()) => {}
+            Poll::Pending if finish => return Poll::Ready(Ok(StreamResult::Cancelled)),
+            Poll::Pending => return Poll::Pending,
+        }
+        let view = (self.getter)(store.data_mut());
+        let mut handles = Vec::with_capacity(accepted.len());
+        for socket in accepted {
+            handles.push(view.table.push(socket)?);
+        }
+        dst.set_buffer(handles.into());
+        Poll::Ready(Ok(StreamResult::Completed))
+    }
+}
+
+impl types::Host for WasiCtxView<'_> {
+    fn convert_error_code(&mut self, err: SocketError) -> wasmtime::Result<ErrorCode> {
+        err.downcast()
+    }
+}
+
+impl<U: Send + 'static> types::HostTcpSocketWithStore<U> for WasiP3 {
+    async fn connect(
+        store: &Accessor<U, Self>,
+        socket: Resource<TcpSocket>,
+        remote_address: IpSocketAddress,
+    ) -> SocketResult<()> {
+        let addr = addr_in(remote_address);
+        store.with(|mut s| -> SocketResult<()> {
+            s.get().table.get_mut(&socket)?.start_connect(addr)?;
+            Ok(())
+        })?;
+        std::future::poll_fn(|cx| {
+            store.with(|mut s| -> Poll<SocketResult<()>> {
+                match s.get().table.get_mut(&socket) {
+                    Ok(sock) => sock.poll_connect(cx).map_err(SocketError::from),
+                    Err(e) => Poll::Ready(Err(e.into())),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn listen(
+        mut store: Access<'_, U, Self>,
+        socket: Resource<TcpSocket>,
+    ) -> SocketResult<StreamReader<Resource<TcpSocket>>> {
+        let getter = store.getter();
+        let acceptor = store.get().table.get_mut(&socket)?.listen().await?;
+        StreamReader::new(&mut store, ListenProducer { acceptor, getter })
+            .map_err(SocketError::trap)
+    }
+
+    fn send(
+        mut store: Access<U, Self>,
+        socket: Resource<TcpSocket>,
+        mut data: StreamReader<u8>,
+    ) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
+        match store.get().table.get_mut(&socket)?.take_send() {
+            Ok(sink) => {
+                let (tx, rx) = oneshot::channel();
+                data.pipe(&mut store, SinkConsumer::new(sink, tx))?;
+                FutureReader::new(&mut store, async move {
+                    Ok::<_, wasmtime::Error>(finish(rx).await.map_err(stream_error_code))
+                })
+            }
+            Err(code) => {
+                data.close(&mut store)?;
+                FutureReader::new(&mut store, async move {
+                    Ok::<_, wasmtime::Error>(Err(code.into()))
+                })
+            }
+        }
+    }
+
+    fn receive(
+        mut store: Access<U, Self>,
+        socket: Resource<TcpSocket>,
+    ) -> wasmtime::Result<(StreamReader<u8>, FutureReader<Result<(), ErrorCode>>)> {
+        match store.get().table.get_mut(&socket)?.take_receive() {
+            Ok(source) => {
+                let (tx, rx) = oneshot::channel();
+                let stream = StreamReader::new(&mut store, SourceProducer::new(source, tx))?;
+                let future = FutureReader::new(&mut store, async move {
+                    Ok::<_, wasmtime::Error>(match rx.await {
+                        Ok(err) => Err(stream_error_code(err)),
+                        Err(_) => Ok(()),
+                    })
+                })?;
+                Ok((stream, future))
+            }
+            Err(code) => Ok((
+                StreamReader::new(&mut store, std::iter::empty())?,
+                FutureReader::new(&mut store, async move {
+                    Ok::<_, wasmtime::Error>(Err(code.into()))
+                })?,
+            )),
+        }
+    }
+}
+
+impl types::HostTcpSocket for WasiCtxView<'_> {
+    fn create(&mut self, address_family: IpAddressFamily) -> SocketResult<Resource<TcpSocket>> {
+        let socket = TcpSocket::new(self.ctx.sockets(), family(address_family))?;
+        Ok(self.table.push(socket)?)
+    }
+
+    async fn bind(
+        &mut self,
+        socket: Resource<TcpSocket>,
+        local_address: IpSocketAddress,
+    ) -> SocketResult<()> {
+        let socket = self.table.get_mut(&socket)?;
+        Ok(socket.bind(addr_in(local_address)).await?)
+    }
+
+    fn get_local_address(&mut self, socket: Resource<TcpSocket>) -> SocketResult<IpSocketAddress> {
+        Ok(addr_out(self.table.get_mut(&socket)?.local_address()?))
+    }
+
+    fn get_remote_address(&mut self, socket: Resource<TcpSocket>) -> SocketResult<IpSocketAddress> {
+        Ok(addr_out(self.table.get(&socket)?.remote_address()?))
+    }
+
+    fn get_is_listening(&mut self, socket: Resource<TcpSocket>) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&socket)?.is_listening())
+    }
+
+    fn get_address_family(
+        &mut self,
+        socket: Resource<TcpSocket>,
+    ) -> wasmtime::Result<IpAddressFamily> {
+        Ok(family_out(self.table.get(&socket)?.family()))
+    }
+
+    fn set_listen_backlog_size(
+        &mut self,
+        socket: Resource<TcpSocket>,
+        value: u64,
+    ) -> SocketResult<()> {
+        Ok(self
+            .table
+            .get_mut(&socket)?
+            .set_listen_backlog_size(value)?)
+    }
+
+    fn get_keep_alive_enabled(&mut self, socket: Resource<TcpSocket>) -> SocketResult<bool> {
+        Ok(self.table.get(&socket)?.keep_alive_enabled()?)
+    }
+
+    fn set_keep_alive_enabled(
+        &mut self,
+        socket: Resource<TcpSocket>,
+        value: bool,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_keep_alive_enabled(value)?)
+    }
+
+    fn get_keep_alive_idle_time(&mut self, socket: Resource<TcpSocket>) -> SocketResult<Duration> {
+        Ok(self.table.get(&socket)?.keep_alive_idle_time()?)
+    }
+
+    fn set_keep_alive_idle_time(
+        &mut self,
+        socket: Resource<TcpSocket>,
+        value: Duration,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_keep_alive_idle_time(value)?)
+    }
+
+    fn get_keep_alive_interval(&mut self, socket: Resource<TcpSocket>) -> SocketResult<Duration> {
+        Ok(self.table.get(&socket)?.keep_alive_interval()?)
+    }
+
+    fn set_keep_alive_interval(
+        &mut self,
+        socket: Resource<TcpSocket>,
+        value: Duration,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_keep_alive_interval(value)?)
+    }
+
+    fn get_keep_alive_count(&mut self, socket: Resource<TcpSocket>) -> SocketResult<u32> {
+        Ok(self.table.get(&socket)?.keep_alive_count()?)
+    }
+
+    fn set_keep_alive_count(
+        &mut self,
+        socket: Resource<TcpSocket>,
+        value: u32,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_keep_alive_count(value)?)
+    }
+
+    fn get_hop_limit(&mut self, socket: Resource<TcpSocket>) -> SocketResult<u8> {
+        Ok(self.table.get(&socket)?.hop_limit()?)
+    }
+
+    fn set_hop_limit(&mut self, socket: Resource<TcpSocket>, value: u8) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_hop_limit(value)?)
+    }
+
+    fn get_receive_buffer_size(&mut self, socket: Resource<TcpSocket>) -> SocketResult<u64> {
+        Ok(self.table.get(&socket)?.receive_buffer_size()?)
+    }
+
+    fn set_receive_buffer_size(
+        &mut self,
+        socket: Resource<TcpSocket>,
+        value: u64,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_receive_buffer_size(value)?)
+    }
+
+    fn get_send_buffer_size(&mut self, socket: Resource<TcpSocket>) -> SocketResult<u64> {
+        Ok(self.table.get(&socket)?.send_buffer_size()?)
+    }
+
+    fn set_send_buffer_size(
+        &mut self,
+        socket: Resource<TcpSocket>,
+        value: u64,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_send_buffer_size(value)?)
+    }
+
+    fn drop(&mut self, socket: Resource<TcpSocket>) -> wasmtime::Result<()> {
+        self.table.delete(socket)?;
+        Ok(())
+    }
+}
+
+impl<U: 'static> types::HostUdpSocketWithStore<U> for WasiP3 {
+    async fn send(
+        store: &Accessor<U, Self>,
+        socket: Resource<UdpSocket>,
+        data: Vec<u8>,
+        remote_address: Option<IpSocketAddress>,
+    ) -> SocketResult<()> {
+        let mut sender = store
+            .with(|mut s| -> SocketResult<_> { Ok(s.get().table.get_mut(&socket)?.sender()) })?;
+        Ok(sender.send(&data, remote_address.map(addr_in)).await?)
+    }
+
+    async fn receive(
+        store: &Accessor<U, Self>,
+        socket: Resource<UdpSocket>,
+    ) -> SocketResult<(Vec<u8>, IpSocketAddress)> {
+        let mut receiver = store
+            .with(|mut s| -> SocketResult<_> { Ok(s.get().table.get_mut(&socket)?.receiver()) })?;
+        let result = receiver.recv().await;
+        store.with(|mut s| {
+            if let Ok(sock) = s.get().table.get_mut(&socket) {
+                sock.recycle(receiver);
+            }
+        });
+        let d = result?;
+        Ok((d.data, addr_out(d.remote)))
+    }
+}
+
+impl types::HostUdpSocket for WasiCtxView<'_> {
+    fn create(&mut self, address_family: IpAddressFamily) -> SocketResult<Resource<UdpSocket>> {
+        let socket = UdpSocket::new(self.ctx.sockets(), family(address_family))?;
+        Ok(self.table.push(socket)?)
+    }
+
+    async fn bind(
+        &mut self,
+        socket: Resource<UdpSocket>,
+        local_address: IpSocketAddress,
+    ) -> SocketResult<()> {
+        let socket = self.table.get_mut(&socket)?;
+        Ok(socket.bind(addr_in(local_address)).await?)
+    }
+
+    async fn connect(
+        &mut self,
+        socket: Resource<UdpSocket>,
+        remote_address: IpSocketAddress,
+    ) -> SocketResult<()> {
+        let socket = self.table.get_mut(&socket)?;
+        Ok(socket.connect(addr_in(remote_address)).await?)
+    }
+
+    fn disconnect(&mut self, socket: Resource<UdpSocket>) -> SocketResult<()> {
+        Ok(self.table.get_mut(&socket)?.disconnect()?)
+    }
+
+    fn get_local_address(&mut self, socket: Resource<UdpSocket>) -> SocketResult<IpSocketAddress> {
+        Ok(addr_out(self.table.get_mut(&socket)?.local_address()?))
+    }
+
+    fn get_remote_address(&mut self, socket: Resource<UdpSocket>) -> SocketResult<IpSocketAddress> {
+        Ok(addr_out(self.table.get(&socket)?.remote_address()?))
+    }
+
+    fn get_address_family(
+        &mut self,
+        socket: Resource<UdpSocket>,
+    ) -> wasmtime::Result<IpAddressFamily> {
+        Ok(family_out(self.table.get(&socket)?.family()))
+    }
+
+    fn get_unicast_hop_limit(&mut self, socket: Resource<UdpSocket>) -> SocketResult<u8> {
+        Ok(self.table.get(&socket)?.unicast_hop_limit()?)
+    }
+
+    fn set_unicast_hop_limit(
+        &mut self,
+        socket: Resource<UdpSocket>,
+        value: u8,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_unicast_hop_limit(value)?)
+    }
+
+    fn get_receive_buffer_size(&mut self, socket: Resource<UdpSocket>) -> SocketResult<u64> {
+        Ok(self.table.get(&socket)?.receive_buffer_size()?)
+    }
+
+    fn set_receive_buffer_size(
+        &mut self,
+        socket: Resource<UdpSocket>,
+        value: u64,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_receive_buffer_size(value)?)
+    }
+
+    fn get_send_buffer_size(&mut self, socket: Resource<UdpSocket>) -> SocketResult<u64> {
+        Ok(self.table.get(&socket)?.send_buffer_size()?)
+    }
+
+    fn set_send_buffer_size(
+        &mut self,
+        socket: Resource<UdpSocket>,
+        value: u64,
+    ) -> SocketResult<()> {
+        Ok(self.table.get(&socket)?.set_send_buffer_size(value)?)
+    }
+
+    fn drop(&mut self, socket: Resource<UdpSocket>) -> wasmtime::Result<()> {
+        self.table.delete(socket)?;
+        Ok(())
+    }
+}
+
+impl ip_name_lookup::Host for WasiCtxView<'_> {}
+
+impl<U: 'static> ip_name_lookup::HostWithStore<U> for WasiP3 {
+    async fn resolve_addresses(
+        store: &Accessor<U, Self>,
+        name: String,
+    ) -> wasmtime::Result<Result<Vec<IpAddress>, ip_name_lookup::ErrorCode>> {
+        let policy = store.with(|mut s| s.get().ctx.sockets().clone());
+        Ok(match Resolve::resolve(&policy, &name).await {
+            Ok(addrs) => Ok(addrs.into_iter().map(ip_out).collect()),
+            Err(e) => Err(match e {
+                LookupError::AccessDenied => ip_name_lookup::ErrorCode::AccessDenied,
+                LookupError::InvalidArgument => ip_name_lookup::ErrorCode::InvalidArgument,
+                LookupError::NameUnresolvable => ip_name_lookup::ErrorCode::NameUnresolvable,
+                LookupError::TemporaryResolverFailure => {
+                    ip_name_lookup::ErrorCode::TemporaryResolverFailure
+                }
+                LookupError::PermanentResolverFailure => {
+                    ip_name_lookup::ErrorCode::PermanentResolverFailure
+                }
+            }),
+        })
+    }
+}
