@@ -350,3 +350,51 @@ fn unsupported_and_release_candidate_imports_are_named() {
         "{err}"
     );
 }
+
+#[test]
+fn network_flags_govern_sockets_like_wasmtime_run() {
+    // Default: TCP and UDP sockets may be created, no address is reachable.
+    let o = run(&["run", &guest("p2-sockets.wasm"), "denied"], b"");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o);
+    assert!(
+        out.contains("create tcp: ok\ntcp bind: access-denied\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("resolve localhost: permanent-resolver-failure"),
+        "{out}"
+    );
+    // -S tcp=n refuses TCP sockets outright.
+    let o = run(
+        &["run", "-S", "tcp=n", &guest("p2-sockets.wasm"), "denied"],
+        b"",
+    );
+    assert!(stdout(&o).contains("create tcp: access-denied"), "{o:?}");
+    // -S inherit-network: a p2 and a p3 guest each serve their own clients on loopback.
+    for g in ["p2-sockets.wasm", "p3-sockets.wasm"] {
+        let o = run(
+            &["run", "-S", "inherit-network", &guest(g), "self", "4"],
+            b"",
+        );
+        assert_eq!(o.status.code(), Some(0), "{g}: {o:?}");
+        assert!(
+            stdout(&o).contains("echoes matching their client: 4/4"),
+            "{g}: {o:?}"
+        );
+    }
+    let o = run(
+        &[
+            "run",
+            "-S",
+            "inherit-network",
+            &guest("p2-sockets.wasm"),
+            "lookup",
+        ],
+        b"",
+    );
+    assert!(
+        stdout(&o).contains("localhost resolves to 127.x: yes"),
+        "{o:?}"
+    );
+}

@@ -2,7 +2,7 @@
 //!
 //! This crate holds the context every ABI shares ([`WasiCtx`], built by [`WasiCtxBuilder`]), the
 //! store-independent domain objects (stdio sources and sinks, clocks, random, the cap-std
-//! filesystem; the sockets policy), and the thin
+//! filesystem, TCP/UDP sockets and name lookup under one network policy), and the thin
 //! `wasi:*@0.3.0` bindings in [`p3`] that hand the core's byte sources and sinks to wasmtime's
 //! component-model streams.
 //!
