@@ -45,7 +45,7 @@ struct RunArgs {
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
     envs: Vec<String>,
     /// WASI options, as for `wasmtime run`: inherit-env, inherit-network, tcp[=y|n],
-    /// udp[=y|n], allow-ip-name-lookup[=y|n], cli-exit-with-code[=y|n] (comma-separated or
+    /// udp[=y|n], allow-ip-name-lookup[=y|n], cli-exit-with-code[=y|n], network-error-code[=y|n] (comma-separated or
     /// repeated).
     #[arg(short = 'S', value_name = "KEY[=VAL]")]
     wasi: Vec<String>,
@@ -150,14 +150,15 @@ fn parse_wasi_options(raw: &[String], wasm: &[String]) -> Result<WasiOptions, Fa
             "tcp" => o.tcp = Some(parse_bool(key, value)?),
             "udp" => o.udp = Some(parse_bool(key, value)?),
             "allow-ip-name-lookup" => o.ip_name_lookup = Some(parse_bool(key, value)?),
-            // `exit-with-code` is part of wasi:cli@0.2.12 and @0.3.0 and always provided.
-            "cli-exit-with-code" => {
+            // `exit-with-code` is part of wasi:cli@0.2.12 and @0.3.0 and always provided;
+            // `network-error-code` is always linked by the CLI.
+            "cli-exit-with-code" | "network-error-code" => {
                 parse_bool(key, value)?;
             }
             _ => {
                 return Err(usage(format!(
                     "unknown -S option `{key}`: supported are inherit-env, inherit-network, \
-                     tcp, udp, allow-ip-name-lookup, cli-exit-with-code"
+                     tcp, udp, allow-ip-name-lookup, cli-exit-with-code, network-error-code"
                 )));
             }
         }

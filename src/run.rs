@@ -204,7 +204,12 @@ pub fn entry_of(engine: &Engine, component: &Component) -> Option<Entry> {
 /// A linker with both ABIs for [`Host`].
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
-    crate::add_to_linker(&mut linker)?;
+    // The CLI also serves the unstable `network-error-code` (as `wasmtime run -S
+    // network-error-code` does); it only reads an error the guest already holds.
+    let mut options = p2_adapter::bindings::LinkOptions::default();
+    options.network_error_code(true);
+    p2_adapter::add_to_linker_with_options_async(&mut linker, &options)?;
+    p3_core::p3::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 

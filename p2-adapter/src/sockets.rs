@@ -1089,3 +1089,48 @@ pub(crate) mod sync {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::sockets::network::Host as _;
+    use p3_core::io::ByteSource as _;
+    use p3_core::{ResourceTable, WasiCtx};
+    use wasmtime_wasi_io::streams::{InputStream as _, StreamError};
+
+    /// A TCP read that fails with a reset reaches the guest as `last-operation-failed`, and
+    /// `network-error-code` maps its error resource back to `connection-reset`.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn stream_errors_map_back_through_network_error_code() {
+        let mut b = WasiCtx::builder();
+        b.allow_tcp(true).inherit_network();
+        let mut ctx = b.build();
+        let mut table = ResourceTable::new();
+        let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut socket = CoreTcp::new(ctx.sockets(), Family::Ipv4).unwrap();
+        socket.connect(peer.local_addr().unwrap()).await.unwrap();
+        let (conn, _) = peer.accept().unwrap();
+        // Close with a zero linger: the connection is reset, not shut down.
+        reset_by_peer(conn);
+        let mut source = socket.take_receive().unwrap();
+        std::future::poll_fn(|cx| source.poll_ready(cx)).await;
+        let mut stream = SourceStream::new(source);
+        let err = match stream.read(100) {
+            Err(StreamError::LastOperationFailed(e)) => e,
+            other => panic!("expected a failed read, got {other:?}"),
+        };
+        let res = table.push(err).unwrap();
+        let mut view = WasiCtxView {
+            ctx: &mut ctx,
+            table: &mut table,
+        };
+        let code = view.network_error_code(res).unwrap();
+        assert_eq!(code, Some(ErrorCode::ConnectionReset));
+        assert!(matches!(stream.read(100), Err(StreamError::Closed)));
+    }
+
+    fn reset_by_peer(conn: std::net::TcpStream) {
+        rustix::net::sockopt::set_socket_linger(&conn, Some(std::time::Duration::ZERO)).unwrap();
+        drop(conn);
+    }
+}
