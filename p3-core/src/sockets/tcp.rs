@@ -23,13 +23,17 @@ use tokio::net::{TcpListener, TcpStream};
 /// The listen backlog used until a guest sets one (Rust's standard library default).
 const DEFAULT_BACKLOG: u32 = 128;
 
-/// How many bytes a send sink offers a WASIp2 writer at a time (wasmtime-wasi's figure).
-pub const SEND_PERMIT: usize = 64 * 1024;
+/// How many bytes a send sink offers a WASIp2 writer at a time (wasmtime-wasi offers 64 KiB;
+/// a larger permit lets a guest hand over bigger writes, with fewer calls).
+pub const SEND_PERMIT: usize = 256 * 1024;
 
 /// The most a send sink ever holds for the OS: granted writes beyond what the socket took at
 /// once. Permits are only granted while nothing is held, so this bound is never reached by a
 /// guest that follows p2's rules; past it a write fails instead of growing host memory.
 const MAX_SEND_BACKLOG: usize = 4 * SEND_PERMIT;
+
+/// The most one WASIp2 read takes from the socket at once (wasmtime-wasi: 64 KiB, zero-filled).
+const MAX_READ_CHUNK: usize = 256 * 1024;
 
 type Connecting = Pin<Box<dyn Future<Output = Result<TcpStream, ErrorCode>> + Send>>;
 
@@ -751,7 +755,7 @@ impl ByteSource for TcpSource {
             return Poll::Ready(Ok(0));
         }
         // Reads into spare capacity: a 3-byte read costs a 3-byte read, not a zeroed buffer.
-        buf.reserve(max.min(64 * 1024));
+        buf.reserve(max.min(MAX_READ_CHUNK));
         self.poll_read_with(cx, |s| {
             let room = buf.capacity() - buf.len();
             s.try_read_buf(&mut (&mut *buf).limit(room.min(max)))

@@ -720,7 +720,7 @@ static void bench_echo(const char *a_s, unsigned mib) {
     otcp s; tcp_new(0, &s); oin rx; oout tx;
     if (tcp_connect(wasi_sockets_tcp_borrow_tcp_socket(s), a, &rx, &tx) >= 0) { say("connect failed\n"); return; }
     bin brx = wasi_io_streams_borrow_input_stream(rx); bout btx = wasi_io_streams_borrow_output_stream(tx);
-    static uint8_t buf[65536];
+    static uint8_t buf[262144];
     uint64_t total = (uint64_t)mib << 20, sent = 0, recvd = 0;
     wasi_io_streams_stream_error_t se;
     while (recvd < total) {
@@ -737,7 +737,7 @@ static void bench_echo(const char *a_s, unsigned mib) {
             }
         }
         guest_list_u8_t chunk;
-        if (!wasi_io_streams_method_input_stream_read(brx, 65536, &chunk, &se)) break;
+        if (!wasi_io_streams_method_input_stream_read(brx, 262144, &chunk, &se)) break;
         if (chunk.len) { recvd += chunk.len; guest_list_u8_free(&chunk); progress = 1; }
         if (progress) continue;
         opoll ps[2] = { wasi_io_streams_method_input_stream_subscribe(brx), wasi_io_streams_method_output_stream_subscribe(btx) };
