@@ -184,6 +184,7 @@ async fn p2_policy_denials() {
         udp: true,
         lookup: false,
         inherit: false,
+        loopback_check: false,
     };
     let out = differential_p2(P2, Case::new(&["g", "denied"]).net(net)).await;
     lines(
@@ -373,6 +374,7 @@ async fn p3_policy_denials() {
         udp: true,
         lookup: false,
         inherit: false,
+        loopback_check: false,
     };
     let out = differential_p3(P3, Case::new(&["g", "denied"]).net(net)).await;
     lines(
@@ -390,4 +392,34 @@ async fn p3_policy_denials() {
         &out,
         &["create tcp: access-denied", "create udp: access-denied"],
     );
+}
+
+/// A host-provided asynchronous socket-address check (loopback only) on both ABIs: allowed
+/// traffic flows (connect, accept, UDP send/receive), a non-loopback address is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_async_address_check() {
+    let net = Net {
+        tcp: true,
+        udp: true,
+        lookup: true,
+        inherit: false,
+        loopback_check: true,
+    };
+    let tcp = TcpEcho::start();
+    let udp = UdpEcho::start();
+    let out = differential_p2(P2, Case::new(&["g", "self", "8"]).net(net)).await;
+    lines(&out, &["echoes matching their client: 8/8"]);
+    let out = differential_p2(P2, Case::new(&["g", "echo", &tcp.addr]).net(net)).await;
+    lines(&out, &["300000 bytes echoed intact: yes"]);
+    let out = differential_p2(P2, Case::new(&["g", "udp", &udp.addr]).net(net)).await;
+    lines(&out, &["unconnected echo 21 -> 21"]);
+    let out = differential_p3(P3, Case::new(&["g", "self", "8"]).net(net)).await;
+    lines(&out, &["echoes matching their client: 8/8"]);
+    let out = differential_p3(P3, Case::new(&["g", "udp", &udp.addr]).net(net)).await;
+    lines(&out, &["unconnected echo 21 -> 21"]);
+    // 192.0.2.1 (TEST-NET-1) is not loopback: refused before any packet leaves.
+    let out = differential_p2(P2, Case::new(&["g", "echo", "192.0.2.1:9"]).net(net)).await;
+    lines(&out, &["connect: access-denied"]);
+    let out = differential_p3(P3, Case::new(&["g", "echo", "192.0.2.1:9"]).net(net)).await;
+    lines(&out, &["connect: access-denied"]);
 }

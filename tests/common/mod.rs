@@ -58,6 +58,8 @@ pub struct Net {
     pub lookup: bool,
     /// Every address allowed (`inherit_network`).
     pub inherit: bool,
+    /// A host-provided (asynchronous) check allowing loopback addresses only.
+    pub loopback_check: bool,
 }
 
 impl Net {
@@ -68,6 +70,7 @@ impl Net {
             udp: true,
             lookup: true,
             inherit: true,
+            loopback_check: false,
         }
     }
 }
@@ -242,6 +245,14 @@ fn native_store(
     if case.net.inherit {
         b.inherit_network();
     }
+    if case.net.loopback_check {
+        b.socket_addr_check(|addr, _| {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                addr.ip().is_loopback() || addr.ip().is_unspecified()
+            })
+        });
+    }
     b.allow_tcp(case.net.tcp)
         .allow_udp(case.net.udp)
         .allow_ip_name_lookup(case.net.lookup);
@@ -326,6 +337,14 @@ pub fn bridge_ctx(
     }
     if case.net.inherit {
         b.inherit_network();
+    }
+    if case.net.loopback_check {
+        b.socket_addr_check(|addr, _| {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                addr.ip().is_loopback() || addr.ip().is_unspecified()
+            })
+        });
     }
     b.allow_tcp(case.net.tcp)
         .allow_udp(case.net.udp)
