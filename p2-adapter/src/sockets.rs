@@ -10,12 +10,11 @@ use crate::bindings::sockets::{instance_network, tcp, tcp_create_socket, udp, ud
 use crate::streams::{SinkStream, SourceStream};
 use p3_core::WasiCtxView;
 use p3_core::error::TrappableError;
+use p3_core::sockets as core;
 use p3_core::sockets::lookup::{LookupError, Resolve};
 use p3_core::sockets::tcp::{TcpAcceptor, TcpSocket as CoreTcp};
 use p3_core::sockets::udp::{UdpReceiver, UdpSender, UdpSocket as CoreUdp};
-use p3_core::sockets::{self as core, Family};
 use rustix::io::Errno;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::task::{Context, Poll, Waker};
 use wasmtime::component::Resource;
 use wasmtime::format_err;
@@ -87,71 +86,7 @@ fn io_error_code(e: &std::io::Error) -> ErrorCode {
     }
 }
 
-fn family(f: IpAddressFamily) -> Family {
-    match f {
-        IpAddressFamily::Ipv4 => Family::Ipv4,
-        IpAddressFamily::Ipv6 => Family::Ipv6,
-    }
-}
-
-fn family_out(f: Family) -> IpAddressFamily {
-    match f {
-        Family::Ipv4 => IpAddressFamily::Ipv4,
-        Family::Ipv6 => IpAddressFamily::Ipv6,
-    }
-}
-
-fn addr_in(a: IpSocketAddress) -> SocketAddr {
-    match a {
-        IpSocketAddress::Ipv4(v4) => {
-            let (a, b, c, d) = v4.address;
-            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), v4.port))
-        }
-        IpSocketAddress::Ipv6(v6) => {
-            let (a, b, c, d, e, f, g, h) = v6.address;
-            SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::new(a, b, c, d, e, f, g, h),
-                v6.port,
-                v6.flow_info,
-                v6.scope_id,
-            ))
-        }
-    }
-}
-
-fn addr_out(a: SocketAddr) -> IpSocketAddress {
-    match a {
-        SocketAddr::V4(v4) => {
-            let [a, b, c, d] = v4.ip().octets();
-            IpSocketAddress::Ipv4(Ipv4SocketAddress {
-                port: v4.port(),
-                address: (a, b, c, d),
-            })
-        }
-        SocketAddr::V6(v6) => {
-            let [a, b, c, d, e, f, g, h] = v6.ip().segments();
-            IpSocketAddress::Ipv6(Ipv6SocketAddress {
-                port: v6.port(),
-                flow_info: v6.flowinfo(),
-                address: (a, b, c, d, e, f, g, h),
-                scope_id: v6.scope_id(),
-            })
-        }
-    }
-}
-
-fn ip_out(a: IpAddr) -> IpAddress {
-    match a {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            IpAddress::Ipv4((a, b, c, d))
-        }
-        IpAddr::V6(v6) => {
-            let [a, b, c, d, e, f, g, h] = v6.segments();
-            IpAddress::Ipv6((a, b, c, d, e, f, g, h))
-        }
-    }
-}
+p3_core::socket_address_conversions!();
 
 /// p2's `network`: a capability token the adapter mints and every socket call checks.
 pub struct Network(());
@@ -1107,7 +1042,7 @@ mod tests {
         let mut ctx = b.build();
         let mut table = ResourceTable::new();
         let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut socket = CoreTcp::new(ctx.sockets(), Family::Ipv4).unwrap();
+        let mut socket = CoreTcp::new(ctx.sockets(), core::Family::Ipv4).unwrap();
         socket.connect(peer.local_addr().unwrap()).await.unwrap();
         let (conn, _) = peer.accept().unwrap();
         // Close with a zero linger: the connection is reset, not shut down.

@@ -9,10 +9,9 @@ use super::bindings::sockets::types::{
 use super::streams::{SinkConsumer, SourceProducer, finish};
 use crate::WasiCtxView;
 use crate::error::{CoreError, TrappableError};
+use crate::sockets as core;
 use crate::sockets::lookup::{LookupError, Resolve};
 use crate::sockets::tcp::TcpAcceptor;
-use crate::sockets::{self as core, Family};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::oneshot;
@@ -60,71 +59,7 @@ fn stream_error_code(err: CoreError) -> ErrorCode {
     }
 }
 
-fn family(f: IpAddressFamily) -> Family {
-    match f {
-        IpAddressFamily::Ipv4 => Family::Ipv4,
-        IpAddressFamily::Ipv6 => Family::Ipv6,
-    }
-}
-
-fn family_out(f: Family) -> IpAddressFamily {
-    match f {
-        Family::Ipv4 => IpAddressFamily::Ipv4,
-        Family::Ipv6 => IpAddressFamily::Ipv6,
-    }
-}
-
-fn addr_in(a: IpSocketAddress) -> SocketAddr {
-    match a {
-        IpSocketAddress::Ipv4(v4) => {
-            let (a, b, c, d) = v4.address;
-            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), v4.port))
-        }
-        IpSocketAddress::Ipv6(v6) => {
-            let (a, b, c, d, e, f, g, h) = v6.address;
-            SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::new(a, b, c, d, e, f, g, h),
-                v6.port,
-                v6.flow_info,
-                v6.scope_id,
-            ))
-        }
-    }
-}
-
-fn addr_out(a: SocketAddr) -> IpSocketAddress {
-    match a {
-        SocketAddr::V4(v4) => {
-            let [a, b, c, d] = v4.ip().octets();
-            IpSocketAddress::Ipv4(Ipv4SocketAddress {
-                port: v4.port(),
-                address: (a, b, c, d),
-            })
-        }
-        SocketAddr::V6(v6) => {
-            let [a, b, c, d, e, f, g, h] = v6.ip().segments();
-            IpSocketAddress::Ipv6(Ipv6SocketAddress {
-                port: v6.port(),
-                flow_info: v6.flowinfo(),
-                address: (a, b, c, d, e, f, g, h),
-                scope_id: v6.scope_id(),
-            })
-        }
-    }
-}
-
-fn ip_out(a: IpAddr) -> IpAddress {
-    match a {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            IpAddress::Ipv4((a, b, c, d))
-        }
-        IpAddr::V6(v6) => {
-            let [a, b, c, d, e, f, g, h] = v6.segments();
-            IpAddress::Ipv6((a, b, c, d, e, f, g, h))
-        }
-    }
-}
+crate::socket_address_conversions!();
 
 /// `listen`'s producer: as many accepted sockets per guest read as the guest has room for.
 struct ListenProducer<D: 'static> {

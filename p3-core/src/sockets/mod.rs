@@ -20,6 +20,85 @@ use std::pin::Pin;
 use std::sync::Arc;
 pub use wasmtime_wasi::sockets::SocketAddrUse;
 
+/// Conversions between `std::net` addresses and the `ip-socket-address` / `ip-address` /
+/// `ip-address-family` types of a `wasi:sockets` binding (p2's `network` and p3's `types`
+/// generate distinct types of the same shape). Expands to private `family`, `family_out`,
+/// `addr_in`, `addr_out` and `ip_out` functions in the calling module, which must have the
+/// binding's `IpAddressFamily`, `IpSocketAddress`, `Ipv4SocketAddress`, `Ipv6SocketAddress`
+/// and `IpAddress` in scope.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! socket_address_conversions {
+    () => {
+        fn family(f: IpAddressFamily) -> $crate::sockets::Family {
+            match f {
+                IpAddressFamily::Ipv4 => $crate::sockets::Family::Ipv4,
+                IpAddressFamily::Ipv6 => $crate::sockets::Family::Ipv6,
+            }
+        }
+
+        fn family_out(f: $crate::sockets::Family) -> IpAddressFamily {
+            match f {
+                $crate::sockets::Family::Ipv4 => IpAddressFamily::Ipv4,
+                $crate::sockets::Family::Ipv6 => IpAddressFamily::Ipv6,
+            }
+        }
+
+        fn addr_in(a: IpSocketAddress) -> std::net::SocketAddr {
+            use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+            match a {
+                IpSocketAddress::Ipv4(v4) => {
+                    let (a, b, c, d) = v4.address;
+                    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), v4.port))
+                }
+                IpSocketAddress::Ipv6(v6) => {
+                    let (a, b, c, d, e, f, g, h) = v6.address;
+                    SocketAddr::V6(SocketAddrV6::new(
+                        Ipv6Addr::new(a, b, c, d, e, f, g, h),
+                        v6.port,
+                        v6.flow_info,
+                        v6.scope_id,
+                    ))
+                }
+            }
+        }
+
+        fn addr_out(a: std::net::SocketAddr) -> IpSocketAddress {
+            match a {
+                std::net::SocketAddr::V4(v4) => {
+                    let [a, b, c, d] = v4.ip().octets();
+                    IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                        port: v4.port(),
+                        address: (a, b, c, d),
+                    })
+                }
+                std::net::SocketAddr::V6(v6) => {
+                    let [a, b, c, d, e, f, g, h] = v6.ip().segments();
+                    IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                        port: v6.port(),
+                        flow_info: v6.flowinfo(),
+                        address: (a, b, c, d, e, f, g, h),
+                        scope_id: v6.scope_id(),
+                    })
+                }
+            }
+        }
+
+        fn ip_out(a: std::net::IpAddr) -> IpAddress {
+            match a {
+                std::net::IpAddr::V4(v4) => {
+                    let [a, b, c, d] = v4.octets();
+                    IpAddress::Ipv4((a, b, c, d))
+                }
+                std::net::IpAddr::V6(v6) => {
+                    let [a, b, c, d, e, f, g, h] = v6.segments();
+                    IpAddress::Ipv6((a, b, c, d, e, f, g, h))
+                }
+            }
+        }
+    };
+}
+
 /// The boxed future a socket-address check returns.
 pub type CheckFuture = Pin<Box<dyn Future<Output = bool> + Send + Sync>>;
 
