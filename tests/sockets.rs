@@ -7,6 +7,7 @@ use common::peers::{TcpEcho, UdpEcho, clients, closed_port, free_port};
 use common::{Case, Exit, Net, Outcome, RunDir, differential_p2, differential_p3};
 
 const P2: &str = "p2-sockets.wasm";
+const P3: &str = "p3-sockets.wasm";
 
 fn lines(out: &Outcome, expected: &[&str]) {
     let s = out.stdout_str();
@@ -36,18 +37,20 @@ async fn p2_tcp_echo_client() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn p2_tcp_server_against_concurrent_peers() {
+/// A guest TCP server against 8 concurrent peer threads, under the oracle and under
+/// wasi-bridge (each run on its own port; the output does not name it).
+async fn server_against_concurrent_peers(name: &str, p3: bool) {
     let mut outs = Vec::new();
     for native in [true, false] {
         let port = free_port();
         let case = Case::new(&["g", "serve", &port.to_string(), "8"]).net(Net::all());
         let peers = clients(port, 8, 20_000);
         let dir = RunDir::new(&case);
-        let out = if native {
-            common::native_p2(P2, &case, &dir).await
-        } else {
-            common::bridge_p2(P2, &case, &dir).await
+        let out = match (native, p3) {
+            (true, false) => common::native_p2(name, &case, &dir).await,
+            (false, false) => common::bridge_p2(name, &case, &dir).await,
+            (true, true) => common::native_p3(name, &case, &dir).await,
+            (false, true) => common::bridge_p3(name, &case, &dir).await,
         };
         assert_eq!(peers.join().unwrap(), 8, "{}", out.stdout_str());
         outs.push(out);
@@ -57,6 +60,16 @@ async fn p2_tcp_server_against_concurrent_peers() {
         &outs[1],
         &["listening: yes", "served 8 connections, 160000 bytes"],
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p2_tcp_server_against_concurrent_peers() {
+    server_against_concurrent_peers(P2, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_tcp_server_against_concurrent_peers() {
+    server_against_concurrent_peers(P3, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -234,8 +247,6 @@ async fn p2_udp_restream_one_socket() {
         ],
     );
 }
-
-const P3: &str = "p3-sockets.wasm";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn p3_tcp_echo_client() {

@@ -2,6 +2,8 @@
 //
 //   echo IP:PORT        TCP client against an echo peer: small and 300 KB messages through
 //                       send/receive streams, half-close, result futures
+//   serve PORT N        TCP server on 127.0.0.1:PORT: accepts N peers through listen's stream and
+//                       echoes each until it half-closes
 //   self N [batches]    listener + N clients in this guest: listen's stream of sockets,
 //                       concurrent connects; "batches" also prints how many reads the accepts took
 //   udp IP:PORT         UDP against an echo peer: connected and unconnected
@@ -218,6 +220,43 @@ static void echo(const char *a_s) {
     wasi_sockets_types_stream_u8_drop_readable(c.rx);
     finish_future(c.recvd, "receive result");
     wasi_sockets_types_tcp_socket_drop_own(s);
+}
+
+static void serve(unsigned port, unsigned n) {
+    otcp l; if (!tcp_new(0, &l)) return;
+    btcp bl = wasi_sockets_types_borrow_tcp_socket(l);
+    ec_t e;
+    addr_t at = v4(127, 0, 0, 1, port);
+    if (!wasi_sockets_types_method_tcp_socket_bind(bl, &at, &e)) { code("bind", e); return; }
+    wasi_sockets_types_stream_own_tcp_socket_t accepts;
+    if (!wasi_sockets_types_method_tcp_socket_listen(bl, &accepts, &e)) { code("listen", e); return; }
+    yn("listening", wasi_sockets_types_method_tcp_socket_get_is_listening(bl));
+    unsigned served = 0; uint64_t bytes = 0;
+    static uint8_t buf[65536];
+    while (served < n) {
+        otcp c;
+        guest_waitable_status_t st = wasi_sockets_types_stream_own_tcp_socket_read(accepts, &c, 1);
+        if (st == GUEST_WAITABLE_STATUS_BLOCKED) st = wait_on(accepts);
+        if (GUEST_WAITABLE_COUNT(st) == 0) { say("listen stream ended\n"); break; }
+        conn_t cc; open_conn(wasi_sockets_types_borrow_tcp_socket(c), &cc);
+        for (;;) {
+            int eof;
+            size_t k = 0;
+            guest_waitable_status_t r = wasi_sockets_types_stream_u8_read(cc.rx, buf, sizeof buf);
+            if (r == GUEST_WAITABLE_STATUS_BLOCKED) r = wait_on(cc.rx);
+            k = GUEST_WAITABLE_COUNT(r); eof = GUEST_WAITABLE_STATE(r) == GUEST_WAITABLE_DROPPED;
+            bytes += k;
+            write_all(cc.tx, buf, k);
+            if (eof) break;
+        }
+        wasi_sockets_types_stream_u8_drop_writable(cc.tx); finish_future(cc.sent, 0);
+        wasi_sockets_types_stream_u8_drop_readable(cc.rx); finish_future(cc.recvd, 0);
+        wasi_sockets_types_tcp_socket_drop_own(c);
+        served++;
+    }
+    say("served "); say_u(served); say(" connections, "); say_u(bytes); say(" bytes\n");
+    wasi_sockets_types_stream_own_tcp_socket_drop_readable(accepts);
+    wasi_sockets_types_tcp_socket_drop_own(l);
 }
 
 #define MAXC 64
@@ -567,6 +606,7 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     guest_list_string_t args;
     wasi_cli_environment_get_arguments(&args);
     if (arg_is(&args, 1, "echo")) echo(arg(&args, 2));
+    else if (arg_is(&args, 1, "serve")) serve(argu(&args, 2), argu(&args, 3));
     else if (arg_is(&args, 1, "self")) self_test(argu(&args, 2), arg_is(&args, 3, "batches"));
     else if (arg_is(&args, 1, "udp")) udp(arg(&args, 2));
     else if (arg_is(&args, 1, "lookup")) { resolve("127.0.0.1"); resolve("::1"); resolve("[::1]"); resolve("a b"); resolve(""); resolve("localhost"); }
