@@ -7,7 +7,7 @@ use crate::bindings::sockets::network::{
     Ipv6SocketAddress,
 };
 use crate::bindings::sockets::{instance_network, tcp, tcp_create_socket, udp, udp_create_socket};
-use crate::streams::{SinkStream, SourceStream};
+use crate::streams::{SinkStream, SourceStream, noop_cx};
 use p3_core::WasiCtxView;
 use p3_core::error::TrappableError;
 use p3_core::sockets as core;
@@ -15,7 +15,7 @@ use p3_core::sockets::lookup::{LookupError, Resolve};
 use p3_core::sockets::tcp::{TcpAcceptor, TcpSocket as CoreTcp};
 use p3_core::sockets::udp::{UdpReceiver, UdpSender, UdpSocket as CoreUdp};
 use rustix::io::Errno;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use wasmtime::component::Resource;
 use wasmtime::format_err;
 use wasmtime_wasi_io::poll::{DynPollable, Pollable, subscribe};
@@ -29,10 +29,6 @@ type SocketResult<T> = Result<T, SocketError>;
 const MAX_DATAGRAMS: usize = 16;
 /// Most payload bytes one `receive` collects before returning.
 const MAX_RECEIVE_BYTES: usize = 64 * 1024;
-
-fn noop_cx() -> Context<'static> {
-    Context::from_waker(Waker::noop())
-}
 
 impl From<core::ErrorCode> for ErrorCode {
     fn from(code: core::ErrorCode) -> Self {
@@ -212,8 +208,7 @@ impl tcp::HostTcpSocket for WasiCtxView<'_> {
         };
         socket.op = None;
         result?;
-        let input: DynInputStream = Box::new(SourceStream::new(socket.inner.take_receive()?));
-        let output: DynOutputStream = Box::new(SinkStream::new(socket.inner.take_send()?));
+        let (input, output) = p2_streams(&mut socket.inner)?;
         let input = self.table.push_child(input, &this)?;
         let output = self.table.push_child(output, &this)?;
         Ok((input, output))
@@ -253,8 +248,7 @@ impl tcp::HostTcpSocket for WasiCtxView<'_> {
         let Poll::Ready(mut accepted) = acceptor.poll_accept(&mut noop_cx()) else {
             return Err(ErrorCode::WouldBlock.into());
         };
-        let input: DynInputStream = Box::new(SourceStream::new(accepted.take_receive()?));
-        let output: DynOutputStream = Box::new(SinkStream::new(accepted.take_send()?));
+        let (input, output) = p2_streams(&mut accepted)?;
         let client = self.table.push(TcpSocket {
             inner: accepted,
             op: None,
@@ -399,6 +393,13 @@ impl tcp::HostTcpSocket for WasiCtxView<'_> {
         self.table.delete(this)?;
         Ok(())
     }
+}
+
+/// A connected socket's receive and send sides as p2 streams.
+fn p2_streams(socket: &mut CoreTcp) -> SocketResult<(DynInputStream, DynOutputStream)> {
+    let input: DynInputStream = Box::new(SourceStream::new(socket.take_receive()?));
+    let output: DynOutputStream = Box::new(SinkStream::new(socket.take_send()?));
+    Ok((input, output))
 }
 
 fn finish(socket: &mut TcpSocket, op: Op) -> SocketResult<()> {

@@ -18,7 +18,8 @@ use wasmtime_wasi_io::streams::{InputStream, OutputStream, StreamError, StreamRe
 /// so a small read costs a small read whatever the guest asked for.
 pub const MAX_READ: usize = 1 << 20;
 
-fn noop_cx() -> Context<'static> {
+/// A context whose waker does nothing: p2's "poll once, never wait".
+pub(crate) fn noop_cx() -> Context<'static> {
     Context::from_waker(Waker::noop())
 }
 

@@ -150,6 +150,12 @@ impl SocketsCtx {
     /// Decides synchronously when the policy allows it (deny-all or allow-all); `None` means the
     /// host's own check has to be awaited with [`SocketsCtx::check_addr`].
     pub fn check_addr_now(&self, _addr: SocketAddr, _use: SocketAddrUse) -> Option<bool> {
+        self.decided()
+    }
+
+    /// The answer of a built-in policy, which is the same for every address and use; `None`
+    /// for a host's check (which is not called here).
+    pub(crate) fn decided(&self) -> Option<bool> {
         match &self.check {
             AddrCheck::DenyAll => Some(false),
             AddrCheck::AllowAll => Some(true),

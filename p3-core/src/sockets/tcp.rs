@@ -119,13 +119,7 @@ impl TcpSocket {
         let State::Default(socket) = &self.state else {
             return Err(ErrorCode::InvalidState);
         };
-        let _ = sockopt::set_socket_reuseaddr(socket, true);
-        socket
-            .bind(addr)
-            .map_err(|e| match Errno::from_io_error(&e) {
-                Some(Errno::AFNOSUPPORT) => ErrorCode::InvalidArgument,
-                _ => e.into(),
-            })?;
+        os_bind(socket, addr)?;
         self.bound = true;
         Ok(())
     }
@@ -149,16 +143,8 @@ impl TcpSocket {
         let policy = self.policy.clone();
         let implicit = self.family.unspecified();
         // With a built-in policy the decision is made here, so an allowed connect goes straight
-        // to the OS (no boxed check future on the way).
-        let fast = match (
-            already_bound,
-            policy.permit(implicit, SocketAddrUse::TcpBind),
-            policy.permit(addr, SocketAddrUse::TcpConnect),
-        ) {
-            (true, _, Permit::Now(ok)) | (false, Permit::Now(true), Permit::Now(ok)) => Some(ok),
-            (false, Permit::Now(false), _) => Some(false),
-            _ => None,
-        };
+        // to the OS; a host's check is called (once per address use) inside the connect.
+        let fast = policy.decided();
         let fut: Connecting = match fast {
             Some(true) => Box::pin(async move { Ok(socket.connect(addr).await?) }),
             Some(false) => Box::pin(std::future::ready(Err(ErrorCode::AccessDenied))),
@@ -195,11 +181,6 @@ impl TcpSocket {
         }
     }
 
-    /// Whether a connect is in flight.
-    pub fn is_connecting(&self) -> bool {
-        matches!(self.state, State::Connecting(_))
-    }
-
     /// Connects to `addr`: WASIp3's one-step `connect`.
     pub async fn connect(&mut self, addr: SocketAddr) -> Result<(), ErrorCode> {
         self.start_connect(addr)?;
@@ -233,12 +214,9 @@ impl TcpSocket {
         else {
             unreachable!("checked above");
         };
-        if !already_bound {
-            let _ = sockopt::set_socket_reuseaddr(&socket, true);
-            if let Err(e) = socket.bind(implicit) {
-                self.state = State::Default(socket);
-                return Err(e.into());
-            }
+        if !already_bound && let Err(e) = os_bind(&socket, implicit) {
+            self.state = State::Default(socket);
+            return Err(e);
         }
         let listener = match in_runtime(|| socket.listen(self.backlog)) {
             Ok(l) => Arc::new(l),
@@ -427,6 +405,18 @@ impl TcpSocket {
     pub fn set_send_buffer_size(&self, value: u64) -> Result<(), ErrorCode> {
         opts::set_send_buffer_size(self.fd()?, value).map(drop)
     }
+}
+
+/// Binds with `SO_REUSEADDR` (WASI: a recently closed socket's `TIME_WAIT` must not block a
+/// bind).
+fn os_bind(socket: &tokio::net::TcpSocket, addr: SocketAddr) -> Result<(), ErrorCode> {
+    let _ = sockopt::set_socket_reuseaddr(socket, true);
+    socket
+        .bind(addr)
+        .map_err(|e| match Errno::from_io_error(&e) {
+            Some(Errno::AFNOSUPPORT) => ErrorCode::InvalidArgument,
+            _ => e.into(),
+        })
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -936,6 +926,27 @@ mod tests {
             .unwrap();
         assert_eq!(got.len(), data.len());
         assert!(got == data);
+    }
+
+    /// A host's check is asked once per address use: the implicit bind and the connect.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_host_check_is_called_once_per_use() {
+        use std::sync::atomic::AtomicUsize;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let check: Arc<super::super::CheckFn> = Arc::new(move |_, _| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { true })
+        });
+        let policy = SocketsCtx {
+            allow_tcp: true,
+            check: super::super::AddrCheck::Custom(check),
+            ..SocketsCtx::default()
+        };
+        let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut s = TcpSocket::new(&policy, Family::Ipv4).unwrap();
+        s.connect(peer.local_addr().unwrap()).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -161,14 +161,13 @@ impl UdpSocket {
             connected: self.remote,
             buf: std::mem::take(&mut self.scratch),
             checking: None,
+            passed: None,
         }
     }
 
     /// Gives a receiver's buffer back for the next one.
     pub fn recycle(&mut self, receiver: UdpReceiver) {
-        if receiver.checking.is_none() {
-            self.scratch = receiver.buf;
-        }
+        self.scratch = receiver.buf;
     }
 
     /// A sender of datagrams.
@@ -232,22 +231,32 @@ pub struct UdpReceiver {
     buf: Vec<u8>,
     /// A datagram waiting for the host's (asynchronous) address check.
     checking: Option<(Datagram, CheckFuture)>,
+    /// A datagram that passed the check and has not been handed out yet.
+    passed: Option<Datagram>,
 }
 
 impl UdpReceiver {
+    /// Settles a pending address check: the datagram moves to `passed`, or is dropped.
+    fn poll_check(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some((_, check)) = &mut self.checking {
+            let ok = ready!(check.as_mut().poll(cx));
+            let (d, _) = self.checking.take().expect("checked above");
+            if ok {
+                self.passed = Some(d);
+            }
+        }
+        Poll::Ready(())
+    }
+
     /// The next datagram the policy lets through; datagrams it refuses are dropped.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Datagram, ErrorCode>> {
         if !self.bound {
             return Poll::Ready(Err(ErrorCode::InvalidState));
         }
         loop {
-            if let Some((_, check)) = &mut self.checking {
-                let ok = ready!(check.as_mut().poll(cx));
-                let (d, _) = self.checking.take().expect("checked above");
-                if ok {
-                    return Poll::Ready(Ok(d));
-                }
-                continue;
+            ready!(self.poll_check(cx));
+            if let Some(d) = self.passed.take() {
+                return Poll::Ready(Ok(d));
             }
             if self.buf.len() < MAX_DATAGRAM_SIZE {
                 self.buf = vec![0; MAX_DATAGRAM_SIZE];
@@ -282,13 +291,9 @@ impl UdpReceiver {
         if !self.bound {
             return Poll::Ready(());
         }
-        if let Some((_, check)) = &mut self.checking {
-            let ok = ready!(check.as_mut().poll(cx));
-            let (d, _) = self.checking.take().expect("checked above");
-            if ok {
-                self.checking = Some((d, Box::pin(std::future::ready(true))));
-                return Poll::Ready(());
-            }
+        ready!(self.poll_check(cx));
+        if self.passed.is_some() {
+            return Poll::Ready(());
         }
         self.socket.poll_recv_ready(cx).map(drop)
     }
@@ -397,22 +402,8 @@ impl UdpSender {
             Poll::Ready(r) => r?,
         }
         let target = self.target(data.len(), addr)?;
-        let permit = match (
-            self.bound,
-            self.policy.permit(target, SocketAddrUse::UdpSend),
-        ) {
-            (true, Permit::Now(ok)) => Some(ok),
-            (false, Permit::Now(ok)) => {
-                match self
-                    .policy
-                    .permit(self.family.unspecified(), SocketAddrUse::UdpBind)
-                {
-                    Permit::Now(bind_ok) => Some(ok && bind_ok),
-                    Permit::Later(_) => None,
-                }
-            }
-            _ => None,
-        };
+        // A built-in policy answers now; a host's check is awaited by the background send.
+        let permit = self.policy.decided();
         match permit {
             Some(false) => return Err(ErrorCode::AccessDenied),
             Some(true) => match self.try_send(&data, target) {
