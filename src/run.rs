@@ -22,17 +22,6 @@ impl WasiView for Host {
     }
 }
 
-/// What kind of WASI program a binary is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProgramKind {
-    /// A core module importing `wasi_snapshot_preview1` (or `wasi_unstable`).
-    P1Module,
-    /// A component whose entry point is `wasi:cli/run@0.2.x`.
-    P2Component,
-    /// A component exporting `wasi:cli/run@0.3.0` (also a mixed component exporting both).
-    P3Component,
-}
-
 /// Which entry point to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entry {
@@ -58,61 +47,25 @@ pub fn engine_with_cache(cache: bool) -> wasmtime::Result<Engine> {
     Engine::new(&config)
 }
 
-/// The WASI packages wasi-bridge provides, at `@0.2.x` (any patch) and `@0.3.0`.
-pub const SUPPORTED_P2: &[&str] = &[
-    "wasi:io/error",
-    "wasi:io/poll",
-    "wasi:io/streams",
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:clocks/monotonic-clock",
-    "wasi:clocks/wall-clock",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-    "wasi:sockets/network",
-    "wasi:sockets/instance-network",
-    "wasi:sockets/tcp",
-    "wasi:sockets/tcp-create-socket",
-    "wasi:sockets/udp",
-    "wasi:sockets/udp-create-socket",
-    "wasi:sockets/ip-name-lookup",
-];
+/// The `wasi:*@0.2.x` interfaces wasi-bridge serves (any patch version): the p2 adapter's
+/// list, which its linker is tested against.
+pub const SUPPORTED_P2: &[&str] = p2_adapter::INTERFACES;
 
-/// The `wasi:*@0.3.0` interfaces wasi-bridge provides.
-pub const SUPPORTED_P3: &[&str] = &[
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/types",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:clocks/types",
-    "wasi:clocks/monotonic-clock",
-    "wasi:clocks/system-clock",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-    "wasi:sockets/types",
-    "wasi:sockets/ip-name-lookup",
-];
+/// The `wasi:*@0.3.0` interfaces wasi-bridge serves: the p3 bindings' list, which their linker
+/// is tested against.
+pub const SUPPORTED_P3: &[&str] = p3_core::p3::INTERFACES;
+
+/// The packages (`wasi:cli`, ...) of a list of interfaces, each once, in order.
+fn packages(interfaces: &[&'static str]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for iface in interfaces {
+        let package = iface.split_once('/').map_or(*iface, |(p, _)| p);
+        if !out.contains(&package) {
+            out.push(package);
+        }
+    }
+    out
+}
 
 /// Why a component's imports cannot be satisfied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,10 +87,11 @@ impl std::fmt::Display for ImportProblem {
             ),
             ImportProblem::Unsupported(names) => write!(
                 f,
-                "it imports interfaces wasi-bridge does not provide: {}; supported are \
-                 wasi:io, wasi:cli, wasi:clocks, wasi:random and wasi:filesystem at @0.2.x \
-                 (and all but wasi:io at @0.3.0)",
-                names.join(", ")
+                "it imports interfaces wasi-bridge does not provide: {}; supported are {} at \
+                 @0.2.x and {} at @0.3.0",
+                names.join(", "),
+                packages(SUPPORTED_P2).join(", "),
+                packages(SUPPORTED_P3).join(", "),
             ),
         }
     }

@@ -3,45 +3,11 @@
 
 mod common;
 
-use common::NativeHost;
-
 use common::{Case, Exit, Outcome};
-use wasmtime::Store;
-use wasmtime::component::{Linker, ResourceTable};
-
-fn exit(result: wasmtime::Result<Result<(), ()>>) -> Exit {
-    match wasi_bridge::run::exit_status(result) {
-        Ok(c) => Exit::Code(c),
-        Err(e) => Exit::Trap(format!("{e:?}")),
-    }
-}
+use wasmtime::component::Linker;
 
 fn native_sync(name: &str, case: &Case, dir: &common::RunDir) -> Outcome {
-    use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-    let stdout = MemoryOutputPipe::new(1 << 20);
-    let stderr = MemoryOutputPipe::new(1 << 20);
-    let mut b = wasmtime_wasi::WasiCtxBuilder::new();
-    b.args(&case.args)
-        .stdin(MemoryInputPipe::new(case.stdin.clone()))
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .insecure_random_seed(common::SEED);
-    if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
-        b.preopened_dir(path, guest, *perms).unwrap();
-    }
-    if case.net.inherit {
-        b.inherit_network();
-    }
-    b.allow_tcp(case.net.tcp)
-        .allow_udp(case.net.udp)
-        .allow_ip_name_lookup(case.net.lookup);
-    let mut store = Store::new(
-        common::engine(),
-        NativeHost {
-            ctx: b.build(),
-            table: ResourceTable::new(),
-        },
-    );
+    let (mut store, stdout, stderr) = common::native_store(case, dir);
     let mut linker = Linker::new(common::engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     let cmd = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
@@ -55,19 +21,12 @@ fn native_sync(name: &str, case: &Case, dir: &common::RunDir) -> Outcome {
     Outcome {
         stdout: stdout.contents().to_vec(),
         stderr: stderr.contents().to_vec(),
-        exit: exit(result),
+        exit: common::exit_of(result),
     }
 }
 
 fn bridge_sync(name: &str, case: &Case, dir: &common::RunDir) -> Outcome {
-    let (ctx, stdout, stderr) = common::bridge_ctx(case, dir);
-    let mut store = Store::new(
-        common::engine(),
-        wasi_bridge::run::Host {
-            ctx,
-            table: ResourceTable::new(),
-        },
-    );
+    let (mut store, stdout, stderr) = common::bridge_store(case, dir);
     let mut linker = Linker::new(common::engine());
     wasi_bridge::p2::add_to_linker_sync(&mut linker).unwrap();
     let cmd = wasi_bridge::p2::bindings::sync::Command::instantiate(
@@ -81,7 +40,7 @@ fn bridge_sync(name: &str, case: &Case, dir: &common::RunDir) -> Outcome {
     Outcome {
         stdout: stdout.contents().to_vec(),
         stderr: stderr.contents().to_vec(),
-        exit: exit(result),
+        exit: common::exit_of(result),
     }
 }
 

@@ -9,11 +9,6 @@ use p3_core::WasiCtxView;
 use wasmtime::component::Resource;
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
-/// The p2 `terminal-input` resource.
-pub struct TerminalInput;
-/// The p2 `terminal-output` resource.
-pub struct TerminalOutput;
-
 impl environment::Host for WasiCtxView<'_> {
     fn get_environment(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
         Ok(self.ctx.cli().environment().to_vec())
@@ -56,49 +51,4 @@ impl stderr::Host for WasiCtxView<'_> {
     }
 }
 
-impl terminal_input::Host for WasiCtxView<'_> {}
-impl terminal_output::Host for WasiCtxView<'_> {}
-
-impl terminal_input::HostTerminalInput for WasiCtxView<'_> {
-    fn drop(&mut self, rep: Resource<TerminalInput>) -> wasmtime::Result<()> {
-        self.table.delete(rep)?;
-        Ok(())
-    }
-}
-
-impl terminal_output::HostTerminalOutput for WasiCtxView<'_> {
-    fn drop(&mut self, rep: Resource<TerminalOutput>) -> wasmtime::Result<()> {
-        self.table.delete(rep)?;
-        Ok(())
-    }
-}
-
-impl terminal_stdin::Host for WasiCtxView<'_> {
-    fn get_terminal_stdin(&mut self) -> wasmtime::Result<Option<Resource<TerminalInput>>> {
-        if self.ctx.cli().stdin().is_terminal() {
-            Ok(Some(self.table.push(TerminalInput)?))
-        } else {
-            Ok(None)
-        }
-    }
-}
-
-impl terminal_stdout::Host for WasiCtxView<'_> {
-    fn get_terminal_stdout(&mut self) -> wasmtime::Result<Option<Resource<TerminalOutput>>> {
-        if self.ctx.cli().stdout().is_terminal() {
-            Ok(Some(self.table.push(TerminalOutput)?))
-        } else {
-            Ok(None)
-        }
-    }
-}
-
-impl terminal_stderr::Host for WasiCtxView<'_> {
-    fn get_terminal_stderr(&mut self) -> wasmtime::Result<Option<Resource<TerminalOutput>>> {
-        if self.ctx.cli().stderr().is_terminal() {
-            Ok(Some(self.table.push(TerminalOutput)?))
-        } else {
-            Ok(None)
-        }
-    }
-}
+p3_core::terminal_resources!();

@@ -9,10 +9,10 @@ use crate::bindings::filesystem::types::{
     PathFlags,
 };
 use crate::streams::{SinkStream, SourceStream};
-use p3_core::WasiCtxView;
 use p3_core::filesystem::{self as core, Descriptor, DirEntries};
+use p3_core::{CoreError, WasiCtxView};
 use std::collections::VecDeque;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use wasmtime::component::Resource;
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
@@ -28,157 +28,15 @@ pub type FsError = p3_core::TrappableError<ErrorCode>;
 /// The result of a p2 filesystem call.
 pub type FsResult<T> = Result<T, FsError>;
 
-impl From<core::ErrorCode> for ErrorCode {
-    fn from(code: core::ErrorCode) -> Self {
-        error_code(code)
-    }
-}
-
-/// The core's error code as p2's.
-pub fn error_code(code: core::ErrorCode) -> ErrorCode {
-    use core::ErrorCode as C;
-    match code {
-        C::Access => ErrorCode::Access,
-        C::Already => ErrorCode::Already,
-        C::BadDescriptor => ErrorCode::BadDescriptor,
-        C::Busy => ErrorCode::Busy,
-        C::Exist => ErrorCode::Exist,
-        C::FileTooLarge => ErrorCode::FileTooLarge,
-        C::IllegalByteSequence => ErrorCode::IllegalByteSequence,
-        C::InProgress => ErrorCode::InProgress,
-        C::Interrupted => ErrorCode::Interrupted,
-        C::Invalid => ErrorCode::Invalid,
-        C::Io => ErrorCode::Io,
-        C::IsDirectory => ErrorCode::IsDirectory,
-        C::Loop => ErrorCode::Loop,
-        C::TooManyLinks => ErrorCode::TooManyLinks,
-        C::NameTooLong => ErrorCode::NameTooLong,
-        C::NoEntry => ErrorCode::NoEntry,
-        C::InsufficientMemory => ErrorCode::InsufficientMemory,
-        C::InsufficientSpace => ErrorCode::InsufficientSpace,
-        C::NotDirectory => ErrorCode::NotDirectory,
-        C::NotEmpty => ErrorCode::NotEmpty,
-        C::Unsupported => ErrorCode::Unsupported,
-        C::Overflow => ErrorCode::Overflow,
-        C::NotPermitted => ErrorCode::NotPermitted,
-        C::Pipe => ErrorCode::Pipe,
-        C::InvalidSeek => ErrorCode::InvalidSeek,
-    }
-}
-
-fn descriptor_type(t: core::DescriptorType) -> DescriptorType {
-    use core::DescriptorType as T;
-    match t {
-        T::Unknown => DescriptorType::Unknown,
-        T::BlockDevice => DescriptorType::BlockDevice,
-        T::CharacterDevice => DescriptorType::CharacterDevice,
-        T::Directory => DescriptorType::Directory,
-        T::Fifo => DescriptorType::Fifo,
-        T::SymbolicLink => DescriptorType::SymbolicLink,
-        T::RegularFile => DescriptorType::RegularFile,
-        T::Socket => DescriptorType::Socket,
-    }
-}
+p3_core::filesystem_conversions!(unknown = DescriptorType::Unknown);
 
 /// p2's `datetime` cannot express times before 1970: those become `none`.
-fn datetime(t: Option<SystemTime>) -> Option<Datetime> {
-    let d = t?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+fn timestamp(t: Option<SystemTime>) -> Option<Datetime> {
+    let (seconds, nanoseconds) = core::unix_time(t?)?;
     Some(Datetime {
-        seconds: d.as_secs(),
-        nanoseconds: d.subsec_nanos(),
+        seconds: u64::try_from(seconds).ok()?,
+        nanoseconds,
     })
-}
-
-fn stat(s: core::DescriptorStat) -> DescriptorStat {
-    DescriptorStat {
-        type_: descriptor_type(s.type_),
-        link_count: s.link_count,
-        size: s.size,
-        data_access_timestamp: datetime(s.data_access_timestamp),
-        data_modification_timestamp: datetime(s.data_modification_timestamp),
-        status_change_timestamp: datetime(s.status_change_timestamp),
-    }
-}
-
-fn new_timestamp(t: NewTimestamp) -> FsResult<core::NewTimestamp> {
-    Ok(match t {
-        NewTimestamp::NoChange => core::NewTimestamp::NoChange,
-        NewTimestamp::Now => core::NewTimestamp::Now,
-        NewTimestamp::Timestamp(d) => {
-            // Nanoseconds past a second carry into the seconds, as in wasmtime-wasi.
-            let overflow = || FsError::code(ErrorCode::Overflow);
-            let secs = d
-                .seconds
-                .checked_add(u64::from(d.nanoseconds / 1_000_000_000))
-                .ok_or_else(overflow)?;
-            let t = SystemTime::UNIX_EPOCH
-                .checked_add(Duration::new(secs, d.nanoseconds % 1_000_000_000))
-                .ok_or_else(overflow)?;
-            core::NewTimestamp::Timestamp(t)
-        }
-    })
-}
-
-fn follow(flags: PathFlags) -> bool {
-    flags.contains(PathFlags::SYMLINK_FOLLOW)
-}
-
-fn open_flags(f: OpenFlags) -> core::OpenFlags {
-    core::OpenFlags {
-        create: f.contains(OpenFlags::CREATE),
-        directory: f.contains(OpenFlags::DIRECTORY),
-        exclusive: f.contains(OpenFlags::EXCLUSIVE),
-        truncate: f.contains(OpenFlags::TRUNCATE),
-    }
-}
-
-fn descriptor_flags_in(f: DescriptorFlags) -> core::DescriptorFlags {
-    core::DescriptorFlags {
-        read: f.contains(DescriptorFlags::READ),
-        write: f.contains(DescriptorFlags::WRITE),
-        file_integrity_sync: f.contains(DescriptorFlags::FILE_INTEGRITY_SYNC),
-        data_integrity_sync: f.contains(DescriptorFlags::DATA_INTEGRITY_SYNC),
-        requested_write_sync: f.contains(DescriptorFlags::REQUESTED_WRITE_SYNC),
-        mutate_directory: f.contains(DescriptorFlags::MUTATE_DIRECTORY),
-    }
-}
-
-fn descriptor_flags_out(f: core::DescriptorFlags) -> DescriptorFlags {
-    let mut out = DescriptorFlags::empty();
-    for (on, flag) in [
-        (f.read, DescriptorFlags::READ),
-        (f.write, DescriptorFlags::WRITE),
-        (f.file_integrity_sync, DescriptorFlags::FILE_INTEGRITY_SYNC),
-        (f.data_integrity_sync, DescriptorFlags::DATA_INTEGRITY_SYNC),
-        (
-            f.requested_write_sync,
-            DescriptorFlags::REQUESTED_WRITE_SYNC,
-        ),
-        (f.mutate_directory, DescriptorFlags::MUTATE_DIRECTORY),
-    ] {
-        if on {
-            out |= flag;
-        }
-    }
-    out
-}
-
-fn advice(a: Advice) -> core::Advice {
-    match a {
-        Advice::Normal => core::Advice::Normal,
-        Advice::Sequential => core::Advice::Sequential,
-        Advice::Random => core::Advice::Random,
-        Advice::WillNeed => core::Advice::WillNeed,
-        Advice::DontNeed => core::Advice::DontNeed,
-        Advice::NoReuse => core::Advice::NoReuse,
-    }
-}
-
-fn hash(h: core::MetadataHashValue) -> MetadataHashValue {
-    MetadataHashValue {
-        lower: h.lower,
-        upper: h.upper,
-    }
 }
 
 /// p2's `directory-entry-stream`: one entry per call over the core's batches.
@@ -195,10 +53,7 @@ impl DirectoryEntryStream {
             self.done = batch.is_empty();
             self.buffered.extend(batch);
         }
-        Ok(self.buffered.pop_front().map(|e| DirectoryEntry {
-            type_: descriptor_type(e.type_),
-            name: e.name,
-        }))
+        Ok(self.buffered.pop_front().map(directory_entry))
     }
 }
 
@@ -212,10 +67,14 @@ impl types::Host for WasiCtxView<'_> {
         err: Resource<wasmtime::Error>,
     ) -> wasmtime::Result<Option<ErrorCode>> {
         let err = self.table.get(&err)?;
-        // Errors from the adapter's streams carry the `std::io::Error` they came from.
-        Ok(err
-            .downcast_ref::<std::io::Error>()
-            .map(|e| error_code(core::ErrorCode::from(e))))
+        // The adapter's streams put the core's error in the resource; other wasi:io users
+        // (wasmtime-wasi-http's bodies, say) put an `std::io::Error` there, as wasmtime-wasi does.
+        Ok(match err.downcast_ref::<CoreError>() {
+            Some(e) => e.filesystem_code().map(ErrorCode::from),
+            None => err
+                .downcast_ref::<std::io::Error>()
+                .map(|e| core::ErrorCode::from(e).into()),
+        })
     }
 }
 
@@ -225,11 +84,8 @@ impl HostDescriptor for WasiCtxView<'_> {
         fd: Resource<Descriptor>,
         offset: u64,
     ) -> FsResult<Resource<DynInputStream>> {
-        let file = match self.table.get(&fd)? {
-            Descriptor::File(f) => f,
-            Descriptor::Dir(_) => return Err(FsError::code(ErrorCode::IsDirectory)),
-        };
-        let stream: DynInputStream = Box::new(SourceStream::new(file.reader(offset)?));
+        let source = self.table.get(&fd)?.read_via_stream(offset)?;
+        let stream: DynInputStream = Box::new(SourceStream::new(source));
         Ok(self.table.push(stream)?)
     }
 
@@ -238,8 +94,8 @@ impl HostDescriptor for WasiCtxView<'_> {
         fd: Resource<Descriptor>,
         offset: u64,
     ) -> FsResult<Resource<DynOutputStream>> {
-        let file = self.table.get(&fd)?.file()?;
-        let stream: DynOutputStream = Box::new(SinkStream::new(file.writer(Some(offset))?));
+        let sink = self.table.get(&fd)?.write_via_stream(offset)?;
+        let stream: DynOutputStream = Box::new(SinkStream::new(sink));
         Ok(self.table.push(stream)?)
     }
 
@@ -247,8 +103,8 @@ impl HostDescriptor for WasiCtxView<'_> {
         &mut self,
         fd: Resource<Descriptor>,
     ) -> FsResult<Resource<DynOutputStream>> {
-        let file = self.table.get(&fd)?.file()?;
-        let stream: DynOutputStream = Box::new(SinkStream::new(file.writer(None)?));
+        let sink = self.table.get(&fd)?.append_via_stream()?;
+        let stream: DynOutputStream = Box::new(SinkStream::new(sink));
         Ok(self.table.push(stream)?)
     }
 
@@ -453,8 +309,7 @@ impl HostDescriptor for WasiCtxView<'_> {
     ) -> wasmtime::Result<bool> {
         let a = self.table.get(&a)?.clone();
         let b = self.table.get(&b)?.clone();
-        // A failed stat means the two cannot be shown to be the same object.
-        Ok(a.is_same_object(&b).await.unwrap_or(false))
+        Ok(a.is_same_object(&b).await)
     }
 
     async fn metadata_hash(&mut self, fd: Resource<Descriptor>) -> FsResult<MetadataHashValue> {

@@ -19,7 +19,7 @@ mod random;
 pub mod sockets;
 pub mod streams;
 
-pub use cli::{TerminalInput, TerminalOutput};
+pub use p3_core::cli::{TerminalInput, TerminalOutput};
 pub use p3_core::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 pub use wasmtime_wasi_io::poll::{DynFuture, DynPollable, MakeFuture, Pollable, subscribe};
 pub use wasmtime_wasi_io::streams::{
@@ -41,6 +41,38 @@ struct HasIo;
 impl HasData for HasIo {
     type Data<'a> = &'a mut ResourceTable;
 }
+
+/// Every `wasi:*@0.2.x` interface the adapter serves (without its version). The linkers below
+/// add exactly these; a test checks that against the vendored WIT.
+pub const INTERFACES: &[&str] = &[
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
+];
 
 /// Adds every `wasi:*@0.2.x` interface the adapter serves to an async `linker`
 /// (a `Config` with `async_support`), like `wasmtime_wasi::p2::add_to_linker_async`.

@@ -24,12 +24,12 @@ pub(crate) fn noop_cx() -> Context<'static> {
 }
 
 /// Maps a core error to p2's: a closed stream is `closed`, anything else is
-/// `last-operation-failed` carrying the `std::io::Error` (so `filesystem-error-code` and
-/// `network-error-code` can downcast it later).
+/// `last-operation-failed` carrying the [`CoreError`] itself, which `filesystem-error-code` and
+/// `network-error-code` read their codes back from.
 pub fn stream_error(err: CoreError) -> StreamError {
     match err {
         CoreError::Closed => StreamError::Closed,
-        other => StreamError::LastOperationFailed(wasmtime::Error::new(other.into_io_error())),
+        other => StreamError::LastOperationFailed(wasmtime::Error::new(other)),
     }
 }
 
@@ -101,10 +101,21 @@ pub struct SinkStream<S> {
     /// Bytes the guest may still write under the permits it was granted.
     permit: usize,
     flush_pending: bool,
-    state: SinkState,
+    state: OutputState,
+    overrun: Overrun,
 }
 
-enum SinkState {
+/// How a write over the permit traps: each kind of wasmtime-wasi p2 output stream has its own
+/// message, and a guest sees the one of the stream it wrote to.
+#[derive(Clone, Copy)]
+enum Overrun {
+    /// stdio and files: "write exceeded budget".
+    Budget,
+    /// TCP: "not permitted to write N bytes".
+    NotPermitted,
+}
+
+enum OutputState {
     Open,
     /// Failed; the error has not been reported yet.
     Failed(CoreError),
@@ -118,30 +129,39 @@ impl<S: ByteSink> SinkStream<S> {
             sink,
             permit: 0,
             flush_pending: false,
-            state: SinkState::Open,
+            state: OutputState::Open,
+            overrun: Overrun::Budget,
+        }
+    }
+
+    /// Wraps a connection's send `sink`: a write over the permit traps with TCP's message.
+    pub fn for_socket(sink: S) -> Self {
+        SinkStream {
+            overrun: Overrun::NotPermitted,
+            ..Self::new(sink)
         }
     }
 
     /// Reports a pending error once, then `closed`.
     fn check_state(&mut self) -> StreamResult<()> {
-        match std::mem::replace(&mut self.state, SinkState::Closed) {
-            SinkState::Open => {
-                self.state = SinkState::Open;
+        match std::mem::replace(&mut self.state, OutputState::Closed) {
+            OutputState::Open => {
+                self.state = OutputState::Open;
                 Ok(())
             }
-            SinkState::Failed(e) => Err(stream_error(e)),
-            SinkState::Closed => Err(StreamError::Closed),
+            OutputState::Failed(e) => Err(stream_error(e)),
+            OutputState::Closed => Err(StreamError::Closed),
         }
     }
 
     fn failed(&mut self, e: CoreError) -> StreamResult<usize> {
-        self.state = SinkState::Closed;
+        self.state = OutputState::Closed;
         self.permit = 0;
         Err(stream_error(e))
     }
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if !matches!(self.state, SinkState::Open) {
+        if !matches!(self.state, OutputState::Open) {
             return Poll::Ready(());
         }
         let res: Result<(), CoreError> = if self.flush_pending {
@@ -161,7 +181,7 @@ impl<S: ByteSink> SinkStream<S> {
             }
         };
         if let Err(e) = res {
-            self.state = SinkState::Failed(e);
+            self.state = OutputState::Failed(e);
         }
         Poll::Ready(())
     }
@@ -207,7 +227,12 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
             self.permit = 0;
             self.check_write()?;
             if bytes.len() > self.permit {
-                return Err(StreamError::Trap(format_err!("write exceeded budget")));
+                return Err(StreamError::Trap(match self.overrun {
+                    Overrun::Budget => format_err!("write exceeded budget"),
+                    Overrun::NotPermitted => {
+                        format_err!("not permitted to write {} bytes", bytes.len())
+                    }
+                }));
             }
         }
         self.permit -= bytes.len();
@@ -219,7 +244,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
                 )));
             }
             // Reported by the next call, as p2 reports a failed write.
-            Err(e) => self.state = SinkState::Failed(e),
+            Err(e) => self.state = OutputState::Failed(e),
         }
         Ok(())
     }
@@ -237,7 +262,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
             match std::future::poll_fn(|cx| self.sink.poll_write(cx, rest)).await {
                 Ok(n) => rest = &rest[n..],
                 Err(e) => {
-                    self.state = SinkState::Closed;
+                    self.state = OutputState::Closed;
                     return Err(stream_error(e));
                 }
             }
@@ -246,7 +271,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
         match std::future::poll_fn(|cx| self.sink.poll_flush(cx)).await {
             Ok(()) | Err(CoreError::Closed) => Ok(()),
             Err(e) => {
-                self.state = SinkState::Closed;
+                self.state = OutputState::Closed;
                 Err(stream_error(e))
             }
         }
@@ -259,7 +284,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
         if let Poll::Ready(res) = self.sink.poll_flush(&mut noop_cx()) {
             self.flush_pending = false;
             if let Err(e) = res {
-                self.state = SinkState::Failed(e);
+                self.state = OutputState::Failed(e);
             }
         }
         Ok(())
@@ -269,7 +294,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use p3_core::io::{SharedSink, SharedSource};
+    use p3_core::cli::{SharedSink, SharedSource};
     use std::io;
     use std::pin::Pin;
     use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};

@@ -1,9 +1,9 @@
 //! The one context: [`WasiCtx`], its builder, and the view hosts implement.
 
 use crate::cli::CliCtx;
+use crate::cli::{SharedSink, SharedSource};
 use crate::clocks::ClocksCtx;
 use crate::filesystem::{Dir, FilesystemCtx, FsPerms, OpenMode, Preopen};
-use crate::io::{SharedSink, SharedSource};
 use crate::random::RandomCtx;
 use crate::sockets::{AddrCheck, SocketAddrUse, SocketsCtx};
 use rand::Rng;

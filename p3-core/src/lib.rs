@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod binding;
 pub mod cli;
 pub mod clocks;
 mod ctx;
@@ -21,7 +22,8 @@ pub mod p3;
 pub mod random;
 pub mod sockets;
 
+pub use binding::TrappableError;
 pub use ctx::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-pub use error::{CoreError, TrappableError};
+pub use error::CoreError;
 pub use wasmtime::component::ResourceTable;
 pub use wasmtime_wasi::I32Exit;

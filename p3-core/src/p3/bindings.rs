@@ -32,8 +32,8 @@ mod generated {
             "wasi:filesystem/types.descriptor": crate::filesystem::Descriptor,
             "wasi:sockets/types.tcp-socket": crate::sockets::tcp::TcpSocket,
             "wasi:sockets/types.udp-socket": crate::sockets::udp::UdpSocket,
-            "wasi:cli/terminal-input.terminal-input": crate::p3::cli::TerminalInput,
-            "wasi:cli/terminal-output.terminal-output": crate::p3::cli::TerminalOutput,
+            "wasi:cli/terminal-input.terminal-input": crate::cli::TerminalInput,
+            "wasi:cli/terminal-output.terminal-output": crate::cli::TerminalOutput,
         },
         require_store_data_send: true,
     });

@@ -6,17 +6,10 @@ use super::bindings::cli::{
     environment, exit, stderr, stdin, stdout, terminal_input, terminal_output, terminal_stderr,
     terminal_stdin, terminal_stdout, types,
 };
-use super::streams::{SinkConsumer, SourceProducer, finish};
+use super::streams::{read_stream, write_stream};
 use crate::WasiCtxView;
 use crate::error::CoreError;
-use crate::io::SharedSink;
-use tokio::sync::oneshot;
-use wasmtime::component::{Access, FutureReader, Resource, StreamReader};
-
-/// The `terminal-input` resource.
-pub struct TerminalInput;
-/// The `terminal-output` resource.
-pub struct TerminalOutput;
+use wasmtime::component::{Access, FutureReader, StreamReader};
 
 fn error_code(err: CoreError) -> ErrorCode {
     match err {
@@ -58,28 +51,8 @@ impl<U> stdin::HostWithStore<U> for WasiP3 {
         mut store: Access<U, Self>,
     ) -> wasmtime::Result<(StreamReader<u8>, FutureReader<Result<(), ErrorCode>>)> {
         let source = store.get().ctx.cli().stdin().handle();
-        let (tx, rx) = oneshot::channel();
-        let stream = StreamReader::new(&mut store, SourceProducer::new(source, tx))?;
-        let future = FutureReader::new(&mut store, async move {
-            Ok::<_, wasmtime::Error>(match rx.await {
-                Ok(err) => Err(error_code(err)),
-                Err(_) => Ok(()),
-            })
-        })?;
-        Ok((stream, future))
+        read_stream(store, Ok(source), error_code)
     }
-}
-
-fn write_via_stream<U>(
-    store: &mut Access<U, WasiP3>,
-    sink: &SharedSink,
-    data: StreamReader<u8>,
-) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
-    let (tx, rx) = oneshot::channel();
-    data.pipe(&mut *store, SinkConsumer::new(sink.handle(), tx))?;
-    FutureReader::new(store, async move {
-        Ok::<_, wasmtime::Error>(finish(rx).await.map_err(error_code))
-    })
 }
 
 impl stdout::Host for WasiCtxView<'_> {}
@@ -89,8 +62,8 @@ impl<U> stdout::HostWithStore<U> for WasiP3 {
         mut store: Access<U, Self>,
         data: StreamReader<u8>,
     ) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
-        let sink = store.get().ctx.cli().stdout().clone();
-        write_via_stream(&mut store, &sink, data)
+        let sink = store.get().ctx.cli().stdout().handle();
+        write_stream(store, data, Ok(sink), error_code)
     }
 }
 
@@ -101,54 +74,9 @@ impl<U> stderr::HostWithStore<U> for WasiP3 {
         mut store: Access<U, Self>,
         data: StreamReader<u8>,
     ) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
-        let sink = store.get().ctx.cli().stderr().clone();
-        write_via_stream(&mut store, &sink, data)
+        let sink = store.get().ctx.cli().stderr().handle();
+        write_stream(store, data, Ok(sink), error_code)
     }
 }
 
-impl terminal_input::Host for WasiCtxView<'_> {}
-impl terminal_output::Host for WasiCtxView<'_> {}
-
-impl terminal_input::HostTerminalInput for WasiCtxView<'_> {
-    fn drop(&mut self, rep: Resource<TerminalInput>) -> wasmtime::Result<()> {
-        self.table.delete(rep)?;
-        Ok(())
-    }
-}
-
-impl terminal_output::HostTerminalOutput for WasiCtxView<'_> {
-    fn drop(&mut self, rep: Resource<TerminalOutput>) -> wasmtime::Result<()> {
-        self.table.delete(rep)?;
-        Ok(())
-    }
-}
-
-impl terminal_stdin::Host for WasiCtxView<'_> {
-    fn get_terminal_stdin(&mut self) -> wasmtime::Result<Option<Resource<TerminalInput>>> {
-        if self.ctx.cli().stdin().is_terminal() {
-            Ok(Some(self.table.push(TerminalInput)?))
-        } else {
-            Ok(None)
-        }
-    }
-}
-
-impl terminal_stdout::Host for WasiCtxView<'_> {
-    fn get_terminal_stdout(&mut self) -> wasmtime::Result<Option<Resource<TerminalOutput>>> {
-        if self.ctx.cli().stdout().is_terminal() {
-            Ok(Some(self.table.push(TerminalOutput)?))
-        } else {
-            Ok(None)
-        }
-    }
-}
-
-impl terminal_stderr::Host for WasiCtxView<'_> {
-    fn get_terminal_stderr(&mut self) -> wasmtime::Result<Option<Resource<TerminalOutput>>> {
-        if self.ctx.cli().stderr().is_terminal() {
-            Ok(Some(self.table.push(TerminalOutput)?))
-        } else {
-            Ok(None)
-        }
-    }
-}
+crate::terminal_resources!();

@@ -12,14 +12,15 @@ use super::bindings::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
     MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
 };
-use super::streams::{SinkConsumer, SourceProducer, finish};
+use super::streams;
 use crate::WasiCtxView;
-use crate::error::{CoreError, TrappableError};
+use crate::binding::TrappableError;
+use crate::error::CoreError;
 use crate::filesystem::{self as core, Descriptor, DirEntries};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tokio::sync::oneshot;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{
@@ -36,182 +37,20 @@ const HOST_DIRENT_BATCH: usize = 64;
 /// Most entries fetched in one batch, whatever room the guest offers.
 const MAX_DIRENT_BATCH: usize = 4096;
 
-impl From<core::ErrorCode> for ErrorCode {
-    fn from(code: core::ErrorCode) -> Self {
-        use core::ErrorCode as C;
-        match code {
-            C::Access => ErrorCode::Access,
-            C::Already => ErrorCode::Already,
-            C::BadDescriptor => ErrorCode::BadDescriptor,
-            C::Busy => ErrorCode::Busy,
-            C::Exist => ErrorCode::Exist,
-            C::FileTooLarge => ErrorCode::FileTooLarge,
-            C::IllegalByteSequence => ErrorCode::IllegalByteSequence,
-            C::InProgress => ErrorCode::InProgress,
-            C::Interrupted => ErrorCode::Interrupted,
-            C::Invalid => ErrorCode::Invalid,
-            C::Io => ErrorCode::Io,
-            C::IsDirectory => ErrorCode::IsDirectory,
-            C::Loop => ErrorCode::Loop,
-            C::TooManyLinks => ErrorCode::TooManyLinks,
-            C::NameTooLong => ErrorCode::NameTooLong,
-            C::NoEntry => ErrorCode::NoEntry,
-            C::InsufficientMemory => ErrorCode::InsufficientMemory,
-            C::InsufficientSpace => ErrorCode::InsufficientSpace,
-            C::NotDirectory => ErrorCode::NotDirectory,
-            C::NotEmpty => ErrorCode::NotEmpty,
-            C::Unsupported => ErrorCode::Unsupported,
-            C::Overflow => ErrorCode::Overflow,
-            C::NotPermitted => ErrorCode::NotPermitted,
-            C::Pipe => ErrorCode::Pipe,
-            C::InvalidSeek => ErrorCode::InvalidSeek,
-        }
-    }
+crate::filesystem_conversions!(unknown = DescriptorType::Other(None));
+
+/// p3's `instant` is signed: times before 1970 are representable.
+fn timestamp(t: Option<SystemTime>) -> Option<system_clock::Instant> {
+    let (seconds, nanoseconds) = core::unix_time(t?)?;
+    Some(system_clock::Instant {
+        seconds,
+        nanoseconds,
+    })
 }
 
 /// A stream error as the error code the result future carries.
 fn stream_error_code(err: CoreError) -> ErrorCode {
-    match err {
-        CoreError::Closed => ErrorCode::Pipe,
-        other => match other.io_error() {
-            Some(e) => core::ErrorCode::from(e).into(),
-            None => ErrorCode::Io,
-        },
-    }
-}
-
-fn descriptor_type(t: core::DescriptorType) -> DescriptorType {
-    use core::DescriptorType as T;
-    match t {
-        T::Unknown => DescriptorType::Other(None),
-        T::BlockDevice => DescriptorType::BlockDevice,
-        T::CharacterDevice => DescriptorType::CharacterDevice,
-        T::Directory => DescriptorType::Directory,
-        T::Fifo => DescriptorType::Fifo,
-        T::SymbolicLink => DescriptorType::SymbolicLink,
-        T::RegularFile => DescriptorType::RegularFile,
-        T::Socket => DescriptorType::Socket,
-    }
-}
-
-/// p3's `instant` is signed: times before 1970 are representable.
-fn instant(t: Option<SystemTime>) -> Option<system_clock::Instant> {
-    let t = t?;
-    Some(match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => system_clock::Instant {
-            seconds: i64::try_from(d.as_secs()).ok()?,
-            nanoseconds: d.subsec_nanos(),
-        },
-        Err(e) => {
-            let d = e.duration();
-            let (mut secs, mut nanos) = (-i64::try_from(d.as_secs()).ok()?, d.subsec_nanos());
-            if nanos > 0 {
-                secs -= 1;
-                nanos = 1_000_000_000 - nanos;
-            }
-            system_clock::Instant {
-                seconds: secs,
-                nanoseconds: nanos,
-            }
-        }
-    })
-}
-
-fn stat(s: core::DescriptorStat) -> DescriptorStat {
-    DescriptorStat {
-        type_: descriptor_type(s.type_),
-        link_count: s.link_count,
-        size: s.size,
-        data_access_timestamp: instant(s.data_access_timestamp),
-        data_modification_timestamp: instant(s.data_modification_timestamp),
-        status_change_timestamp: instant(s.status_change_timestamp),
-    }
-}
-
-fn system_time(t: system_clock::Instant) -> FsResult<SystemTime> {
-    // Nanoseconds past a second carry into the seconds, as in wasmtime-wasi.
-    let overflow = || FsError::code(ErrorCode::Overflow);
-    let secs = t
-        .seconds
-        .unsigned_abs()
-        .checked_add(u64::from(t.nanoseconds / 1_000_000_000))
-        .ok_or_else(overflow)?;
-    let d = Duration::new(secs, t.nanoseconds % 1_000_000_000);
-    if t.seconds >= 0 {
-        SystemTime::UNIX_EPOCH.checked_add(d).ok_or_else(overflow)
-    } else {
-        SystemTime::UNIX_EPOCH.checked_sub(d).ok_or_else(overflow)
-    }
-}
-
-fn new_timestamp(t: NewTimestamp) -> FsResult<core::NewTimestamp> {
-    Ok(match t {
-        NewTimestamp::NoChange => core::NewTimestamp::NoChange,
-        NewTimestamp::Now => core::NewTimestamp::Now,
-        NewTimestamp::Timestamp(i) => core::NewTimestamp::Timestamp(system_time(i)?),
-    })
-}
-
-fn follow(flags: PathFlags) -> bool {
-    flags.contains(PathFlags::SYMLINK_FOLLOW)
-}
-
-fn open_flags(f: OpenFlags) -> core::OpenFlags {
-    core::OpenFlags {
-        create: f.contains(OpenFlags::CREATE),
-        directory: f.contains(OpenFlags::DIRECTORY),
-        exclusive: f.contains(OpenFlags::EXCLUSIVE),
-        truncate: f.contains(OpenFlags::TRUNCATE),
-    }
-}
-
-fn descriptor_flags_in(f: DescriptorFlags) -> core::DescriptorFlags {
-    core::DescriptorFlags {
-        read: f.contains(DescriptorFlags::READ),
-        write: f.contains(DescriptorFlags::WRITE),
-        file_integrity_sync: f.contains(DescriptorFlags::FILE_INTEGRITY_SYNC),
-        data_integrity_sync: f.contains(DescriptorFlags::DATA_INTEGRITY_SYNC),
-        requested_write_sync: f.contains(DescriptorFlags::REQUESTED_WRITE_SYNC),
-        mutate_directory: f.contains(DescriptorFlags::MUTATE_DIRECTORY),
-    }
-}
-
-fn descriptor_flags_out(f: core::DescriptorFlags) -> DescriptorFlags {
-    let mut out = DescriptorFlags::empty();
-    for (on, flag) in [
-        (f.read, DescriptorFlags::READ),
-        (f.write, DescriptorFlags::WRITE),
-        (f.file_integrity_sync, DescriptorFlags::FILE_INTEGRITY_SYNC),
-        (f.data_integrity_sync, DescriptorFlags::DATA_INTEGRITY_SYNC),
-        (
-            f.requested_write_sync,
-            DescriptorFlags::REQUESTED_WRITE_SYNC,
-        ),
-        (f.mutate_directory, DescriptorFlags::MUTATE_DIRECTORY),
-    ] {
-        if on {
-            out |= flag;
-        }
-    }
-    out
-}
-
-fn advice(a: Advice) -> core::Advice {
-    match a {
-        Advice::Normal => core::Advice::Normal,
-        Advice::Sequential => core::Advice::Sequential,
-        Advice::Random => core::Advice::Random,
-        Advice::WillNeed => core::Advice::WillNeed,
-        Advice::DontNeed => core::Advice::DontNeed,
-        Advice::NoReuse => core::Advice::NoReuse,
-    }
-}
-
-fn hash(h: core::MetadataHashValue) -> MetadataHashValue {
-    MetadataHashValue {
-        lower: h.lower,
-        upper: h.upper,
-    }
+    err.filesystem_code().map_or(ErrorCode::Io, ErrorCode::from)
 }
 
 /// Clones a descriptor out of the table so no borrow of the store is held across an await.
@@ -234,7 +73,7 @@ type Batch =
 struct DirProducer {
     entries: DirEntries,
     pending: Option<Batch>,
-    result: Option<oneshot::Sender<ErrorCode>>,
+    result: Option<oneshot::Sender<core::ErrorCode>>,
 }
 
 impl<D> StreamProducer<D> for DirProducer {
@@ -267,19 +106,13 @@ impl<D> StreamProducer<D> for DirProducer {
         match result {
             Ok(batch) if batch.is_empty() => Poll::Ready(Ok(StreamResult::Dropped)),
             Ok(batch) => {
-                let items: Vec<DirectoryEntry> = batch
-                    .into_iter()
-                    .map(|e| DirectoryEntry {
-                        type_: descriptor_type(e.type_),
-                        name: e.name,
-                    })
-                    .collect();
+                let items: Vec<DirectoryEntry> = batch.into_iter().map(directory_entry).collect();
                 dst.set_buffer(items.into());
                 Poll::Ready(Ok(StreamResult::Completed))
             }
             Err(code) => {
                 if let Some(tx) = self.result.take() {
-                    let _ = tx.send(code.into());
+                    let _ = tx.send(code);
                 }
                 Poll::Ready(Ok(StreamResult::Dropped))
             }
@@ -287,56 +120,23 @@ impl<D> StreamProducer<D> for DirProducer {
     }
 }
 
-fn result_future<U>(
-    store: &mut Access<U, WasiP3>,
-    rx: oneshot::Receiver<ErrorCode>,
-) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
-    FutureReader::new(store, async move {
-        Ok::<_, wasmtime::Error>(match rx.await {
-            Ok(code) => Err(code),
-            Err(_) => Ok(()),
-        })
-    })
-}
-
-fn failed_future<U>(
-    store: &mut Access<U, WasiP3>,
-    code: ErrorCode,
-) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
-    FutureReader::new(store, async move { Ok::<_, wasmtime::Error>(Err(code)) })
-}
-
-/// The error code of a failed lookup, or the trap it really is.
-fn code_or_trap(err: FsError) -> wasmtime::Result<ErrorCode> {
-    err.downcast()
-}
-
 fn write_stream<U>(
     mut store: Access<U, WasiP3>,
     fd: Resource<Descriptor>,
-    mut data: StreamReader<u8>,
+    data: StreamReader<u8>,
     offset: Option<u64>,
 ) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
-    let sink = store
-        .get()
-        .table
-        .get(&fd)
-        .map_err(FsError::from)
-        .and_then(|d| Ok(d.file()?.writer(offset)?));
-    match sink {
-        Ok(sink) => {
-            let (tx, rx) = oneshot::channel();
-            data.pipe(&mut store, SinkConsumer::new(sink, tx))?;
-            FutureReader::new(&mut store, async move {
-                Ok::<_, wasmtime::Error>(finish(rx).await.map_err(stream_error_code))
-            })
-        }
-        Err(e) => {
-            let code = code_or_trap(e)?;
-            data.close(&mut store)?;
-            failed_future(&mut store, code)
-        }
-    }
+    let d = store.get().table.get(&fd)?;
+    let sink = match offset {
+        Some(offset) => d.write_via_stream(offset),
+        None => d.append_via_stream(),
+    };
+    streams::write_stream(
+        store,
+        data,
+        sink.map_err(ErrorCode::from),
+        stream_error_code,
+    )
 }
 
 impl types::Host for WasiCtxView<'_> {
@@ -358,27 +158,8 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
         fd: Resource<Descriptor>,
         offset: u64,
     ) -> wasmtime::Result<(StreamReader<u8>, FutureReader<Result<(), ErrorCode>>)> {
-        let source = match store.get().table.get(&fd)? {
-            Descriptor::File(f) => f.reader(offset).map_err(ErrorCode::from),
-            Descriptor::Dir(_) => Err(ErrorCode::IsDirectory),
-        };
-        match source {
-            Ok(source) => {
-                let (tx, rx) = oneshot::channel();
-                let stream = StreamReader::new(&mut store, SourceProducer::new(source, tx))?;
-                let future = FutureReader::new(&mut store, async move {
-                    Ok::<_, wasmtime::Error>(match rx.await {
-                        Ok(err) => Err(stream_error_code(err)),
-                        Err(_) => Ok(()),
-                    })
-                })?;
-                Ok((stream, future))
-            }
-            Err(code) => Ok((
-                StreamReader::new(&mut store, std::iter::empty())?,
-                failed_future(&mut store, code)?,
-            )),
-        }
+        let source = store.get().table.get(&fd)?.read_via_stream(offset);
+        streams::read_stream(store, source.map_err(ErrorCode::from), stream_error_code)
     }
 
     fn write_via_stream(
@@ -405,28 +186,18 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
         StreamReader<DirectoryEntry>,
         FutureReader<Result<(), ErrorCode>>,
     )> {
-        let dir = store
+        let entries = store
             .get()
             .table
-            .get(&fd)
-            .map_err(FsError::from)
-            .and_then(|d| Ok(d.dir()?.clone()));
-        let dir = match dir {
-            Ok(dir) => dir,
-            Err(e) => {
-                let code = code_or_trap(e)?;
-                return Ok((
-                    StreamReader::new(&mut store, std::iter::empty())?,
-                    failed_future(&mut store, code)?,
-                ));
-            }
-        };
-        let entries = match dir.read_directory() {
+            .get(&fd)?
+            .dir()
+            .and_then(|dir| dir.read_directory());
+        let entries = match entries {
             Ok(entries) => entries,
             Err(code) => {
                 return Ok((
                     StreamReader::new(&mut store, std::iter::empty())?,
-                    failed_future(&mut store, code.into())?,
+                    streams::failed_future(&mut store, code.into())?,
                 ));
             }
         };
@@ -438,7 +209,7 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
         };
         Ok((
             StreamReader::new(&mut store, producer)?,
-            result_future(&mut store, rx)?,
+            streams::result_future(&mut store, rx, ErrorCode::from)?,
         ))
     }
 
@@ -614,8 +385,7 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
     ) -> wasmtime::Result<bool> {
         let a = store.with(|mut view| view.get().table.get(&fd).cloned())?;
         let b = store.with(|mut view| view.get().table.get(&other).cloned())?;
-        // A failed stat means the two cannot be shown to be the same object.
-        Ok(a.is_same_object(&b).await.unwrap_or(false))
+        Ok(a.is_same_object(&b).await)
     }
 
     async fn metadata_hash(

@@ -14,8 +14,6 @@ mod random;
 pub mod sockets;
 pub mod streams;
 
-pub use cli::{TerminalInput, TerminalOutput};
-
 use crate::{WasiCtxView, WasiView};
 use wasmtime::component::{HasData, Linker};
 
@@ -25,6 +23,32 @@ pub struct WasiP3;
 impl HasData for WasiP3 {
     type Data<'a> = WasiCtxView<'a>;
 }
+
+/// Every `wasi:*@0.3.0` interface the bindings serve (without its version). [`add_to_linker`]
+/// adds exactly these; a test checks that against the vendored WIT.
+pub const INTERFACES: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/types",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/types",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/system-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:sockets/types",
+    "wasi:sockets/ip-name-lookup",
+];
 
 /// Adds every `wasi:*@0.3.0` interface the core implements to `linker`.
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {

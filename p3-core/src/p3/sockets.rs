@@ -6,15 +6,14 @@ use super::bindings::sockets::types::{
     self, Duration, ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress,
     Ipv6SocketAddress, TcpSocket, UdpSocket,
 };
-use super::streams::{SinkConsumer, SourceProducer, finish};
+use super::streams::{read_stream, write_stream};
 use crate::WasiCtxView;
-use crate::error::{CoreError, TrappableError};
-use crate::sockets as core;
-use crate::sockets::lookup::{LookupError, Resolve};
+use crate::binding::TrappableError;
+use crate::error::CoreError;
+use crate::sockets::lookup::Resolve;
 use crate::sockets::tcp::TcpAcceptor;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use tokio::sync::oneshot;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{
     Access, Accessor, Destination, FutureReader, Resource, StreamProducer, StreamReader,
@@ -28,38 +27,16 @@ type SocketResult<T> = Result<T, SocketError>;
 /// Most sockets one `listen` stream read hands over.
 const MAX_ACCEPT_BATCH: usize = 64;
 
-impl From<core::ErrorCode> for ErrorCode {
-    fn from(code: core::ErrorCode) -> Self {
-        use core::ErrorCode as C;
-        match code {
-            C::AccessDenied => Self::AccessDenied,
-            C::NotSupported => Self::NotSupported,
-            C::InvalidArgument => Self::InvalidArgument,
-            C::OutOfMemory => Self::OutOfMemory,
-            C::Timeout => Self::Timeout,
-            C::InvalidState => Self::InvalidState,
-            C::AddressNotBindable => Self::AddressNotBindable,
-            C::AddressInUse => Self::AddressInUse,
-            C::RemoteUnreachable => Self::RemoteUnreachable,
-            C::ConnectionRefused => Self::ConnectionRefused,
-            C::ConnectionBroken => Self::ConnectionBroken,
-            C::ConnectionReset => Self::ConnectionReset,
-            C::ConnectionAborted => Self::ConnectionAborted,
-            C::DatagramTooLarge => Self::DatagramTooLarge,
-            C::Other => Self::Other(None),
-        }
-    }
-}
+crate::socket_conversions!(
+    connection_broken = ErrorCode::ConnectionBroken,
+    other = ErrorCode::Other(None),
+    lookup = ip_name_lookup::ErrorCode
+);
 
 /// A stream's error as a socket error code.
 fn stream_error_code(err: CoreError) -> ErrorCode {
-    match err {
-        CoreError::Closed => ErrorCode::ConnectionBroken,
-        other => core::ErrorCode::from(&other.into_io_error()).into(),
-    }
+    err.network_code().into()
 }
-
-crate::socket_address_conversions!();
 
 /// `listen`'s producer: as many accepted sockets per guest read as the guest has room for.
 struct ListenProducer<D: 'static> {
@@ -144,48 +121,23 @@ impl<U: Send + 'static> types::HostTcpSocketWithStore<U> for WasiP3 {
     fn send(
         mut store: Access<U, Self>,
         socket: Resource<TcpSocket>,
-        mut data: StreamReader<u8>,
+        data: StreamReader<u8>,
     ) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
-        match store.get().table.get_mut(&socket)?.take_send() {
-            Ok(sink) => {
-                let (tx, rx) = oneshot::channel();
-                data.pipe(&mut store, SinkConsumer::new(sink, tx))?;
-                FutureReader::new(&mut store, async move {
-                    Ok::<_, wasmtime::Error>(finish(rx).await.map_err(stream_error_code))
-                })
-            }
-            Err(code) => {
-                data.close(&mut store)?;
-                FutureReader::new(&mut store, async move {
-                    Ok::<_, wasmtime::Error>(Err(code.into()))
-                })
-            }
-        }
+        let sink = store.get().table.get_mut(&socket)?.take_send();
+        write_stream(
+            store,
+            data,
+            sink.map_err(ErrorCode::from),
+            stream_error_code,
+        )
     }
 
     fn receive(
         mut store: Access<U, Self>,
         socket: Resource<TcpSocket>,
     ) -> wasmtime::Result<(StreamReader<u8>, FutureReader<Result<(), ErrorCode>>)> {
-        match store.get().table.get_mut(&socket)?.take_receive() {
-            Ok(source) => {
-                let (tx, rx) = oneshot::channel();
-                let stream = StreamReader::new(&mut store, SourceProducer::new(source, tx))?;
-                let future = FutureReader::new(&mut store, async move {
-                    Ok::<_, wasmtime::Error>(match rx.await {
-                        Ok(err) => Err(stream_error_code(err)),
-                        Err(_) => Ok(()),
-                    })
-                })?;
-                Ok((stream, future))
-            }
-            Err(code) => Ok((
-                StreamReader::new(&mut store, std::iter::empty())?,
-                FutureReader::new(&mut store, async move {
-                    Ok::<_, wasmtime::Error>(Err(code.into()))
-                })?,
-            )),
-        }
+        let source = store.get().table.get_mut(&socket)?.take_receive();
+        read_stream(store, source.map_err(ErrorCode::from), stream_error_code)
     }
 }
 
@@ -442,19 +394,9 @@ impl<U: 'static> ip_name_lookup::HostWithStore<U> for WasiP3 {
         name: String,
     ) -> wasmtime::Result<Result<Vec<IpAddress>, ip_name_lookup::ErrorCode>> {
         let policy = store.with(|mut s| s.get().ctx.sockets().clone());
-        Ok(match Resolve::resolve(&policy, &name).await {
-            Ok(addrs) => Ok(addrs.into_iter().map(ip_out).collect()),
-            Err(e) => Err(match e {
-                LookupError::AccessDenied => ip_name_lookup::ErrorCode::AccessDenied,
-                LookupError::InvalidArgument => ip_name_lookup::ErrorCode::InvalidArgument,
-                LookupError::NameUnresolvable => ip_name_lookup::ErrorCode::NameUnresolvable,
-                LookupError::TemporaryResolverFailure => {
-                    ip_name_lookup::ErrorCode::TemporaryResolverFailure
-                }
-                LookupError::PermanentResolverFailure => {
-                    ip_name_lookup::ErrorCode::PermanentResolverFailure
-                }
-            }),
-        })
+        Ok(Resolve::resolve(&policy, &name)
+            .await
+            .map(|addrs| addrs.into_iter().map(ip_out).collect())
+            .map_err(ip_name_lookup::ErrorCode::from))
     }
 }

@@ -1,14 +1,20 @@
 //! The two generic adapters between the core's byte streams and wasmtime's component-model
 //! streams: any [`ByteSource`] becomes a [`StreamProducer`] and any [`ByteSink`] a
 //! [`StreamConsumer`], reading and writing guest memory directly.
+//!
+//! Every p3 function that hands out or takes a byte stream with a result future is one call to
+//! [`read_stream`] or [`write_stream`].
 
 use crate::error::CoreError;
 use crate::io::{ByteSink, ByteSource};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::oneshot;
-use wasmtime::StoreContextMut;
-use wasmtime::component::{Destination, Source, StreamConsumer, StreamProducer, StreamResult};
+use wasmtime::component::{
+    Destination, FutureReader, Lift, Lower, Source, StreamConsumer, StreamProducer, StreamReader,
+    StreamResult,
+};
+use wasmtime::{AsContextMut, StoreContextMut};
 
 /// Capacity used when the reader is the host rather than a guest (no guest buffer to fill).
 const HOST_READ_CAPACITY: usize = 64 * 1024;
@@ -153,4 +159,95 @@ pub async fn finish<S: ByteSink>(end: oneshot::Receiver<SinkEnd<S>>) -> Result<(
         // The consumer was dropped without its sink (it had already failed and reported).
         Err(_) => Ok(()),
     }
+}
+
+/// A byte stream handed to the guest and the future of its result.
+pub type StreamWithResult<E> = (StreamReader<u8>, FutureReader<Result<(), E>>);
+
+/// A `stream<u8>` reading `source`, and the future of its result: `ok` at the end of the
+/// stream, `code` of the error when a read fails. When the source could not be had (`Err`),
+/// the stream is empty and the future carries that error.
+pub fn read_stream<S, Src, E>(
+    mut store: S,
+    source: Result<Src, E>,
+    code: fn(CoreError) -> E,
+) -> wasmtime::Result<StreamWithResult<E>>
+where
+    S: AsContextMut,
+    Src: ByteSource + Unpin + 'static,
+    E: Send + Sync + 'static,
+    Result<(), E>: Lower + Lift,
+{
+    match source {
+        Ok(source) => {
+            let (tx, rx) = oneshot::channel();
+            let stream = StreamReader::new(&mut store, SourceProducer::new(source, tx))?;
+            Ok((stream, result_future(&mut store, rx, code)?))
+        }
+        Err(e) => Ok((
+            StreamReader::new(&mut store, std::iter::empty())?,
+            failed_future(&mut store, e)?,
+        )),
+    }
+}
+
+/// Pipes the guest's `data` into `sink`, and returns the future of the result: `ok` once
+/// everything is written and flushed, `code` of the error when a write fails. When the sink
+/// could not be had (`Err`), `data` is closed and the future carries that error.
+pub fn write_stream<S, Snk, E>(
+    mut store: S,
+    mut data: StreamReader<u8>,
+    sink: Result<Snk, E>,
+    code: fn(CoreError) -> E,
+) -> wasmtime::Result<FutureReader<Result<(), E>>>
+where
+    S: AsContextMut,
+    Snk: ByteSink + Unpin + 'static,
+    E: Send + Sync + 'static,
+    Result<(), E>: Lower + Lift,
+{
+    match sink {
+        Ok(sink) => {
+            let (tx, rx) = oneshot::channel();
+            data.pipe(&mut store, SinkConsumer::new(sink, tx))?;
+            FutureReader::new(&mut store, async move {
+                Ok::<_, wasmtime::Error>(finish(rx).await.map_err(code))
+            })
+        }
+        Err(e) => {
+            data.close(&mut store)?;
+            failed_future(&mut store, e)
+        }
+    }
+}
+
+/// The future of a producer's result: `ok` when the producer ends without sending an error,
+/// `code` of the error it sent otherwise.
+pub fn result_future<S, X, E>(
+    store: S,
+    errors: oneshot::Receiver<X>,
+    code: fn(X) -> E,
+) -> wasmtime::Result<FutureReader<Result<(), E>>>
+where
+    S: AsContextMut,
+    X: Send + 'static,
+    E: Send + Sync + 'static,
+    Result<(), E>: Lower + Lift,
+{
+    FutureReader::new(store, async move {
+        Ok::<_, wasmtime::Error>(match errors.await {
+            Ok(err) => Err(code(err)),
+            Err(_) => Ok(()),
+        })
+    })
+}
+
+/// A future that carries `err` at once.
+pub fn failed_future<S, E>(store: S, err: E) -> wasmtime::Result<FutureReader<Result<(), E>>>
+where
+    S: AsContextMut,
+    E: Send + Sync + 'static,
+    Result<(), E>: Lower + Lift,
+{
+    FutureReader::new(store, async move { Ok::<_, wasmtime::Error>(Err(err)) })
 }

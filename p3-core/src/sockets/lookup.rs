@@ -1,25 +1,9 @@
 //! `ip-name-lookup`: resolves a host name (or an IP literal) to addresses.
 
-use super::{SocketsCtx, in_runtime};
+use super::{LookupError, SocketsCtx, in_runtime};
 use std::net::{IpAddr, Ipv6Addr};
 use std::task::{Context, Poll, ready};
 use tokio::task::JoinHandle;
-
-/// A name-lookup error, shared by both ABIs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[allow(missing_docs)]
-pub enum LookupError {
-    #[error("access denied")]
-    AccessDenied,
-    #[error("invalid argument")]
-    InvalidArgument,
-    #[error("name unresolvable")]
-    NameUnresolvable,
-    #[error("temporary resolver failure")]
-    TemporaryResolverFailure,
-    #[error("permanent resolver failure")]
-    PermanentResolverFailure,
-}
 
 /// A lookup in progress (or already answered).
 pub enum Resolve {

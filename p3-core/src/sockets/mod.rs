@@ -10,94 +10,16 @@ pub mod lookup;
 pub mod tcp;
 pub mod udp;
 
+pub use crate::error::sockets::{ErrorCode, LookupError};
+
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::net::sockopt;
 use std::future::Future;
-use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 pub use wasmtime_wasi::sockets::SocketAddrUse;
-
-/// Conversions between `std::net` addresses and the `ip-socket-address` / `ip-address` /
-/// `ip-address-family` types of a `wasi:sockets` binding (p2's `network` and p3's `types`
-/// generate distinct types of the same shape). Expands to private `family`, `family_out`,
-/// `addr_in`, `addr_out` and `ip_out` functions in the calling module, which must have the
-/// binding's `IpAddressFamily`, `IpSocketAddress`, `Ipv4SocketAddress`, `Ipv6SocketAddress`
-/// and `IpAddress` in scope.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! socket_address_conversions {
-    () => {
-        fn family(f: IpAddressFamily) -> $crate::sockets::Family {
-            match f {
-                IpAddressFamily::Ipv4 => $crate::sockets::Family::Ipv4,
-                IpAddressFamily::Ipv6 => $crate::sockets::Family::Ipv6,
-            }
-        }
-
-        fn family_out(f: $crate::sockets::Family) -> IpAddressFamily {
-            match f {
-                $crate::sockets::Family::Ipv4 => IpAddressFamily::Ipv4,
-                $crate::sockets::Family::Ipv6 => IpAddressFamily::Ipv6,
-            }
-        }
-
-        fn addr_in(a: IpSocketAddress) -> std::net::SocketAddr {
-            use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-            match a {
-                IpSocketAddress::Ipv4(v4) => {
-                    let (a, b, c, d) = v4.address;
-                    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), v4.port))
-                }
-                IpSocketAddress::Ipv6(v6) => {
-                    let (a, b, c, d, e, f, g, h) = v6.address;
-                    SocketAddr::V6(SocketAddrV6::new(
-                        Ipv6Addr::new(a, b, c, d, e, f, g, h),
-                        v6.port,
-                        v6.flow_info,
-                        v6.scope_id,
-                    ))
-                }
-            }
-        }
-
-        fn addr_out(a: std::net::SocketAddr) -> IpSocketAddress {
-            match a {
-                std::net::SocketAddr::V4(v4) => {
-                    let [a, b, c, d] = v4.ip().octets();
-                    IpSocketAddress::Ipv4(Ipv4SocketAddress {
-                        port: v4.port(),
-                        address: (a, b, c, d),
-                    })
-                }
-                std::net::SocketAddr::V6(v6) => {
-                    let [a, b, c, d, e, f, g, h] = v6.ip().segments();
-                    IpSocketAddress::Ipv6(Ipv6SocketAddress {
-                        port: v6.port(),
-                        flow_info: v6.flowinfo(),
-                        address: (a, b, c, d, e, f, g, h),
-                        scope_id: v6.scope_id(),
-                    })
-                }
-            }
-        }
-
-        fn ip_out(a: std::net::IpAddr) -> IpAddress {
-            match a {
-                std::net::IpAddr::V4(v4) => {
-                    let [a, b, c, d] = v4.octets();
-                    IpAddress::Ipv4((a, b, c, d))
-                }
-                std::net::IpAddr::V6(v6) => {
-                    let [a, b, c, d, e, f, g, h] = v6.segments();
-                    IpAddress::Ipv6((a, b, c, d, e, f, g, h))
-                }
-            }
-        }
-    };
-}
 
 /// The boxed future a socket-address check returns.
 pub type CheckFuture = Pin<Box<dyn Future<Output = bool> + Send + Sync>>;
@@ -125,10 +47,28 @@ pub(crate) enum AddrCheck {
     Custom(Arc<CheckFn>),
 }
 
-/// A decision of the socket-address check: known now, or still to be awaited.
-pub(crate) enum Permit {
+/// An answer of the network policy's address check: known now, or still to be awaited.
+pub enum Decision {
+    /// Decided: allowed (`true`) or refused.
     Now(bool),
+    /// A host's check that is still running.
     Later(CheckFuture),
+}
+
+impl Decision {
+    /// Waits for the answer: `access-denied` when the address is refused. Completes without
+    /// yielding when it is already known.
+    pub async fn allowed(self) -> Result<(), ErrorCode> {
+        let ok = match self {
+            Decision::Now(ok) => ok,
+            Decision::Later(check) => check.await,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ErrorCode::AccessDenied)
+        }
+    }
 }
 
 impl SocketsCtx {
@@ -147,49 +87,45 @@ impl SocketsCtx {
         self.allow_ip_name_lookup
     }
 
-    /// Decides synchronously when the policy allows it (deny-all or allow-all); `None` means the
-    /// host's own check has to be awaited with [`SocketsCtx::check_addr`].
-    pub fn check_addr_now(&self, _addr: SocketAddr, _use: SocketAddrUse) -> Option<bool> {
-        self.decided()
-    }
-
-    /// The answer of a built-in policy, which is the same for every address and use; `None`
-    /// for a host's check (which is not called here).
-    pub(crate) fn decided(&self) -> Option<bool> {
+    /// Asks whether `addr` may be used for `addr_use`. The built-in policies (deny-all,
+    /// `inherit_network`) answer now, so an allowed call never waits; a host's check is called
+    /// here, once, and its answer is [`Decision::Later`].
+    pub fn decide(&self, addr: SocketAddr, addr_use: SocketAddrUse) -> Decision {
         match &self.check {
-            AddrCheck::DenyAll => Some(false),
-            AddrCheck::AllowAll => Some(true),
-            AddrCheck::Custom(_) => None,
+            AddrCheck::DenyAll => Decision::Now(false),
+            AddrCheck::AllowAll => Decision::Now(true),
+            AddrCheck::Custom(f) => Decision::Later(f(addr, addr_use)),
         }
     }
 
-    /// Runs the socket-address check.
-    pub async fn check_addr(&self, addr: SocketAddr, addr_use: SocketAddrUse) -> bool {
-        match self.permit(addr, addr_use) {
-            Permit::Now(ok) => ok,
-            Permit::Later(fut) => fut.await,
-        }
+    /// [`SocketsCtx::decide`] and wait for the answer: `access-denied` when refused.
+    pub async fn allow(&self, addr: SocketAddr, addr_use: SocketAddrUse) -> Result<(), ErrorCode> {
+        self.decide(addr, addr_use).allowed().await
     }
 
-    pub(crate) fn permit(&self, addr: SocketAddr, addr_use: SocketAddrUse) -> Permit {
-        match &self.check {
-            AddrCheck::DenyAll => Permit::Now(false),
-            AddrCheck::AllowAll => Permit::Now(true),
-            AddrCheck::Custom(f) => Permit::Later(f(addr, addr_use)),
-        }
-    }
-
-    /// The check as an error: `access-denied` when the address is not permitted. Completes
-    /// without yielding for the built-in policies.
-    pub(crate) async fn require(
+    /// The decision for a use of `addr` that binds an unbound socket first (a connect, a
+    /// datagram send): the implicit bind of `family`'s unspecified address is asked first and
+    /// the use only once the bind is allowed, each at most once.
+    pub(crate) fn decide_after_implicit_bind(
         &self,
+        bound: bool,
+        family: Family,
+        bind_use: SocketAddrUse,
         addr: SocketAddr,
         addr_use: SocketAddrUse,
-    ) -> Result<(), ErrorCode> {
-        if self.check_addr(addr, addr_use).await {
-            Ok(())
-        } else {
-            Err(ErrorCode::AccessDenied)
+    ) -> Decision {
+        if bound {
+            return self.decide(addr, addr_use);
+        }
+        match self.decide(family.unspecified(), bind_use) {
+            Decision::Now(false) => Decision::Now(false),
+            Decision::Now(true) => self.decide(addr, addr_use),
+            Decision::Later(bind) => {
+                let policy = self.clone();
+                Decision::Later(Box::pin(async move {
+                    bind.await && policy.allow(addr, addr_use).await.is_ok()
+                }))
+            }
         }
     }
 }
@@ -210,130 +146,6 @@ impl Family {
             Family::Ipv4 => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
             Family::Ipv6 => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
         }
-    }
-}
-
-/// A `wasi:sockets` error, shared by both ABIs (each maps it onto its own `error-code`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[allow(missing_docs)]
-pub enum ErrorCode {
-    #[error("access denied")]
-    AccessDenied,
-    #[error("not supported")]
-    NotSupported,
-    #[error("invalid argument")]
-    InvalidArgument,
-    #[error("out of memory")]
-    OutOfMemory,
-    #[error("timeout")]
-    Timeout,
-    #[error("invalid state")]
-    InvalidState,
-    #[error("address not bindable")]
-    AddressNotBindable,
-    #[error("address in use")]
-    AddressInUse,
-    #[error("remote unreachable")]
-    RemoteUnreachable,
-    #[error("connection refused")]
-    ConnectionRefused,
-    #[error("connection broken")]
-    ConnectionBroken,
-    #[error("connection reset")]
-    ConnectionReset,
-    #[error("connection aborted")]
-    ConnectionAborted,
-    #[error("datagram too large")]
-    DatagramTooLarge,
-    #[error("other network error")]
-    Other,
-}
-
-impl From<io::Error> for ErrorCode {
-    fn from(e: io::Error) -> Self {
-        (&e).into()
-    }
-}
-
-impl From<&io::Error> for ErrorCode {
-    fn from(e: &io::Error) -> Self {
-        if let Some(errno) = Errno::from_io_error(e) {
-            return errno.into();
-        }
-        use io::ErrorKind as K;
-        match e.kind() {
-            K::AddrInUse => Self::AddressInUse,
-            K::AddrNotAvailable => Self::AddressNotBindable,
-            K::ConnectionAborted => Self::ConnectionAborted,
-            K::ConnectionRefused => Self::ConnectionRefused,
-            K::ConnectionReset => Self::ConnectionReset,
-            K::InvalidInput => Self::InvalidArgument,
-            K::NotConnected => Self::InvalidState,
-            K::OutOfMemory => Self::OutOfMemory,
-            K::PermissionDenied => Self::AccessDenied,
-            K::TimedOut => Self::Timeout,
-            K::Unsupported => Self::NotSupported,
-            K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown => Self::RemoteUnreachable,
-            K::BrokenPipe => Self::ConnectionBroken,
-            _ => Self::Other,
-        }
-    }
-}
-
-impl From<Errno> for ErrorCode {
-    fn from(e: Errno) -> Self {
-        match e {
-            Errno::PERM | Errno::ACCESS => Self::AccessDenied,
-            Errno::ADDRINUSE => Self::AddressInUse,
-            Errno::ADDRNOTAVAIL => Self::AddressNotBindable,
-            Errno::TIMEDOUT => Self::Timeout,
-            Errno::PIPE => Self::ConnectionBroken,
-            Errno::CONNREFUSED => Self::ConnectionRefused,
-            Errno::CONNRESET => Self::ConnectionReset,
-            Errno::CONNABORTED => Self::ConnectionAborted,
-            Errno::INVAL => Self::InvalidArgument,
-            Errno::HOSTUNREACH | Errno::HOSTDOWN | Errno::NETDOWN | Errno::NETUNREACH => {
-                Self::RemoteUnreachable
-            }
-            #[cfg(target_os = "linux")]
-            Errno::NONET => Self::RemoteUnreachable,
-            Errno::ISCONN | Errno::NOTCONN | Errno::DESTADDRREQ => Self::InvalidState,
-            Errno::MSGSIZE => Self::DatagramTooLarge,
-            Errno::NOMEM | Errno::NOBUFS => Self::OutOfMemory,
-            Errno::OPNOTSUPP
-            | Errno::NOPROTOOPT
-            | Errno::PFNOSUPPORT
-            | Errno::PROTONOSUPPORT
-            | Errno::PROTOTYPE
-            | Errno::SOCKTNOSUPPORT
-            | Errno::AFNOSUPPORT => Self::NotSupported,
-            _ => Self::Other,
-        }
-    }
-}
-
-impl ErrorCode {
-    /// A representative `std::io::Error` for this code, for errors that travel inside a stream
-    /// error (the p2 `error` resource) and are mapped back by `network-error-code`.
-    pub fn into_io_error(self) -> io::Error {
-        let errno = match self {
-            Self::AccessDenied => Errno::ACCESS,
-            Self::NotSupported => Errno::OPNOTSUPP,
-            Self::InvalidArgument => Errno::INVAL,
-            Self::OutOfMemory => Errno::NOMEM,
-            Self::Timeout => Errno::TIMEDOUT,
-            Self::InvalidState => Errno::NOTCONN,
-            Self::AddressNotBindable => Errno::ADDRNOTAVAIL,
-            Self::AddressInUse => Errno::ADDRINUSE,
-            Self::RemoteUnreachable => Errno::HOSTUNREACH,
-            Self::ConnectionRefused => Errno::CONNREFUSED,
-            Self::ConnectionBroken => Errno::PIPE,
-            Self::ConnectionReset => Errno::CONNRESET,
-            Self::ConnectionAborted => Errno::CONNABORTED,
-            Self::DatagramTooLarge => Errno::MSGSIZE,
-            Self::Other => return io::Error::other("network error"),
-        };
-        io::Error::from_raw_os_error(errno.raw_os_error())
     }
 }
 
@@ -464,20 +276,5 @@ mod tests {
         assert!(!valid_remote("127.0.0.1:0".parse().unwrap()));
         assert!(!valid_unicast("224.0.0.1".parse().unwrap()));
         assert!(!valid_unicast("255.255.255.255".parse().unwrap()));
-    }
-
-    #[test]
-    fn error_codes_round_trip_through_io_errors() {
-        for code in [
-            ErrorCode::AccessDenied,
-            ErrorCode::InvalidArgument,
-            ErrorCode::AddressInUse,
-            ErrorCode::ConnectionRefused,
-            ErrorCode::ConnectionReset,
-            ErrorCode::DatagramTooLarge,
-            ErrorCode::RemoteUnreachable,
-        ] {
-            assert_eq!(ErrorCode::from(code.into_io_error()), code);
-        }
     }
 }

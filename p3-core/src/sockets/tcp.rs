@@ -2,7 +2,7 @@
 //! sockets, and a connection's receive [`TcpSource`] and send [`TcpSink`].
 
 use super::{
-    ErrorCode, Family, Permit, SocketAddrUse, SocketsCtx, in_runtime, opts, spawn_detached,
+    Decision, ErrorCode, Family, SocketAddrUse, SocketsCtx, in_runtime, opts, spawn_detached,
     valid_family, valid_remote, valid_unicast,
 };
 use crate::error::CoreError;
@@ -94,14 +94,12 @@ impl TcpSocket {
     }
 
     /// Whether the socket has a local address (explicitly bound, listening or connected).
-    pub fn is_bound(&mut self) -> bool {
-        if !self.bound {
-            self.bound = match &self.state {
+    pub fn is_bound(&self) -> bool {
+        self.bound
+            || match &self.state {
                 State::Default(s) => s.local_addr().is_ok_and(|a| a != self.family.unspecified()),
                 _ => true,
-            };
-        }
-        self.bound
+            }
     }
 
     /// Binds to `addr` (with `SO_REUSEADDR`, so `TIME_WAIT` does not block a rebind).
@@ -115,7 +113,7 @@ impl TcpSocket {
         if !valid_unicast(addr.ip()) || !valid_family(addr.ip(), self.family) {
             return Err(ErrorCode::InvalidArgument);
         }
-        self.policy.require(addr, SocketAddrUse::TcpBind).await?;
+        self.policy.allow(addr, SocketAddrUse::TcpBind).await?;
         let State::Default(socket) = &self.state else {
             return Err(ErrorCode::InvalidState);
         };
@@ -140,19 +138,20 @@ impl TcpSocket {
         else {
             unreachable!("checked above");
         };
-        let policy = self.policy.clone();
-        let implicit = self.family.unspecified();
-        // With a built-in policy the decision is made here, so an allowed connect goes straight
-        // to the OS; a host's check is called (once per address use) inside the connect.
-        let fast = policy.decided();
-        let fut: Connecting = match fast {
-            Some(true) => Box::pin(async move { Ok(socket.connect(addr).await?) }),
-            Some(false) => Box::pin(std::future::ready(Err(ErrorCode::AccessDenied))),
-            None => Box::pin(async move {
-                if !already_bound {
-                    policy.require(implicit, SocketAddrUse::TcpBind).await?;
-                }
-                policy.require(addr, SocketAddrUse::TcpConnect).await?;
+        // The built-in policies answer here, so an allowed connect goes straight to the OS; a
+        // host's check (once per address use) is awaited inside the connect.
+        let decision = self.policy.decide_after_implicit_bind(
+            already_bound,
+            self.family,
+            SocketAddrUse::TcpBind,
+            addr,
+            SocketAddrUse::TcpConnect,
+        );
+        let fut: Connecting = match decision {
+            Decision::Now(true) => Box::pin(async move { Ok(socket.connect(addr).await?) }),
+            Decision::Now(false) => Box::pin(std::future::ready(Err(ErrorCode::AccessDenied))),
+            later => Box::pin(async move {
+                later.allowed().await?;
                 Ok(socket.connect(addr).await?)
             }),
         };
@@ -200,13 +199,11 @@ impl TcpSocket {
                 unreachable!("checked above");
             };
             let local = s.local_addr()?;
-            self.policy.require(local, SocketAddrUse::TcpListen).await?;
+            self.policy.allow(local, SocketAddrUse::TcpListen).await?;
         } else {
+            self.policy.allow(implicit, SocketAddrUse::TcpBind).await?;
             self.policy
-                .require(implicit, SocketAddrUse::TcpBind)
-                .await?;
-            self.policy
-                .require(implicit, SocketAddrUse::TcpListen)
+                .allow(implicit, SocketAddrUse::TcpListen)
                 .await?;
         }
         let State::Default(socket) =
@@ -281,7 +278,7 @@ impl TcpSocket {
     }
 
     /// The local address.
-    pub fn local_address(&mut self) -> Result<SocketAddr, ErrorCode> {
+    pub fn local_address(&self) -> Result<SocketAddr, ErrorCode> {
         if !self.is_bound() {
             return Err(ErrorCode::InvalidState);
         }
@@ -468,10 +465,10 @@ impl TcpAcceptor {
                     continue;
                 }
             };
-            match self.policy.permit(peer, SocketAddrUse::TcpAccept) {
-                Permit::Now(true) => self.ready = Some(Ok(stream)),
-                Permit::Now(false) => reset(stream),
-                Permit::Later(check) => self.checking = Some((stream, check)),
+            match self.policy.decide(peer, SocketAddrUse::TcpAccept) {
+                Decision::Now(true) => self.ready = Some(Ok(stream)),
+                Decision::Now(false) => reset(stream),
+                Decision::Later(check) => self.checking = Some((stream, check)),
             }
         }
     }
@@ -654,10 +651,7 @@ fn send_error(e: &io::Error) -> ErrorCode {
 }
 
 fn stream_error(code: ErrorCode) -> CoreError {
-    match code {
-        ErrorCode::ConnectionBroken => CoreError::Closed,
-        other => CoreError::Network(other.into_io_error()),
-    }
+    CoreError::from(code)
 }
 
 /// The receive side of a connection. Dropping it shuts reading down.
@@ -682,7 +676,7 @@ impl TcpSource {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
             Err(e) => {
                 self.at_end = true;
-                Some(Err(CoreError::Network(e)))
+                Some(Err(CoreError::Network(e.into())))
             }
         }
     }
@@ -704,7 +698,7 @@ impl TcpSource {
                 Poll::Ready(Ok(())) => continue,
                 Poll::Ready(Err(e)) => {
                     self.at_end = true;
-                    return Poll::Ready(Err(CoreError::Network(e)));
+                    return Poll::Ready(Err(CoreError::Network(e.into())));
                 }
                 Poll::Pending => return Poll::Pending,
             }

@@ -1,7 +1,7 @@
 //! UDP: bind, connect/disconnect, and datagram send/receive with and without a remote address.
 
 use super::{
-    CheckFuture, ErrorCode, Family, Permit, SocketAddrUse, SocketsCtx, in_runtime, opts,
+    CheckFuture, Decision, ErrorCode, Family, SocketAddrUse, SocketsCtx, in_runtime, opts,
     spawn_detached, valid_family, valid_remote,
 };
 use rustix::io::Errno;
@@ -55,14 +55,12 @@ impl UdpSocket {
     }
 
     /// Whether the socket has a local address.
-    pub fn is_bound(&mut self) -> bool {
-        if !self.bound {
-            self.bound = self
+    pub fn is_bound(&self) -> bool {
+        self.bound
+            || self
                 .socket
                 .local_addr()
-                .is_ok_and(|a| a != self.family.unspecified());
-        }
-        self.bound
+                .is_ok_and(|a| a != self.family.unspecified())
     }
 
     /// Binds to `addr`.
@@ -73,7 +71,7 @@ impl UdpSocket {
         if !valid_family(addr.ip(), self.family) {
             return Err(ErrorCode::InvalidArgument);
         }
-        self.policy.require(addr, SocketAddrUse::UdpBind).await?;
+        self.policy.allow(addr, SocketAddrUse::UdpBind).await?;
         rustix::net::bind(&*self.socket, &addr).map_err(|e| match e {
             Errno::AFNOSUPPORT => ErrorCode::InvalidArgument,
             e => e.into(),
@@ -89,11 +87,11 @@ impl UdpSocket {
         }
         if !self.is_bound() {
             self.policy
-                .require(self.family.unspecified(), SocketAddrUse::UdpBind)
+                .allow(self.family.unspecified(), SocketAddrUse::UdpBind)
                 .await?;
         }
-        self.policy.require(addr, SocketAddrUse::UdpSend).await?;
-        self.policy.require(addr, SocketAddrUse::UdpReceive).await?;
+        self.policy.allow(addr, SocketAddrUse::UdpSend).await?;
+        self.policy.allow(addr, SocketAddrUse::UdpReceive).await?;
         let result = match rustix::net::connect(&*self.socket, &addr) {
             // Linux refuses to reconnect a connected socket to another family; disconnect first.
             #[cfg(target_os = "linux")]
@@ -135,7 +133,7 @@ impl UdpSocket {
     }
 
     /// The local address.
-    pub fn local_address(&mut self) -> Result<SocketAddr, ErrorCode> {
+    pub fn local_address(&self) -> Result<SocketAddr, ErrorCode> {
         if !self.is_bound() {
             return Err(ErrorCode::InvalidState);
         }
@@ -278,10 +276,10 @@ impl UdpReceiver {
                 data: self.buf[..n].to_vec(),
                 remote: from,
             };
-            match self.policy.permit(from, SocketAddrUse::UdpReceive) {
-                Permit::Now(true) => return Poll::Ready(Ok(d)),
-                Permit::Now(false) => continue,
-                Permit::Later(check) => self.checking = Some((d, check)),
+            match self.policy.decide(from, SocketAddrUse::UdpReceive) {
+                Decision::Now(true) => return Poll::Ready(Ok(d)),
+                Decision::Now(false) => continue,
+                Decision::Later(check) => self.checking = Some((d, check)),
             }
         }
     }
@@ -304,7 +302,14 @@ impl UdpReceiver {
     }
 }
 
-type InFlight = Arc<Mutex<(Option<Result<(), ErrorCode>>, Option<Waker>)>>;
+/// A datagram handed to a background task: its result once sent, and who waits for it.
+#[derive(Default)]
+struct SendSlot {
+    result: Option<Result<(), ErrorCode>>,
+    waiter: Option<Waker>,
+}
+
+type InFlight = Arc<Mutex<SendSlot>>;
 
 /// Sends datagrams. A datagram the OS cannot take at once is finished by a background task
 /// (never dropped); the next send waits for it.
@@ -338,13 +343,15 @@ impl UdpSender {
         }
     }
 
-    async fn permit(&self, target: SocketAddr) -> Result<(), ErrorCode> {
-        if !self.bound {
-            self.policy
-                .require(self.family.unspecified(), SocketAddrUse::UdpBind)
-                .await?;
-        }
-        self.policy.require(target, SocketAddrUse::UdpSend).await
+    /// The policy's decision on sending to `target` (and on the implicit bind it implies).
+    fn decide(&self, target: SocketAddr) -> Decision {
+        self.policy.decide_after_implicit_bind(
+            self.bound,
+            self.family,
+            SocketAddrUse::UdpBind,
+            target,
+            SocketAddrUse::UdpSend,
+        )
     }
 
     fn try_send(&self, data: &[u8], target: SocketAddr) -> io::Result<usize> {
@@ -361,14 +368,14 @@ impl UdpSender {
             return Poll::Ready(Ok(()));
         };
         let mut slot = flight.lock().unwrap_or_else(|p| p.into_inner());
-        match slot.0.take() {
+        match slot.result.take() {
             Some(r) => {
                 drop(slot);
                 self.in_flight = None;
                 Poll::Ready(r)
             }
             None => {
-                slot.1 = Some(cx.waker().clone());
+                slot.waiter = Some(cx.waker().clone());
                 Poll::Pending
             }
         }
@@ -381,10 +388,10 @@ impl UdpSender {
             return Poll::Ready(());
         };
         let mut slot = flight.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.0.is_some() {
+        if slot.result.is_some() {
             Poll::Ready(())
         } else {
-            slot.1 = Some(cx.waker().clone());
+            slot.waiter = Some(cx.waker().clone());
             Poll::Pending
         }
     }
@@ -403,18 +410,17 @@ impl UdpSender {
         }
         let target = self.target(data.len(), addr)?;
         // A built-in policy answers now; a host's check is awaited by the background send.
-        let permit = self.policy.decided();
-        match permit {
-            Some(false) => return Err(ErrorCode::AccessDenied),
-            Some(true) => match self.try_send(&data, target) {
+        let decision = match self.decide(target) {
+            Decision::Now(false) => return Err(ErrorCode::AccessDenied),
+            Decision::Now(true) => match self.try_send(&data, target) {
                 Ok(_) => return Ok(true),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Decision::Now(true),
                 Err(e) => return Err(send_error(e)),
             },
-            None => {}
-        }
+            later => later,
+        };
         // Finish in the background: the datagram is owned by the task, so it is never lost.
-        let flight: InFlight = Arc::new(Mutex::new((None, None)));
+        let flight: InFlight = Arc::default();
         self.in_flight = Some(flight.clone());
         let sender = UdpSender {
             socket: self.socket.clone(),
@@ -425,18 +431,23 @@ impl UdpSender {
             in_flight: None,
         };
         spawn_detached(async move {
-            let r = sender.send_to(&data, target).await;
+            let r = sender.send_to(&data, target, decision).await;
             let mut slot = flight.lock().unwrap_or_else(|p| p.into_inner());
-            slot.0 = Some(r);
-            if let Some(w) = slot.1.take() {
+            slot.result = Some(r);
+            if let Some(w) = slot.waiter.take() {
                 w.wake();
             }
         });
         Ok(true)
     }
 
-    async fn send_to(&self, data: &[u8], target: SocketAddr) -> Result<(), ErrorCode> {
-        self.permit(target).await?;
+    async fn send_to(
+        &self,
+        data: &[u8],
+        target: SocketAddr,
+        decision: Decision,
+    ) -> Result<(), ErrorCode> {
+        decision.allowed().await?;
         let r = if self.connected == Some(target) {
             self.socket.send(data).await
         } else {
@@ -449,7 +460,7 @@ impl UdpSender {
     pub async fn send(&mut self, data: &[u8], addr: Option<SocketAddr>) -> Result<(), ErrorCode> {
         std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
         let target = self.target(data.len(), addr)?;
-        self.send_to(data, target).await
+        self.send_to(data, target, self.decide(target)).await
     }
 }
 

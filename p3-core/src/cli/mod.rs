@@ -1,7 +1,32 @@
-//! `wasi:cli`: arguments, environment, initial directory, stdio and exit.
+//! `wasi:cli`: arguments, environment, initial directory, stdio, terminals and exit.
 
-use crate::io::{SharedSink, SharedSource};
+mod stdio;
+
+pub use stdio::{
+    MAX_BACKLOG, SOURCE_READ_AHEAD, SharedSink, SharedSource, SinkHandle, SourceHandle,
+};
+
+use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::I32Exit;
+
+/// The `terminal-input` resource of both ABIs: stdin is a terminal.
+pub struct TerminalInput;
+
+/// The `terminal-output` resource of both ABIs: stdout or stderr is a terminal.
+pub struct TerminalOutput;
+
+/// `get-terminal-std*`: the terminal resource when the stream is a terminal, `none` otherwise.
+pub fn push_terminal<T: Send + 'static>(
+    table: &mut ResourceTable,
+    is_terminal: bool,
+    terminal: T,
+) -> wasmtime::Result<Option<Resource<T>>> {
+    Ok(if is_terminal {
+        Some(table.push(terminal)?)
+    } else {
+        None
+    })
+}
 
 /// The command-line state shared by every ABI: one argument list, one environment, one
 /// initial directory, one stdin source and one ordered stdout and stderr sink.

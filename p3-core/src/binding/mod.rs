@@ -1,0 +1,94 @@
+//! What the `wasi:*@0.2.x` adapter and the `wasi:*@0.3.0` bindings share: the error type their
+//! generated traits return ([`TrappableError`]) and every conversion between the core's types
+//! and a binding's generated types, written once as macros that each binding expands over its
+//! own generated types (p2 and p3 generate distinct types of the same shape).
+//!
+//! | macro | expands to |
+//! |---|---|
+//! | [`filesystem_conversions!`](crate::filesystem_conversions) | error codes, descriptor types, stat, flags, advice, hashes, timestamps, entries |
+//! | [`socket_conversions!`](crate::socket_conversions) | error codes, name-lookup errors, address families, socket addresses, IP addresses |
+//! | [`terminal_resources!`](crate::terminal_resources) | the `wasi:cli/terminal-*` interfaces |
+
+mod cli;
+mod filesystem;
+mod sockets;
+
+use crate::error::{filesystem as fs, sockets as net};
+use std::marker::PhantomData;
+
+/// The error of a binding call whose WIT result carries an error code: either that code, for the
+/// guest, or a trap. Bindings name it as their `trappable_error_type`.
+pub struct TrappableError<T> {
+    err: wasmtime::Error,
+    _code: PhantomData<fn() -> T>,
+}
+
+impl<T> TrappableError<T> {
+    /// An error that traps the guest.
+    pub fn trap(err: impl Into<wasmtime::Error>) -> Self {
+        TrappableError {
+            err: err.into(),
+            _code: PhantomData,
+        }
+    }
+
+    /// An error code for the guest.
+    pub fn code(code: T) -> Self
+    where
+        T: std::error::Error + Send + Sync + 'static,
+    {
+        Self::trap(wasmtime::Error::new(code))
+    }
+
+    /// The error code, or the trap.
+    pub fn downcast(self) -> wasmtime::Result<T>
+    where
+        T: std::error::Error + Send + Sync + 'static,
+    {
+        self.err.downcast()
+    }
+}
+
+impl<T> std::fmt::Debug for TrappableError<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.err.fmt(f)
+    }
+}
+
+impl<T> std::fmt::Display for TrappableError<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.err.fmt(f)
+    }
+}
+
+impl<T> std::error::Error for TrappableError<T> {}
+
+impl<T> From<wasmtime::component::ResourceTableError> for TrappableError<T> {
+    fn from(err: wasmtime::component::ResourceTableError) -> Self {
+        Self::trap(err)
+    }
+}
+
+impl<T> From<wasmtime::Error> for TrappableError<T> {
+    fn from(err: wasmtime::Error) -> Self {
+        Self::trap(err)
+    }
+}
+
+impl<T> From<fs::ErrorCode> for TrappableError<T>
+where
+    T: From<fs::ErrorCode> + std::error::Error + Send + Sync + 'static,
+{
+    fn from(code: fs::ErrorCode) -> Self {
+        Self::code(T::from(code))
+    }
+}
+
+impl<T> From<net::ErrorCode> for TrappableError<T>
+where
+    T: From<net::ErrorCode> + std::error::Error + Send + Sync + 'static,
+{
+    fn from(code: net::ErrorCode) -> Self {
+        Self::code(T::from(code))
+    }
+}

@@ -1,0 +1,545 @@
+//! Descriptors: files and directories, and every operation on them, with the preopen's
+//! permissions checked here, once, for both ABIs.
+
+use super::streams::{FileSink, FileSource};
+use super::{
+    Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirEntries, ErrorCode, FsPerms,
+    MetadataHashValue, NewTimestamp, OpenFlags, OpenMode, run_blocking,
+};
+use cap_fs_ext::{
+    DirExt, FollowSymlinks, MetadataExt as _, OpenOptionsFollowExt, OpenOptionsMaybeDirExt,
+};
+use cap_std::fs::{FileExt, Metadata, OpenOptions};
+use std::io;
+use std::sync::Arc;
+
+fn follow(symlink_follow: bool) -> FollowSymlinks {
+    if symlink_follow {
+        FollowSymlinks::Yes
+    } else {
+        FollowSymlinks::No
+    }
+}
+
+/// An open file.
+#[derive(Clone)]
+pub struct File {
+    file: Arc<cap_std::fs::File>,
+    perms: FsPerms,
+    open_mode: OpenMode,
+    allow_blocking_current_thread: bool,
+}
+
+/// An open directory.
+#[derive(Clone)]
+pub struct Dir {
+    dir: Arc<cap_std::fs::Dir>,
+    perms: FsPerms,
+    open_mode: OpenMode,
+    allow_blocking_current_thread: bool,
+}
+
+/// A filesystem descriptor: a file or a directory.
+#[derive(Clone)]
+pub enum Descriptor {
+    /// A file.
+    File(File),
+    /// A directory.
+    Dir(Dir),
+}
+
+fn write_denied(perms: FsPerms) -> Result<(), ErrorCode> {
+    if perms.write_not_permitted() {
+        Err(ErrorCode::NotPermitted)
+    } else {
+        Ok(())
+    }
+}
+
+impl File {
+    async fn run<R: Send + 'static>(
+        &self,
+        body: impl FnOnce(&cap_std::fs::File) -> R + Send + 'static,
+    ) -> R {
+        run_blocking(self.allow_blocking_current_thread, &self.file, body).await
+    }
+
+    /// The preopen's permissions.
+    pub fn perms(&self) -> FsPerms {
+        self.perms
+    }
+
+    /// How the file was opened.
+    pub fn open_mode(&self) -> OpenMode {
+        self.open_mode
+    }
+
+    /// `advise`.
+    pub async fn advise(&self, offset: u64, len: u64, advice: Advice) -> Result<(), ErrorCode> {
+        use rustix::fs::Advice as A;
+        let advice = match advice {
+            Advice::Normal => A::Normal,
+            Advice::Sequential => A::Sequential,
+            Advice::Random => A::Random,
+            Advice::WillNeed => A::WillNeed,
+            Advice::DontNeed => A::DontNeed,
+            Advice::NoReuse => A::NoReuse,
+        };
+        let len = std::num::NonZeroU64::new(len);
+        self.run(move |f| rustix::fs::fadvise(f, offset, len, advice))
+            .await
+            .map_err(|e| ErrorCode::from(io::Error::from(e)))
+    }
+
+    /// `set-size`.
+    pub async fn set_size(&self, size: u64) -> Result<(), ErrorCode> {
+        write_denied(self.perms)?;
+        Ok(self.run(move |f| f.set_len(size)).await?)
+    }
+
+    /// `read` at an offset (pread); returns the bytes and whether the end was reached.
+    /// `len` is capped by the caller (a zeroed allocation of that size is lazily backed by the
+    /// OS, so a short read of a large request stays cheap).
+    pub async fn read_at(&self, len: usize, offset: u64) -> Result<(Vec<u8>, bool), ErrorCode> {
+        self.run(move |f| {
+            // One read, as wasmtime-wasi does: a short read is not the end; only 0 bytes is.
+            let mut buf = vec![0u8; len];
+            let n = loop {
+                match f.read_at(&mut buf, offset) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(ErrorCode::from(e)),
+                }
+            };
+            buf.truncate(n);
+            Ok((buf, n == 0))
+        })
+        .await
+    }
+
+    /// `write` at an offset (pwrite); returns how many bytes were written.
+    pub async fn write_at(&self, data: Vec<u8>, offset: u64) -> Result<u64, ErrorCode> {
+        write_denied(self.perms)?;
+        self.run(move |f| {
+            f.write_at(&data, offset)
+                .map(|n| n as u64)
+                .map_err(ErrorCode::from)
+        })
+        .await
+    }
+
+    /// A byte source reading from `offset`, with its own cursor. (A descriptor not open for
+    /// reading fails at the first read, with the OS's `bad-descriptor`.)
+    pub fn reader(&self, offset: u64) -> Result<FileSource, ErrorCode> {
+        Ok(FileSource::new(self.file.clone(), offset))
+    }
+
+    /// A byte sink writing from `offset` (or appending at the end), with its own cursor. The
+    /// preopen's permissions are checked here; a descriptor not open for writing fails at the
+    /// first write, with the OS's `bad-descriptor`.
+    pub fn writer(&self, offset: Option<u64>) -> Result<FileSink, ErrorCode> {
+        write_denied(self.perms)?;
+        Ok(FileSink::new(self.file.clone(), offset))
+    }
+}
+
+impl Dir {
+    /// Wraps an opened directory.
+    pub fn new(
+        dir: cap_std::fs::Dir,
+        perms: FsPerms,
+        open_mode: OpenMode,
+        allow_blocking_current_thread: bool,
+    ) -> Self {
+        Dir {
+            dir: Arc::new(dir),
+            perms,
+            open_mode,
+            allow_blocking_current_thread,
+        }
+    }
+
+    /// The preopen's permissions.
+    pub fn perms(&self) -> FsPerms {
+        self.perms
+    }
+
+    /// How the directory was opened.
+    pub fn open_mode(&self) -> OpenMode {
+        self.open_mode
+    }
+
+    async fn run<R: Send + 'static>(
+        &self,
+        body: impl FnOnce(&cap_std::fs::Dir) -> R + Send + 'static,
+    ) -> R {
+        run_blocking(self.allow_blocking_current_thread, &self.dir, body).await
+    }
+
+    /// `create-directory-at`.
+    pub async fn create_directory_at(&self, path: String) -> Result<(), ErrorCode> {
+        write_denied(self.perms)?;
+        Ok(self.run(move |d| d.create_dir(&path)).await?)
+    }
+
+    async fn metadata_at(&self, symlink_follow: bool, path: String) -> Result<Metadata, ErrorCode> {
+        Ok(self
+            .run(move |d| {
+                if symlink_follow {
+                    d.metadata(&path)
+                } else {
+                    d.symlink_metadata(&path)
+                }
+            })
+            .await?)
+    }
+
+    /// `stat-at`.
+    pub async fn stat_at(
+        &self,
+        symlink_follow: bool,
+        path: String,
+    ) -> Result<DescriptorStat, ErrorCode> {
+        Ok(DescriptorStat::new(
+            &self.metadata_at(symlink_follow, path).await?,
+        ))
+    }
+
+    /// `set-times-at`.
+    pub async fn set_times_at(
+        &self,
+        symlink_follow: bool,
+        path: String,
+        atime: NewTimestamp,
+        mtime: NewTimestamp,
+    ) -> Result<(), ErrorCode> {
+        write_denied(self.perms)?;
+        Ok(self
+            .run(move |d| {
+                if symlink_follow {
+                    d.set_times(&path, atime.cap_spec(), mtime.cap_spec())
+                } else {
+                    d.set_symlink_times(&path, atime.cap_spec(), mtime.cap_spec())
+                }
+            })
+            .await?)
+    }
+
+    /// `link-at`.
+    pub async fn link_at(
+        &self,
+        old_symlink_follow: bool,
+        old_path: String,
+        new_dir: &Dir,
+        new_path: String,
+    ) -> Result<(), ErrorCode> {
+        write_denied(self.perms)?;
+        write_denied(new_dir.perms)?;
+        if old_symlink_follow {
+            return Err(ErrorCode::Invalid);
+        }
+        if self.perms != new_dir.perms {
+            return Err(ErrorCode::NotPermitted);
+        }
+        let new = new_dir.dir.clone();
+        Ok(self
+            .run(move |d| d.hard_link(&old_path, &new, &new_path))
+            .await?)
+    }
+
+    /// `open-at`.
+    pub async fn open_at(
+        &self,
+        symlink_follow: bool,
+        path: String,
+        oflags: OpenFlags,
+        flags: DescriptorFlags,
+    ) -> Result<Descriptor, ErrorCode> {
+        let mut create = false;
+        let mut open_mode = OpenMode::default();
+        let mut opts = OpenOptions::new();
+        opts.maybe_dir(true);
+        if oflags.create {
+            if oflags.exclusive {
+                opts.create_new(true);
+            } else {
+                opts.create(true);
+            }
+            create = true;
+            opts.write(true);
+            open_mode.write = true;
+        }
+        if oflags.truncate {
+            opts.truncate(true).write(true);
+            open_mode.write = true;
+        }
+        if flags.read {
+            opts.read(true);
+            open_mode.read = true;
+        }
+        if flags.write {
+            opts.write(true);
+            open_mode.write = true;
+        } else {
+            // Open for reading so the OS lets us open it; permissions reject writes later.
+            opts.read(true);
+            open_mode.read = true;
+        }
+        opts.follow(follow(symlink_follow));
+        if flags.file_integrity_sync || flags.data_integrity_sync || flags.requested_write_sync {
+            return Err(ErrorCode::Unsupported);
+        }
+        if oflags.directory && (oflags.create || oflags.exclusive || oflags.truncate) {
+            return Err(ErrorCode::Invalid);
+        }
+        if self.perms.write_not_permitted() && (create || open_mode.write) {
+            return Err(ErrorCode::NotPermitted);
+        }
+        enum Opened {
+            Dir(cap_std::fs::Dir),
+            File(cap_std::fs::File),
+            NotDir,
+        }
+        let directory = oflags.directory;
+        let opened = self
+            .run(move |d| -> io::Result<Opened> {
+                let f = d.open_with(&path, &opts)?;
+                if f.metadata()?.is_dir() {
+                    Ok(Opened::Dir(cap_std::fs::Dir::from_std_file(f.into_std())))
+                } else if directory {
+                    Ok(Opened::NotDir)
+                } else {
+                    Ok(Opened::File(f))
+                }
+            })
+            .await?;
+        let inline = self.allow_blocking_current_thread;
+        match opened {
+            Opened::Dir(dir) => Ok(Descriptor::Dir(Dir::new(
+                dir, self.perms, open_mode, inline,
+            ))),
+            Opened::File(file) => Ok(Descriptor::File(File {
+                file: Arc::new(file),
+                perms: self.perms,
+                open_mode,
+                allow_blocking_current_thread: inline,
+            })),
+            Opened::NotDir => Err(ErrorCode::NotDirectory),
+        }
+    }
+
+    /// `readlink-at`.
+    pub async fn readlink_at(&self, path: String) -> Result<String, ErrorCode> {
+        let link = self.run(move |d| d.read_link(&path)).await?;
+        link.into_os_string()
+            .into_string()
+            .map_err(|_| ErrorCode::IllegalByteSequence)
+    }
+
+    /// `remove-directory-at`.
+    pub async fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
+        write_denied(self.perms)?;
+        Ok(self.run(move |d| d.remove_dir(&path)).await?)
+    }
+
+    /// `rename-at`.
+    pub async fn rename_at(
+        &self,
+        old_path: String,
+        new_dir: &Dir,
+        new_path: String,
+    ) -> Result<(), ErrorCode> {
+        write_denied(self.perms)?;
+        write_denied(new_dir.perms)?;
+        if self.perms != new_dir.perms {
+            return Err(ErrorCode::NotPermitted);
+        }
+        let new = new_dir.dir.clone();
+        Ok(self
+            .run(move |d| d.rename(&old_path, &new, &new_path))
+            .await?)
+    }
+
+    /// `symlink-at`.
+    pub async fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
+        write_denied(self.perms)?;
+        Ok(self
+            .run(move |d| DirExt::symlink(d, &old_path, &new_path))
+            .await?)
+    }
+
+    /// `unlink-file-at`.
+    pub async fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
+        write_denied(self.perms)?;
+        Ok(self.run(move |d| d.remove_file_or_symlink(&path)).await?)
+    }
+
+    /// `metadata-hash-at`.
+    pub async fn metadata_hash_at(
+        &self,
+        symlink_follow: bool,
+        path: String,
+    ) -> Result<MetadataHashValue, ErrorCode> {
+        Ok(MetadataHashValue::of(
+            &self.metadata_at(symlink_follow, path).await?,
+        ))
+    }
+
+    /// `read-directory`: the entries, produced lazily in batches. The directory is opened
+    /// for listing by the first batch, so this never blocks.
+    pub fn read_directory(&self) -> Result<DirEntries, ErrorCode> {
+        if !self.open_mode.read {
+            return Err(ErrorCode::NotPermitted);
+        }
+        Ok(DirEntries::new(
+            self.dir.clone(),
+            self.allow_blocking_current_thread,
+        ))
+    }
+}
+
+impl Descriptor {
+    /// The file, or `bad-descriptor` for a directory.
+    pub fn file(&self) -> Result<&File, ErrorCode> {
+        match self {
+            Descriptor::File(f) => Ok(f),
+            Descriptor::Dir(_) => Err(ErrorCode::BadDescriptor),
+        }
+    }
+
+    /// The directory, or `not-directory` for a file.
+    pub fn dir(&self) -> Result<&Dir, ErrorCode> {
+        match self {
+            Descriptor::Dir(d) => Ok(d),
+            Descriptor::File(_) => Err(ErrorCode::NotDirectory),
+        }
+    }
+
+    async fn meta(&self) -> Result<Metadata, ErrorCode> {
+        Ok(match self {
+            Descriptor::File(f) => f.run(|f| f.metadata()).await?,
+            Descriptor::Dir(d) => d.run(|d| d.dir_metadata()).await?,
+        })
+    }
+
+    /// `stat`.
+    pub async fn stat(&self) -> Result<DescriptorStat, ErrorCode> {
+        Ok(DescriptorStat::new(&self.meta().await?))
+    }
+
+    /// `get-type`.
+    pub async fn get_type(&self) -> Result<DescriptorType, ErrorCode> {
+        match self {
+            Descriptor::Dir(_) => Ok(DescriptorType::Directory),
+            Descriptor::File(_) => Ok(self.meta().await?.file_type().into()),
+        }
+    }
+
+    /// `get-flags`.
+    pub async fn get_flags(&self) -> Result<DescriptorFlags, ErrorCode> {
+        let (fd_flags, mode, is_dir) = match self {
+            Descriptor::File(f) => (
+                f.run(|f| rustix::fs::fcntl_getfl(f)).await,
+                f.open_mode,
+                false,
+            ),
+            Descriptor::Dir(d) => (
+                d.run(|d| rustix::fs::fcntl_getfl(d)).await,
+                d.open_mode,
+                true,
+            ),
+        };
+        let fd_flags = fd_flags.map_err(|e| ErrorCode::from(io::Error::from(e)))?;
+        use rustix::fs::OFlags;
+        let mut flags = DescriptorFlags {
+            read: mode.read,
+            ..DescriptorFlags::default()
+        };
+        if is_dir {
+            flags.mutate_directory = mode.write;
+        } else {
+            flags.write = mode.write;
+        }
+        flags.data_integrity_sync = fd_flags.contains(OFlags::DSYNC);
+        flags.requested_write_sync = fd_flags.contains(OFlags::RSYNC);
+        flags.file_integrity_sync = fd_flags.contains(OFlags::SYNC);
+        Ok(flags)
+    }
+
+    /// `set-times`.
+    pub async fn set_times(
+        &self,
+        atime: NewTimestamp,
+        mtime: NewTimestamp,
+    ) -> Result<(), ErrorCode> {
+        use fs_set_times::SetTimes;
+        match self {
+            Descriptor::File(f) => {
+                write_denied(f.perms)?;
+                Ok(f.run(move |f| f.set_times(atime.spec(), mtime.spec()))
+                    .await?)
+            }
+            Descriptor::Dir(d) => {
+                write_denied(d.perms)?;
+                Ok(
+                    d.run(move |d| SetTimes::set_times(d, atime.spec(), mtime.spec()))
+                        .await?,
+                )
+            }
+        }
+    }
+
+    /// `sync`.
+    pub async fn sync(&self) -> Result<(), ErrorCode> {
+        match self {
+            Descriptor::File(f) => Ok(f.run(|f| f.sync_all()).await?),
+            Descriptor::Dir(d) => Ok(d
+                .run(|d| rustix::fs::fsync(d).map_err(io::Error::from))
+                .await?),
+        }
+    }
+
+    /// `sync-data`.
+    pub async fn sync_data(&self) -> Result<(), ErrorCode> {
+        match self {
+            Descriptor::File(f) => Ok(f.run(|f| f.sync_data()).await?),
+            Descriptor::Dir(d) => Ok(d
+                .run(|d| rustix::fs::fdatasync(d).map_err(io::Error::from))
+                .await?),
+        }
+    }
+
+    /// `is-same-object`.
+    ///
+    /// A descriptor whose metadata cannot be read cannot be shown to be the same object as
+    /// another, so a failed `stat` answers `false`.
+    pub async fn is_same_object(&self, other: &Descriptor) -> bool {
+        match (self.meta().await, other.meta().await) {
+            (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+            _ => false,
+        }
+    }
+
+    /// `read-via-stream`: a byte source from `offset`; a directory is `is-directory`.
+    pub fn read_via_stream(&self, offset: u64) -> Result<FileSource, ErrorCode> {
+        match self {
+            Descriptor::File(f) => f.reader(offset),
+            Descriptor::Dir(_) => Err(ErrorCode::IsDirectory),
+        }
+    }
+
+    /// `write-via-stream`: a byte sink from `offset`; a directory is `bad-descriptor`.
+    pub fn write_via_stream(&self, offset: u64) -> Result<FileSink, ErrorCode> {
+        self.file()?.writer(Some(offset))
+    }
+
+    /// `append-via-stream`: a byte sink appending at the end; a directory is `bad-descriptor`.
+    pub fn append_via_stream(&self) -> Result<FileSink, ErrorCode> {
+        self.file()?.writer(None)
+    }
+
+    /// `metadata-hash`.
+    pub async fn metadata_hash(&self) -> Result<MetadataHashValue, ErrorCode> {
+        Ok(MetadataHashValue::of(&self.meta().await?))
+    }
+}

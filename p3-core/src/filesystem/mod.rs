@@ -1,0 +1,71 @@
+//! `wasi:filesystem` on cap-std: preopens, descriptors, file byte streams, directory entries.
+//!
+//! Every path is resolved by cap-std beneath a directory handle, so `..`, absolute paths and
+//! symlinks leading outside a preopen are refused by construction. Permissions ([`FsPerms`]) are
+//! checked here, once, for both ABIs.
+//!
+//! Blocking work runs on tokio's blocking pool (or on the calling thread when the host allows
+//! it). File *byte streams* read and write on the calling thread instead: they read straight
+//! into the guest's buffer, and a regular-file read or write from the page cache costs less
+//! than a hop to the pool.
+
+mod descriptor;
+mod entries;
+mod streams;
+mod types;
+
+pub use crate::error::filesystem::ErrorCode;
+pub use descriptor::{Descriptor, Dir, File};
+pub use entries::DirEntries;
+pub use streams::{FileSink, FileSource};
+pub use types::{
+    Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, MetadataHashValue,
+    NewTimestamp, OpenFlags, OpenMode, system_time, unix_time,
+};
+pub use wasmtime_wasi::FsPerms;
+
+use std::sync::Arc;
+
+/// One preopened directory.
+#[derive(Clone)]
+pub struct Preopen {
+    /// The directory descriptor handed to the guest.
+    pub dir: Dir,
+    /// The name the guest sees.
+    pub guest_path: String,
+}
+
+/// The filesystem state shared by every ABI.
+#[derive(Clone, Default)]
+pub struct FilesystemCtx {
+    pub(crate) preopens: Vec<Preopen>,
+    pub(crate) allow_blocking_current_thread: bool,
+}
+
+impl FilesystemCtx {
+    /// The preopened directories, in the order they were configured.
+    pub fn preopens(&self) -> &[Preopen] {
+        &self.preopens
+    }
+
+    /// Whether blocking filesystem work may run on the calling thread.
+    pub fn allow_blocking_current_thread(&self) -> bool {
+        self.allow_blocking_current_thread
+    }
+}
+
+/// Runs `body` on the blocking pool, or inline when the host allows blocking the calling thread.
+async fn run_blocking<T: Send + Sync + 'static, R: Send + 'static>(
+    inline: bool,
+    handle: &Arc<T>,
+    body: impl FnOnce(&T) -> R + Send + 'static,
+) -> R {
+    if inline {
+        return body(handle);
+    }
+    let handle = handle.clone();
+    match tokio::task::spawn_blocking(move || body(&handle)).await {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
