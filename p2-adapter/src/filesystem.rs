@@ -146,8 +146,7 @@ impl HostDescriptor for WasiCtxView<'_> {
         mtime: NewTimestamp,
     ) -> FsResult<()> {
         let d = self.table.get(&fd)?.clone();
-        Ok(d.set_times(new_timestamp(atime)?, new_timestamp(mtime)?)
-            .await?)
+        Ok(set_times(d, atime, mtime).await?)
     }
 
     async fn read(
@@ -222,8 +221,7 @@ impl HostDescriptor for WasiCtxView<'_> {
         mtime: NewTimestamp,
     ) -> FsResult<()> {
         let dir = self.table.get(&fd)?.dir()?.clone();
-        let (atime, mtime) = (new_timestamp(atime)?, new_timestamp(mtime)?);
-        Ok(dir.set_times_at(follow(flags), path, atime, mtime).await?)
+        Ok(set_times_at(dir, flags, path, atime, mtime).await?)
     }
 
     async fn link_at(
@@ -236,9 +234,7 @@ impl HostDescriptor for WasiCtxView<'_> {
     ) -> FsResult<()> {
         let old = self.table.get(&fd)?.dir()?.clone();
         let new = self.table.get(&new_fd)?.dir()?.clone();
-        Ok(old
-            .link_at(follow(old_flags), old_path, &new, new_path)
-            .await?)
+        Ok(link_at(old, old_flags, old_path, new, new_path).await?)
     }
 
     async fn open_at(
@@ -250,14 +246,7 @@ impl HostDescriptor for WasiCtxView<'_> {
         dflags: DescriptorFlags,
     ) -> FsResult<Resource<Descriptor>> {
         let dir = self.table.get(&fd)?.dir()?.clone();
-        let opened = dir
-            .open_at(
-                follow(flags),
-                path,
-                open_flags(oflags),
-                descriptor_flags_in(dflags),
-            )
-            .await?;
+        let opened = open_at(dir, flags, path, oflags, dflags).await?;
         Ok(self.table.push(opened)?)
     }
 

@@ -1,15 +1,38 @@
-//! The `wasi:cli/terminal-*` interfaces both bindings expand.
+//! The `wasi:cli` interfaces both bindings expand the same way.
 
-/// The `wasi:cli/terminal-{input,output,stdin,stdout,stderr}` host traits on
+/// The `wasi:cli/{environment,exit,terminal-*}` host traits on
 /// [`WasiCtxView`](crate::WasiCtxView), for a binding whose `terminal-input` and
 /// `terminal-output` resources are [`cli::TerminalInput`](crate::cli::TerminalInput) and
-/// [`cli::TerminalOutput`](crate::cli::TerminalOutput).
+/// [`cli::TerminalOutput`](crate::cli::TerminalOutput). `initial_cwd` names the binding's
+/// function for the initial directory (p2: `initial-cwd`, p3: `get-initial-cwd`).
 ///
-/// The calling module must have the binding's `terminal_input`, `terminal_output`,
-/// `terminal_stdin`, `terminal_stdout` and `terminal_stderr` modules in scope.
+/// The calling module must have the binding's `environment`, `exit`, `terminal_input`,
+/// `terminal_output`, `terminal_stdin`, `terminal_stdout` and `terminal_stderr` modules in
+/// scope.
 #[macro_export]
-macro_rules! terminal_resources {
-    () => {
+macro_rules! cli_interfaces {
+    (initial_cwd = $initial_cwd:ident) => {
+        impl environment::Host for $crate::WasiCtxView<'_> {
+            fn get_environment(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
+                Ok(self.ctx.cli().environment().to_vec())
+            }
+            fn get_arguments(&mut self) -> wasmtime::Result<Vec<String>> {
+                Ok(self.ctx.cli().arguments().to_vec())
+            }
+            fn $initial_cwd(&mut self) -> wasmtime::Result<Option<String>> {
+                Ok(self.ctx.cli().initial_cwd().map(str::to_owned))
+            }
+        }
+
+        impl exit::Host for $crate::WasiCtxView<'_> {
+            fn exit(&mut self, status: Result<(), ()>) -> wasmtime::Result<()> {
+                Err($crate::cli::exit(status))
+            }
+            fn exit_with_code(&mut self, status_code: u8) -> wasmtime::Result<()> {
+                Err($crate::cli::exit_with_code(status_code))
+            }
+        }
+
         impl terminal_input::Host for $crate::WasiCtxView<'_> {}
         impl terminal_output::Host for $crate::WasiCtxView<'_> {}
 

@@ -10,7 +10,8 @@
 ///
 /// Expands to `impl From<core ErrorCode> for ErrorCode` and private functions `descriptor_type`,
 /// `stat`, `follow`, `open_flags`, `descriptor_flags_in`, `descriptor_flags_out`, `advice`,
-/// `hash`, `new_timestamp` and `directory_entry`.
+/// `hash`, `new_timestamp` and `directory_entry`, and the calls whose several arguments all
+/// need converting: `open_at`, `link_at`, `set_times` and `set_times_at`.
 #[macro_export]
 macro_rules! filesystem_conversions {
     (unknown = $unknown:expr) => {
@@ -105,6 +106,51 @@ macro_rules! filesystem_conversions {
                     t.nanoseconds,
                 )?),
             })
+        }
+
+        $crate::filesystem_conversions!(@calls);
+    };
+    (@calls) => {
+        async fn open_at(
+            dir: $crate::filesystem::Dir,
+            flags: PathFlags,
+            path: String,
+            oflags: OpenFlags,
+            dflags: DescriptorFlags,
+        ) -> Result<$crate::filesystem::Descriptor, $crate::filesystem::ErrorCode> {
+            let (oflags, dflags) = (open_flags(oflags), descriptor_flags_in(dflags));
+            dir.open_at(follow(flags), path, oflags, dflags).await
+        }
+
+        async fn link_at(
+            old: $crate::filesystem::Dir,
+            old_flags: PathFlags,
+            old_path: String,
+            new: $crate::filesystem::Dir,
+            new_path: String,
+        ) -> Result<(), $crate::filesystem::ErrorCode> {
+            old.link_at(follow(old_flags), old_path, &new, new_path)
+                .await
+        }
+
+        async fn set_times(
+            d: $crate::filesystem::Descriptor,
+            atime: NewTimestamp,
+            mtime: NewTimestamp,
+        ) -> Result<(), $crate::filesystem::ErrorCode> {
+            d.set_times(new_timestamp(atime)?, new_timestamp(mtime)?)
+                .await
+        }
+
+        async fn set_times_at(
+            dir: $crate::filesystem::Dir,
+            flags: PathFlags,
+            path: String,
+            atime: NewTimestamp,
+            mtime: NewTimestamp,
+        ) -> Result<(), $crate::filesystem::ErrorCode> {
+            let (atime, mtime) = (new_timestamp(atime)?, new_timestamp(mtime)?);
+            dir.set_times_at(follow(flags), path, atime, mtime).await
         }
     };
     (@codes $code:ident, $($name:ident),*) => {

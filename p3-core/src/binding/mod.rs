@@ -7,7 +7,7 @@
 //! |---|---|
 //! | [`filesystem_conversions!`](crate::filesystem_conversions) | error codes, descriptor types, stat, flags, advice, hashes, timestamps, entries |
 //! | [`socket_conversions!`](crate::socket_conversions) | error codes, name-lookup errors, address families, socket addresses, IP addresses |
-//! | [`terminal_resources!`](crate::terminal_resources) | the `wasi:cli/terminal-*` interfaces |
+//! | [`cli_interfaces!`](crate::cli_interfaces) | `wasi:cli/environment`, `exit` and the `terminal-*` interfaces |
 
 mod cli;
 mod filesystem;

@@ -3,13 +3,12 @@
 //! handles read from. Neither holds its lock across `Pending`.
 
 use crate::error::CoreError;
-use crate::io::{ByteSink, ByteSource, SINK_BUFFER};
+use crate::io::{ByteSink, ByteSource, Drain, SINK_BUFFER, WriteBehind};
 use bytes::{BufMut, BytesMut};
-use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The most a [`SharedSink`] ever queues, permits included. Each handle's permit is at most
@@ -20,25 +19,28 @@ pub const MAX_BACKLOG: usize = 256 * SINK_BUFFER;
 /// One ordered output sink (a guest's stdout or stderr) shared by every handle of every ABI.
 ///
 /// Writes go straight to the underlying writer when it is ready; what it does not take at once
-/// is queued (up to [`SINK_BUFFER`], or up to a permit already granted) and drained in order by a
-/// background task, so no caller ever waits while holding the lock and bytes come out in call
-/// order whichever handle wrote them.
+/// is queued (up to [`SINK_BUFFER`], or up to a permit already granted) in a [`WriteBehind`]
+/// queue drained in order by a background task, so no caller ever waits while holding the lock
+/// and bytes come out in call order whichever handle wrote them.
 #[derive(Clone)]
 pub struct SharedSink {
-    shared: Arc<SinkShared>,
-}
-
-struct SinkShared {
-    state: Mutex<SinkState>,
+    queue: WriteBehind<StdioWriter>,
     is_terminal: bool,
 }
 
-struct SinkState {
-    writer: Pin<Box<dyn AsyncWrite + Send + Sync>>,
-    queue: VecDeque<u8>,
-    error: Option<StickyError>,
-    draining: bool,
-    waiters: Vec<Waker>,
+/// The writer behind a [`SharedSink`].
+struct StdioWriter(Pin<Box<dyn AsyncWrite + Send + Sync>>);
+
+impl Drain for StdioWriter {
+    type Error = StickyError;
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, StickyError>> {
+        match ready!(self.0.as_mut().poll_write(cx, buf)) {
+            Ok(0) => Poll::Ready(Err(StickyError::new(&io::ErrorKind::WriteZero.into()))),
+            Ok(n) => Poll::Ready(Ok(n)),
+            Err(e) => Poll::Ready(Err(StickyError::new(&e))),
+        }
+    }
 }
 
 /// A write error remembered for every later operation of every handle: its OS code, or its
@@ -67,171 +69,72 @@ impl StickyError {
     }
 }
 
-impl SinkState {
-    /// Pushes queued bytes into the writer. `Ready(Ok)` when the queue is empty.
-    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
-        if let Some(err) = &self.error {
-            return Poll::Ready(Err(err.to_core()));
-        }
-        while !self.queue.is_empty() {
-            let (front, _) = self.queue.as_slices();
-            match self.writer.as_mut().poll_write(cx, front) {
-                Poll::Ready(Ok(0)) => {
-                    return Poll::Ready(Err(self.fail(io::ErrorKind::WriteZero.into())));
-                }
-                Poll::Ready(Ok(n)) => {
-                    self.queue.drain(..n);
-                    self.wake_waiters();
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(e))),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    fn fail(&mut self, err: io::Error) -> CoreError {
-        let sticky = StickyError::new(&err);
-        self.error = Some(sticky);
-        self.queue = VecDeque::new();
-        self.wake_waiters();
-        CoreError::stdio(err)
-    }
-
-    fn wake_waiters(&mut self) {
-        for w in self.waiters.drain(..) {
-            w.wake();
-        }
-    }
-
-    fn wait(&mut self, cx: &mut Context<'_>) {
-        if !self.waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            self.waiters.push(cx.waker().clone());
-        }
-    }
-
-    /// Writes directly while the queue is empty and the writer takes bytes; returns how many.
-    fn write_direct(&mut self, cx: &mut Context<'_>, mut src: &[u8]) -> Result<usize, CoreError> {
-        let mut written = 0;
-        while !src.is_empty() && self.queue.is_empty() {
-            match self.writer.as_mut().poll_write(cx, src) {
-                Poll::Ready(Ok(0)) => return Err(self.fail(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => {
-                    written += n;
-                    src = &src[n..];
-                }
-                Poll::Ready(Err(e)) => return Err(self.fail(e)),
-                Poll::Pending => break,
-            }
-        }
-        Ok(written)
-    }
-}
-
 impl SharedSink {
     /// Wraps a writer as a shared sink.
     pub fn new(writer: Box<dyn AsyncWrite + Send + Sync>, is_terminal: bool) -> Self {
         SharedSink {
-            shared: Arc::new(SinkShared {
-                state: Mutex::new(SinkState {
-                    writer: Box::into_pin(writer),
-                    queue: VecDeque::new(),
-                    error: None,
-                    draining: false,
-                    waiters: Vec::new(),
-                }),
-                is_terminal,
-            }),
+            queue: WriteBehind::new(StdioWriter(Box::into_pin(writer))),
+            is_terminal,
         }
     }
 
     /// Whether the sink is a terminal.
     pub fn is_terminal(&self) -> bool {
-        self.shared.is_terminal
-    }
-
-    fn lock(&self) -> MutexGuard<'_, SinkState> {
-        // A poisoned lock only means another thread panicked mid-write; the state itself is
-        // always consistent between statements, so keep going.
-        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Starts a background task that drains the queue, if one is needed and a runtime exists.
-    fn ensure_draining(&self, state: &mut SinkState) {
-        if state.queue.is_empty() || state.draining {
-            return;
-        }
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        state.draining = true;
-        let this = self.clone();
-        handle.spawn(std::future::poll_fn(move |cx| {
-            let mut state = this.lock();
-            match state.drain(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(_) => {
-                    state.draining = false;
-                    state.wake_waiters();
-                    Poll::Ready(())
-                }
-            }
-        }));
+        self.is_terminal
     }
 
     /// Writes all of `src` without waiting: what the writer does not take at once is queued.
     ///
     /// This is for writes the caller has already been granted room for (a WASIp2 permit); the
-    /// queue may then exceed [`SINK_BUFFER`] by at most that permit.
+    /// queue may then exceed [`SINK_BUFFER`] by at most that permit, and never [`MAX_BACKLOG`].
     pub fn write_all_nonblocking(&self, src: &[u8]) -> Result<(), CoreError> {
-        let mut state = self.lock();
+        let mut q = self.queue.lock();
         let mut cx = Context::from_waker(Waker::noop());
-        if let Poll::Ready(Err(e)) = state.drain(&mut cx) {
-            return Err(e);
+        if let Poll::Ready(Err(e)) = q.drain(&mut cx) {
+            return Err(e.to_core());
         }
-        let n = state.write_direct(&mut cx, src)?;
-        if state.queue.len() + (src.len() - n) > MAX_BACKLOG {
+        let n = q.write_direct(&mut cx, src).map_err(|e| e.to_core())?;
+        if !q.enqueue(&src[n..], MAX_BACKLOG) {
             return Err(CoreError::stdio(io::Error::other(format!(
                 "output backlog would exceed {MAX_BACKLOG} bytes: the writer is not draining"
             ))));
         }
-        state.queue.extend(&src[n..]);
-        self.ensure_draining(&mut state);
+        self.queue.ensure_draining(&mut q);
         Ok(())
     }
 
     /// Polls for room in the sink: how many bytes a write would take now.
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>> {
-        let mut state = self.lock();
-        if let Poll::Ready(Err(e)) = state.drain(cx) {
-            return Poll::Ready(Err(e));
+        let mut q = self.queue.lock();
+        if let Poll::Ready(Err(e)) = q.drain(cx) {
+            return Poll::Ready(Err(e.to_core()));
         }
-        if state.queue.len() < SINK_BUFFER {
-            Poll::Ready(Ok(SINK_BUFFER - state.queue.len()))
+        if q.len() < SINK_BUFFER {
+            Poll::Ready(Ok(SINK_BUFFER - q.len()))
         } else {
-            self.ensure_draining(&mut state);
-            state.wait(cx);
+            self.queue.ensure_draining(&mut q);
+            q.wait(cx);
             Poll::Pending
         }
     }
 
     /// Writes a prefix of `src`, queueing what the writer does not take up to [`SINK_BUFFER`].
     pub fn poll_write(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
-        let mut state = self.lock();
-        if let Poll::Ready(Err(e)) = state.drain(cx) {
-            return Poll::Ready(Err(e));
+        let mut q = self.queue.lock();
+        if let Poll::Ready(Err(e)) = q.drain(cx) {
+            return Poll::Ready(Err(e.to_core()));
         }
-        let mut n = match state.write_direct(cx, src) {
+        let mut n = match q.write_direct(cx, src) {
             Ok(n) => n,
-            Err(e) => return Poll::Ready(Err(e)),
+            Err(e) => return Poll::Ready(Err(e.to_core())),
         };
-        let room = SINK_BUFFER.saturating_sub(state.queue.len());
+        let room = SINK_BUFFER.saturating_sub(q.len());
         let queued = room.min(src.len() - n);
-        state.queue.extend(&src[n..n + queued]);
+        q.enqueue(&src[n..n + queued], SINK_BUFFER);
         n += queued;
-        self.ensure_draining(&mut state);
+        self.queue.ensure_draining(&mut q);
         if n == 0 && !src.is_empty() {
-            state.wait(cx);
+            q.wait(cx);
             return Poll::Pending;
         }
         Poll::Ready(Ok(n))
@@ -239,20 +142,19 @@ impl SharedSink {
 
     /// Resolves once every byte written so far, by any handle, has been flushed.
     pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
-        let mut state = self.lock();
-        match state.drain(cx) {
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+        let mut q = self.queue.lock();
+        match q.drain(cx) {
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e.to_core())),
             Poll::Pending => {
-                self.ensure_draining(&mut state);
-                state.wait(cx);
+                self.queue.ensure_draining(&mut q);
+                q.wait(cx);
                 return Poll::Pending;
             }
             Poll::Ready(Ok(())) => {}
         }
-        match state.writer.as_mut().poll_flush(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(state.fail(e))),
-            Poll::Pending => Poll::Pending,
+        match ready!(q.writer.0.as_mut().poll_flush(cx)) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(e) => Poll::Ready(Err(q.fail(StickyError::new(&e)).to_core())),
         }
     }
 

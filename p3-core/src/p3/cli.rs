@@ -23,27 +23,6 @@ fn error_code(err: CoreError) -> ErrorCode {
 
 impl types::Host for WasiCtxView<'_> {}
 
-impl environment::Host for WasiCtxView<'_> {
-    fn get_environment(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
-        Ok(self.ctx.cli().environment().to_vec())
-    }
-    fn get_arguments(&mut self) -> wasmtime::Result<Vec<String>> {
-        Ok(self.ctx.cli().arguments().to_vec())
-    }
-    fn get_initial_cwd(&mut self) -> wasmtime::Result<Option<String>> {
-        Ok(self.ctx.cli().initial_cwd().map(str::to_owned))
-    }
-}
-
-impl exit::Host for WasiCtxView<'_> {
-    fn exit(&mut self, status: Result<(), ()>) -> wasmtime::Result<()> {
-        Err(crate::cli::exit(status))
-    }
-    fn exit_with_code(&mut self, status_code: u8) -> wasmtime::Result<()> {
-        Err(crate::cli::exit_with_code(status_code))
-    }
-}
-
 impl stdin::Host for WasiCtxView<'_> {}
 
 impl<U> stdin::HostWithStore<U> for WasiP3 {
@@ -79,4 +58,4 @@ impl<U> stderr::HostWithStore<U> for WasiP3 {
     }
 }
 
-crate::terminal_resources!();
+crate::cli_interfaces!(initial_cwd = get_initial_cwd);

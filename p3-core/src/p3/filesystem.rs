@@ -257,9 +257,7 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
         atime: NewTimestamp,
         mtime: NewTimestamp,
     ) -> FsResult<()> {
-        let d = descriptor(store, &fd)?;
-        Ok(d.set_times(new_timestamp(atime)?, new_timestamp(mtime)?)
-            .await?)
+        Ok(set_times(descriptor(store, &fd)?, atime, mtime).await?)
     }
 
     async fn sync(store: &Accessor<U, Self>, fd: Resource<Descriptor>) -> FsResult<()> {
@@ -295,9 +293,7 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
         atime: NewTimestamp,
         mtime: NewTimestamp,
     ) -> FsResult<()> {
-        let d = dir(store, &fd)?;
-        let (atime, mtime) = (new_timestamp(atime)?, new_timestamp(mtime)?);
-        Ok(d.set_times_at(follow(flags), path, atime, mtime).await?)
+        Ok(set_times_at(dir(store, &fd)?, flags, path, atime, mtime).await?)
     }
 
     async fn link_at(
@@ -309,9 +305,7 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
         new_path: String,
     ) -> FsResult<()> {
         let (old, new) = (dir(store, &fd)?, dir(store, &new_fd)?);
-        Ok(old
-            .link_at(follow(old_flags), old_path, &new, new_path)
-            .await?)
+        Ok(link_at(old, old_flags, old_path, new, new_path).await?)
     }
 
     async fn open_at(
@@ -322,15 +316,7 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
         oflags: OpenFlags,
         dflags: DescriptorFlags,
     ) -> FsResult<Resource<Descriptor>> {
-        let d = dir(store, &fd)?;
-        let opened = d
-            .open_at(
-                follow(flags),
-                path,
-                open_flags(oflags),
-                descriptor_flags_in(dflags),
-            )
-            .await?;
+        let opened = open_at(dir(store, &fd)?, flags, path, oflags, dflags).await?;
         store.with(|mut view| Ok(view.get().table.push(opened)?))
     }
 

@@ -149,16 +149,7 @@ impl Family {
     }
 }
 
-/// Runs `f` where a tokio runtime is current (the embedder's, or wasmtime-wasi's fallback for
-/// synchronous hosts), so sockets can register with a reactor.
-pub(crate) fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
-    wasmtime_wasi::runtime::with_ambient_tokio_runtime(f)
-}
-
-/// Spawns a detached background task on the current (or fallback) runtime.
-pub(crate) fn spawn_detached(fut: impl Future<Output = ()> + Send + 'static) {
-    in_runtime(|| drop(tokio::spawn(fut)));
-}
+pub(crate) use crate::io::{in_runtime, spawn_detached};
 
 fn is_deprecated_ipv4_compatible(addr: Ipv6Addr) -> bool {
     matches!(addr.segments(), [0, 0, 0, 0, 0, 0, _, _])

@@ -1,39 +1,30 @@
-//! TCP: a socket state machine (bind, connect, listen), an acceptor that yields connected
-//! sockets, and a connection's receive [`TcpSource`] and send [`TcpSink`].
+//! TCP: a socket state machine (bind, connect, listen) in this module, the [`TcpAcceptor`] that
+//! yields connected sockets, and a connection's receive [`TcpSource`] and send [`TcpSink`].
+
+mod acceptor;
+mod conn;
+
+pub use acceptor::TcpAcceptor;
+pub use conn::{SEND_PERMIT, TcpSink, TcpSource};
 
 use super::{
-    Decision, ErrorCode, Family, SocketAddrUse, SocketsCtx, in_runtime, opts, spawn_detached,
-    valid_family, valid_remote, valid_unicast,
+    Decision, ErrorCode, Family, SocketAddrUse, SocketsCtx, in_runtime, opts, valid_family,
+    valid_remote, valid_unicast,
 };
-use crate::error::CoreError;
-use crate::io::{ByteSink, ByteSource};
-use bytes::{Buf, BufMut, BytesMut};
+use conn::Conn;
 use rustix::io::Errno;
 use rustix::net::sockopt;
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker, ready};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
 /// The listen backlog used until a guest sets one (Rust's standard library default).
-const DEFAULT_BACKLOG: u32 = 128;
-
-/// How many bytes a send sink offers a WASIp2 writer at a time (wasmtime-wasi offers 64 KiB;
-/// a larger permit lets a guest hand over bigger writes, with fewer calls).
-pub const SEND_PERMIT: usize = 256 * 1024;
-
-/// The most a send sink ever holds for the OS: granted writes beyond what the socket took at
-/// once. Permits are only granted while nothing is held, so this bound is never reached by a
-/// guest that follows p2's rules; past it a write fails instead of growing host memory.
-const MAX_SEND_BACKLOG: usize = 4 * SEND_PERMIT;
-
-/// The most one WASIp2 read takes from the socket at once (wasmtime-wasi: 64 KiB, zero-filled).
-const MAX_READ_CHUNK: usize = 256 * 1024;
+pub(super) const DEFAULT_BACKLOG: u32 = 128;
 
 type Connecting = Pin<Box<dyn Future<Output = Result<TcpStream, ErrorCode>> + Send>>;
 
@@ -221,13 +212,7 @@ impl TcpSocket {
         };
         self.bound = true;
         self.state = State::Listening(listener.clone());
-        Ok(TcpAcceptor {
-            listener,
-            family: self.family,
-            policy: self.policy.clone(),
-            checking: None,
-            ready: None,
-        })
+        Ok(TcpAcceptor::new(listener, self.family, self.policy.clone()))
     }
 
     fn fail(&mut self, e: ErrorCode) -> ErrorCode {
@@ -249,10 +234,7 @@ impl TcpSocket {
         if conn.receive_taken.swap(true, Ordering::SeqCst) {
             return Err(ErrorCode::InvalidState);
         }
-        Ok(TcpSource {
-            conn: conn.clone(),
-            at_end: false,
-        })
+        Ok(TcpSource::new(conn.clone()))
     }
 
     /// Takes the send side of a connected socket (once).
@@ -261,7 +243,7 @@ impl TcpSocket {
         if conn.send_taken.swap(true, Ordering::SeqCst) {
             return Err(ErrorCode::InvalidState);
         }
-        Ok(TcpSink { conn: conn.clone() })
+        Ok(TcpSink::new(conn.clone()))
     }
 
     /// Shuts down one or both directions of a connected socket. Sending stops after the bytes
@@ -429,451 +411,10 @@ fn keep_alive_time(value: u64) -> Result<Duration, ErrorCode> {
     Ok(Duration::from_nanos(clamped))
 }
 
-/// Accepts connections on a listening socket. Connections the socket-address check refuses are
-/// reset and never reach the guest.
-pub struct TcpAcceptor {
-    listener: Arc<TcpListener>,
-    family: Family,
-    policy: SocketsCtx,
-    /// A connection waiting for the host's (asynchronous) address check.
-    checking: Option<(TcpStream, super::CheckFuture)>,
-    /// The next result, once known.
-    ready: Option<Result<TcpStream, ErrorCode>>,
-}
-
-impl TcpAcceptor {
-    /// Resolves when [`TcpAcceptor::poll_accept`] would return at once.
-    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            if self.ready.is_some() {
-                return Poll::Ready(());
-            }
-            if let Some((_, check)) = &mut self.checking {
-                let ok = ready!(check.as_mut().poll(cx));
-                let (stream, _) = self.checking.take().expect("checked above");
-                if ok {
-                    self.ready = Some(Ok(stream));
-                } else {
-                    reset(stream);
-                }
-                continue;
-            }
-            let (stream, peer) = match ready!(in_runtime(|| self.listener.poll_accept(cx))) {
-                Ok(pair) => pair,
-                Err(e) => {
-                    self.ready = Some(Err(accept_error(e)));
-                    continue;
-                }
-            };
-            match self.policy.decide(peer, SocketAddrUse::TcpAccept) {
-                Decision::Now(true) => self.ready = Some(Ok(stream)),
-                Decision::Now(false) => reset(stream),
-                Decision::Later(check) => self.checking = Some((stream, check)),
-            }
-        }
-    }
-
-    /// The next accepted socket: connected, or closed with the accept's error.
-    pub fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<TcpSocket> {
-        ready!(self.poll_ready(cx));
-        let result = self.ready.take().expect("ready above");
-        Poll::Ready(TcpSocket {
-            state: match result {
-                Ok(stream) => State::Connected(Conn::new(stream)),
-                Err(e) => State::Closed(e),
-            },
-            family: self.family,
-            backlog: DEFAULT_BACKLOG,
-            policy: self.policy.clone(),
-            bound: true,
-        })
-    }
-
-    /// Appends up to `max` accepted sockets to `out`; `Pending` only when none is ready.
-    pub fn poll_accept_batch(
-        &mut self,
-        cx: &mut Context<'_>,
-        max: usize,
-        out: &mut Vec<TcpSocket>,
-    ) -> Poll<()> {
-        while out.len() < max {
-            match self.poll_accept(cx) {
-                Poll::Ready(s) => out.push(s),
-                Poll::Pending if out.is_empty() => return Poll::Pending,
-                Poll::Pending => break,
-            }
-        }
-        Poll::Ready(())
-    }
-}
-
-/// Linux reports some errors of the accepted connection from `accept` itself; they mean the
-/// connection was aborted before it was accepted.
-fn accept_error(e: io::Error) -> ErrorCode {
-    match Errno::from_io_error(&e) {
-        #[cfg(target_os = "linux")]
-        Some(
-            Errno::CONNRESET
-            | Errno::NETRESET
-            | Errno::HOSTUNREACH
-            | Errno::HOSTDOWN
-            | Errno::NETDOWN
-            | Errno::NETUNREACH
-            | Errno::PROTO
-            | Errno::NOPROTOOPT
-            | Errno::NONET
-            | Errno::OPNOTSUPP,
-        ) => ErrorCode::ConnectionAborted,
-        _ => e.into(),
-    }
-}
-
-fn reset(stream: TcpStream) {
-    let _ = stream.set_zero_linger();
-}
-
-/// A connection shared by its socket, its receive side and its send side.
-struct Conn {
-    stream: TcpStream,
-    receive_taken: AtomicBool,
-    send_taken: AtomicBool,
-    receive_shut: AtomicBool,
-    send: Mutex<SendSide>,
-}
-
-/// The send direction: bytes granted to a WASIp2 writer that the OS has not taken yet, and
-/// whether sending was shut down.
-#[derive(Default)]
-struct SendSide {
-    backlog: BytesMut,
-    draining: bool,
-    /// No more writes are accepted; the OS side is shut once the backlog is out.
-    shut: bool,
-    os_shut: bool,
-    error: Option<ErrorCode>,
-    waiters: Vec<Waker>,
-}
-
-impl Conn {
-    fn new(stream: TcpStream) -> Arc<Conn> {
-        Arc::new(Conn {
-            stream,
-            receive_taken: AtomicBool::new(false),
-            send_taken: AtomicBool::new(false),
-            receive_shut: AtomicBool::new(false),
-            send: Mutex::new(SendSide::default()),
-        })
-    }
-
-    fn lock_send(&self) -> MutexGuard<'_, SendSide> {
-        self.send.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn shut_receive(&self) {
-        if !self.receive_shut.swap(true, Ordering::SeqCst) {
-            let _ = rustix::net::shutdown(&self.stream, rustix::net::Shutdown::Read);
-        }
-    }
-
-    fn shut_send(self: &Arc<Self>) {
-        let mut side = self.lock_send();
-        side.shut = true;
-        self.finish_shut(&mut side);
-    }
-
-    /// Shuts the OS side down once nothing is left to send.
-    fn finish_shut(&self, side: &mut SendSide) {
-        if side.shut && side.backlog.is_empty() && !side.os_shut {
-            side.os_shut = true;
-            let _ = rustix::net::shutdown(&self.stream, rustix::net::Shutdown::Write);
-            wake_all(&mut side.waiters);
-        }
-    }
-
-    fn fail(&self, side: &mut SendSide, e: io::Error) -> ErrorCode {
-        let code = send_error(&e);
-        side.error = Some(code);
-        side.backlog = BytesMut::new();
-        wake_all(&mut side.waiters);
-        code
-    }
-
-    /// Pushes the backlog into the socket; `Ready(Ok)` once it is empty.
-    fn drain(&self, side: &mut SendSide, cx: &mut Context<'_>) -> Poll<Result<(), ErrorCode>> {
-        if let Some(e) = side.error {
-            return Poll::Ready(Err(e));
-        }
-        while !side.backlog.is_empty() {
-            match self.stream.try_write(&side.backlog) {
-                Ok(n) => side.backlog.advance(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    match self.stream.poll_write_ready(cx) {
-                        Poll::Ready(Ok(())) => continue,
-                        Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(side, e))),
-                        Poll::Pending => return Poll::Pending,
-                    }
-                }
-                Err(e) => return Poll::Ready(Err(self.fail(side, e))),
-            }
-        }
-        self.finish_shut(side);
-        wake_all(&mut side.waiters);
-        Poll::Ready(Ok(()))
-    }
-
-    fn ensure_draining(self: &Arc<Self>, side: &mut SendSide) {
-        if side.backlog.is_empty() || side.draining {
-            return;
-        }
-        side.draining = true;
-        let conn = self.clone();
-        spawn_detached(std::future::poll_fn(move |cx| {
-            let mut side = conn.lock_send();
-            let res = ready!(conn.drain(&mut side, cx));
-            side.draining = false;
-            let _ = res;
-            Poll::Ready(())
-        }));
-    }
-}
-
-fn wake_all(waiters: &mut Vec<Waker>) {
-    for w in waiters.drain(..) {
-        w.wake();
-    }
-}
-
-fn send_error(e: &io::Error) -> ErrorCode {
-    match Errno::from_io_error(e) {
-        Some(Errno::PIPE) => ErrorCode::ConnectionBroken,
-        _ => e.into(),
-    }
-}
-
-fn stream_error(code: ErrorCode) -> CoreError {
-    CoreError::from(code)
-}
-
-/// The receive side of a connection. Dropping it shuts reading down.
-pub struct TcpSource {
-    conn: Arc<Conn>,
-    at_end: bool,
-}
-
-impl TcpSource {
-    fn ended(&self) -> bool {
-        self.at_end || self.conn.receive_shut.load(Ordering::SeqCst)
-    }
-
-    fn read_result(&mut self, r: io::Result<usize>) -> Option<Result<usize, CoreError>> {
-        match r {
-            Ok(n) => {
-                if n == 0 {
-                    self.at_end = true;
-                }
-                Some(Ok(n))
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
-            Err(e) => {
-                self.at_end = true;
-                Some(Err(CoreError::Network(e.into())))
-            }
-        }
-    }
-
-    fn poll_read_with(
-        &mut self,
-        cx: &mut Context<'_>,
-        mut read: impl FnMut(&TcpStream) -> io::Result<usize>,
-    ) -> Poll<Result<usize, CoreError>> {
-        if self.ended() {
-            return Poll::Ready(Ok(0));
-        }
-        loop {
-            let r = read(&self.conn.stream);
-            if let Some(res) = self.read_result(r) {
-                return Poll::Ready(res);
-            }
-            match self.conn.stream.poll_read_ready(cx) {
-                Poll::Ready(Ok(())) => continue,
-                Poll::Ready(Err(e)) => {
-                    self.at_end = true;
-                    return Poll::Ready(Err(CoreError::Network(e.into())));
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
-}
-
-impl ByteSource for TcpSource {
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.ended() {
-            return Poll::Ready(());
-        }
-        self.conn.stream.poll_read_ready(cx).map(drop)
-    }
-
-    fn poll_read(
-        &mut self,
-        cx: &mut Context<'_>,
-        dst: &mut [u8],
-    ) -> Poll<Result<usize, CoreError>> {
-        if dst.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        self.poll_read_with(cx, |s| s.try_read(dst))
-    }
-
-    fn is_at_end(&self) -> bool {
-        self.ended()
-    }
-
-    fn poll_read_buf(
-        &mut self,
-        cx: &mut Context<'_>,
-        max: usize,
-        buf: &mut BytesMut,
-    ) -> Poll<Result<usize, CoreError>> {
-        if max == 0 {
-            return Poll::Ready(Ok(0));
-        }
-        // Reads into spare capacity: a 3-byte read costs a 3-byte read, not a zeroed buffer.
-        buf.reserve(max.min(MAX_READ_CHUNK));
-        self.poll_read_with(cx, |s| {
-            let room = buf.capacity() - buf.len();
-            s.try_read_buf(&mut (&mut *buf).limit(room.min(max)))
-        })
-    }
-}
-
-impl Drop for TcpSource {
-    fn drop(&mut self) {
-        self.conn.shut_receive();
-    }
-}
-
-/// The send side of a connection. Closing or dropping it shuts sending down once every byte
-/// already accepted has been handed to the OS.
-pub struct TcpSink {
-    conn: Arc<Conn>,
-}
-
-impl TcpSink {
-    fn check(&self, side: &SendSide) -> Result<(), CoreError> {
-        if let Some(e) = side.error {
-            return Err(stream_error(e));
-        }
-        if side.shut {
-            return Err(CoreError::Closed);
-        }
-        Ok(())
-    }
-
-    /// Waits for the backlog to be handed to the OS. Only the background drain task polls the
-    /// socket while a backlog exists (tokio keeps one waker per direction), everyone else waits
-    /// on the waiter list it wakes.
-    fn poll_backlog(
-        &self,
-        side: &mut SendSide,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), CoreError>> {
-        if let Some(e) = side.error {
-            return Poll::Ready(Err(stream_error(e)));
-        }
-        if side.backlog.is_empty() {
-            return Poll::Ready(Ok(()));
-        }
-        self.conn.ensure_draining(side);
-        if !side.waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            side.waiters.push(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
-impl ByteSink for TcpSink {
-    fn poll_write_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>> {
-        let mut side = self.conn.lock_send();
-        if let Err(e) = self.check(&side) {
-            return Poll::Ready(Err(e));
-        }
-        ready!(self.poll_backlog(&mut side, cx))?;
-        match ready!(self.conn.stream.poll_write_ready(cx)) {
-            Ok(()) => Poll::Ready(Ok(SEND_PERMIT)),
-            Err(e) => Poll::Ready(Err(stream_error(self.conn.fail(&mut side, e)))),
-        }
-    }
-
-    fn poll_write(&mut self, cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
-        let mut side = self.conn.lock_send();
-        if let Err(e) = self.check(&side) {
-            return Poll::Ready(Err(e));
-        }
-        ready!(self.poll_backlog(&mut side, cx))?;
-        loop {
-            match self.conn.stream.try_write(src) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    match ready!(self.conn.stream.poll_write_ready(cx)) {
-                        Ok(()) => continue,
-                        Err(e) => {
-                            return Poll::Ready(Err(stream_error(self.conn.fail(&mut side, e))));
-                        }
-                    }
-                }
-                Err(e) => return Poll::Ready(Err(stream_error(self.conn.fail(&mut side, e)))),
-            }
-        }
-    }
-
-    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
-        let mut side = self.conn.lock_send();
-        if let Some(e) = side.error {
-            return Poll::Ready(Err(stream_error(e)));
-        }
-        self.poll_backlog(&mut side, cx)
-    }
-
-    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
-        ready!(self.poll_flush(cx))?;
-        self.conn.shut_send();
-        Poll::Ready(Ok(()))
-    }
-
-    fn write_granted(&mut self, mut src: &[u8]) -> Result<bool, CoreError> {
-        let mut side = self.conn.lock_send();
-        self.check(&side)?;
-        if side.backlog.is_empty() {
-            while !src.is_empty() {
-                match self.conn.stream.try_write(src) {
-                    Ok(n) => src = &src[n..],
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) => return Err(stream_error(self.conn.fail(&mut side, e))),
-                }
-            }
-        }
-        if src.is_empty() {
-            return Ok(true);
-        }
-        if side.backlog.len() + src.len() > MAX_SEND_BACKLOG {
-            return Ok(false);
-        }
-        side.backlog.extend_from_slice(src);
-        self.conn.ensure_draining(&mut side);
-        Ok(true)
-    }
-}
-
-impl Drop for TcpSink {
-    fn drop(&mut self) {
-        self.conn.shut_send();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::{ByteSink as _, ByteSource as _};
     use std::io::Read;
 
     fn policy() -> SocketsCtx {

@@ -5,6 +5,10 @@
 //! non-blocking semantics; polling from a real task gives WASIp3's. Readiness is separate from
 //! data (`poll_ready` / `poll_write_ready`) so both ABIs can ask for it exactly.
 
+mod write_behind;
+
+pub use write_behind::{Drain, Queue, WriteBehind};
+
 use crate::error::CoreError;
 use bytes::BytesMut;
 use std::task::{Context, Poll, Waker};
@@ -76,3 +80,15 @@ pub trait ByteSink: Send {
 /// How many bytes a buffering sink (stdio, files) offers a writer at once: the write budget
 /// its `poll_write_ready` reports, and what a stdio sink queues before it pushes back.
 pub const SINK_BUFFER: usize = 64 * 1024;
+
+/// Runs `f` where a tokio runtime is current: the embedder's, or wasmtime-wasi's fallback
+/// runtime for synchronous hosts. Sockets register with its reactor; background tasks run on it.
+pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
+    wasmtime_wasi::runtime::with_ambient_tokio_runtime(f)
+}
+
+/// Spawns a detached background task on the current (or fallback) runtime, so it runs whether
+/// or not the caller is inside one.
+pub fn spawn_detached(fut: impl std::future::Future<Output = ()> + Send + 'static) {
+    in_runtime(|| drop(tokio::spawn(fut)));
+}
