@@ -70,6 +70,47 @@ pub mod p3 {
 
 /// Links both ABIs — every `wasi:*@0.2.x` and `wasi:*@0.3.0` interface — into one linker, so
 /// p2, p3 and mixed components all run against one [`WasiCtx`].
+///
+/// A mixed component (p3 filesystem and p2 stdio, say) runs through `run@0.3.0` on the
+/// component-model event loop:
+///
+/// ```
+/// use wasi_bridge::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+/// use wasmtime::component::{Component, Linker};
+///
+/// struct Host {
+///     ctx: WasiCtx,
+///     table: ResourceTable,
+/// }
+/// impl WasiView for Host {
+///     fn ctx(&mut self) -> WasiCtxView<'_> {
+///         WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+///     }
+/// }
+///
+/// # fn main() -> wasmtime::Result<()> {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let engine = wasi_bridge::run::engine()?; // component-model async on
+/// let mut linker = Linker::<Host>::new(&engine);
+/// wasi_bridge::add_to_linker(&mut linker)?;
+///
+/// let stdout = wasi_bridge::p2::pipe::MemoryOutputPipe::new(1 << 16);
+/// let ctx = WasiCtx::builder().args(&["mixed"]).stdout(stdout.clone()).build();
+/// let mut store = wasmtime::Store::new(&engine, Host { ctx, table: ResourceTable::new() });
+/// let component = Component::from_file(&engine, "tests/guests/wasm/mixed.wasm")?;
+/// let command =
+///     wasi_bridge::p3::bindings::Command::instantiate_async(&mut store, &component, &linker)
+///         .await?;
+/// let status = store
+///     .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
+///     .await??;
+/// assert_eq!(status, Ok(()));
+/// store.data().ctx.flush_stdio().await;
+/// assert!(!stdout.contents().is_empty());
+/// # Ok::<_, wasmtime::Error>(())
+/// # })
+/// # }
+/// ```
 pub fn add_to_linker<T: WasiView + 'static>(
     linker: &mut wasmtime::component::Linker<T>,
 ) -> wasmtime::Result<()> {

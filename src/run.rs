@@ -1,5 +1,32 @@
 //! Running a whole WASI program: detect what it is (p1 module, p2, p3 or mixed component),
 //! prepare it, and run it to an exit status on one [`WasiCtx`].
+//!
+//! What `wasi-bridge run` does, in a few calls:
+//!
+//! ```
+//! use wasi_bridge::WasiCtx;
+//! use wasi_bridge::p2::pipe::MemoryOutputPipe;
+//! use wasi_bridge::run;
+//! use wasmtime::component::Component;
+//!
+//! # fn main() -> wasmtime::Result<()> {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let engine = run::engine()?;
+//! let linker = run::linker(&engine)?; // both ABIs
+//! let component = Component::from_file(&engine, "tests/guests/wasm/p2-cli.wasm")?;
+//! run::check_imports(&engine, &component).expect("wasi-bridge serves every import");
+//! let entry = run::entry_of(&engine, &component).expect("a command");
+//! assert_eq!(entry, run::Entry::P2);
+//!
+//! let stdout = MemoryOutputPipe::new(4096);
+//! let ctx = WasiCtx::builder().args(&["p2-cli", "hello"]).stdout(stdout.clone()).build();
+//! let status = run::run(&engine, &linker, &component, ctx, entry).await?;
+//! assert_eq!(status, 0);
+//! assert_eq!(&stdout.contents()[..], b"hello from p2\n");
+//! # Ok::<_, wasmtime::Error>(())
+//! # })
+//! # }
+//! ```
 
 use crate::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime::component::{Component, Linker, types::ComponentItem};
@@ -98,6 +125,20 @@ impl std::fmt::Display for ImportProblem {
 }
 
 /// Checks every import of `component` against what wasi-bridge provides.
+///
+/// ```
+/// use wasi_bridge::run::{self, ImportProblem};
+/// use wasmtime::component::Component;
+///
+/// let engine = run::engine()?;
+/// let component = Component::from_file(&engine, "tests/guests/wasm/needs-http.wasm")?;
+/// let problem = run::check_imports(&engine, &component).unwrap_err();
+/// assert!(matches!(&problem, ImportProblem::Unsupported(names)
+///     if names.iter().any(|n| n.starts_with("wasi:http/"))));
+/// // The message names what is missing and what is served.
+/// assert!(problem.to_string().contains("supported are wasi:io, wasi:cli"));
+/// # Ok::<_, wasmtime::Error>(())
+/// ```
 pub fn check_imports(engine: &Engine, component: &Component) -> Result<(), ImportProblem> {
     let (mut rc, mut unsupported) = (Vec::new(), Vec::new());
     for (name, _) in component.component_type().imports(engine) {
@@ -125,6 +166,19 @@ pub fn is_core_module(bytes: &[u8]) -> bool {
 }
 
 /// Wraps a WASIp1 core module with the official preview1 command adapter into a component.
+///
+/// ```
+/// use wasi_bridge::run;
+///
+/// let module = std::fs::read("tests/guests/wasm/hello.p1.wasm")?;
+/// assert!(run::is_core_module(&module));
+/// let engine = run::engine()?;
+/// let component = run::componentize_p1(&module)?;
+/// let component = wasmtime::component::Component::new(&engine, &component)?;
+/// // It runs on the p2 adapter, like any p2 command.
+/// assert_eq!(run::entry_of(&engine, &component), Some(run::Entry::P2));
+/// # Ok::<_, wasmtime::Error>(())
+/// ```
 pub fn componentize_p1(module: &[u8]) -> wasmtime::Result<Vec<u8>> {
     let adapter = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER;
     let mut encoder = wit_component::ComponentEncoder::default()

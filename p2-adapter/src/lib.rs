@@ -76,6 +76,46 @@ pub const INTERFACES: &[&str] = &[
 
 /// Adds every `wasi:*@0.2.x` interface the adapter serves to an async `linker`
 /// (a `Config` with `async_support`), like `wasmtime_wasi::p2::add_to_linker_async`.
+///
+/// Running a p2 command with it:
+///
+/// ```
+/// use p2_adapter::{WasiCtx, WasiCtxView, WasiView};
+/// use wasmtime::component::{Component, Linker, ResourceTable};
+/// use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+///
+/// struct Host {
+///     ctx: WasiCtx,
+///     table: ResourceTable,
+/// }
+/// impl WasiView for Host {
+///     fn ctx(&mut self) -> WasiCtxView<'_> {
+///         WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+///     }
+/// }
+///
+/// # fn main() -> wasmtime::Result<()> {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let engine = wasmtime::Engine::default();
+/// let mut linker = Linker::<Host>::new(&engine);
+/// p2_adapter::add_to_linker_async(&mut linker)?;
+///
+/// let stdout = MemoryOutputPipe::new(4096);
+/// let ctx = WasiCtx::builder()
+///     .args(&["p2-cli", "hello"])
+///     .stdout(stdout.clone())
+///     .build();
+/// let mut store = wasmtime::Store::new(&engine, Host { ctx, table: ResourceTable::new() });
+/// let component = Component::from_file(&engine, "../tests/guests/wasm/p2-cli.wasm")?;
+/// let command =
+///     p2_adapter::bindings::Command::instantiate_async(&mut store, &component, &linker).await?;
+/// assert_eq!(command.wasi_cli_run().call_run(&mut store).await?, Ok(()));
+/// store.data().ctx.flush_stdio().await;
+/// assert_eq!(&stdout.contents()[..], b"hello from p2\n");
+/// # Ok::<_, wasmtime::Error>(())
+/// # })
+/// # }
+/// ```
 pub fn add_to_linker_async<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     add_to_linker_with_options_async(linker, &bindings::LinkOptions::default())
 }
@@ -99,7 +139,42 @@ pub fn add_to_linker_with_options_async<T: WasiView + 'static>(
 }
 
 /// Adds every `wasi:*@0.2.x` interface the adapter serves to a synchronous `linker`, like
-/// `wasmtime_wasi::p2::add_to_linker_sync`: blocking calls block the calling thread.
+/// `wasmtime_wasi::p2::add_to_linker_sync`: blocking calls block the calling thread, and no
+/// async runtime is needed (background work runs on wasmtime-wasi's fallback runtime).
+///
+/// ```
+/// use p2_adapter::{WasiCtx, WasiCtxView, WasiView};
+/// use wasmtime::component::{Component, Linker, ResourceTable};
+/// use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+///
+/// struct Host {
+///     ctx: WasiCtx,
+///     table: ResourceTable,
+/// }
+/// impl WasiView for Host {
+///     fn ctx(&mut self) -> WasiCtxView<'_> {
+///         WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+///     }
+/// }
+///
+/// # fn main() -> wasmtime::Result<()> {
+/// let engine = wasmtime::Engine::default();
+/// let mut linker = Linker::<Host>::new(&engine);
+/// p2_adapter::add_to_linker_sync(&mut linker)?;
+///
+/// let stdout = MemoryOutputPipe::new(4096);
+/// let ctx = WasiCtx::builder()
+///     .args(&["p2-cli", "exit-code", "7"])
+///     .stdout(stdout.clone())
+///     .build();
+/// let mut store = wasmtime::Store::new(&engine, Host { ctx, table: ResourceTable::new() });
+/// let component = Component::from_file(&engine, "../tests/guests/wasm/p2-cli.wasm")?;
+/// let command = p2_adapter::bindings::sync::Command::instantiate(&mut store, &component, &linker)?;
+/// let err = command.wasi_cli_run().call_run(&mut store).unwrap_err();
+/// assert_eq!(err.downcast_ref::<wasmtime_wasi::I32Exit>().map(|e| e.0), Some(7));
+/// # Ok(())
+/// # }
+/// ```
 pub fn add_to_linker_sync<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     add_to_linker_with_options_sync(linker, &bindings::sync::LinkOptions::default())
 }

@@ -22,6 +22,27 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
 /// Stdio takes wasmtime-wasi's own [`StdinStream`] / [`StdoutStream`] types (for example
 /// `wasmtime_wasi::p2::pipe::MemoryOutputPipe`), clocks take its [`HostWallClock`] /
 /// [`HostMonotonicClock`], and preopens take its [`FsPerms`].
+///
+/// ```
+/// use p3_core::WasiCtx;
+/// use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+///
+/// let stdout = MemoryOutputPipe::new(1 << 20);
+/// let mut ctx = WasiCtx::builder()
+///     .args(&["prog", "--verbose"])
+///     .env("LANG", "C")
+///     .initial_cwd("/data")
+///     .stdin(MemoryInputPipe::new("input"))
+///     .stdout(stdout.clone())
+///     .insecure_random_seed(42)
+///     .build();
+/// // One context for every ABI: p2 and p3 guests see the same arguments, environment, ...
+/// assert_eq!(ctx.cli().arguments(), ["prog", "--verbose"]);
+/// assert_eq!(ctx.cli().environment(), [("LANG".to_string(), "C".to_string())]);
+/// assert_eq!(ctx.cli().initial_cwd(), Some("/data"));
+/// // ... and write into the same stdout.
+/// assert!(!ctx.cli().stdout().is_terminal());
+/// ```
 pub struct WasiCtxBuilder {
     environment: Vec<(String, String)>,
     arguments: Vec<String>,
@@ -154,7 +175,30 @@ impl WasiCtxBuilder {
 
     /// Opens `host_path` and offers it to the guest as `guest_path`, with `perms`.
     ///
-    /// Fails if `host_path` cannot be opened as a directory.
+    /// Fails if `host_path` cannot be opened as a directory. Every path a guest uses is resolved
+    /// beneath the directory by cap-std, so nothing outside it can be reached.
+    ///
+    /// ```
+    /// use p3_core::WasiCtx;
+    /// use wasmtime_wasi::FsPerms;
+    ///
+    /// let host = std::env::temp_dir();
+    /// let mut b = WasiCtx::builder();
+    /// b.preopened_dir(&host, "/tmp", FsPerms::ReadOnly)?;
+    /// let mut ctx = b.build();
+    /// let preopens = ctx.filesystem().preopens();
+    /// assert_eq!(preopens[0].guest_path, "/tmp");
+    /// // Read-only: writes through this preopen are refused with `not-permitted`.
+    /// assert!(preopens[0].dir.perms().write_not_permitted());
+    ///
+    /// // A directory that does not exist is a one-line error, not a panic.
+    /// let err = WasiCtx::builder()
+    ///     .preopened_dir(host.join("no such dir"), "/x", FsPerms::ReadWrite)
+    ///     .err()
+    ///     .unwrap();
+    /// assert!(err.to_string().starts_with("failed to open directory"));
+    /// # Ok::<_, wasmtime::Error>(())
+    /// ```
     pub fn preopened_dir(
         &mut self,
         host_path: impl AsRef<Path>,
@@ -220,12 +264,56 @@ impl WasiCtxBuilder {
     }
 
     /// Allows every socket address (decided synchronously, without freezing the store).
+    ///
+    /// By default no address is allowed and TCP, UDP and name lookup are off, as in
+    /// wasmtime-wasi:
+    ///
+    /// ```
+    /// use p3_core::WasiCtx;
+    /// use p3_core::sockets::{Decision, SocketAddrUse};
+    ///
+    /// let addr = "127.0.0.1:8080".parse().unwrap();
+    /// let mut closed = WasiCtx::builder().build();
+    /// assert!(!closed.sockets().tcp_allowed());
+    /// assert!(matches!(
+    ///     closed.sockets().decide(addr, SocketAddrUse::TcpConnect),
+    ///     Decision::Now(false)
+    /// ));
+    ///
+    /// let mut open = WasiCtx::builder().allow_tcp(true).inherit_network().build();
+    /// assert!(open.sockets().tcp_allowed());
+    /// // Decided now: an allowed connect never waits for the policy.
+    /// assert!(matches!(
+    ///     open.sockets().decide(addr, SocketAddrUse::TcpConnect),
+    ///     Decision::Now(true)
+    /// ));
+    /// ```
     pub fn inherit_network(&mut self) -> &mut Self {
         self.sockets.check = AddrCheck::AllowAll;
         self
     }
 
-    /// Sets the check called for every socket address a guest uses.
+    /// Sets the check called for every socket address a guest uses. It is awaited inside the
+    /// socket object (a connect, an accept, a datagram), never in a future a caller may drop.
+    ///
+    /// ```
+    /// use p3_core::WasiCtx;
+    /// use p3_core::sockets::SocketAddrUse;
+    ///
+    /// let mut ctx = WasiCtx::builder()
+    ///     .allow_tcp(true)
+    ///     .socket_addr_check(|addr, _use| Box::pin(async move { addr.ip().is_loopback() }))
+    ///     .build();
+    /// let policy = ctx.sockets().clone();
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let local = "127.0.0.1:80".parse().unwrap();
+    /// let remote = "192.0.2.1:80".parse().unwrap();
+    /// assert!(rt.block_on(policy.allow(local, SocketAddrUse::TcpConnect)).is_ok());
+    /// assert_eq!(
+    ///     rt.block_on(policy.allow(remote, SocketAddrUse::TcpConnect)),
+    ///     Err(p3_core::sockets::ErrorCode::AccessDenied)
+    /// );
+    /// ```
     pub fn socket_addr_check<F>(&mut self, check: F) -> &mut Self
     where
         F: Fn(SocketAddr, SocketAddrUse) -> Pin<Box<dyn Future<Output = bool> + Send + Sync>>

@@ -14,6 +14,18 @@ use std::io;
 ///
 /// The WASIp2 adapter hands it to the guest inside the `wasi:io/error` resource as it is, and
 /// `filesystem-error-code` / `network-error-code` read the code back from it.
+///
+/// ```
+/// use p3_core::CoreError;
+/// use p3_core::error::{filesystem, sockets};
+///
+/// let full = CoreError::filesystem(std::io::Error::from_raw_os_error(28)); // ENOSPC
+/// assert_eq!(full.filesystem_code(), Some(filesystem::ErrorCode::InsufficientSpace));
+///
+/// let reset = CoreError::from(sockets::ErrorCode::ConnectionReset);
+/// assert_eq!(reset.network_code(), sockets::ErrorCode::ConnectionReset);
+/// assert_eq!(reset.filesystem_code(), None, "a network error has no filesystem code");
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// The other end of a stream is gone (a broken pipe, a closed reader).

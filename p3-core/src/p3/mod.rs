@@ -51,6 +51,44 @@ pub const INTERFACES: &[&str] = &[
 ];
 
 /// Adds every `wasi:*@0.3.0` interface the core implements to `linker`.
+///
+/// A p3 command runs on the component-model event loop:
+///
+/// ```
+/// use p3_core::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+/// use wasmtime::component::{Component, Linker};
+///
+/// struct Host {
+///     ctx: WasiCtx,
+///     table: ResourceTable,
+/// }
+/// impl WasiView for Host {
+///     fn ctx(&mut self) -> WasiCtxView<'_> {
+///         WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+///     }
+/// }
+///
+/// # fn main() -> wasmtime::Result<()> {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let mut config = wasmtime::Config::new();
+/// config.wasm_component_model_async(true);
+/// let engine = wasmtime::Engine::new(&config)?;
+/// let mut linker = Linker::<Host>::new(&engine);
+/// p3_core::p3::add_to_linker(&mut linker)?;
+///
+/// let ctx = WasiCtx::builder().args(&["p3-cli", "return-err"]).build();
+/// let mut store = wasmtime::Store::new(&engine, Host { ctx, table: ResourceTable::new() });
+/// let component = Component::from_file(&engine, "../tests/guests/wasm/p3-cli.wasm")?;
+/// let command =
+///     p3_core::p3::bindings::Command::instantiate_async(&mut store, &component, &linker).await?;
+/// let status = store
+///     .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
+///     .await??;
+/// assert_eq!(status, Err(()));
+/// # Ok::<_, wasmtime::Error>(())
+/// # })
+/// # }
+/// ```
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     use bindings::{cli, clocks, filesystem, random, sockets};
     let l = linker;

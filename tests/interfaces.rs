@@ -1,0 +1,99 @@
+//! The served-interface lists (`p2_adapter::INTERFACES`, `p3_core::p3::INTERFACES`, from which
+//! the CLI's import check and its messages are derived) against the linkers: for every
+//! interface of the vendored WIT, a component importing just that interface instantiates
+//! against the linker exactly when the list names it.
+
+use wasi_bridge::run::Host;
+use wasmtime::component::{Component, Linker};
+use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
+
+/// Every interface of the vendored WIT in `dir`, as `wasi:pkg/iface@version`.
+fn interfaces(dir: &str) -> (Resolve, Vec<String>) {
+    let mut resolve = Resolve::default();
+    resolve.push_dir(dir).expect("vendored WIT parses");
+    let mut names = Vec::new();
+    for (_, package) in &resolve.packages {
+        if package.name.namespace != "wasi" {
+            continue;
+        }
+        for name in package.interfaces.keys() {
+            let version = package.name.version.as_ref().expect("versioned");
+            names.push(format!(
+                "{}:{}/{name}@{version}",
+                package.name.namespace, package.name.name
+            ));
+        }
+    }
+    names.sort();
+    (resolve, names)
+}
+
+/// A component that imports `interface` and nothing else.
+fn importer(resolve: &Resolve, interface: &str, abi: ManglingAndAbi) -> Vec<u8> {
+    let mut resolve = resolve.clone();
+    let world = format!("package test:probe;\nworld probe {{ import {interface}; }}\n");
+    let package = resolve.push_str("probe.wit", &world).expect("probe world");
+    let world = resolve.select_world(&[package], Some("probe")).unwrap();
+    let mut module = wit_component::dummy_module(&resolve, world, abi);
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .unwrap();
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .expect("probe component")
+}
+
+fn check(dir: &str, list: &[&str], abi: ManglingAndAbi, link: fn(&mut Linker<Host>)) {
+    let engine = wasi_bridge::run::engine().unwrap();
+    let mut linker = Linker::new(&engine);
+    link(&mut linker);
+    let (resolve, all) = interfaces(dir);
+    let mut linked = Vec::new();
+    for name in &all {
+        let bytes = importer(&resolve, name, abi);
+        let component = Component::new(&engine, &bytes).expect("probe compiles");
+        if linker.instantiate_pre(&component).is_ok() {
+            linked.push(name.split_once('@').unwrap().0.to_string());
+        }
+    }
+    let mut listed: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    linked.sort();
+    // An interface that defines only types has nothing to link and counts as served here; the
+    // lists name each of those the vendored WIT has, since their types are served.
+    assert_eq!(
+        listed, linked,
+        "the served-interface list and the linker disagree"
+    );
+}
+
+#[test]
+fn p2_interface_list_is_what_the_linker_serves() {
+    check(
+        "wit/p2",
+        p2_adapter_interfaces(),
+        ManglingAndAbi::Standard32,
+        |l| wasi_bridge::p2::add_to_linker_async(l).unwrap(),
+    );
+}
+
+#[test]
+fn p3_interface_list_is_what_the_linker_serves() {
+    check(
+        "wit/p3",
+        wasi_bridge::run::SUPPORTED_P3,
+        ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback),
+        |l| wasi_bridge::p3::add_to_linker(l).unwrap(),
+    );
+}
+
+fn p2_adapter_interfaces() -> &'static [&'static str] {
+    wasi_bridge::run::SUPPORTED_P2
+}
