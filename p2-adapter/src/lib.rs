@@ -131,10 +131,12 @@ pub fn add_to_linker_with_options_async<T: WasiView + 'static>(
     io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
-    bindings::filesystem::types::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    bindings::sockets::tcp::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    bindings::sockets::udp::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    bindings::sockets::udp_create_socket::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    p3_core::add_interfaces!(&mut *l, T, WasiP2;
+        bindings::filesystem::types,
+        bindings::sockets::tcp,
+        bindings::sockets::udp,
+        bindings::sockets::udp_create_socket,
+    );
     add_nonblocking_to_linker(linker, &options.into())
 }
 
@@ -189,10 +191,12 @@ pub fn add_to_linker_with_options_sync<T: WasiView + 'static>(
     wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
-    bindings::sync::filesystem::types::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    bindings::sync::sockets::tcp::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    bindings::sync::sockets::udp::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    bindings::sync::sockets::udp_create_socket::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    p3_core::add_interfaces!(&mut *l, T, WasiP2;
+        bindings::sync::filesystem::types,
+        bindings::sync::sockets::tcp,
+        bindings::sync::sockets::udp,
+        bindings::sync::sockets::udp_create_socket,
+    );
     add_nonblocking_to_linker(linker, &options.into())
 }
 
@@ -201,27 +205,28 @@ fn add_nonblocking_to_linker<T: WasiView + 'static>(
     linker: &mut Linker<T>,
     network: &bindings::sockets::network::LinkOptions,
 ) -> wasmtime::Result<()> {
-    use bindings::{cli, clocks, random, sockets};
-    let l = linker;
-    clocks::wall_clock::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    clocks::monotonic_clock::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    random::random::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    random::insecure::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    random::insecure_seed::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::exit::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::environment::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::stdin::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::stdout::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::stderr::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::terminal_input::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::terminal_output::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::terminal_stdin::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::terminal_stdout::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    cli::terminal_stderr::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    bindings::filesystem::preopens::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    sockets::network::add_to_linker::<T, WasiP2>(l, network, T::ctx)?;
-    sockets::instance_network::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    sockets::tcp_create_socket::add_to_linker::<T, WasiP2>(l, T::ctx)?;
-    sockets::ip_name_lookup::add_to_linker::<T, WasiP2>(l, T::ctx)?;
+    use bindings::{cli, clocks, filesystem, random, sockets};
+    sockets::network::add_to_linker::<T, WasiP2>(linker, network, T::ctx)?;
+    p3_core::add_interfaces!(linker, T, WasiP2;
+        clocks::wall_clock,
+        clocks::monotonic_clock,
+        random::random,
+        random::insecure,
+        random::insecure_seed,
+        cli::exit,
+        cli::environment,
+        cli::stdin,
+        cli::stdout,
+        cli::stderr,
+        cli::terminal_input,
+        cli::terminal_output,
+        cli::terminal_stdin,
+        cli::terminal_stdout,
+        cli::terminal_stderr,
+        filesystem::preopens,
+        sockets::instance_network,
+        sockets::tcp_create_socket,
+        sockets::ip_name_lookup,
+    );
     Ok(())
 }

@@ -13,6 +13,16 @@ mod cli;
 mod filesystem;
 mod sockets;
 
+/// Adds each listed interface of a binding to `linker`, all with the same `HasData` marker and
+/// the `WasiView::ctx` getter: `add_interfaces!(linker, T, Marker; cli::stdin, cli::stdout)`.
+#[macro_export]
+macro_rules! add_interfaces {
+    ($linker:expr, $t:ident, $data:ty; $($($seg:ident)::+),+ $(,)?) => {{
+        let linker = $linker;
+        $($($seg)::+::add_to_linker::<$t, $data>(&mut *linker, $t::ctx)?;)+
+    }};
+}
+
 use crate::error::{filesystem as fs, sockets as net};
 use std::marker::PhantomData;
 

@@ -91,27 +91,28 @@ pub const INTERFACES: &[&str] = &[
 /// ```
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     use bindings::{cli, clocks, filesystem, random, sockets};
-    let l = linker;
-    cli::environment::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::exit::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::stdin::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::stdout::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::stderr::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::terminal_input::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::terminal_output::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::terminal_stdin::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::terminal_stdout::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::terminal_stderr::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    cli::types::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    clocks::types::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    clocks::monotonic_clock::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    clocks::system_clock::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    filesystem::types::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    filesystem::preopens::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    random::random::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    random::insecure::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    random::insecure_seed::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    sockets::types::add_to_linker::<T, WasiP3>(l, T::ctx)?;
-    sockets::ip_name_lookup::add_to_linker::<T, WasiP3>(l, T::ctx)?;
+    crate::add_interfaces!(linker, T, WasiP3;
+        cli::environment,
+        cli::exit,
+        cli::stdin,
+        cli::stdout,
+        cli::stderr,
+        cli::terminal_input,
+        cli::terminal_output,
+        cli::terminal_stdin,
+        cli::terminal_stdout,
+        cli::terminal_stderr,
+        cli::types,
+        clocks::types,
+        clocks::monotonic_clock,
+        clocks::system_clock,
+        filesystem::types,
+        filesystem::preopens,
+        random::random,
+        random::insecure,
+        random::insecure_seed,
+        sockets::types,
+        sockets::ip_name_lookup,
+    );
     Ok(())
 }
