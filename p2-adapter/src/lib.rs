@@ -131,11 +131,10 @@ pub fn add_to_linker_with_options_async<T: WasiView + 'static>(
     io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    use bindings::{filesystem, sockets};
     p3_core::add_interfaces!(&mut *l, T, WasiP2;
-        bindings::filesystem::types,
-        bindings::sockets::tcp,
-        bindings::sockets::udp,
-        bindings::sockets::udp_create_socket,
+        filesystem::{types},
+        sockets::{tcp, udp, udp_create_socket},
     );
     add_nonblocking_to_linker(linker, &options.into())
 }
@@ -191,11 +190,10 @@ pub fn add_to_linker_with_options_sync<T: WasiView + 'static>(
     wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    use bindings::sync::{filesystem, sockets};
     p3_core::add_interfaces!(&mut *l, T, WasiP2;
-        bindings::sync::filesystem::types,
-        bindings::sync::sockets::tcp,
-        bindings::sync::sockets::udp,
-        bindings::sync::sockets::udp_create_socket,
+        filesystem::{types},
+        sockets::{tcp, udp, udp_create_socket},
     );
     add_nonblocking_to_linker(linker, &options.into())
 }
@@ -208,25 +206,14 @@ fn add_nonblocking_to_linker<T: WasiView + 'static>(
     use bindings::{cli, clocks, filesystem, random, sockets};
     sockets::network::add_to_linker::<T, WasiP2>(linker, network, T::ctx)?;
     p3_core::add_interfaces!(linker, T, WasiP2;
-        clocks::wall_clock,
-        clocks::monotonic_clock,
-        random::random,
-        random::insecure,
-        random::insecure_seed,
-        cli::exit,
-        cli::environment,
-        cli::stdin,
-        cli::stdout,
-        cli::stderr,
-        cli::terminal_input,
-        cli::terminal_output,
-        cli::terminal_stdin,
-        cli::terminal_stdout,
-        cli::terminal_stderr,
-        filesystem::preopens,
-        sockets::instance_network,
-        sockets::tcp_create_socket,
-        sockets::ip_name_lookup,
+        clocks::{wall_clock, monotonic_clock},
+        random::{random, insecure, insecure_seed},
+        cli::{
+            exit, environment, stdin, stdout, stderr, terminal_input, terminal_output,
+            terminal_stdin, terminal_stdout, terminal_stderr,
+        },
+        filesystem::{preopens},
+        sockets::{instance_network, tcp_create_socket, ip_name_lookup},
     );
     Ok(())
 }

@@ -14,13 +14,17 @@ mod filesystem;
 mod sockets;
 
 /// Adds each listed interface of a binding to `linker`, all with the same `HasData` marker and
-/// the `WasiView::ctx` getter: `add_interfaces!(linker, T, Marker; cli::stdin, cli::stdout)`.
+/// the `WasiView::ctx` getter, grouped by package (each package a module in scope):
+/// `add_interfaces!(linker, T, Marker; cli::{stdin, stdout}, clocks::{monotonic_clock})`.
 #[macro_export]
 macro_rules! add_interfaces {
-    ($linker:expr, $t:ident, $data:ty; $($($seg:ident)::+),+ $(,)?) => {{
+    ($linker:expr, $t:ident, $data:ty; $($package:ident::{$($iface:ident),+ $(,)?}),+ $(,)?) => {{
         let linker = $linker;
-        $($($seg)::+::add_to_linker::<$t, $data>(&mut *linker, $t::ctx)?;)+
+        $($crate::add_interfaces!(@package linker, $t, $data, $package, $($iface),+);)+
     }};
+    (@package $linker:ident, $t:ident, $data:ty, $package:ident, $($iface:ident),+) => {
+        $($package::$iface::add_to_linker::<$t, $data>(&mut *$linker, $t::ctx)?;)+
+    };
 }
 
 use crate::error::{filesystem as fs, sockets as net};

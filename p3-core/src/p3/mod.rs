@@ -92,27 +92,14 @@ pub const INTERFACES: &[&str] = &[
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     use bindings::{cli, clocks, filesystem, random, sockets};
     crate::add_interfaces!(linker, T, WasiP3;
-        cli::environment,
-        cli::exit,
-        cli::stdin,
-        cli::stdout,
-        cli::stderr,
-        cli::terminal_input,
-        cli::terminal_output,
-        cli::terminal_stdin,
-        cli::terminal_stdout,
-        cli::terminal_stderr,
-        cli::types,
-        clocks::types,
-        clocks::monotonic_clock,
-        clocks::system_clock,
-        filesystem::types,
-        filesystem::preopens,
-        random::random,
-        random::insecure,
-        random::insecure_seed,
-        sockets::types,
-        sockets::ip_name_lookup,
+        cli::{
+            environment, exit, stdin, stdout, stderr, terminal_input, terminal_output,
+            terminal_stdin, terminal_stdout, terminal_stderr, types,
+        },
+        clocks::{types, monotonic_clock, system_clock},
+        filesystem::{types, preopens},
+        random::{random, insecure, insecure_seed},
+        sockets::{types, ip_name_lookup},
     );
     Ok(())
 }
