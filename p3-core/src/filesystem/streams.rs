@@ -2,7 +2,7 @@
 //! caller's buffer on the calling thread.
 
 use crate::error::CoreError;
-use crate::io::{ByteSink, ByteSource, SINK_BUFFER};
+use crate::io::{ByteSink, ByteSource, SINK_BUFFER, poll_read_zeroed};
 use bytes::BytesMut;
 use cap_std::fs::FileExt;
 use std::io;
@@ -60,15 +60,7 @@ impl ByteSource for FileSource {
             Err(e) => return Poll::Ready(Err(fs_error(e))),
         };
         let max = max.min(usize::try_from(left).unwrap_or(usize::MAX));
-        let start = buf.len();
-        buf.resize(start + max, 0);
-        let res = self.poll_read(cx, &mut buf[start..]);
-        let n = match &res {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        buf.truncate(start + n);
-        res
+        poll_read_zeroed(self, cx, max, buf)
     }
 }
 

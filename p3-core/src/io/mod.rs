@@ -37,16 +37,27 @@ pub trait ByteSource: Send {
         max: usize,
         buf: &mut BytesMut,
     ) -> Poll<Result<usize, CoreError>> {
-        let start = buf.len();
-        buf.resize(start + max, 0);
-        let res = self.poll_read(cx, &mut buf[start..]);
-        let n = match &res {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        buf.truncate(start + n);
-        res
+        poll_read_zeroed(self, cx, max, buf)
     }
+}
+
+/// [`ByteSource::poll_read_buf`] through `poll_read`: appends `max` zeroed bytes to `buf`, reads
+/// into them and keeps what was read.
+pub fn poll_read_zeroed<S: ByteSource + ?Sized>(
+    source: &mut S,
+    cx: &mut Context<'_>,
+    max: usize,
+    buf: &mut BytesMut,
+) -> Poll<Result<usize, CoreError>> {
+    let start = buf.len();
+    buf.resize(start + max, 0);
+    let res = source.poll_read(cx, &mut buf[start..]);
+    let n = match &res {
+        Poll::Ready(Ok(n)) => *n,
+        _ => 0,
+    };
+    buf.truncate(start + n);
+    res
 }
 
 /// A sink for bytes.
