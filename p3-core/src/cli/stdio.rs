@@ -89,11 +89,12 @@ impl SharedSink {
     /// queue may then exceed [`SINK_BUFFER`] by at most that permit, and never [`MAX_BACKLOG`].
     pub fn write_all_nonblocking(&self, src: &[u8]) -> Result<(), CoreError> {
         let mut q = self.queue.lock();
-        let mut cx = Context::from_waker(Waker::noop());
-        if let Poll::Ready(Err(e)) = q.drain(&mut cx) {
+        if let Some(e) = q.error() {
             return Err(e.to_core());
         }
-        let n = q.write_direct(&mut cx, src).map_err(|e| e.to_core())?;
+        let n = q
+            .write_direct(&mut Context::from_waker(Waker::noop()), src)
+            .map_err(|e| e.to_core())?;
         if !q.enqueue(&src[n..], MAX_BACKLOG) {
             return Err(CoreError::stdio(io::Error::other(format!(
                 "output backlog would exceed {MAX_BACKLOG} bytes: the writer is not draining"
@@ -106,7 +107,7 @@ impl SharedSink {
     /// Polls for room in the sink: how many bytes a write would take now.
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>> {
         let mut q = self.queue.lock();
-        if let Poll::Ready(Err(e)) = q.drain(cx) {
+        if let Some(e) = q.error() {
             return Poll::Ready(Err(e.to_core()));
         }
         if q.len() < SINK_BUFFER {
@@ -121,7 +122,7 @@ impl SharedSink {
     /// Writes a prefix of `src`, queueing what the writer does not take up to [`SINK_BUFFER`].
     pub fn poll_write(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
         let mut q = self.queue.lock();
-        if let Poll::Ready(Err(e)) = q.drain(cx) {
+        if let Some(e) = q.error() {
             return Poll::Ready(Err(e.to_core()));
         }
         let mut n = match q.write_direct(cx, src) {
@@ -143,14 +144,8 @@ impl SharedSink {
     /// Resolves once every byte written so far, by any handle, has been flushed.
     pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
         let mut q = self.queue.lock();
-        match q.drain(cx) {
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(e.to_core())),
-            Poll::Pending => {
-                self.queue.ensure_draining(&mut q);
-                q.wait(cx);
-                return Poll::Pending;
-            }
-            Poll::Ready(Ok(())) => {}
+        if let Err(e) = ready!(self.queue.poll_empty(&mut q, cx)) {
+            return Poll::Ready(Err(e.to_core()));
         }
         match ready!(q.writer.0.as_mut().poll_flush(cx)) {
             Ok(()) => Poll::Ready(Ok(())),
@@ -533,6 +528,33 @@ mod tests {
                 .expect("a waiter was not woken")
                 .unwrap();
         }
+    }
+
+    /// A granted write (polled with a no-op waker, as p2's `write` is) while the drain task
+    /// waits on a full writer must not take the task's waker: the queue still drains once the
+    /// reader makes room, with nobody polling the sink.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn granted_writes_do_not_strand_the_drain_task() {
+        let (mut reader, writer) = tokio::io::duplex(16);
+        let sink = SharedSink::new(Box::new(writer), false);
+        sink.write_all_nonblocking(&[1u8; 64]).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        sink.write_all_nonblocking(&[2u8; 64]).unwrap();
+        let mut got = Vec::new();
+        let read = async {
+            while got.len() < 128 {
+                let mut buf = [0u8; 64];
+                let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buf)
+                    .await
+                    .unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), read)
+            .await
+            .expect("queued bytes were stranded");
+        assert_eq!(&got[..64], &[1u8; 64][..]);
+        assert_eq!(&got[64..], &[2u8; 64][..]);
     }
 
     /// A writer that never takes a byte.

@@ -2,10 +2,12 @@
 //! pushed into it in order by one background drain task, with a sticky error, waiters and a
 //! bounded backlog. stdio's shared sinks and TCP's send side are both built on it.
 //!
-//! Nothing here ever waits while holding the lock: callers poll under it and register their
-//! waker when they have to wait. When no tokio runtime is current, the drain task runs on
-//! wasmtime-wasi's fallback runtime ([`spawn_detached`]), so queued bytes always reach their
-//! destination, whoever wrote them.
+//! While bytes are queued, only the drain task polls the destination (a writer or socket keeps
+//! one waker per direction: a caller polling it would take the task's, and a caller polling
+//! with a no-op waker would leave the queue stranded); callers wait on the queue's waiters,
+//! which the task wakes. Nothing waits while holding the lock. When no tokio runtime is
+//! current, the drain task runs on wasmtime-wasi's fallback runtime ([`spawn_detached`]), so
+//! queued bytes always reach their destination, whoever wrote them.
 
 use super::spawn_detached;
 use std::collections::VecDeque;
@@ -52,8 +54,8 @@ impl<W: Drain> Queue<W> {
     }
 
     /// Pushes queued bytes into the writer: `Ready(Ok)` once the queue is empty, the sticky
-    /// error once a write failed.
-    pub fn drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), W::Error>> {
+    /// error once a write failed. Only the drain task calls this.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), W::Error>> {
         if let Some(err) = &self.error {
             return Poll::Ready(Err(err.clone()));
         }
@@ -157,6 +159,21 @@ impl<W: Drain> WriteBehind<W> {
     /// is consistent between statements, so it is used as it is.
     pub fn lock(&self) -> MutexGuard<'_, Queue<W>> {
         self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until `queue` (this queue, locked by the caller) is empty, leaving the writing to
+    /// the drain task: `Ready(Ok)` once nothing is queued, the sticky error once a write
+    /// failed.
+    pub fn poll_empty(&self, queue: &mut Queue<W>, cx: &Context<'_>) -> Poll<Result<(), W::Error>> {
+        if let Some(err) = &queue.error {
+            return Poll::Ready(Err(err.clone()));
+        }
+        if queue.bytes.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        self.ensure_draining(queue);
+        queue.wait(cx);
+        Poll::Pending
     }
 
     /// Starts the background task that drains `queue` (this queue, locked by the caller), if

@@ -226,20 +226,13 @@ impl TcpSink {
         TcpSink { conn }
     }
 
-    /// Waits for the queue to be handed to the OS: `Ready(Ok)` once it is empty. Only the
-    /// background drain task polls the socket while bytes are queued (tokio keeps one waker per
-    /// direction); everyone else waits on the queue's waiters, which it wakes.
+    /// Waits for the queue to be handed to the OS: `Ready(Ok)` once it is empty.
     fn poll_queue(&self, cx: &mut Context<'_>) -> Poll<Result<(), CoreError>> {
         let mut q = self.conn.send.lock();
-        if let Some(e) = q.error() {
-            return Poll::Ready(Err((*e).into()));
-        }
-        if q.is_empty() {
-            return Poll::Ready(Ok(()));
-        }
-        self.conn.send.ensure_draining(&mut q);
-        q.wait(cx);
-        Poll::Pending
+        self.conn
+            .send
+            .poll_empty(&mut q, cx)
+            .map_err(CoreError::from)
     }
 
     /// Whether writes are still accepted: not after an error, nor after sending was shut down.
