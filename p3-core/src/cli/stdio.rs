@@ -41,6 +41,13 @@ impl Drain for StdioWriter {
             Err(e) => Poll::Ready(Err(StickyError::new(&e))),
         }
     }
+
+    fn poll_flush_dest(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StickyError>> {
+        self.0
+            .as_mut()
+            .poll_flush(cx)
+            .map_err(|e| StickyError::new(&e))
+    }
 }
 
 /// A write error remembered for every later operation of every handle: its OS code, or its
@@ -100,7 +107,7 @@ impl SharedSink {
                 "output backlog would exceed {MAX_BACKLOG} bytes: the writer is not draining"
             ))));
         }
-        self.queue.ensure_draining(&mut q);
+        self.queue.settle(&mut q);
         Ok(())
     }
 
@@ -133,7 +140,7 @@ impl SharedSink {
         let queued = room.min(src.len() - n);
         q.enqueue(&src[n..n + queued], SINK_BUFFER);
         n += queued;
-        self.queue.ensure_draining(&mut q);
+        self.queue.settle(&mut q);
         if n == 0 && !src.is_empty() {
             q.wait(cx);
             return Poll::Pending;
@@ -147,10 +154,7 @@ impl SharedSink {
         if let Err(e) = ready!(self.queue.poll_empty(&mut q, cx)) {
             return Poll::Ready(Err(e.to_core()));
         }
-        match ready!(q.writer.0.as_mut().poll_flush(cx)) {
-            Ok(()) => Poll::Ready(Ok(())),
-            Err(e) => Poll::Ready(Err(q.fail(StickyError::new(&e)).to_core())),
-        }
+        q.poll_flush_now(cx).map_err(|e| e.to_core())
     }
 
     /// Flushes the sink, waiting as long as it takes.
@@ -555,6 +559,69 @@ mod tests {
             .expect("queued bytes were stranded");
         assert_eq!(&got[..64], &[1u8; 64][..]);
         assert_eq!(&got[64..], &[2u8; 64][..]);
+    }
+
+    /// A writer that keeps bytes in its own buffer until flushed (like a line-buffered
+    /// stdout), and whose flush waits once when `slow_flush` is set.
+    struct Buffered {
+        buf: Vec<u8>,
+        out: Arc<Mutex<Vec<u8>>>,
+        slow_flush: bool,
+    }
+
+    impl AsyncWrite for Buffered {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.buf.extend_from_slice(buf);
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            if std::mem::take(&mut self.slow_flush) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let bytes = std::mem::take(&mut self.buf);
+            self.out.lock().unwrap().extend_from_slice(&bytes);
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A prompt without a newline reaches the writer's destination without the guest
+    /// flushing, by either kind of write, also when the writer's flush has to wait.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn written_bytes_do_not_sit_in_the_writers_buffer() {
+        for slow_flush in [false, true] {
+            let out = Arc::new(Mutex::new(Vec::new()));
+            let sink = SharedSink::new(
+                Box::new(Buffered {
+                    buf: Vec::new(),
+                    out: out.clone(),
+                    slow_flush,
+                }),
+                false,
+            );
+            let mut h = sink.handle();
+            let n = std::future::poll_fn(|cx| h.poll_write(cx, b"name? "))
+                .await
+                .unwrap();
+            assert_eq!(n, 6);
+            sink.write_all_nonblocking(b"> ").unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while out.lock().unwrap().len() < 8 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "prompt stuck in the writer's buffer (slow_flush={slow_flush})"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert_eq!(&*out.lock().unwrap(), b"name? > ");
+        }
     }
 
     /// A writer that never takes a byte.

@@ -2,12 +2,14 @@
 //! pushed into it in order by one background drain task, with a sticky error, waiters and a
 //! bounded backlog. stdio's shared sinks and TCP's send side are both built on it.
 //!
-//! While bytes are queued, only the drain task polls the destination (a writer or socket keeps
-//! one waker per direction: a caller polling it would take the task's, and a caller polling
-//! with a no-op waker would leave the queue stranded); callers wait on the queue's waiters,
-//! which the task wakes. Nothing waits while holding the lock. When no tokio runtime is
-//! current, the drain task runs on wasmtime-wasi's fallback runtime ([`spawn_detached`]), so
-//! queued bytes always reach their destination, whoever wrote them.
+//! While bytes are queued or the task flushes, only the drain task polls the destination (a
+//! writer or socket keeps one waker per direction: a caller polling it would take the task's,
+//! and a caller polling with a no-op waker would leave the queue stranded); callers wait on the
+//! queue's waiters, which the task wakes. Nothing waits while holding the lock. When no tokio
+//! runtime is current, the drain task runs on wasmtime-wasi's fallback runtime
+//! ([`spawn_detached`]), so queued bytes always reach their destination, whoever wrote them.
+//! Whenever the queue runs empty after bytes went in, the destination is flushed (a
+//! line-buffered stdout would otherwise hold a prompt until the guest's next newline).
 
 use super::spawn_detached;
 use std::collections::VecDeque;
@@ -23,6 +25,14 @@ pub trait Drain: Send + 'static {
     /// returns `Pending`.
     fn poll_drain(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, Self::Error>>;
 
+    /// Flushes what the destination buffers itself (a line-buffered stdout), or registers `cx`
+    /// and returns `Pending`. Called whenever bytes were written and nothing is left queued, so
+    /// written bytes never sit in the destination's own buffer while the writer waits for
+    /// something else. Destinations without a buffer of their own keep the default.
+    fn poll_flush_dest(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
     /// Called each time the queue has been emptied.
     fn on_empty(&mut self) {}
 }
@@ -33,6 +43,8 @@ pub struct Queue<W: Drain> {
     pub writer: W,
     bytes: VecDeque<u8>,
     error: Option<W::Error>,
+    /// Bytes went into the destination since its last flush.
+    unflushed: bool,
     draining: bool,
     waiters: Vec<Waker>,
 }
@@ -64,17 +76,25 @@ impl<W: Drain> Queue<W> {
             match ready!(self.writer.poll_drain(cx, front)) {
                 Ok(n) => {
                     self.bytes.drain(..n);
+                    self.unflushed = true;
                     self.wake_waiters();
                 }
                 Err(e) => return Poll::Ready(Err(self.fail(e))),
             }
+        }
+        if self.unflushed {
+            if let Err(e) = ready!(self.writer.poll_flush_dest(cx)) {
+                return Poll::Ready(Err(self.fail(e)));
+            }
+            self.unflushed = false;
         }
         self.writer.on_empty();
         Poll::Ready(Ok(()))
     }
 
     /// Writes `src` straight into the writer while nothing is queued ahead of it, until the
-    /// writer would wait; returns how many bytes it took.
+    /// writer would wait; returns how many bytes it took. Call [`WriteBehind::settle`] once
+    /// the rest is queued, so what the writer took does not sit in its own buffer.
     pub fn write_direct(
         &mut self,
         cx: &mut Context<'_>,
@@ -86,12 +106,28 @@ impl<W: Drain> Queue<W> {
                 Poll::Ready(Ok(n)) => {
                     written += n;
                     src = &src[n..];
+                    self.unflushed = true;
                 }
                 Poll::Ready(Err(e)) => return Err(self.fail(e)),
                 Poll::Pending => break,
             }
         }
         Ok(written)
+    }
+
+    /// Flushes the destination now. Only for a caller that has just seen
+    /// [`WriteBehind::poll_empty`] ready (nothing queued, no drain task at work).
+    pub fn poll_flush_now(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), W::Error>> {
+        if let Some(err) = &self.error {
+            return Poll::Ready(Err(err.clone()));
+        }
+        match ready!(self.writer.poll_flush_dest(cx)) {
+            Ok(()) => {
+                self.unflushed = false;
+                Poll::Ready(Ok(()))
+            }
+            Err(e) => Poll::Ready(Err(self.fail(e))),
+        }
     }
 
     /// Queues `src` behind what is queued already, unless that would make the queue longer
@@ -149,6 +185,7 @@ impl<W: Drain> WriteBehind<W> {
                 writer,
                 bytes: VecDeque::new(),
                 error: None,
+                unflushed: false,
                 draining: false,
                 waiters: Vec::new(),
             })),
@@ -161,14 +198,14 @@ impl<W: Drain> WriteBehind<W> {
         self.shared.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits until `queue` (this queue, locked by the caller) is empty, leaving the writing to
-    /// the drain task: `Ready(Ok)` once nothing is queued, the sticky error once a write
-    /// failed.
+    /// Waits until `queue` (this queue, locked by the caller) is empty and no drain task is
+    /// at work on the destination, leaving the writing to that task: `Ready(Ok)` then, the
+    /// sticky error once a write failed.
     pub fn poll_empty(&self, queue: &mut Queue<W>, cx: &Context<'_>) -> Poll<Result<(), W::Error>> {
         if let Some(err) = &queue.error {
             return Poll::Ready(Err(err.clone()));
         }
-        if queue.bytes.is_empty() {
+        if queue.bytes.is_empty() && !queue.draining {
             return Poll::Ready(Ok(()));
         }
         self.ensure_draining(queue);
@@ -176,10 +213,31 @@ impl<W: Drain> WriteBehind<W> {
         Poll::Pending
     }
 
+    /// After a caller's write: flushes the destination when nothing is left queued and bytes
+    /// went in since its last flush (at once if it can, otherwise by the drain task), and
+    /// starts the drain task for whatever is queued. Bytes a caller has written thus reach
+    /// the destination before the caller next waits, while a bulk writer that keeps the
+    /// queue non-empty pays no flush per write.
+    pub fn settle(&self, queue: &mut Queue<W>) {
+        if queue.bytes.is_empty() && queue.unflushed && !queue.draining {
+            match queue
+                .writer
+                .poll_flush_dest(&mut Context::from_waker(Waker::noop()))
+            {
+                Poll::Ready(Ok(())) => queue.unflushed = false,
+                Poll::Ready(Err(e)) => {
+                    queue.fail(e);
+                }
+                Poll::Pending => {}
+            }
+        }
+        self.ensure_draining(queue);
+    }
+
     /// Starts the background task that drains `queue` (this queue, locked by the caller), if
-    /// bytes are queued and no task is draining them yet.
+    /// bytes are queued or a flush is owed, and no task is at work yet.
     pub fn ensure_draining(&self, queue: &mut Queue<W>) {
-        if queue.bytes.is_empty() || queue.draining {
+        if (queue.bytes.is_empty() && !queue.unflushed) || queue.draining || queue.error.is_some() {
             return;
         }
         queue.draining = true;

@@ -1,6 +1,8 @@
 // A mixed component: imports wasi:cli/stdout@0.2.12 (+ wasi:io) and wasi:cli/stdout@0.3.0, and
 // exports both wasi:cli/run@0.2.12 and wasi:cli/run@0.3.0, like real wasm32-wasip3 programs.
 // Through run@0.3.0 it alternates p2 and p3 writes to stdout; they must come out in call order.
+// With the argument `prompt [stderr]` it writes "name? " through a p3 stdout (or stderr) stream
+// left open, reads a line through p2 stdin, and answers "hello, NAME" through p2 stdout.
 #include <stdint.h>
 #include <string.h>
 #include "guest.h"
@@ -49,6 +51,51 @@ static void p2_say_n(const uint8_t *p, size_t n) {
     }
 }
 
+static int arg_is(guest_list_string_t *a, size_t i, const char *c) {
+    return a->len > i && a->ptr[i].len == strlen(c) && memcmp(a->ptr[i].ptr, c, a->ptr[i].len) == 0;
+}
+
+static void prompt(int to_stderr) {
+    wasi_cli_0_3_0_stdout_stream_u8_writer_t err_w = 0;
+    wasi_cli_0_3_0_stderr_future_result_void_error_code_t err_done = 0;
+    if (to_stderr) {
+        wasi_cli_0_3_0_stdout_stream_u8_t err_r = wasi_cli_0_3_0_stdout_stream_u8_new(&err_w);
+        err_done = wasi_cli_0_3_0_stderr_write_via_stream(err_r);
+        wasi_cli_0_3_0_stdout_stream_u8_writer_t keep = p3_out;
+        p3_out = err_w;
+        p3_say("name? ");
+        p3_out = keep;
+    } else {
+        p3_say("name? ");
+    }
+    wasi_io_streams_own_input_stream_t in = wasi_cli_0_2_12_stdin_get_stdin();
+    static uint8_t name[256];
+    size_t len = 0;
+    while (len < sizeof name) {
+        guest_list_u8_t b;
+        wasi_io_streams_stream_error_t e;
+        if (!wasi_io_streams_method_input_stream_blocking_read(wasi_io_streams_borrow_input_stream(in), 1, &b, &e)) {
+            if (e.tag == WASI_IO_STREAMS_STREAM_ERROR_LAST_OPERATION_FAILED)
+                wasi_io_error_error_drop_own(e.val.last_operation_failed);
+            break;
+        }
+        int nl = b.len == 1 && b.ptr[0] == '\n';
+        if (b.len == 1 && !nl) name[len++] = b.ptr[0];
+        guest_list_u8_free(&b);
+        if (nl) break;
+    }
+    wasi_io_streams_input_stream_drop_own(in);
+    p2_say("hello, ");
+    p2_say_n(name, len);
+    p2_say("\n");
+    if (to_stderr) {
+        wasi_cli_0_3_0_stdout_stream_u8_drop_writable(err_w);
+        wasi_cli_0_3_0_stderr_result_void_error_code_t r;
+        if (wasi_cli_0_3_0_stderr_future_result_void_error_code_read(err_done, &r) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(err_done);
+        wasi_cli_0_3_0_stderr_future_result_void_error_code_drop_readable(err_done);
+    }
+}
+
 bool exports_wasi_cli_0_2_12_run_run(void) {
     p2_out = wasi_cli_0_2_12_stdout_get_stdout();
     p2_say("entered through run@0.2.12\n");
@@ -61,6 +108,13 @@ guest_callback_code_t exports_wasi_cli_0_3_0_run_run(void) {
     wasi_cli_0_3_0_stdout_stream_u8_t r = wasi_cli_0_3_0_stdout_stream_u8_new(&p3_out);
     wasi_cli_0_3_0_stdout_future_result_void_error_code_t done = wasi_cli_0_3_0_stdout_write_via_stream(r);
     p2_out = wasi_cli_0_2_12_stdout_get_stdout();
+
+    guest_list_string_t args;
+    wasi_cli_0_3_0_environment_get_arguments(&args);
+    int prompting = arg_is(&args, 1, "prompt");
+    if (prompting) prompt(arg_is(&args, 2, "stderr"));
+    guest_list_string_free(&args);
+    if (prompting) goto done;
 
     p3_say("entered through run@0.3.0\n");
     for (int i = 0; i < 3; i++) {
@@ -79,6 +133,7 @@ guest_callback_code_t exports_wasi_cli_0_3_0_run_run(void) {
     guest_list_string_free(&a2);
     guest_list_string_free(&a3);
 
+done:
     wasi_io_streams_output_stream_drop_own(p2_out);
     wasi_cli_0_3_0_stdout_stream_u8_drop_writable(p3_out);
     wasi_cli_0_3_0_stdout_result_void_error_code_t res;

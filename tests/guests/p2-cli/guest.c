@@ -7,6 +7,8 @@
 //   stdin          stdin through read, blocking-read, skip, blocking-skip and splice to stdout
 //   poll N         poll over N pollables of which one is ready; then stream pollables
 //   hello          prints one line and returns
+//   prompt [stderr]  writes "name? " to stdout (or stderr) with check-write + write and no
+//                  flush, reads a line from stdin, answers "hello, NAME" on stdout
 //   exit-ok | exit-err | exit-code N | trap-empty-poll | trap-over-permit | trap-big-bwaf
 //   bench-stdout MIB   writes MIB MiB to stdout in 4 KiB blocking-write-and-flush calls
 //   bench-poll N ROUNDS   ROUNDS polls over N pollables, one ready
@@ -175,6 +177,37 @@ static void do_stdout(void) {
     say("stdout done\n");
 }
 
+// A prompt the way interactive programs write one: no newline and no flush before waiting.
+static void do_prompt(int to_stderr) {
+    bout_t o = wasi_io_streams_borrow_output_stream(to_stderr ? err_out : out);
+    wasi_io_streams_stream_error_t e;
+    static const char msg[] = "name? ";
+    uint64_t permit;
+    wasi_io_poll_own_pollable_t p = wasi_io_streams_method_output_stream_subscribe(o);
+    for (;;) {
+        if (!wasi_io_streams_method_output_stream_check_write(o, &permit, &e)) { drop_err(&e); return; }
+        if (permit >= sizeof msg - 1) break;
+        wasi_io_poll_method_pollable_block(wasi_io_poll_borrow_pollable(p));
+    }
+    wasi_io_poll_pollable_drop_own(p);
+    guest_list_u8_t l = { (uint8_t *)msg, sizeof msg - 1 };
+    if (!wasi_io_streams_method_output_stream_write(o, &l, &e)) { drop_err(&e); return; }
+    wasi_io_streams_own_input_stream_t in = wasi_cli_stdin_get_stdin();
+    wasi_io_streams_borrow_input_stream_t bi = wasi_io_streams_borrow_input_stream(in);
+    static uint8_t name[256];
+    size_t len = 0;
+    while (len < sizeof name) {
+        guest_list_u8_t b;
+        if (!wasi_io_streams_method_input_stream_blocking_read(bi, 1, &b, &e)) { drop_err(&e); break; }
+        int nl = b.len == 1 && b.ptr[0] == '\n';
+        if (b.len == 1 && !nl) name[len++] = b.ptr[0];
+        guest_list_u8_free(&b);
+        if (nl) break;
+    }
+    wasi_io_streams_input_stream_drop_own(in);
+    put_s("hello, "); put_n(name, len); put_s("\n"); flush_line();
+}
+
 static void do_stdin(void) {
     wasi_io_streams_own_input_stream_t in = wasi_cli_stdin_get_stdin();
     wasi_io_streams_borrow_input_stream_t bi = wasi_io_streams_borrow_input_stream(in);
@@ -295,6 +328,7 @@ bool exports_wasi_cli_run_run(void) {
     else if (streq(mode, "bench-stdout")) bench_stdout(arg2);
     else if (streq(mode, "bench-poll")) do_poll(arg2, arg3, 1);
     else if (streq(mode, "hello")) say("hello from p2\n");
+    else if (streq(mode, "prompt")) do_prompt(argv.len > 2 && streq(&argv.ptr[2], "stderr"));
     else if (streq(mode, "exit-ok")) { say("exiting ok\n"); wasi_cli_exit_result_void_void_t st = { .is_err = false }; wasi_cli_exit_exit(&st); }
     else if (streq(mode, "exit-err")) { say("exiting with error\n"); wasi_cli_exit_result_void_void_t st = { .is_err = true }; wasi_cli_exit_exit(&st); }
     else if (streq(mode, "exit-code")) { say("exiting with code\n"); wasi_cli_exit_exit_with_code((uint8_t)arg2); }

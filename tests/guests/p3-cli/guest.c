@@ -5,6 +5,8 @@
 //                   wait-until), random
 //   stdout          stdout and stderr streams, a second stdout stream, zero-length writes
 //   stdin           copies stdin to stdout through read-via-stream (zero-length read first)
+//   prompt [stderr] writes "name? " to stdout (or a stderr stream) without closing it, reads a
+//                   line from stdin, answers "hello, NAME" on stdout
 //   exit-code N     exit-with-code N
 //   exit-err        exit(err)
 //   bench-stdout MIB  writes MIB MiB to stdout in 4 KiB stream writes
@@ -176,6 +178,41 @@ static void do_stdin(void) {
     flush_line();
 }
 
+// A prompt the way interactive programs write one: no newline, the stream left open.
+static void do_prompt(int to_stderr) {
+    wasi_cli_stdin_stream_u8_writer_t w = out_w, err_w = 0;
+    wasi_cli_stderr_future_result_void_error_code_t err_done = 0;
+    if (to_stderr) {
+        wasi_cli_stdin_stream_u8_t err_r = wasi_cli_stdin_stream_u8_new(&err_w);
+        err_done = wasi_cli_stderr_write_via_stream(err_r);
+        w = err_w;
+    }
+    write_to(w, (const uint8_t *)"name? ", 6);
+    wasi_cli_stdin_tuple2_stream_u8_future_result_void_error_code_t rf;
+    wasi_cli_stdin_read_via_stream(&rf);
+    static uint8_t name[256];
+    size_t len = 0;
+    for (;;) {
+        uint8_t c;
+        guest_waitable_status_t s = wasi_cli_stdin_stream_u8_read(rf.f0, &c, 1);
+        if (s == GUEST_WAITABLE_STATUS_BLOCKED) s = wait_on(rf.f0);
+        if (GUEST_WAITABLE_COUNT(s) == 1) {
+            if (c == '\n') break;
+            if (len < sizeof name) name[len++] = c;
+        }
+        if (GUEST_WAITABLE_STATE(s) == GUEST_WAITABLE_DROPPED) break;
+    }
+    wasi_cli_stdin_stream_u8_drop_readable(rf.f0);
+    wasi_cli_stdin_future_result_void_error_code_drop_readable(rf.f1);
+    put_s("hello, "); put_n(name, len); put_s("\n"); flush_line();
+    if (to_stderr) {
+        wasi_cli_stdin_stream_u8_drop_writable(err_w);
+        wasi_cli_stderr_result_void_error_code_t r;
+        if (wasi_cli_stderr_future_result_void_error_code_read(err_done, &r) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(err_done);
+        wasi_cli_stderr_future_result_void_error_code_drop_readable(err_done);
+    }
+}
+
 static void bench_stdout(unsigned long long mib) {
     static uint8_t chunk[4096];
     memset(chunk, 'x', sizeof chunk);
@@ -197,6 +234,7 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     else if (streq(mode, "stdout")) do_stdout();
     else if (streq(mode, "stdin")) do_stdin();
     else if (streq(mode, "bench-stdout")) bench_stdout(arg2);
+    else if (streq(mode, "prompt")) do_prompt(argv.len > 2 && streq(&argv.ptr[2], "stderr"));
     else if (streq(mode, "exit-code")) {
         say("exiting with code\n");
         wasi_cli_stdin_stream_u8_drop_writable(out_w);

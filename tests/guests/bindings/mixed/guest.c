@@ -98,6 +98,16 @@ extern void __wasm_import_wasi_cli_0_3_0_environment_get_arguments(uint8_t *);
 __attribute__((__import_module__("wasi:cli/environment@0.3.0"), __import_name__("get-initial-cwd")))
 extern void __wasm_import_wasi_cli_0_3_0_environment_get_initial_cwd(uint8_t *);
 
+// Imported Functions from `wasi:cli/stdin@0.2.12`
+
+__attribute__((__import_module__("wasi:cli/stdin@0.2.12"), __import_name__("get-stdin")))
+extern int32_t __wasm_import_wasi_cli_0_2_12_stdin_get_stdin(void);
+
+// Imported Functions from `wasi:cli/stderr@0.3.0`
+
+__attribute__((__import_module__("wasi:cli/stderr@0.3.0"), __import_name__("write-via-stream")))
+extern int32_t __wasm_import_wasi_cli_0_3_0_stderr_write_via_stream(int32_t);
+
 // Exported Functions from `wasi:cli/run@0.2.12`
 
 
@@ -365,6 +375,58 @@ void wasi_cli_0_3_0_stdout_future_result_void_error_code_drop_readable(wasi_cli_
 
 void wasi_cli_0_3_0_stdout_future_result_void_error_code_drop_writable(wasi_cli_0_3_0_stdout_future_result_void_error_code_writer_t writer) {
   wasi_cli_0_3_0_stdout_future_result_void_error_code__drop_writable(writer);
+}
+
+
+void wasi_cli_0_3_0_stderr_result_void_error_code_free(wasi_cli_0_3_0_stderr_result_void_error_code_t *ptr) {
+  if (!ptr->is_err) {
+  } else {
+  }
+}
+
+__attribute__((__import_module__("wasi:cli/stderr@0.3.0"), __import_name__("[future-new-1]write-via-stream")))
+extern uint64_t wasi_cli_0_3_0_stderr_future_result_void_error_code__new(void);
+__attribute__((__import_module__("wasi:cli/stderr@0.3.0"), __import_name__("[async-lower][future-read-1]write-via-stream")))
+extern uint32_t wasi_cli_0_3_0_stderr_future_result_void_error_code__read(uint32_t, uint8_t*);
+__attribute__((__import_module__("wasi:cli/stderr@0.3.0"), __import_name__("[async-lower][future-write-1]write-via-stream")))
+extern uint32_t wasi_cli_0_3_0_stderr_future_result_void_error_code__write(uint32_t, const uint8_t*);
+__attribute__((__import_module__("wasi:cli/stderr@0.3.0"), __import_name__("[future-cancel-read-1]write-via-stream")))
+extern uint32_t wasi_cli_0_3_0_stderr_future_result_void_error_code__cancel_read(uint32_t);
+__attribute__((__import_module__("wasi:cli/stderr@0.3.0"), __import_name__("[future-cancel-write-1]write-via-stream")))
+extern uint32_t wasi_cli_0_3_0_stderr_future_result_void_error_code__cancel_write(uint32_t);
+__attribute__((__import_module__("wasi:cli/stderr@0.3.0"), __import_name__("[future-drop-readable-1]write-via-stream")))
+extern void wasi_cli_0_3_0_stderr_future_result_void_error_code__drop_readable(uint32_t);
+__attribute__((__import_module__("wasi:cli/stderr@0.3.0"), __import_name__("[future-drop-writable-1]write-via-stream")))
+extern void wasi_cli_0_3_0_stderr_future_result_void_error_code__drop_writable(uint32_t);
+
+wasi_cli_0_3_0_stderr_future_result_void_error_code_t wasi_cli_0_3_0_stderr_future_result_void_error_code_new(wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t *writer) {
+  uint64_t packed = wasi_cli_0_3_0_stderr_future_result_void_error_code__new();
+  *writer = (uint32_t) (packed >> 32);
+  return (uint32_t) packed;
+}
+
+guest_waitable_status_t wasi_cli_0_3_0_stderr_future_result_void_error_code_read(wasi_cli_0_3_0_stderr_future_result_void_error_code_t reader, wasi_cli_0_3_0_stderr_result_void_error_code_t *buf) {
+  return wasi_cli_0_3_0_stderr_future_result_void_error_code__read(reader, (uint8_t*) buf);
+}
+
+guest_waitable_status_t wasi_cli_0_3_0_stderr_future_result_void_error_code_write(wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t writer, const wasi_cli_0_3_0_stderr_result_void_error_code_t *buf) {
+  return wasi_cli_0_3_0_stderr_future_result_void_error_code__write(writer, (const uint8_t*) buf);
+}
+
+guest_waitable_status_t wasi_cli_0_3_0_stderr_future_result_void_error_code_cancel_read(wasi_cli_0_3_0_stderr_future_result_void_error_code_t reader){
+  return wasi_cli_0_3_0_stderr_future_result_void_error_code__cancel_read(reader);
+}
+
+guest_waitable_status_t wasi_cli_0_3_0_stderr_future_result_void_error_code_cancel_write(wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t writer) {
+  return wasi_cli_0_3_0_stderr_future_result_void_error_code__cancel_write(writer);
+}
+
+void wasi_cli_0_3_0_stderr_future_result_void_error_code_drop_readable(wasi_cli_0_3_0_stderr_future_result_void_error_code_t reader){
+  wasi_cli_0_3_0_stderr_future_result_void_error_code__drop_readable(reader);
+}
+
+void wasi_cli_0_3_0_stderr_future_result_void_error_code_drop_writable(wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t writer) {
+  wasi_cli_0_3_0_stderr_future_result_void_error_code__drop_writable(writer);
 }
 
 
@@ -1136,6 +1198,16 @@ bool wasi_cli_0_3_0_environment_get_initial_cwd(guest_string_t *ret) {
   }
   *ret = option.val;
   return option.is_some;
+}
+
+wasi_cli_0_2_12_stdin_own_input_stream_t wasi_cli_0_2_12_stdin_get_stdin(void) {
+  int32_t ret = __wasm_import_wasi_cli_0_2_12_stdin_get_stdin();
+  return (wasi_cli_0_2_12_stdin_own_input_stream_t) { ret };
+}
+
+wasi_cli_0_3_0_stderr_future_result_void_error_code_t wasi_cli_0_3_0_stderr_write_via_stream(wasi_cli_0_3_0_stdout_stream_u8_t data) {
+  int32_t ret = __wasm_import_wasi_cli_0_3_0_stderr_write_via_stream(((int32_t) data));
+  return ((uint32_t) ret);
 }
 
 __attribute__((__export_name__("wasi:cli/run@0.2.12#run")))

@@ -219,6 +219,19 @@ typedef struct {
 
 typedef uint32_t wasi_cli_0_3_0_stdout_future_result_void_error_code_t;
 
+typedef wasi_io_streams_own_input_stream_t wasi_cli_0_2_12_stdin_own_input_stream_t;
+
+typedef wasi_cli_0_3_0_types_error_code_t wasi_cli_0_3_0_stderr_error_code_t;
+
+typedef struct {
+  bool is_err;
+  union {
+    wasi_cli_0_3_0_stderr_error_code_t err;
+  } val;
+} wasi_cli_0_3_0_stderr_result_void_error_code_t;
+
+typedef uint32_t wasi_cli_0_3_0_stderr_future_result_void_error_code_t;
+
 typedef struct {
   bool is_err;
 } exports_wasi_cli_0_2_12_run_result_void_void_t;
@@ -456,6 +469,20 @@ extern void wasi_cli_0_3_0_environment_get_arguments(guest_list_string_t *ret);
 // directory, interpreting `.` as shorthand for this.
 extern bool wasi_cli_0_3_0_environment_get_initial_cwd(guest_string_t *ret);
 
+// Imported Functions from `wasi:cli/stdin@0.2.12`
+extern wasi_cli_0_2_12_stdin_own_input_stream_t wasi_cli_0_2_12_stdin_get_stdin(void);
+
+// Imported Functions from `wasi:cli/stderr@0.3.0`
+// Write the given stream to stderr.
+// 
+// If the stream's writable end is dropped this function will either return
+// success once the entire contents of the stream have been written or an
+// error-code representing a failure.
+// 
+// Otherwise if there is an error the readable end of the stream will be
+// dropped and this function will return an error-code.
+extern wasi_cli_0_3_0_stderr_future_result_void_error_code_t wasi_cli_0_3_0_stderr_write_via_stream(wasi_cli_0_3_0_stdout_stream_u8_t data);
+
 // Exported Functions from `wasi:cli/run@0.2.12`
 bool exports_wasi_cli_0_2_12_run_run(void);
 
@@ -533,6 +560,19 @@ guest_waitable_status_t wasi_cli_0_3_0_stdout_future_result_void_error_code_canc
 guest_waitable_status_t wasi_cli_0_3_0_stdout_future_result_void_error_code_cancel_write(wasi_cli_0_3_0_stdout_future_result_void_error_code_writer_t writer);
 void wasi_cli_0_3_0_stdout_future_result_void_error_code_drop_readable(wasi_cli_0_3_0_stdout_future_result_void_error_code_t reader);
 void wasi_cli_0_3_0_stdout_future_result_void_error_code_drop_writable(wasi_cli_0_3_0_stdout_future_result_void_error_code_writer_t writer);
+
+
+void wasi_cli_0_3_0_stderr_result_void_error_code_free(wasi_cli_0_3_0_stderr_result_void_error_code_t *ptr);
+
+typedef uint32_t wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t;
+
+wasi_cli_0_3_0_stderr_future_result_void_error_code_t wasi_cli_0_3_0_stderr_future_result_void_error_code_new(wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t *writer);
+guest_waitable_status_t wasi_cli_0_3_0_stderr_future_result_void_error_code_read(wasi_cli_0_3_0_stderr_future_result_void_error_code_t reader, wasi_cli_0_3_0_stderr_result_void_error_code_t *buf);
+guest_waitable_status_t wasi_cli_0_3_0_stderr_future_result_void_error_code_write(wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t writer, const wasi_cli_0_3_0_stderr_result_void_error_code_t *buf);
+guest_waitable_status_t wasi_cli_0_3_0_stderr_future_result_void_error_code_cancel_read(wasi_cli_0_3_0_stderr_future_result_void_error_code_t reader);
+guest_waitable_status_t wasi_cli_0_3_0_stderr_future_result_void_error_code_cancel_write(wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t writer);
+void wasi_cli_0_3_0_stderr_future_result_void_error_code_drop_readable(wasi_cli_0_3_0_stderr_future_result_void_error_code_t reader);
+void wasi_cli_0_3_0_stderr_future_result_void_error_code_drop_writable(wasi_cli_0_3_0_stderr_future_result_void_error_code_writer_t writer);
 
 
 void exports_wasi_cli_0_2_12_run_result_void_void_free(exports_wasi_cli_0_2_12_run_result_void_void_t *ptr);
