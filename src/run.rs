@@ -140,8 +140,17 @@ impl std::fmt::Display for ImportProblem {
 /// # Ok::<_, wasmtime::Error>(())
 /// ```
 pub fn check_imports(engine: &Engine, component: &Component) -> Result<(), ImportProblem> {
+    let ty = component.component_type();
+    check_import_names(ty.imports(engine).map(|(name, _)| name))
+}
+
+/// [`check_imports`] over import names (for hosts that link more than WASI and leave their own
+/// imports out of the list).
+pub fn check_import_names<'a>(
+    imports: impl IntoIterator<Item = &'a str>,
+) -> Result<(), ImportProblem> {
     let (mut rc, mut unsupported) = (Vec::new(), Vec::new());
-    for (name, _) in component.component_type().imports(engine) {
+    for name in imports {
         let (iface, version) = name.split_once('@').unwrap_or((name, ""));
         if version.starts_with("0.3.0-") {
             rc.push(name.to_string());
@@ -212,13 +221,27 @@ pub fn entry_of(engine: &Engine, component: &Component) -> Option<Entry> {
 /// A linker with both ABIs for [`Host`].
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
-    // The CLI also serves the unstable `network-error-code` (as `wasmtime run -S
-    // network-error-code` does); it only reads an error the guest already holds.
-    let mut options = p2_adapter::bindings::LinkOptions::default();
-    options.network_error_code(true);
-    p2_adapter::add_to_linker_with_options_async(&mut linker, &options)?;
-    p3_core::p3::add_to_linker(&mut linker)?;
+    // The library's linker also serves the unstable `network-error-code`; it only reads an
+    // error the guest already holds.
+    add_to_linker_with(&mut linker, true, true)?;
     Ok(linker)
+}
+
+/// Adds the `wasi:*@0.2.x` interfaces, the `wasi:*@0.3.0` ones when `p3` is true, and the
+/// unstable p2 `network-error-code` when `network_error_code` is true (as `wasmtime run -S
+/// p3,network-error-code` does), to a linker for any store data that is a [`WasiView`].
+pub fn add_to_linker_with<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+    p3: bool,
+    network_error_code: bool,
+) -> wasmtime::Result<()> {
+    let mut options = p2_adapter::bindings::LinkOptions::default();
+    options.network_error_code(network_error_code);
+    p2_adapter::add_to_linker_with_options_async(linker, &options)?;
+    if p3 {
+        p3_core::p3::add_to_linker(linker)?;
+    }
+    Ok(())
 }
 
 /// The exit status of a guest that returned or exited, or the error that trapped it.
@@ -250,10 +273,20 @@ pub async fn run(
             table: ResourceTable::new(),
         },
     );
+    run_in(&mut store, linker, component, entry).await
+}
+
+/// [`run`] in a store the caller prepared (limits, fuel, epoch deadline, other contexts).
+pub async fn run_in<T: WasiView + 'static>(
+    store: &mut Store<T>,
+    linker: &Linker<T>,
+    component: &Component,
+    entry: Entry,
+) -> wasmtime::Result<i32> {
     let result = match entry {
         Entry::P3 => {
             let command =
-                crate::p3::bindings::Command::instantiate_async(&mut store, component, linker)
+                crate::p3::bindings::Command::instantiate_async(&mut *store, component, linker)
                     .await?;
             store
                 .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
@@ -262,11 +295,11 @@ pub async fn run(
         }
         Entry::P2 => {
             let command =
-                crate::p2::bindings::Command::instantiate_async(&mut store, component, linker)
+                crate::p2::bindings::Command::instantiate_async(&mut *store, component, linker)
                     .await?;
-            command.wasi_cli_run().call_run(&mut store).await
+            command.wasi_cli_run().call_run(&mut *store).await
         }
     };
-    store.data().ctx.flush_stdio().await;
+    store.data_mut().ctx().ctx.flush_stdio().await;
     exit_status(result)
 }

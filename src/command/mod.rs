@@ -1,0 +1,511 @@
+//! The `wasi-bridge` command line: `wasmtime run`'s, parsed by wasmtime's own option parser
+//! (`wasmtime-cli-flags`), running every program on the one core.
+
+mod invoke;
+pub mod options;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use wasi_bridge::run::{self, Entry};
+use wasi_bridge::{FsPerms, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_cli_flags::CommonOptions;
+
+/// The whole command line.
+#[derive(Parser)]
+#[command(
+    name = "wasi-bridge",
+    version,
+    about = "Run WASI programs of every version (p1, p2, p3, mixed) on one WASIp3 core",
+    after_help = "If a subcommand is not provided, the `run` subcommand is used, as in \
+                  wasmtime:\n\n  wasi-bridge app.wasm arg1 arg2\n  wasi-bridge --invoke \
+                  'add(1, 2)' lib.wasm",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    subcommand: Option<Sub>,
+    #[command(flatten)]
+    run: RunCommand,
+}
+
+#[derive(Subcommand)]
+enum Sub {
+    /// Run a WASI program: a p1 core module, or a p2, p3 or mixed component.
+    Run(RunCommand),
+}
+
+impl Cli {
+    /// The `run` command, given explicitly or implied.
+    pub fn into_run(self) -> RunCommand {
+        match self.subcommand {
+            Some(Sub::Run(run)) => run,
+            None => self.run,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WasiRun {
+    /// Call `wasi:cli/run@0.2.x`.
+    P2,
+    /// Call `wasi:cli/run@0.3.0` on the event loop.
+    P3,
+}
+
+/// `wasi-bridge run`: wasmtime's `-O/-C/-D/-W/-S` options and `--config`, plus `wasmtime
+/// run`'s own flags.
+#[derive(clap::Args)]
+pub struct RunCommand {
+    #[command(flatten)]
+    common: CommonOptions,
+    /// Grant access of a host directory to a guest: HOST, HOST::GUEST, or HOST::GUEST::ro
+    /// for read-only (repeatable).
+    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR[::ro]]")]
+    dirs: Vec<String>,
+    /// Pass an environment variable to the program: NAME=VAL, or NAME to inherit it from
+    /// this process (repeatable).
+    #[arg(long = "env", number_of_values = 1, value_name = "NAME[=VAL]")]
+    vars: Vec<String>,
+    /// Override the value of `argv[0]` (default: the file name of the program).
+    #[arg(long)]
+    argv0: Option<String>,
+    /// Call this export of a component instead of `wasi:cli/run`, as a WAVE-encoded call:
+    /// `add(1, 2)`, `run()`, or `pkg:name/iface.func@1.0.0("text")`; prints its results.
+    #[arg(long, value_name = "FUNCTION")]
+    invoke: Option<String>,
+    /// Allow executing precompiled `*.cwasm` files (refused: wasi-bridge only compiles).
+    #[arg(long = "allow-precompiled")]
+    allow_precompiled: bool,
+    /// Profiling strategy (refused: wasi-bridge is built without profiling support).
+    #[arg(long, value_name = "STRATEGY")]
+    profile: Option<String>,
+    /// Load the given WebAssembly module before the main module (refused: core modules only).
+    #[arg(
+        long = "preload",
+        number_of_values = 1,
+        value_name = "NAME=MODULE_PATH"
+    )]
+    preloads: Vec<String>,
+    /// Force the entry point instead of detecting it (wasi-bridge only).
+    #[arg(long = "wasi-run", value_enum)]
+    wasi_run: Option<WasiRun>,
+    /// Do not use the on-disk cache of compiled code (the same as `-C cache=n`).
+    #[arg(long)]
+    no_cache: bool,
+    /// The WebAssembly program to run, and the arguments to pass to it.
+    #[arg(value_name = "WASM", trailing_var_arg = true, required = true)]
+    module_and_args: Vec<OsString>,
+}
+
+/// How a run failed.
+pub enum Failure {
+    /// Bad input from the person running the command: one line, exit status 2.
+    Usage(String),
+    /// The guest trapped, or the runtime failed while running it.
+    Guest(wasmtime::Error),
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure::Usage(msg.into())
+}
+
+/// The store data of a run: the one WASI context and what the options add to it.
+pub struct CliHost {
+    ctx: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    config: Option<wasmtime_wasi_config::WasiConfigVariables>,
+    keyvalue: Option<wasmtime_wasi_keyvalue::WasiKeyValueCtx>,
+}
+
+impl WasiView for CliHost {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl RunCommand {
+    /// Sets up logging as `wasmtime` does (`WASMTIME_LOG`, or its alias `WASI_BRIDGE_LOG`).
+    pub fn init_logging(&mut self) -> Result<(), Failure> {
+        match std::env::var("WASI_BRIDGE_LOG") {
+            Ok(filter)
+                if std::env::var_os("WASMTIME_LOG").is_none()
+                    && self.common.debug.logging != Some(false) =>
+            {
+                use std::io::IsTerminal;
+                tracing_subscriber::fmt()
+                    .with_writer(std::io::stderr)
+                    .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .init();
+                Ok(())
+            }
+            _ => self
+                .common
+                .init_logging()
+                .map_err(|e| usage(format!("{e:#}"))),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        Path::new(&self.module_and_args[0])
+    }
+
+    /// The guest's arguments: argv[0] is the file name (or `--argv0`), as in wasmtime.
+    fn argv(&self) -> Result<Vec<String>, Failure> {
+        let argv0 = match &self.argv0 {
+            Some(a) => a.clone(),
+            None => self
+                .path()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        let mut out = vec![argv0];
+        for a in &self.module_and_args[1..] {
+            out.push(
+                a.to_str()
+                    .ok_or_else(|| usage(format!("argument {a:?} is not valid UTF-8")))?
+                    .to_owned(),
+            );
+        }
+        Ok(out)
+    }
+
+    fn engine(&mut self) -> Result<Engine, Failure> {
+        if self.no_cache {
+            self.common.codegen.cache = Some(false);
+        }
+        let mut config = self
+            .common
+            .config(None)
+            .map_err(|e| usage(format!("{e:#}")))?;
+        // WASIp3 needs the component model's async ABI; wasmtime's CLI turns it on by
+        // default too. `-W component-model-async=n` still turns it off.
+        if self.common.wasm.component_model_async.is_none() {
+            config.wasm_component_model_async(true);
+        }
+        if self.common.wasm.timeout.is_some() {
+            config.epoch_interruption(true);
+        }
+        Engine::new(&config).map_err(|e| usage(format!("{e:#}")))
+    }
+
+    fn refuse_unsupported_flags(&self) -> Result<(), Failure> {
+        if self.allow_precompiled {
+            return Err(usage(
+                "--allow-precompiled: wasi-bridge does not load precompiled *.cwasm files \
+                 (it compiles the .wasm itself, with a code cache); pass the .wasm file",
+            ));
+        }
+        if self.profile.is_some() {
+            return Err(usage(
+                "--profile: wasi-bridge is built without profiling support; profile with \
+                 wasmtime",
+            ));
+        }
+        if !self.preloads.is_empty() {
+            return Err(usage(
+                "--preload: wasi-bridge runs every program as a component, and components \
+                 cannot be loaded with `--preload`",
+            ));
+        }
+        options::check_wasm(&self.common.wasm).map_err(usage)?;
+        options::check_debug(&self.common).map_err(usage)
+    }
+
+    fn context(&self) -> Result<WasiCtxBuilder, Failure> {
+        let wasi = &self.common.wasi;
+        let mut b = WasiCtx::builder();
+        if wasi.inherit_stdin.unwrap_or(true) {
+            b.inherit_stdin();
+        }
+        if wasi.inherit_stdout.unwrap_or(true) {
+            b.inherit_stdout();
+        }
+        if wasi.inherit_stderr.unwrap_or(true) {
+            b.inherit_stderr();
+        }
+        b.args(&self.argv()?);
+        if wasi.inherit_env == Some(true) {
+            b.inherit_env();
+        }
+        for kv in &self.vars {
+            match kv.split_once('=') {
+                Some((k, v)) => {
+                    b.env(k, v);
+                }
+                None => {
+                    if let Ok(v) = std::env::var(kv) {
+                        b.env(kv, v);
+                    }
+                }
+            }
+        }
+        for dir in &self.dirs {
+            let mut parts = dir.split("::");
+            let host = parts.next().unwrap_or_default();
+            let guest = parts.next().unwrap_or(host);
+            let perms = match parts.next() {
+                None => FsPerms::ReadWrite,
+                Some("ro" | "readonly") => FsPerms::ReadOnly,
+                Some(other) => {
+                    return Err(usage(format!(
+                        "--dir {dir}: unknown mode `{other}`; use HOST::GUEST::ro for read-only"
+                    )));
+                }
+            };
+            if !Path::new(host).is_dir() {
+                return Err(usage(format!(
+                    "--dir {dir}: the host directory `{host}` does not exist or is not a \
+                     directory"
+                )));
+            }
+            b.preopened_dir(host, guest, perms)
+                .map_err(|e| usage(format!("--dir {dir}: {e:#}")))?;
+        }
+        if let Some(cwd) = &wasi.cwd {
+            b.initial_cwd(cwd);
+        }
+        // As `wasmtime run` 48: no socket and no address without options; `-S
+        // inherit-network` makes every address reachable and implies `-S tcp,udp`.
+        if wasi.inherit_network == Some(true) {
+            b.inherit_network();
+            b.allow_tcp(true).allow_udp(true);
+        }
+        if let Some(v) = wasi.allow_ip_name_lookup {
+            b.allow_ip_name_lookup(v);
+        }
+        if let Some(v) = wasi.tcp {
+            b.allow_tcp(v);
+        }
+        if let Some(v) = wasi.udp {
+            b.allow_udp(v);
+        }
+        if let Some(max) = wasi.max_random_size {
+            b.max_random_size(max);
+        }
+        Ok(b)
+    }
+
+    fn store_limits(&self) -> StoreLimits {
+        let w = &self.common.wasm;
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(max) = w.max_memory_size {
+            limits = limits.memory_size(max);
+        }
+        if let Some(max) = w.max_table_elements {
+            limits = limits.table_elements(max);
+        }
+        if let Some(max) = w.max_instances {
+            limits = limits.instances(max);
+        }
+        if let Some(max) = w.max_tables {
+            limits = limits.tables(max);
+        }
+        if let Some(max) = w.max_memories {
+            limits = limits.memories(max);
+        }
+        if let Some(enable) = w.trap_on_grow_failure {
+            limits = limits.trap_on_grow_failure(enable);
+        }
+        limits.build()
+    }
+
+    fn store(&self, engine: &Engine, ctx: WasiCtx) -> Result<Store<CliHost>, Failure> {
+        let wasi = &self.common.wasi;
+        let host = CliHost {
+            ctx,
+            table: ResourceTable::new(),
+            limits: self.store_limits(),
+            config: (wasi.config == Some(true)).then(|| {
+                wasi.config_var
+                    .iter()
+                    .map(|v| (v.key.clone(), v.value.clone()))
+                    .collect()
+            }),
+            keyvalue: (wasi.keyvalue == Some(true)).then(|| {
+                wasmtime_wasi_keyvalue::WasiKeyValueCtxBuilder::new()
+                    .in_memory_data(
+                        wasi.keyvalue_in_memory_data
+                            .iter()
+                            .map(|v| (v.key.clone(), v.value.clone())),
+                    )
+                    .build()
+            }),
+        };
+        let mut store = Store::new(engine, host);
+        store.limiter(|h| &mut h.limits);
+        if let Some(fuel) = self.common.wasm.fuel {
+            store.set_fuel(fuel).map_err(Failure::Guest)?;
+        }
+        if let Some(max) = wasi.max_resources {
+            store.data_mut().table.set_max_capacity(max);
+            if let Some(table) = store.concurrent_resource_table() {
+                table.set_max_capacity(max);
+            }
+        }
+        if let Some(fuel) = wasi.hostcall_fuel {
+            store.set_hostcall_fuel(fuel);
+        }
+        if let Some(max) = wasi.max_component_handles {
+            store.set_max_component_handles(max);
+        }
+        if let Some(timeout) = self.common.wasm.timeout {
+            store.set_epoch_deadline(1);
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(timeout);
+                engine.increment_epoch();
+            });
+        }
+        Ok(store)
+    }
+
+    fn linker(&self, engine: &Engine, component: &Component) -> Result<Linker<CliHost>, Failure> {
+        let wasi = &self.common.wasi;
+        let mut linker = Linker::new(engine);
+        let p3 = wasi.p3 != Some(false);
+        run::add_to_linker_with(&mut linker, p3, wasi.network_error_code == Some(true))
+            .map_err(Failure::Guest)?;
+        if wasi.config == Some(true) {
+            wasmtime_wasi_config::add_to_linker(&mut linker, |h: &mut CliHost| {
+                wasmtime_wasi_config::WasiConfig::new(h.config.as_ref().expect("-S config"))
+            })
+            .map_err(Failure::Guest)?;
+        }
+        if wasi.keyvalue == Some(true) {
+            wasmtime_wasi_keyvalue::add_to_linker(&mut linker, |h: &mut CliHost| {
+                wasmtime_wasi_keyvalue::WasiKeyValue::new(
+                    h.keyvalue.as_ref().expect("-S keyvalue"),
+                    &mut h.table,
+                )
+            })
+            .map_err(Failure::Guest)?;
+        }
+        if self.common.wasm.unknown_imports_trap == Some(true) {
+            linker
+                .define_unknown_imports_as_traps(component)
+                .map_err(Failure::Guest)?;
+        }
+        Ok(linker)
+    }
+
+    /// Checks the imports against what this run links, unless unknown imports trap.
+    fn check_imports(&self, engine: &Engine, component: &Component) -> Result<(), Failure> {
+        if self.common.wasm.unknown_imports_trap == Some(true) {
+            return Ok(());
+        }
+        let path = self.path().display();
+        let wasi = &self.common.wasi;
+        let mut extra = Vec::new();
+        if wasi.config == Some(true) {
+            extra.push("wasi:config/store@0.2.0-rc.1");
+        }
+        if wasi.keyvalue == Some(true) {
+            extra.extend([
+                "wasi:keyvalue/store@0.2.0-draft",
+                "wasi:keyvalue/atomics@0.2.0-draft",
+                "wasi:keyvalue/batch@0.2.0-draft",
+            ]);
+        }
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(engine)
+            .map(|(name, _)| name.to_string())
+            .filter(|name| !extra.contains(&name.as_str()))
+            .collect();
+        run::check_import_names(imports.iter().map(String::as_str))
+            .map_err(|problem| usage(format!("cannot run {path}: {problem}")))?;
+        if wasi.p3 == Some(false)
+            && let Some(name) = imports.iter().find(|n| n.ends_with("@0.3.0"))
+        {
+            return Err(usage(format!(
+                "cannot run {path}: it imports {name}, and -S p3=n turns WASIp3 off"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs the program; `Ok` is its exit status.
+    pub async fn execute(mut self) -> Result<i32, Failure> {
+        self.refuse_unsupported_flags()?;
+        let path_buf: PathBuf = self.path().to_owned();
+        let path = path_buf.display().to_string();
+        let bytes = std::fs::read(&path_buf).map_err(|e| {
+            usage(format!(
+                "cannot read {path}: {e} (check the path to the .wasm file)"
+            ))
+        })?;
+        if !bytes.starts_with(b"\0asm") {
+            return Err(usage(format!(
+                "{path} is not a WebAssembly binary (expected a .wasm module or component)"
+            )));
+        }
+        let core_module = run::is_core_module(&bytes);
+        for warning in options::check_wasi(&self.common.wasi, core_module).map_err(usage)? {
+            eprintln!("{warning}");
+        }
+        let engine = self.engine()?;
+        let component_bytes = if core_module {
+            run::componentize_p1(&bytes).map_err(|e| usage(format!("{path}: {e:#}")))?
+        } else {
+            bytes
+        };
+        let component = Component::new(&engine, &component_bytes)
+            .map_err(|e| usage(format!("{path} is not a valid component: {e:#}")))?;
+        self.check_imports(&engine, &component)?;
+        let linker = self.linker(&engine, &component)?;
+        let ctx = self.context()?.build();
+        let mut store = self.store(&engine, ctx)?;
+
+        let p3 = self.common.wasi.p3 != Some(false);
+        let entry = if self.invoke.is_some() {
+            None
+        } else {
+            Some(match (self.wasi_run, run::entry_of(&engine, &component)) {
+                (Some(WasiRun::P2), _) | (None, Some(Entry::P3)) if !p3 => Entry::P2,
+                (Some(WasiRun::P2), _) => Entry::P2,
+                (Some(WasiRun::P3), _) => Entry::P3,
+                (None, Some(entry)) => entry,
+                (None, None) => {
+                    return Err(usage(format!(
+                        "{path} exports no wasi:cli/run (neither @0.2.x nor @0.3.0); for a \
+                         reactor, name the export to call with --invoke 'NAME(ARGS)'"
+                    )));
+                }
+            })
+        };
+        let module_name = self.module_and_args[0].to_string_lossy().into_owned();
+        let timeout = self.common.wasm.timeout.unwrap_or(std::time::Duration::MAX);
+        let run = async {
+            match (&self.invoke, entry) {
+                (Some(call), _) => invoke::invoke(&mut store, &linker, &component, call).await,
+                (None, Some(entry)) => run::run_in(&mut store, &linker, &component, entry)
+                    .await
+                    .map_err(|e| Failure::Guest(e.context("failed to invoke `run` function"))),
+                (None, None) => unreachable!("an entry is chosen unless --invoke is given"),
+            }
+        };
+        let outcome = match tokio::time::timeout(timeout, run).await {
+            Ok(outcome) => outcome,
+            Err(elapsed) => Err(Failure::Guest(
+                wasmtime::Error::from(wasmtime::Trap::Interrupt)
+                    .context(format!("timed out after {elapsed}")),
+            )),
+        };
+        store.data().ctx.flush_stdio().await;
+        outcome.map_err(|f| match f {
+            Failure::Guest(e) => {
+                Failure::Guest(e.context(format!("failed to run main module `{module_name}`")))
+            }
+            usage => usage,
+        })
+    }
+}
