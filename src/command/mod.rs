@@ -422,9 +422,9 @@ impl RunCommand {
             }
             let mut root = linker.root();
             let stub = |l: &mut wasmtime::component::LinkerInstance<'_, CliHost>,
-                            item_name: &str,
-                            item: ComponentItem,
-                            qualified: String|
+                        item_name: &str,
+                        item: ComponentItem,
+                        qualified: String|
              -> wasmtime::Result<()> {
                 match item {
                     ComponentItem::ComponentFunc(f) if f.async_() => {
