@@ -3,8 +3,9 @@
 //! - `wasi:*@0.3.0` is implemented natively by the core ([`p3`]).
 //! - `wasi:*@0.2.x` is served by the p2 adapter ([`p2`]), which translates p2's pollables and
 //!   streams into calls on the same core objects.
-//! - WASIp1 core modules are wrapped with the official preview1 component adapter and run on
-//!   the p2 adapter ([`run`]).
+//! - WASIp1 core modules are served by the p1 adapter ([`p1`]), `wasi_snapshot_preview1`
+//!   translated onto the same core objects (the CLI can still wrap them with the official
+//!   preview1 component adapter for comparison, see [`run`]).
 //!
 //! One [`WasiCtx`] serves all of them, so mixed components share one stdout, one environment,
 //! one clock pair and one exit code.
@@ -51,6 +52,44 @@ pub mod clocks {
     pub use wasmtime_wasi::clocks::{
         HostMonotonicClock, HostWallClock, MonotonicClock, WallClock, monotonic_clock, wall_clock,
     };
+}
+
+/// `wasi_snapshot_preview1` for core modules, mirroring `wasmtime_wasi::p1`.
+///
+/// A wasmtime-wasi p1 host migrates by changing its `use` paths:
+///
+/// ```
+/// // before: use wasmtime_wasi::p1::{self, WasiP1Ctx};
+/// //         use wasmtime_wasi::WasiCtxBuilder;
+/// use wasi_bridge::p1::{self, WasiP1Ctx};
+/// use wasi_bridge::WasiCtxBuilder;
+///
+/// struct MyState {
+///     wasi: WasiP1Ctx,
+/// }
+///
+/// # fn main() -> wasmtime::Result<()> {
+/// let engine = wasmtime::Engine::default();
+/// let mut linker = wasmtime::Linker::<MyState>::new(&engine);
+/// p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi)?;
+/// let stdout = wasi_bridge::p2::pipe::MemoryOutputPipe::new(4096);
+/// let state = MyState {
+///     wasi: WasiCtxBuilder::new()
+///         .arg("hello.p1.wasm")
+///         .stdout(stdout.clone())
+///         .build_p1(),
+/// };
+/// let mut store = wasmtime::Store::new(&engine, state);
+/// let module = wasmtime::Module::from_file(&engine, "tests/guests/wasm/hello.p1.wasm")?;
+/// let instance = linker.instantiate(&mut store, &module)?;
+/// instance
+///     .get_typed_func::<(), ()>(&mut store, "_start")?
+///     .call(&mut store, ())?;
+/// assert!(String::from_utf8_lossy(&stdout.contents()).starts_with("hello from wasip1\n"));
+/// # Ok(()) }
+/// ```
+pub mod p1 {
+    pub use p1_adapter::{WasiP1Ctx, add_to_linker_async, add_to_linker_sync};
 }
 
 /// `wasi:*@0.2.x`, mirroring `wasmtime_wasi::p2`.

@@ -381,6 +381,16 @@ impl WasiCtxBuilder {
     }
 }
 
+impl WasiCtxBuilder {
+    /// Builds the context for WASIp1 core modules: `WasiCtxBuilder::build_p1()` as in
+    /// wasmtime-wasi, returning the p1 adapter's `WasiP1Ctx` (any type made from a
+    /// [`WasiCtx`]; the p1 crate sits above this one, so the type is inferred from where the
+    /// context goes).
+    pub fn build_p1<P: From<WasiCtx>>(&mut self) -> P {
+        P::from(self.build())
+    }
+}
+
 /// Per-store WASI state serving every ABI (p1 through the adapter, p2, p3, mixed).
 pub struct WasiCtx {
     cli: CliCtx,

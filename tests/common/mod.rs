@@ -352,7 +352,57 @@ pub async fn native_p3(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     }
 }
 
+/// Compiles (once per test binary) a fixture core module.
+pub fn module(name: &str) -> wasmtime::Module {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CACHE: OnceLock<Mutex<HashMap<String, wasmtime::Module>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(m) = cache.lock().unwrap().get(name) {
+        return m.clone();
+    }
+    let m = wasmtime::Module::from_file(engine(), guest_path(name)).expect("compile fixture");
+    cache.lock().unwrap().insert(name.to_string(), m.clone());
+    m
+}
+
+/// Instantiates a p1 command module and runs `_start`; `Ok(0)` when it returns.
+pub async fn start_p1<T: Send + 'static>(
+    store: &mut Store<T>,
+    linker: &wasmtime::Linker<T>,
+    name: &str,
+) -> wasmtime::Result<i32> {
+    let instance = linker.instantiate_async(&mut *store, &module(name)).await?;
+    let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
+    wasi_bridge::run::exit_status(start.call_async(&mut *store, ()).await.map(|()| Ok(())))
+}
+
+/// Runs a p1 core module under wasmtime-wasi's native p1.
+pub async fn native_p1(name: &str, case: &Case, dir: &RunDir) -> Outcome {
+    let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+    let (stdout, stderr) = configure!(&mut b, case, dir);
+    let mut linker = wasmtime::Linker::<wasmtime_wasi::p1::WasiP1Ctx>::new(engine());
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |t| t).unwrap();
+    let mut store = Store::new(engine(), b.build_p1());
+    let code = start_p1(&mut store, &linker, name).await;
+    drop(store);
+    outcome(code, stdout, stderr)
+}
+
 // ---------------- wasi-bridge ----------------
+
+/// Runs a p1 core module under wasi-bridge's p1 adapter.
+pub async fn bridge_p1(name: &str, case: &Case, dir: &RunDir) -> Outcome {
+    let mut b = wasi_bridge::WasiCtx::builder();
+    let (stdout, stderr) = configure!(&mut b, case, dir);
+    let mut linker = wasmtime::Linker::<wasi_bridge::p1::WasiP1Ctx>::new(engine());
+    wasi_bridge::p1::add_to_linker_async(&mut linker, |t| t).unwrap();
+    let mut store = Store::new(engine(), b.build_p1::<wasi_bridge::p1::WasiP1Ctx>());
+    let code = start_p1(&mut store, &linker, name).await;
+    store.data_mut().ctx().flush_stdio().await;
+    drop(store);
+    outcome(code, stdout, stderr)
+}
 
 /// Runs a component under wasi-bridge with only the p2 adapter linked.
 pub async fn bridge_p2(name: &str, case: &Case, dir: &RunDir) -> Outcome {
@@ -481,6 +531,22 @@ pub async fn differential_p2_tree(name: &str, case: Case) -> (Outcome, Vec<Strin
     assert_same(&oracle, &ours);
     let t = assert_same_tree(&da, &db);
     (ours, t)
+}
+
+/// Runs a p1 module under wasmtime-wasi's native p1 and wasi-bridge's p1 adapter and asserts
+/// they agree on output, exit status and the resulting tree; returns ours and the tree.
+pub async fn differential_p1_tree(name: &str, case: Case) -> (Outcome, Vec<String>) {
+    let (da, db) = (RunDir::new(&case), RunDir::new(&case));
+    let oracle = native_p1(name, &case, &da).await;
+    let ours = bridge_p1(name, &case, &db).await;
+    assert_same(&oracle, &ours);
+    let t = assert_same_tree(&da, &db);
+    (ours, t)
+}
+
+/// [`differential_p1_tree`] without the tree.
+pub async fn differential_p1(name: &str, case: Case) -> Outcome {
+    differential_p1_tree(name, case).await.0
 }
 
 /// Runs a p3 fixture under both hosts and asserts they agree; returns ours.

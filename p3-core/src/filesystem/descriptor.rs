@@ -1,7 +1,7 @@
 //! Descriptors: files and directories, and every operation on them, with the preopen's
 //! permissions checked here, once, for both ABIs.
 
-use super::streams::{FileSink, FileSource};
+use super::streams::{FileSink, FileSource, read_at_into, write_at_or_end};
 use super::{
     Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirEntries, ErrorCode, FsPerms,
     MetadataHashValue, NewTimestamp, OpenFlags, OpenMode, run_blocking,
@@ -9,7 +9,7 @@ use super::{
 use cap_fs_ext::{
     DirExt, FollowSymlinks, MetadataExt as _, OpenOptionsFollowExt, OpenOptionsMaybeDirExt,
 };
-use cap_std::fs::{FileExt, Metadata, OpenOptions};
+use cap_std::fs::{Metadata, OpenOptions};
 use std::io;
 use std::sync::Arc;
 
@@ -104,13 +104,7 @@ impl File {
         self.run(move |f| {
             // One read, as wasmtime-wasi does: a short read is not the end; only 0 bytes is.
             let mut buf = vec![0u8; len];
-            let n = loop {
-                match f.read_at(&mut buf, offset) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(ErrorCode::from(e)),
-                }
-            };
+            let n = read_at_into(f, &mut buf, offset)?;
             buf.truncate(n);
             Ok((buf, n == 0))
         })
@@ -119,13 +113,40 @@ impl File {
 
     /// `write` at an offset (pwrite); returns how many bytes were written.
     pub async fn write_at(&self, data: Vec<u8>, offset: u64) -> Result<u64, ErrorCode> {
+        self.write_at_or_end(data, Some(offset)).await
+    }
+
+    /// One write at `offset`, or at the end of the file when `None` (append).
+    pub async fn write_at_or_end(
+        &self,
+        data: Vec<u8>,
+        offset: Option<u64>,
+    ) -> Result<u64, ErrorCode> {
         write_denied(self.perms)?;
         self.run(move |f| {
-            f.write_at(&data, offset)
+            write_at_or_end(f, &data, offset)
                 .map(|n| n as u64)
                 .map_err(ErrorCode::from)
         })
         .await
+    }
+
+    /// Whether the host lets file work run on the calling thread; then
+    /// [`File::read_into_blocking`] and [`File::write_blocking`] may be used, and save the
+    /// copy through a host buffer.
+    pub fn may_block(&self) -> bool {
+        self.allow_blocking_current_thread
+    }
+
+    /// One read at `offset` straight into `dst`, on the calling thread.
+    pub fn read_into_blocking(&self, dst: &mut [u8], offset: u64) -> Result<usize, ErrorCode> {
+        Ok(read_at_into(&self.file, dst, offset)?)
+    }
+
+    /// One write of `src` at `offset` (or at the end when `None`), on the calling thread.
+    pub fn write_blocking(&self, src: &[u8], offset: Option<u64>) -> Result<usize, ErrorCode> {
+        write_denied(self.perms)?;
+        Ok(write_at_or_end(&self.file, src, offset)?)
     }
 
     /// A byte source reading from `offset`, with its own cursor. (A descriptor not open for

@@ -69,6 +69,40 @@ enum SinkPosition {
     Append,
 }
 
+/// One write at `offset`, or at the current end of the file when `None` (the end is read
+/// first: appends by two writers on one file may interleave, as in wasmtime-wasi's streams);
+/// an interrupted write is retried.
+pub(super) fn write_at_or_end(
+    file: &cap_std::fs::File,
+    src: &[u8],
+    offset: Option<u64>,
+) -> io::Result<usize> {
+    let offset = match offset {
+        Some(o) => o,
+        None => file.metadata()?.len(),
+    };
+    loop {
+        match file.write_at(src, offset) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// One read at `offset` into `dst`; an interrupted read is retried.
+pub(super) fn read_at_into(
+    file: &cap_std::fs::File,
+    dst: &mut [u8],
+    offset: u64,
+) -> io::Result<usize> {
+    loop {
+        match file.read_at(dst, offset) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 /// A file's byte sink with its own cursor (or appending at the end).
 pub struct FileSink {
     file: Arc<cap_std::fs::File>,
@@ -95,23 +129,17 @@ impl ByteSink for FileSink {
 
     fn poll_write(&mut self, _cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
         let offset = match self.position {
-            SinkPosition::At(o) => o,
-            SinkPosition::Append => match self.file.metadata() {
-                Ok(m) => m.len(),
-                Err(e) => return Poll::Ready(Err(fs_error(e))),
-            },
+            SinkPosition::At(o) => Some(o),
+            SinkPosition::Append => None,
         };
-        loop {
-            match self.file.write_at(src, offset) {
-                Ok(n) => {
-                    if let SinkPosition::At(o) = &mut self.position {
-                        *o += n as u64;
-                    }
-                    return Poll::Ready(Ok(n));
+        match write_at_or_end(&self.file, src, offset) {
+            Ok(n) => {
+                if let SinkPosition::At(o) = &mut self.position {
+                    *o += n as u64;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Poll::Ready(Err(fs_error(e))),
+                Poll::Ready(Ok(n))
             }
+            Err(e) => Poll::Ready(Err(fs_error(e))),
         }
     }
 

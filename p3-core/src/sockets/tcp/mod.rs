@@ -215,6 +215,34 @@ impl TcpSocket {
         Ok(TcpAcceptor::new(listener, self.family, self.policy.clone()))
     }
 
+    /// A listening socket over a listener the host opened and handed to the guest (a
+    /// preopened socket, as `wasmtime run -S tcplisten=ADDR` gives a WASIp1 module), with its
+    /// acceptor. The host's grant is the permission: the connections it accepts are not
+    /// checked against the socket-address policy, while sockets the guest creates still are.
+    pub fn preopened(
+        policy: &SocketsCtx,
+        listener: std::net::TcpListener,
+    ) -> Result<(TcpSocket, TcpAcceptor), ErrorCode> {
+        let family = match listener.local_addr()? {
+            SocketAddr::V4(_) => Family::Ipv4,
+            SocketAddr::V6(_) => Family::Ipv6,
+        };
+        listener.set_nonblocking(true)?;
+        let listener = Arc::new(in_runtime(|| TcpListener::from_std(listener))?);
+        let granted = SocketsCtx {
+            check: super::AddrCheck::AllowAll,
+            ..policy.clone()
+        };
+        let socket = TcpSocket {
+            state: State::Listening(listener.clone()),
+            family,
+            backlog: DEFAULT_BACKLOG,
+            policy: policy.clone(),
+            bound: true,
+        };
+        Ok((socket, TcpAcceptor::new(listener, family, granted)))
+    }
+
     fn fail(&mut self, e: ErrorCode) -> ErrorCode {
         self.state = State::Closed(e);
         e

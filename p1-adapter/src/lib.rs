@@ -1,0 +1,332 @@
+//! `wasi_snapshot_preview1` for core modules, on wasi-bridge's one core.
+//!
+//! A veneer like the p2 adapter: the witx-generated ABI (wasmtime's own `wiggle`, over the
+//! preview1 witx files vendored from wasmtime-wasi 48) is translated onto the core's objects —
+//! the same `WasiCtx`, stdout sink, descriptors, clocks and network policy the p2 and p3
+//! bindings use. What is p1's own lives here: the fd table (stdio at 0–2, preopened listeners,
+//! then preopened directories; `fd_renumber`; reuse of closed numbers as wasmtime does), file
+//! cursors and append mode, rights in `fd_fdstat_get`, `fd_readdir` cookies, and the `poll_oneoff`
+//! subscription format. No domain rule is written here.
+//!
+//! The embedding API is wasmtime-wasi 48's: [`WasiP1Ctx`], [`add_to_linker_async`] and
+//! [`add_to_linker_sync`], with a context built by `WasiCtxBuilder::build_p1()`.
+//!
+//! ```
+//! use p1_adapter::{WasiP1Ctx, add_to_linker_async};
+//! use p3_core::WasiCtx;
+//!
+//! struct MyState {
+//!     wasi: WasiP1Ctx,
+//! }
+//!
+//! let mut linker = wasmtime::Linker::<MyState>::new(&wasmtime::Engine::default());
+//! add_to_linker_async(&mut linker, |s| &mut s.wasi)?;
+//! let state = MyState { wasi: WasiCtx::builder().arg("prog").build_p1() };
+//! # let _ = state;
+//! # Ok::<_, wasmtime::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod fds;
+mod poll;
+mod preview1;
+mod sockets;
+
+use fds::FdTable;
+use p3_core::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wiggle::{GuestMemory, GuestPtr};
+
+// The generated modules, traits and types are this crate's own business. The witx functions
+// have as many parameters as the ABI gives them.
+#[allow(clippy::too_many_arguments)]
+mod generated {
+    wiggle::from_witx!({
+        witx: ["witx/wasi_snapshot_preview1.witx"],
+        async: {
+            wasi_snapshot_preview1::{
+                fd_advise, fd_close, fd_datasync, fd_fdstat_get, fd_filestat_get,
+                fd_filestat_set_size, fd_filestat_set_times, fd_read, fd_pread, fd_seek, fd_sync,
+                fd_readdir, fd_write, fd_pwrite, poll_oneoff, path_create_directory,
+                path_filestat_get, path_filestat_set_times, path_link, path_open, path_readlink,
+                path_remove_directory, path_rename, path_symlink, path_unlink_file, fd_renumber,
+                sock_accept, sock_recv, sock_send
+            }
+        },
+        errors: { errno => trappable Error },
+    });
+}
+use generated::{types, wasi_snapshot_preview1};
+
+#[allow(clippy::too_many_arguments)]
+mod sync {
+    use std::future::Future;
+    use wasmtime::Result;
+
+    wiggle::wasmtime_integration!({
+        witx: ["witx/wasi_snapshot_preview1.witx"],
+        target: super::generated,
+        block_on[in_tokio]: {
+            wasi_snapshot_preview1::{
+                fd_advise, fd_close, fd_datasync, fd_fdstat_get, fd_filestat_get,
+                fd_filestat_set_size, fd_filestat_set_times, fd_read, fd_pread, fd_seek, fd_sync,
+                fd_readdir, fd_write, fd_pwrite, poll_oneoff, path_create_directory,
+                path_filestat_get, path_filestat_set_times, path_link, path_open, path_readlink,
+                path_remove_directory, path_rename, path_symlink, path_unlink_file, fd_renumber,
+                sock_accept, sock_recv, sock_send
+            }
+        },
+        errors: { errno => trappable Error },
+    });
+
+    /// Runs an async host call to completion for the sync linker.
+    fn in_tokio<F: Future>(future: F) -> Result<F::Output> {
+        Ok(wasmtime_wasi::runtime::in_tokio(future))
+    }
+}
+
+impl wiggle::GuestErrorType for types::Errno {
+    fn success() -> Self {
+        Self::Success
+    }
+}
+
+/// The WASIp1 state of one store: the one [`WasiCtx`] (shared with any p2/p3 code of the same
+/// host), a resource table, and p1's fd table.
+///
+/// Built with `WasiCtxBuilder::build_p1()` (or [`WasiP1Ctx::new`]); it is a [`WasiView`], so
+/// the same store data can also serve the p2 and p3 linkers.
+pub struct WasiP1Ctx {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    fds: FdTable,
+    hostcall_fuel: usize,
+}
+
+impl WasiP1Ctx {
+    /// The p1 view of `wasi`: stdio at fds 0–2, then its preopened directories.
+    pub fn new(wasi: WasiCtx) -> Self {
+        Self::with_listeners(wasi, Vec::new())
+    }
+
+    /// Like [`WasiP1Ctx::new`], with TCP listeners preopened at fds 3, 4, … before the
+    /// directories (`wasmtime run -S tcplisten=ADDR` in wasmtime's original WASIp1), served by
+    /// `sock_accept`; the accepted connections by `sock_recv`, `sock_send`, `sock_shutdown`.
+    pub fn with_listeners(mut wasi: WasiCtx, listeners: Vec<std::net::TcpListener>) -> Self {
+        let fds = FdTable::new(&mut wasi, listeners);
+        WasiP1Ctx {
+            wasi,
+            table: ResourceTable::new(),
+            fds,
+            hostcall_fuel: 0,
+        }
+    }
+
+    /// The context.
+    pub fn ctx(&mut self) -> &mut WasiCtx {
+        &mut self.wasi
+    }
+
+    fn consume_fuel(&mut self, fuel: usize) -> Result<(), types::Error> {
+        if fuel > self.hostcall_fuel {
+            return Err(types::Errno::Nomem.into());
+        }
+        self.hostcall_fuel -= fuel;
+        Ok(())
+    }
+
+    /// Charges the hostcall fuel for copying all of `array`.
+    fn consume_fuel_for_array<T>(&mut self, array: GuestPtr<[T]>) -> Result<(), types::Error> {
+        let bytes = usize::try_from(array.len())?
+            .checked_mul(size_of::<T>())
+            .ok_or(types::Errno::Overflow)?;
+        self.consume_fuel(bytes)
+    }
+
+    /// The first non-empty buffer of an iovec array (p1 hosts do one transfer per call), or
+    /// an empty one; charges the fuel for what will be copied.
+    fn first_buffer(
+        &mut self,
+        memory: &GuestMemory<'_>,
+        iovs: GuestPtr<[types::Iovec]>,
+    ) -> Result<GuestPtr<[u8]>, types::Error> {
+        self.consume_fuel_for_array(iovs)?;
+        for iov in iovs.iter() {
+            let iov = memory.read(iov?)?;
+            if iov.buf_len == 0 {
+                continue;
+            }
+            let buf = iov.buf.as_array(iov.buf_len);
+            self.consume_fuel_for_array(buf)?;
+            return Ok(buf);
+        }
+        Ok(GuestPtr::new((0, 0)))
+    }
+
+    /// [`WasiP1Ctx::first_buffer`] for a ciovec array.
+    fn first_cbuffer(
+        &mut self,
+        memory: &GuestMemory<'_>,
+        iovs: GuestPtr<[types::Ciovec]>,
+    ) -> Result<GuestPtr<[u8]>, types::Error> {
+        self.consume_fuel_for_array(iovs)?;
+        for iov in iovs.iter() {
+            let iov = memory.read(iov?)?;
+            if iov.buf_len == 0 {
+                continue;
+            }
+            let buf = iov.buf.as_array(iov.buf_len);
+            self.consume_fuel_for_array(buf)?;
+            return Ok(buf);
+        }
+        Ok(GuestPtr::new((0, 0)))
+    }
+
+    /// Copies a guest string into the host, charging fuel for its length.
+    fn read_string(
+        &mut self,
+        memory: &GuestMemory<'_>,
+        ptr: GuestPtr<str>,
+    ) -> Result<String, types::Error> {
+        self.consume_fuel(usize::try_from(ptr.len())?)?;
+        Ok(memory.as_cow_str(ptr)?.into_owned())
+    }
+}
+
+impl From<WasiCtx> for WasiP1Ctx {
+    fn from(wasi: WasiCtx) -> Self {
+        WasiP1Ctx::new(wasi)
+    }
+}
+
+impl WasiView for WasiP1Ctx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Adds `wasi_snapshot_preview1` to a core-module linker whose host calls run on an async
+/// store (as `wasmtime_wasi::p1::add_to_linker_async`).
+pub fn add_to_linker_async<T: Send + 'static>(
+    linker: &mut wasmtime::Linker<T>,
+    f: impl Fn(&mut T) -> &mut WasiP1Ctx + Copy + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
+    wasi_snapshot_preview1::add_to_linker(linker, f)
+}
+
+/// Adds `wasi_snapshot_preview1` to a core-module linker for a sync store (as
+/// `wasmtime_wasi::p1::add_to_linker_sync`).
+pub fn add_to_linker_sync<T: Send + 'static>(
+    linker: &mut wasmtime::Linker<T>,
+    f: impl Fn(&mut T) -> &mut WasiP1Ctx + Copy + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
+    sync::add_wasi_snapshot_preview1_to_linker(linker, f)
+}
+
+// ---- errors ----
+
+impl From<p3_core::filesystem::ErrorCode> for types::Errno {
+    fn from(code: p3_core::filesystem::ErrorCode) -> Self {
+        use p3_core::filesystem::ErrorCode as C;
+        use types::Errno as E;
+        match code {
+            C::Access => E::Acces,
+            C::Already => E::Already,
+            C::BadDescriptor => E::Badf,
+            C::Busy => E::Busy,
+            C::Exist => E::Exist,
+            C::FileTooLarge => E::Fbig,
+            C::IllegalByteSequence => E::Ilseq,
+            C::InProgress => E::Inprogress,
+            C::Interrupted => E::Intr,
+            C::Invalid => E::Inval,
+            C::Io => E::Io,
+            C::IsDirectory => E::Isdir,
+            C::Loop => E::Loop,
+            C::TooManyLinks => E::Mlink,
+            C::NameTooLong => E::Nametoolong,
+            C::NoEntry => E::Noent,
+            C::InsufficientMemory => E::Nomem,
+            C::InsufficientSpace => E::Nospc,
+            C::Unsupported => E::Notsup,
+            C::NotDirectory => E::Notdir,
+            C::NotEmpty => E::Notempty,
+            C::Overflow => E::Overflow,
+            C::NotPermitted => E::Perm,
+            C::Pipe => E::Pipe,
+            C::InvalidSeek => E::Spipe,
+        }
+    }
+}
+
+impl From<p3_core::filesystem::ErrorCode> for types::Error {
+    fn from(code: p3_core::filesystem::ErrorCode) -> Self {
+        types::Errno::from(code).into()
+    }
+}
+
+impl From<p3_core::sockets::ErrorCode> for types::Errno {
+    fn from(code: p3_core::sockets::ErrorCode) -> Self {
+        use p3_core::sockets::ErrorCode as C;
+        use types::Errno as E;
+        match code {
+            C::AccessDenied => E::Acces,
+            C::NotSupported => E::Notsup,
+            C::InvalidArgument => E::Inval,
+            C::OutOfMemory => E::Nomem,
+            C::Timeout => E::Timedout,
+            C::InvalidState => E::Inval,
+            C::AddressNotBindable => E::Addrnotavail,
+            C::AddressInUse => E::Addrinuse,
+            C::RemoteUnreachable => E::Hostunreach,
+            C::ConnectionRefused => E::Connrefused,
+            C::ConnectionReset => E::Connreset,
+            C::ConnectionAborted => E::Connaborted,
+            C::ConnectionBroken => E::Pipe,
+            C::DatagramTooLarge => E::Msgsize,
+            C::Other => E::Io,
+        }
+    }
+}
+
+impl From<p3_core::sockets::ErrorCode> for types::Error {
+    fn from(code: p3_core::sockets::ErrorCode) -> Self {
+        types::Errno::from(code).into()
+    }
+}
+
+impl From<p3_core::CoreError> for types::Error {
+    /// A stream error: its filesystem code (a closed stream is `pipe`), or its network code.
+    fn from(err: p3_core::CoreError) -> Self {
+        match err.filesystem_code() {
+            Some(code) => code.into(),
+            None => types::Errno::from(err.network_code()).into(),
+        }
+    }
+}
+
+impl From<std::num::TryFromIntError> for types::Error {
+    fn from(_: std::num::TryFromIntError) -> Self {
+        types::Errno::Overflow.into()
+    }
+}
+
+impl From<wiggle::GuestError> for types::Error {
+    fn from(err: wiggle::GuestError) -> Self {
+        use wiggle::GuestError::*;
+        match err {
+            InvalidFlagValue { .. } | InvalidEnumValue { .. } => types::Errno::Inval.into(),
+            // Out-of-bounds or misaligned pointers trap, as the witx conventions say.
+            PtrOverflow | PtrOutOfBounds { .. } | PtrNotAligned { .. } => {
+                types::Error::trap(err.into())
+            }
+            InvalidUtf8 { .. } => types::Errno::Ilseq.into(),
+            TryFromIntError { .. } => types::Errno::Overflow.into(),
+            SliceLengthsDiffer => types::Errno::Fault.into(),
+            InFunc { err, .. } => types::Error::from(*err),
+        }
+    }
+}

@@ -1,0 +1,1035 @@
+//! The `wasi_snapshot_preview1` functions: each a translation onto the core (cli, clocks,
+//! random, filesystem descriptors, stdio sinks and sources); p1's own state is the fd table.
+
+use crate::fds::{Fd, FileFd};
+use crate::types::{self, Errno};
+use crate::{WasiP1Ctx, wasi_snapshot_preview1::WasiSnapshotPreview1};
+use p3_core::filesystem::{
+    Advice, Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, NewTimestamp, OpenFlags,
+    system_time,
+};
+use p3_core::io::ByteSink;
+use std::future::poll_fn;
+use std::time::SystemTime;
+use wiggle::{GuestMemory, GuestPtr, GuestType};
+
+type Result<T, E = types::Error> = std::result::Result<T, E>;
+
+fn write_bytes(
+    memory: &mut GuestMemory<'_>,
+    ptr: GuestPtr<u8>,
+    buf: &[u8],
+) -> Result<GuestPtr<u8>> {
+    let len = u32::try_from(buf.len())?;
+    memory.copy_from_slice(buf, ptr.as_array(len))?;
+    Ok(ptr.add(len)?)
+}
+
+fn write_byte(memory: &mut GuestMemory<'_>, ptr: GuestPtr<u8>, byte: u8) -> Result<GuestPtr<u8>> {
+    memory.write(ptr, byte)?;
+    Ok(ptr.add(1)?)
+}
+
+/// A p1 timestamp (nanoseconds since the epoch); `overflow` past u64.
+fn timestamp(t: Option<SystemTime>) -> Result<types::Timestamp> {
+    let Some(t) = t else { return Ok(0) };
+    let (secs, nanos) = p3_core::filesystem::unix_time(t).unwrap_or((0, 0));
+    let secs = u64::try_from(secs).unwrap_or(0);
+    Ok(secs
+        .checked_mul(1_000_000_000)
+        .and_then(|ns| ns.checked_add(nanos.into()))
+        .ok_or(Errno::Overflow)?)
+}
+
+/// What `fst_flags` asks for one timestamp.
+fn new_timestamp(set: bool, ts: types::Timestamp, now: bool) -> Result<NewTimestamp> {
+    match (set, now) {
+        (true, true) => Err(Errno::Inval.into()),
+        (true, false) => Ok(NewTimestamp::Timestamp(system_time(
+            (ts / 1_000_000_000).into(),
+            (ts % 1_000_000_000) as u32,
+        )?)),
+        (false, true) => Ok(NewTimestamp::Now),
+        (false, false) => Ok(NewTimestamp::NoChange),
+    }
+}
+
+fn times(
+    atim: types::Timestamp,
+    mtim: types::Timestamp,
+    flags: types::Fstflags,
+) -> Result<(NewTimestamp, NewTimestamp)> {
+    Ok((
+        new_timestamp(
+            flags.contains(types::Fstflags::ATIM),
+            atim,
+            flags.contains(types::Fstflags::ATIM_NOW),
+        )?,
+        new_timestamp(
+            flags.contains(types::Fstflags::MTIM),
+            mtim,
+            flags.contains(types::Fstflags::MTIM_NOW),
+        )?,
+    ))
+}
+
+pub(crate) fn filetype(ty: DescriptorType) -> Result<types::Filetype> {
+    Ok(match ty {
+        DescriptorType::RegularFile => types::Filetype::RegularFile,
+        DescriptorType::Directory => types::Filetype::Directory,
+        DescriptorType::BlockDevice => types::Filetype::BlockDevice,
+        DescriptorType::CharacterDevice => types::Filetype::CharacterDevice,
+        DescriptorType::SymbolicLink => types::Filetype::SymbolicLink,
+        // p1 has no FIFO code; a socket found by path has no p1 file type either.
+        DescriptorType::Fifo | DescriptorType::Socket | DescriptorType::Unknown => {
+            types::Filetype::Unknown
+        }
+    })
+}
+
+fn stdio_filetype(is_terminal: bool) -> types::Filetype {
+    if is_terminal {
+        types::Filetype::CharacterDevice
+    } else {
+        types::Filetype::Unknown
+    }
+}
+
+fn filestat(stat: DescriptorStat, ino: u64) -> Result<types::Filestat> {
+    Ok(types::Filestat {
+        dev: 1,
+        ino,
+        filetype: filetype(stat.type_)?,
+        nlink: stat.link_count,
+        size: stat.size,
+        atim: timestamp(stat.data_access_timestamp)?,
+        mtim: timestamp(stat.data_modification_timestamp)?,
+        ctim: timestamp(stat.status_change_timestamp)?,
+    })
+}
+
+fn lookup_follows(flags: types::Lookupflags) -> bool {
+    flags.contains(types::Lookupflags::SYMLINK_FOLLOW)
+}
+
+/// Where a write goes.
+#[derive(Clone, Copy)]
+enum WriteAt {
+    Cursor,
+    Offset(u64),
+}
+
+impl WasiP1Ctx {
+    /// Writes all of `buf` to a stdio sink and waits until it has reached the writer (p1's
+    /// stdout is synchronous: a later write to stderr comes out after it).
+    async fn write_stdio(
+        &mut self,
+        memory: &GuestMemory<'_>,
+        stderr: bool,
+        buf: GuestPtr<[u8]>,
+    ) -> Result<types::Size> {
+        let cli = self.wasi.cli();
+        let sink = if stderr { cli.stderr() } else { cli.stdout() };
+        let mut handle = sink.handle();
+        let bytes = memory.as_cow(buf)?;
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            let n = poll_fn(|cx| handle.poll_write(cx, rest)).await?;
+            rest = &rest[n..];
+        }
+        poll_fn(|cx| handle.poll_flush(cx)).await?;
+        Ok(u32::try_from(bytes.len())?)
+    }
+
+    async fn write_impl(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        ciovs: types::CiovecArray,
+        at: WriteAt,
+    ) -> Result<types::Size> {
+        let buf = self.first_cbuffer(memory, ciovs)?;
+        let file = match self.fds.get(fd)? {
+            Fd::File(f) => Some((f.file.clone(), f.position, f.append)),
+            _ => None,
+        };
+        if let Some((file, position, append)) = file {
+            let offset = match (append, at) {
+                (true, _) => None,
+                (false, WriteAt::Offset(o)) => Some(o),
+                (false, WriteAt::Cursor) => Some(position),
+            };
+            let n = if file.may_block() {
+                file.write_blocking(&memory.as_cow(buf)?, offset)?
+            } else {
+                let data = memory.to_vec(buf)?;
+                usize::try_from(file.write_at_or_end(data, offset).await?)?
+            };
+            if let WriteAt::Cursor = at {
+                let new = if append {
+                    Descriptor::File(file).stat().await?.size
+                } else {
+                    position.checked_add(n as u64).ok_or(Errno::Overflow)?
+                };
+                self.fds.file_mut(fd)?.position = new;
+            }
+            return Ok(u32::try_from(n)?);
+        }
+        let (stdout, stderr, stream) = match self.fds.get(fd)? {
+            Fd::Stdout => (true, false, false),
+            Fd::Stderr => (false, true, false),
+            Fd::Stream(_) => (false, false, true),
+            _ => return Err(Errno::Badf.into()),
+        };
+        if matches!(at, WriteAt::Offset(_)) && !stream {
+            return Err(Errno::Spipe.into());
+        }
+        if stream {
+            self.sock_write(memory, fd, buf).await
+        } else {
+            self.write_stdio(memory, stderr && !stdout, buf).await
+        }
+    }
+
+    /// Reads into `buf` from a file at `offset`: straight into guest memory when the host
+    /// lets file work block the calling thread, else through a host buffer.
+    async fn file_read(
+        memory: &mut GuestMemory<'_>,
+        file: &p3_core::filesystem::File,
+        buf: GuestPtr<[u8]>,
+        offset: u64,
+    ) -> Result<usize> {
+        if file.may_block()
+            && let Some(dst) = memory.as_slice_mut(buf)?
+        {
+            return Ok(file.read_into_blocking(dst, offset)?);
+        }
+        let (data, _) = file.read_at(buf.len() as usize, offset).await?;
+        let dst = buf
+            .get_range(0..u32::try_from(data.len())?)
+            .ok_or(Errno::Range)?;
+        memory.copy_from_slice(&data, dst)?;
+        Ok(data.len())
+    }
+
+    /// Reads from stdin into `buf`: at least one byte, or 0 at the end.
+    async fn stdin_read(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        buf: GuestPtr<[u8]>,
+    ) -> Result<usize> {
+        let source = self.wasi.cli().stdin().clone();
+        if buf.len() == 0 {
+            return Ok(0);
+        }
+        let n = match memory.as_slice_mut(buf)? {
+            Some(dst) => poll_fn(|cx| source.poll_read(cx, dst)).await?,
+            None => {
+                let mut tmp = vec![0; (buf.len() as usize).min(64 * 1024)];
+                let n = poll_fn(|cx| source.poll_read(cx, &mut tmp)).await?;
+                let dst = buf.get_range(0..u32::try_from(n)?).ok_or(Errno::Range)?;
+                memory.copy_from_slice(&tmp[..n], dst)?;
+                n
+            }
+        };
+        Ok(n)
+    }
+
+    fn descriptor(&self, fd: types::Fd) -> Result<Descriptor> {
+        self.fds.descriptor(fd)
+    }
+}
+
+// The witx signatures set the parameter counts.
+#[allow(clippy::too_many_arguments)]
+impl WasiSnapshotPreview1 for WasiP1Ctx {
+    fn set_hostcall_fuel(&mut self, fuel: usize) {
+        self.hostcall_fuel = fuel;
+    }
+
+    fn args_get(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        argv: GuestPtr<GuestPtr<u8>>,
+        argv_buf: GuestPtr<u8>,
+    ) -> Result<()> {
+        let (mut argv, mut buf) = (argv, argv_buf);
+        for arg in self.wasi.cli().arguments() {
+            memory.write(argv, buf)?;
+            argv = argv.add(1)?;
+            buf = write_bytes(memory, buf, arg.as_bytes())?;
+            buf = write_byte(memory, buf, 0)?;
+        }
+        Ok(())
+    }
+
+    fn args_sizes_get(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+    ) -> Result<(types::Size, types::Size)> {
+        let args = self.wasi.cli().arguments();
+        let len: usize = args.iter().map(|a| a.len() + 1).sum();
+        Ok((u32::try_from(args.len())?, u32::try_from(len)?))
+    }
+
+    fn environ_get(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        environ: GuestPtr<GuestPtr<u8>>,
+        environ_buf: GuestPtr<u8>,
+    ) -> Result<()> {
+        let (mut env, mut buf) = (environ, environ_buf);
+        for (k, v) in self.wasi.cli().environment() {
+            memory.write(env, buf)?;
+            env = env.add(1)?;
+            buf = write_bytes(memory, buf, k.as_bytes())?;
+            buf = write_byte(memory, buf, b'=')?;
+            buf = write_bytes(memory, buf, v.as_bytes())?;
+            buf = write_byte(memory, buf, 0)?;
+        }
+        Ok(())
+    }
+
+    fn environ_sizes_get(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+    ) -> Result<(types::Size, types::Size)> {
+        let env = self.wasi.cli().environment();
+        let len: usize = env.iter().map(|(k, v)| k.len() + 1 + v.len() + 1).sum();
+        Ok((u32::try_from(env.len())?, u32::try_from(len)?))
+    }
+
+    fn clock_res_get(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        id: types::Clockid,
+    ) -> Result<types::Timestamp> {
+        let clocks = self.wasi.clocks();
+        match id {
+            types::Clockid::Realtime => Ok(u64::try_from(clocks.wall_resolution().as_nanos())?),
+            types::Clockid::Monotonic => Ok(clocks.monotonic_resolution()),
+            types::Clockid::ProcessCputimeId | types::Clockid::ThreadCputimeId => {
+                Err(Errno::Badf.into())
+            }
+        }
+    }
+
+    fn clock_time_get(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        id: types::Clockid,
+        _precision: types::Timestamp,
+    ) -> Result<types::Timestamp> {
+        let clocks = self.wasi.clocks();
+        match id {
+            types::Clockid::Realtime => Ok(u64::try_from(clocks.wall_now().as_nanos())?),
+            types::Clockid::Monotonic => Ok(clocks.monotonic_now()),
+            types::Clockid::ProcessCputimeId | types::Clockid::ThreadCputimeId => {
+                Err(Errno::Badf.into())
+            }
+        }
+    }
+
+    async fn fd_advise(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        offset: types::Filesize,
+        len: types::Filesize,
+        advice: types::Advice,
+    ) -> Result<()> {
+        let file = self.fds.file(fd)?.file.clone();
+        let advice = match advice {
+            types::Advice::Normal => Advice::Normal,
+            types::Advice::Sequential => Advice::Sequential,
+            types::Advice::Random => Advice::Random,
+            types::Advice::Willneed => Advice::WillNeed,
+            types::Advice::Dontneed => Advice::DontNeed,
+            types::Advice::Noreuse => Advice::NoReuse,
+        };
+        Ok(file.advise(offset, len, advice).await?)
+    }
+
+    fn fd_allocate(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        _offset: types::Filesize,
+        _len: types::Filesize,
+    ) -> Result<()> {
+        self.fds.file(fd)?;
+        Err(Errno::Notsup.into())
+    }
+
+    async fn fd_close(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
+        // Dropping the core object closes it (a stream's queued bytes still drain).
+        drop(self.fds.remove(fd)?);
+        Ok(())
+    }
+
+    async fn fd_datasync(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
+        let file = self.fds.file(fd)?.file.clone();
+        Ok(Descriptor::File(file).sync_data().await?)
+    }
+
+    async fn fd_fdstat_get(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+    ) -> Result<types::Fdstat> {
+        let cli = self.wasi.cli();
+        let (stdin_tty, stdout_tty, stderr_tty) = (
+            cli.stdin().is_terminal(),
+            cli.stdout().is_terminal(),
+            cli.stderr().is_terminal(),
+        );
+        let stdio = |tty: bool, rights: types::Rights| types::Fdstat {
+            fs_filetype: stdio_filetype(tty),
+            fs_flags: types::Fdflags::empty(),
+            fs_rights_base: rights,
+            fs_rights_inheriting: rights,
+        };
+        let (desc, append, nonblocking) = match self.fds.get(fd)? {
+            Fd::Stdin => return Ok(stdio(stdin_tty, types::Rights::FD_READ)),
+            Fd::Stdout => return Ok(stdio(stdout_tty, types::Rights::FD_WRITE)),
+            Fd::Stderr => return Ok(stdio(stderr_tty, types::Rights::FD_WRITE)),
+            Fd::Dir {
+                preopen: Some(_), ..
+            } => {
+                // The fixed rights many userlands expect of a preopen, as wasmtime reports.
+                use types::Rights as R;
+                let base = R::PATH_CREATE_DIRECTORY
+                    | R::PATH_CREATE_FILE
+                    | R::PATH_LINK_SOURCE
+                    | R::PATH_LINK_TARGET
+                    | R::PATH_OPEN
+                    | R::FD_READDIR
+                    | R::PATH_READLINK
+                    | R::PATH_RENAME_SOURCE
+                    | R::PATH_RENAME_TARGET
+                    | R::PATH_SYMLINK
+                    | R::PATH_REMOVE_DIRECTORY
+                    | R::PATH_UNLINK_FILE
+                    | R::PATH_FILESTAT_GET
+                    | R::PATH_FILESTAT_SET_TIMES
+                    | R::FD_FILESTAT_GET
+                    | R::FD_FILESTAT_SET_TIMES;
+                let inheriting = base
+                    | R::FD_DATASYNC
+                    | R::FD_READ
+                    | R::FD_SEEK
+                    | R::FD_FDSTAT_SET_FLAGS
+                    | R::FD_SYNC
+                    | R::FD_TELL
+                    | R::FD_WRITE
+                    | R::FD_ADVISE
+                    | R::FD_ALLOCATE
+                    | R::FD_FILESTAT_GET
+                    | R::FD_FILESTAT_SET_SIZE
+                    | R::FD_FILESTAT_SET_TIMES
+                    | R::POLL_FD_READWRITE;
+                return Ok(types::Fdstat {
+                    fs_filetype: types::Filetype::Directory,
+                    fs_flags: types::Fdflags::empty(),
+                    fs_rights_base: base,
+                    fs_rights_inheriting: inheriting,
+                });
+            }
+            Fd::Dir { dir, .. } => (Descriptor::Dir(dir.clone()), false, false),
+            Fd::File(f) => (Descriptor::File(f.file.clone()), f.append, f.nonblocking),
+            Fd::Listener { .. } | Fd::Stream(_) => {
+                return crate::sockets::fdstat(&self.fds, fd);
+            }
+        };
+        let flags = desc.get_flags().await?;
+        let fs_filetype = filetype(desc.get_type().await?)?;
+        let mut fs_flags = types::Fdflags::empty();
+        let mut rights = types::Rights::all();
+        if fs_filetype == types::Filetype::Directory {
+            rights &= !(types::Rights::FD_SEEK
+                | types::Rights::FD_FILESTAT_SET_SIZE
+                | types::Rights::PATH_FILESTAT_SET_SIZE);
+        }
+        if !flags.read {
+            rights &= !(types::Rights::FD_READ | types::Rights::FD_READDIR);
+        }
+        if !flags.write {
+            rights &= !types::Rights::FD_WRITE;
+        }
+        if flags.data_integrity_sync {
+            fs_flags |= types::Fdflags::DSYNC;
+        }
+        if flags.requested_write_sync {
+            fs_flags |= types::Fdflags::RSYNC;
+        }
+        if flags.file_integrity_sync {
+            fs_flags |= types::Fdflags::SYNC;
+        }
+        if append {
+            fs_flags |= types::Fdflags::APPEND;
+        }
+        if nonblocking {
+            fs_flags |= types::Fdflags::NONBLOCK;
+        }
+        Ok(types::Fdstat {
+            fs_filetype,
+            fs_flags,
+            fs_rights_base: rights,
+            fs_rights_inheriting: rights,
+        })
+    }
+
+    fn fd_fdstat_set_flags(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        flags: types::Fdflags,
+    ) -> Result<()> {
+        if let Fd::Stream(s) = self.fds.get_mut(fd)? {
+            s.nonblocking = flags.contains(types::Fdflags::NONBLOCK);
+            return Ok(());
+        }
+        let file = self.fds.file_mut(fd)?;
+        // Only APPEND and NONBLOCK can change.
+        if flags.intersects(types::Fdflags::DSYNC | types::Fdflags::SYNC | types::Fdflags::RSYNC) {
+            return Err(Errno::Inval.into());
+        }
+        file.append = flags.contains(types::Fdflags::APPEND);
+        file.nonblocking = flags.contains(types::Fdflags::NONBLOCK);
+        Ok(())
+    }
+
+    fn fd_fdstat_set_rights(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        _base: types::Rights,
+        _inheriting: types::Rights,
+    ) -> Result<()> {
+        self.descriptor(fd)?;
+        Err(Errno::Notsup.into())
+    }
+
+    async fn fd_filestat_get(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+    ) -> Result<types::Filestat> {
+        let tty = match self.fds.get(fd)? {
+            Fd::Stdin => Some(self.wasi.cli().stdin().is_terminal()),
+            Fd::Stdout => Some(self.wasi.cli().stdout().is_terminal()),
+            Fd::Stderr => Some(self.wasi.cli().stderr().is_terminal()),
+            Fd::Listener { .. } | Fd::Stream(_) => Some(false),
+            _ => None,
+        };
+        if let Some(tty) = tty {
+            return Ok(types::Filestat {
+                dev: 0,
+                ino: 0,
+                filetype: stdio_filetype(tty),
+                nlink: 0,
+                size: 0,
+                atim: 0,
+                mtim: 0,
+                ctim: 0,
+            });
+        }
+        let desc = self.descriptor(fd)?;
+        let stat = desc.stat().await?;
+        let hash = desc.metadata_hash().await?;
+        filestat(stat, hash.lower)
+    }
+
+    async fn fd_filestat_set_size(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        size: types::Filesize,
+    ) -> Result<()> {
+        let file = self.fds.file(fd)?.file.clone();
+        Ok(file.set_size(size).await?)
+    }
+
+    async fn fd_filestat_set_times(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        atim: types::Timestamp,
+        mtim: types::Timestamp,
+        fst_flags: types::Fstflags,
+    ) -> Result<()> {
+        let (atim, mtim) = times(atim, mtim, fst_flags)?;
+        let desc = self.descriptor(fd)?;
+        Ok(desc.set_times(atim, mtim).await?)
+    }
+
+    async fn fd_read(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        iovs: types::IovecArray,
+    ) -> Result<types::Size> {
+        let buf = self.first_buffer(memory, iovs)?;
+        enum Source {
+            File(p3_core::filesystem::File, u64),
+            Stdin,
+            Stream,
+        }
+        let source = match self.fds.get(fd)? {
+            Fd::File(f) => Source::File(f.file.clone(), f.position),
+            Fd::Stdin => Source::Stdin,
+            Fd::Stream(_) => Source::Stream,
+            _ => return Err(Errno::Badf.into()),
+        };
+        let n = match source {
+            Source::File(file, pos) => {
+                let n = Self::file_read(memory, &file, buf, pos).await?;
+                self.fds.file_mut(fd)?.position =
+                    pos.checked_add(n as u64).ok_or(Errno::Overflow)?;
+                n
+            }
+            Source::Stdin => self.stdin_read(memory, buf).await?,
+            Source::Stream => return self.sock_read(memory, fd, buf).await,
+        };
+        Ok(u32::try_from(n)?)
+    }
+
+    async fn fd_pread(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        iovs: types::IovecArray,
+        offset: types::Filesize,
+    ) -> Result<types::Size> {
+        let buf = self.first_buffer(memory, iovs)?;
+        let file = match self.fds.get(fd)? {
+            Fd::File(f) => f.file.clone(),
+            Fd::Stdin => return Err(Errno::Spipe.into()),
+            _ => return Err(Errno::Badf.into()),
+        };
+        Ok(u32::try_from(
+            Self::file_read(memory, &file, buf, offset).await?,
+        )?)
+    }
+
+    async fn fd_write(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        ciovs: types::CiovecArray,
+    ) -> Result<types::Size> {
+        self.write_impl(memory, fd, ciovs, WriteAt::Cursor).await
+    }
+
+    async fn fd_pwrite(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        ciovs: types::CiovecArray,
+        offset: types::Filesize,
+    ) -> Result<types::Size> {
+        self.write_impl(memory, fd, ciovs, WriteAt::Offset(offset))
+            .await
+    }
+
+    fn fd_prestat_get(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+    ) -> Result<types::Prestat> {
+        match self.fds.get(fd)? {
+            Fd::Dir {
+                preopen: Some(p), ..
+            } => Ok(types::Prestat::Dir(types::PrestatDir {
+                pr_name_len: u32::try_from(p.len())?,
+            })),
+            _ => Err(Errno::Badf.into()),
+        }
+    }
+
+    fn fd_prestat_dir_name(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        path: GuestPtr<u8>,
+        path_max_len: types::Size,
+    ) -> Result<()> {
+        match self.fds.get(fd)? {
+            Fd::Dir {
+                preopen: Some(p), ..
+            } => {
+                if p.len() > usize::try_from(path_max_len)? {
+                    return Err(Errno::Nametoolong.into());
+                }
+                let p = p.clone();
+                write_bytes(memory, path, p.as_bytes())?;
+                Ok(())
+            }
+            // As the original p1 host: `notdir` for anything but a preopen.
+            _ => Err(Errno::Notdir.into()),
+        }
+    }
+
+    async fn fd_renumber(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        from: types::Fd,
+        to: types::Fd,
+    ) -> Result<()> {
+        self.fds.renumber(from, to)
+    }
+
+    async fn fd_seek(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        offset: types::Filedelta,
+        whence: types::Whence,
+    ) -> Result<types::Filesize> {
+        let f = self.fds.seekable(fd)?;
+        let (file, position) = (f.file.clone(), f.position);
+        let pos = match whence {
+            types::Whence::Set if offset >= 0 => offset as u64,
+            types::Whence::Cur => position.checked_add_signed(offset).ok_or(Errno::Inval)?,
+            types::Whence::End => {
+                let size = Descriptor::File(file).stat().await?.size;
+                size.checked_add_signed(offset).ok_or(Errno::Inval)?
+            }
+            _ => return Err(Errno::Inval.into()),
+        };
+        self.fds.file_mut(fd)?.position = pos;
+        Ok(pos)
+    }
+
+    async fn fd_sync(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
+        let file = self.fds.file(fd)?.file.clone();
+        Ok(Descriptor::File(file).sync().await?)
+    }
+
+    fn fd_tell(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<types::Filesize> {
+        Ok(self.fds.seekable(fd)?.position)
+    }
+
+    async fn fd_readdir(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        buf: GuestPtr<u8>,
+        buf_len: types::Size,
+        cookie: types::Dircookie,
+    ) -> Result<types::Size> {
+        let dir = self.fds.dir(fd)?.clone();
+        let skip = usize::try_from(cookie).map_err(|_| Errno::Overflow)?;
+        // `.` and `..` first (both with the directory's own inode, as the original host),
+        // then the entries; cookie N resumes after the Nth. Only the entries that are
+        // written are stat'ed for their inode.
+        let mut entries: Vec<(types::Filetype, Option<String>)> = vec![
+            (types::Filetype::Directory, None),
+            (types::Filetype::Directory, None),
+        ];
+        let listing = dir.read_directory()?;
+        loop {
+            let batch = listing.next_batch(1024).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for entry in batch {
+                entries.push((filetype(entry.type_)?, Some(entry.name)));
+            }
+        }
+        let mut dir_ino = None;
+        let mut out = buf;
+        let mut cap = buf_len;
+        let mut dirent = vec![0u8; types::Dirent::guest_size() as usize];
+        for (index, (d_type, name)) in entries.into_iter().enumerate().skip(skip) {
+            let (d_ino, name) = match name {
+                Some(name) => (dir.metadata_hash_at(false, name.clone()).await?.lower, name),
+                None => {
+                    let ino = match dir_ino {
+                        Some(ino) => ino,
+                        None => *dir_ino
+                            .insert(Descriptor::Dir(dir.clone()).metadata_hash().await?.lower),
+                    };
+                    (ino, if index == 0 { ".".into() } else { "..".into() })
+                }
+            };
+            let d_next = index as u64 + 1;
+            let d_namlen = u32::try_from(name.len()).map_err(|_| Errno::Overflow)?;
+            dirent[0..8].copy_from_slice(&d_next.to_le_bytes());
+            dirent[8..16].copy_from_slice(&d_ino.to_le_bytes());
+            dirent[16..20].copy_from_slice(&d_namlen.to_le_bytes());
+            dirent[20] = d_type as u8;
+            let head = cap.min(types::Dirent::guest_size());
+            cap -= head;
+            out = write_bytes(memory, out, &dirent[..head as usize])?;
+            if cap == 0 {
+                return Ok(buf_len);
+            }
+            let name = &name.as_bytes()[..name.len().min(cap as usize)];
+            cap -= name.len() as u32;
+            out = write_bytes(memory, out, name)?;
+            if cap == 0 {
+                return Ok(buf_len);
+            }
+        }
+        Ok(buf_len - cap)
+    }
+
+    async fn path_create_directory(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        dirfd: types::Fd,
+        path: GuestPtr<str>,
+    ) -> Result<()> {
+        let dir = self.fds.dir(dirfd)?.clone();
+        let path = self.read_string(memory, path)?;
+        Ok(dir.create_directory_at(path).await?)
+    }
+
+    async fn path_filestat_get(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        dirfd: types::Fd,
+        flags: types::Lookupflags,
+        path: GuestPtr<str>,
+    ) -> Result<types::Filestat> {
+        let dir = self.fds.dir(dirfd)?.clone();
+        let path = self.read_string(memory, path)?;
+        let follow = lookup_follows(flags);
+        let stat = dir.stat_at(follow, path.clone()).await?;
+        let hash = dir.metadata_hash_at(follow, path).await?;
+        filestat(stat, hash.lower)
+    }
+
+    async fn path_filestat_set_times(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        dirfd: types::Fd,
+        flags: types::Lookupflags,
+        path: GuestPtr<str>,
+        atim: types::Timestamp,
+        mtim: types::Timestamp,
+        fst_flags: types::Fstflags,
+    ) -> Result<()> {
+        let (atim, mtim) = times(atim, mtim, fst_flags)?;
+        let dir = self.fds.dir(dirfd)?.clone();
+        let path = self.read_string(memory, path)?;
+        Ok(dir
+            .set_times_at(lookup_follows(flags), path, atim, mtim)
+            .await?)
+    }
+
+    async fn path_link(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        src_fd: types::Fd,
+        src_flags: types::Lookupflags,
+        src_path: GuestPtr<str>,
+        target_fd: types::Fd,
+        target_path: GuestPtr<str>,
+    ) -> Result<()> {
+        let src = self.fds.dir(src_fd)?.clone();
+        let target = self.fds.dir(target_fd)?.clone();
+        let src_path = self.read_string(memory, src_path)?;
+        let target_path = self.read_string(memory, target_path)?;
+        Ok(src
+            .link_at(lookup_follows(src_flags), src_path, &target, target_path)
+            .await?)
+    }
+
+    async fn path_open(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        dirfd: types::Fd,
+        dirflags: types::Lookupflags,
+        path: GuestPtr<str>,
+        oflags: types::Oflags,
+        fs_rights_base: types::Rights,
+        _fs_rights_inheriting: types::Rights,
+        fdflags: types::Fdflags,
+    ) -> Result<types::Fd> {
+        let path = self.read_string(memory, path)?;
+        let flags = DescriptorFlags {
+            read: fs_rights_base.contains(types::Rights::FD_READ),
+            write: fs_rights_base.contains(types::Rights::FD_WRITE),
+            file_integrity_sync: fdflags.contains(types::Fdflags::SYNC),
+            data_integrity_sync: fdflags.contains(types::Fdflags::DSYNC),
+            requested_write_sync: fdflags.contains(types::Fdflags::RSYNC),
+            mutate_directory: false,
+        };
+        let dir = match self.fds.get(dirfd)? {
+            Fd::Dir { dir, .. } => dir.clone(),
+            Fd::File(_) => return Err(Errno::Notdir.into()),
+            _ => return Err(Errno::Badf.into()),
+        };
+        let open = OpenFlags {
+            create: oflags.contains(types::Oflags::CREAT),
+            directory: oflags.contains(types::Oflags::DIRECTORY),
+            exclusive: oflags.contains(types::Oflags::EXCL),
+            truncate: oflags.contains(types::Oflags::TRUNC),
+        };
+        let fd = match dir
+            .open_at(lookup_follows(dirflags), path, open, flags)
+            .await?
+        {
+            Descriptor::Dir(dir) => Fd::Dir { dir, preopen: None },
+            Descriptor::File(file) => Fd::File(FileFd {
+                file,
+                position: 0,
+                append: fdflags.contains(types::Fdflags::APPEND),
+                nonblocking: fdflags.contains(types::Fdflags::NONBLOCK),
+            }),
+        };
+        self.fds.push(fd)
+    }
+
+    async fn path_readlink(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        dirfd: types::Fd,
+        path: GuestPtr<str>,
+        buf: GuestPtr<u8>,
+        buf_len: types::Size,
+    ) -> Result<types::Size> {
+        let dir = self.fds.dir(dirfd)?.clone();
+        let path = self.read_string(memory, path)?;
+        let target = dir.readlink_at(path).await?;
+        let bytes = &target.as_bytes()[..target.len().min(buf_len as usize)];
+        write_bytes(memory, buf, bytes)?;
+        Ok(u32::try_from(bytes.len())?)
+    }
+
+    async fn path_remove_directory(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        dirfd: types::Fd,
+        path: GuestPtr<str>,
+    ) -> Result<()> {
+        let dir = self.fds.dir(dirfd)?.clone();
+        let path = self.read_string(memory, path)?;
+        Ok(dir.remove_directory_at(path).await?)
+    }
+
+    async fn path_rename(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        src_fd: types::Fd,
+        src_path: GuestPtr<str>,
+        dest_fd: types::Fd,
+        dest_path: GuestPtr<str>,
+    ) -> Result<()> {
+        let src = self.fds.dir(src_fd)?.clone();
+        let dest = self.fds.dir(dest_fd)?.clone();
+        let src_path = self.read_string(memory, src_path)?;
+        let dest_path = self.read_string(memory, dest_path)?;
+        Ok(src.rename_at(src_path, &dest, dest_path).await?)
+    }
+
+    async fn path_symlink(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        src_path: GuestPtr<str>,
+        dirfd: types::Fd,
+        dest_path: GuestPtr<str>,
+    ) -> Result<()> {
+        let dir = self.fds.dir(dirfd)?.clone();
+        let src_path = self.read_string(memory, src_path)?;
+        let dest_path = self.read_string(memory, dest_path)?;
+        Ok(dir.symlink_at(src_path, dest_path).await?)
+    }
+
+    async fn path_unlink_file(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        dirfd: types::Fd,
+        path: GuestPtr<str>,
+    ) -> Result<()> {
+        let dir = self.fds.dir(dirfd)?.clone();
+        let path = self.read_string(memory, path)?;
+        Ok(dir.unlink_file_at(path).await?)
+    }
+
+    async fn poll_oneoff(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        subs: GuestPtr<types::Subscription>,
+        events: GuestPtr<types::Event>,
+        nsubscriptions: types::Size,
+    ) -> Result<types::Size> {
+        crate::poll::poll_oneoff(self, memory, subs, events, nsubscriptions).await
+    }
+
+    fn proc_exit(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        status: types::Exitcode,
+    ) -> wasmtime::Error {
+        // WASI's range for an exit status.
+        if status >= 126 {
+            return wasmtime::Error::msg("exit with invalid exit status outside of [0..126)");
+        }
+        p3_core::I32Exit(status as i32).into()
+    }
+
+    fn proc_raise(&mut self, _memory: &mut GuestMemory<'_>, _sig: types::Signal) -> Result<()> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn sched_yield(&mut self, _memory: &mut GuestMemory<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn random_get(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        buf: GuestPtr<u8>,
+        buf_len: types::Size,
+    ) -> Result<()> {
+        let bytes = self
+            .wasi
+            .random()
+            .bytes(p3_core::random::Kind::Secure, buf_len.into())
+            .map_err(|e| types::Error::trap(wasmtime::Error::msg(e.to_string())))?;
+        write_bytes(memory, buf, &bytes)?;
+        Ok(())
+    }
+
+    async fn sock_accept(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        flags: types::Fdflags,
+    ) -> Result<types::Fd> {
+        crate::sockets::accept(self, fd, flags).await
+    }
+
+    async fn sock_recv(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        ri_data: types::IovecArray,
+        ri_flags: types::Riflags,
+    ) -> Result<(types::Size, types::Roflags)> {
+        crate::sockets::recv(self, memory, fd, ri_data, ri_flags).await
+    }
+
+    async fn sock_send(
+        &mut self,
+        memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        si_data: types::CiovecArray,
+        _si_flags: types::Siflags,
+    ) -> Result<types::Size> {
+        let buf = self.first_cbuffer(memory, si_data)?;
+        self.sock_write(memory, fd, buf).await
+    }
+
+    fn sock_shutdown(
+        &mut self,
+        _memory: &mut GuestMemory<'_>,
+        fd: types::Fd,
+        how: types::Sdflags,
+    ) -> Result<()> {
+        crate::sockets::shutdown(self, fd, how)
+    }
+}

@@ -1,0 +1,71 @@
+//! WASIp1 core modules under wasmtime-wasi 48's native p1 (the oracle) and wasi-bridge's p1
+//! adapter: same stdout, stderr, exit status and filesystem effects.
+
+mod common;
+
+use common::{Case, Exit, differential_p1, differential_p1_tree};
+use std::path::Path;
+use wasmtime_wasi::FsPerms;
+
+fn contains(out: &common::Outcome, needle: &str) {
+    let s = out.stdout_str();
+    assert!(s.contains(needle), "stdout lacks {needle:?}:\n{s}");
+}
+
+fn input(dir: &Path) {
+    std::fs::write(dir.join("input.txt"), "input file\n").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hello_args_env_stdin_stderr() {
+    let case = Case::new(&["hello", "0"])
+        .env("GREETING", "hola")
+        .stdin(b"some input for stdin");
+    let out = differential_p1("hello.p1.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    contains(
+        &out,
+        "hello from wasip1\nargv[0]=hello\nargv[1]=0\nGREETING=hola\n",
+    );
+    contains(&out, "some input for stdinstdin bytes: 20");
+    assert_eq!(out.stderr, b"a line on stderr\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proc_exit_keeps_the_full_status() {
+    for code in [0, 3, 33, 125] {
+        let out = differential_p1("hello.p1.wasm", Case::new(&["hello", &code.to_string()])).await;
+        assert_eq!(out.exit, Exit::Code(code));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn file_work_matches_native() {
+    let case = Case::new(&["files", "/data", "work"]).preopen("/data", FsPerms::ReadWrite, input);
+    let (out, tree) = differential_p1_tree("files.p1.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(0), "{}", out.stdout_str());
+    for line in [
+        "read: hello file\nread: second line\n",
+        "after seek: file\ntell: 10\n",
+        "pwrite: 10\npread: 4 [2345]\n",
+        "ls sub: c.txt\n",
+        "readlink: sub/c.txt\n",
+        "nlink after hard link: 2\n",
+        "mtime after futimens: 1500000000\n",
+        "stat absolute path: error Capabilities insufficient\n",
+    ] {
+        contains(&out, line);
+    }
+    assert!(
+        tree.contains(&"sub/c.txt = \"hello file\\nsecond line\\nappended\\n\"".to_string()),
+        "{tree:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_preopen_refuses_mutation() {
+    let case = Case::new(&["files", "/ro", "readonly"]).preopen("/ro", FsPerms::ReadOnly, input);
+    let (out, tree) = differential_p1_tree("files.p1.wasm", case).await;
+    contains(&out, "read in read-only dir: input file\n");
+    assert_eq!(tree, vec!["input.txt = \"input file\\n\"".to_string()]);
+}
