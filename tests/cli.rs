@@ -52,8 +52,11 @@ fn env_without_value_inherits_it() {
 }
 
 #[test]
-fn p1_nonzero_exit_becomes_the_process_status() {
-    let o = run(&["run", &guest("hello.p1.wasm"), "5"], b"");
+fn p1_exit_status_is_the_modules_on_native_p1() {
+    let o = run(&["run", &guest("hello.p1.wasm"), "33"], b"");
+    assert_eq!(o.status.code(), Some(33), "{o:?}");
+    // Through the preview1 component adapter (kept for comparison) any non-zero status is 1.
+    let o = run(&["run", "--p1-adapter", &guest("hello.p1.wasm"), "33"], b"");
     assert_eq!(
         o.status.code(),
         Some(1),

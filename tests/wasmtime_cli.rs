@@ -231,10 +231,21 @@ fn cases() -> Vec<Case> {
             &["-Slistenfd", "@p2-cli.wasm"],
             Refused("components do not support --listenfd"),
         ),
+        // With no inherited listeners, a module runs as usual (see `listenfd_...` below).
+        case(
+            "listenfd",
+            &["-Slistenfd", "@hello.p1.wasm"],
+            Stdout("hello from wasip1\n"),
+        ),
         case(
             "tcplisten",
             &["-Stcplisten=127.0.0.1:0", "@p2-cli.wasm"],
             Refused("components do not support --tcplisten"),
+        ),
+        case(
+            "tcplisten",
+            &["-Stcplisten=256.0.0.1:1", "@server.p1.wasm"],
+            Refused("-S tcplisten=256.0.0.1:1: cannot listen there"),
         ),
         case("tls", &["-Stls", "@p2-cli.wasm"], Refused("wasi-tls")),
         case(
@@ -456,14 +467,39 @@ fn cases() -> Vec<Case> {
             Refused("--allow-unknown-exports not supported with components"),
         ),
         case(
+            "unknown-exports-allow",
+            &["-Wunknown-exports-allow", "@hello.p1.wasm"],
+            Stdout("hello from wasip1\n"),
+        ),
+        case(
             "unknown-imports-default",
             &["-Wunknown-imports-default", "@p2-cli.wasm"],
             Refused("--default-values-unknown-imports"),
         ),
         case(
+            "unknown-imports-default",
+            &["-Wunknown-imports-default", "@unknown-import.p1.wasm"],
+            Stdout("answer: zero\n"),
+        ),
+        case(
+            "unknown-imports-trap",
+            &["-Wunknown-imports-trap", "@unknown-import.p1.wasm"],
+            Fails(1, "unknown import: `env::answer` has not been defined"),
+        ),
+        case(
+            "unknown-imports-trap",
+            &["@unknown-import.p1.wasm"],
+            Refused("env::answer"),
+        ),
+        case(
             "component-model",
             &["-Wcomponent-model=n", "@p2-cli.wasm"],
             Refused("cannot execute a component without `--wasm component-model`"),
+        ),
+        case(
+            "component-model",
+            &["-Wcomponent-model=n", "@hello.p1.wasm"],
+            Stdout("hello from wasip1\n"),
         ),
         case(
             "component-model-async",
@@ -782,4 +818,121 @@ fn logging_shows_the_cores_events_with_either_variable() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&o.stderr).contains("WASI context built"));
+}
+
+/// A free loopback port (bound, read, released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Connects (retrying while the server starts), sends `msg`, returns the whole answer.
+fn ask(port: u16, msg: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut s = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("server on {port} never came up: {e}"),
+        }
+    };
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    s.write_all(msg).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    out
+}
+
+/// `-S tcplisten=ADDR` hands a WASIp1 module a listener at fd 3, served by `sock_accept`,
+/// `sock_recv`, `sock_send` and `sock_shutdown` on wasi-bridge's p1.
+#[test]
+fn tcplisten_hands_a_p1_module_its_listener() {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+        .args([
+            format!("-Stcplisten=127.0.0.1:{port}"),
+            guest("server.p1.wasm"),
+            "2".into(),
+        ])
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(ask(port, b"first"), b"echo: first");
+    assert_eq!(ask(port, b"second"), b"echo: second");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "served 5 bytes\nserved 6 bytes\naccept on stdout: Not a socket\n\
+         shutdown stdout: Not a socket\n"
+    );
+}
+
+/// `-S listenfd`: listeners passed in systemd's way (LISTEN_FDS, fds from 3) reach the
+/// module. A small Python parent opens the listener and execs wasi-bridge with it.
+#[test]
+fn listenfd_passes_inherited_listeners_to_a_p1_module() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 not found: skipping the socket-activation test");
+        return;
+    }
+    let port = free_port();
+    let script = format!(
+        "import os, socket\n\
+         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('127.0.0.1', {port})); s.listen(8)\n\
+         if s.fileno() != 3: os.dup2(s.fileno(), 3)\n\
+         os.set_inheritable(3, True)\n\
+         os.environ['LISTEN_FDS'] = '1'; os.environ['LISTEN_PID'] = str(os.getpid())\n\
+         os.execv({bin:?}, [{bin:?}, '-Slistenfd', {wasm:?}, '1'])\n",
+        bin = env!("CARGO_BIN_EXE_wasi-bridge"),
+        wasm = guest("server.p1.wasm"),
+    );
+    let child = Command::new("python3")
+        .args(["-c", &script])
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(ask(port, b"activated"), b"echo: activated");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("served 9 bytes\n"));
+}
+
+#[test]
+fn preload_links_a_core_module_under_its_name() {
+    let o = bridge(
+        &[
+            "--preload".into(),
+            format!("env={}", guest("answer.wasm")),
+            guest("unknown-import.p1.wasm"),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "answer: nonzero\n");
+    let o = bridge(
+        &[
+            "--preload".into(),
+            format!("env={}", guest("answer.wasm")),
+            guest("p2-cli.wasm"),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("components cannot be loaded"));
 }

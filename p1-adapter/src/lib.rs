@@ -122,11 +122,6 @@ impl WasiP1Ctx {
         }
     }
 
-    /// The context.
-    pub fn ctx(&mut self) -> &mut WasiCtx {
-        &mut self.wasi
-    }
-
     fn consume_fuel(&mut self, fuel: usize) -> Result<(), types::Error> {
         if fuel > self.hostcall_fuel {
             return Err(types::Errno::Nomem.into());

@@ -46,7 +46,7 @@ pub async fn invoke(
         .run_concurrent(async |store| func.call_concurrent(store, &params, &mut results).await)
         .await
         .and_then(|r| r);
-    store.data().ctx.flush_stdio().await;
+    store.data_mut().flush_stdio().await;
     match wasi_bridge::run::exit_status(outcome.map(|()| Ok(()))) {
         Ok(0) => {
             println!("{}", DisplayFuncResults(&results));

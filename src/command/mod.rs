@@ -1,15 +1,17 @@
 //! The `wasi-bridge` command line: `wasmtime run`'s, parsed by wasmtime's own option parser
 //! (`wasmtime-cli-flags`), running every program on the one core.
 
+mod component;
 mod invoke;
+mod module;
 pub mod options;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use wasi_bridge::run::{self, Entry};
-use wasi_bridge::{FsPerms, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime::component::{Component, Linker};
+use wasi_bridge::p1::WasiP1Ctx;
+use wasi_bridge::run;
+use wasi_bridge::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_cli_flags::CommonOptions;
 
@@ -82,7 +84,7 @@ pub struct RunCommand {
     /// Profiling strategy (refused: wasi-bridge is built without profiling support).
     #[arg(long, value_name = "STRATEGY")]
     profile: Option<String>,
-    /// Load the given WebAssembly module before the main module (refused: core modules only).
+    /// Load the given WebAssembly module before the main module (core modules only).
     #[arg(
         long = "preload",
         number_of_values = 1,
@@ -92,6 +94,10 @@ pub struct RunCommand {
     /// Force the entry point instead of detecting it (wasi-bridge only).
     #[arg(long = "wasi-run", value_enum)]
     wasi_run: Option<WasiRun>,
+    /// Run a WASIp1 module by wrapping it with the official preview1 component adapter (the
+    /// p2 path) instead of wasi-bridge's native p1 (wasi-bridge only; for comparison).
+    #[arg(long = "p1-adapter")]
+    p1_adapter: bool,
     /// Do not use the on-disk cache of compiled code (the same as `-C cache=n`).
     #[arg(long)]
     no_cache: bool,
@@ -112,10 +118,10 @@ fn usage(msg: impl Into<String>) -> Failure {
     Failure::Usage(msg.into())
 }
 
-/// The store data of a run: the one WASI context and what the options add to it.
+/// The store data of a run: the one WASI context (as p1's view of it, which also serves the p2
+/// and p3 linkers) and what the options add to it.
 pub struct CliHost {
-    ctx: WasiCtx,
-    table: ResourceTable,
+    wasi: WasiP1Ctx,
     limits: StoreLimits,
     config: Option<wasmtime_wasi_config::WasiConfigVariables>,
     keyvalue: Option<wasmtime_wasi_keyvalue::WasiKeyValueCtx>,
@@ -123,10 +129,14 @@ pub struct CliHost {
 
 impl WasiView for CliHost {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.ctx,
-            table: &mut self.table,
-        }
+        WasiView::ctx(&mut self.wasi)
+    }
+}
+
+impl CliHost {
+    /// Flushes the guest's stdout and stderr.
+    async fn flush_stdio(&mut self) {
+        WasiView::ctx(self).ctx.flush_stdio().await
     }
 }
 
@@ -210,14 +220,13 @@ impl RunCommand {
                  wasmtime",
             ));
         }
-        if !self.preloads.is_empty() {
-            return Err(usage(
-                "--preload: wasi-bridge runs every program as a component, and components \
-                 cannot be loaded with `--preload`",
-            ));
-        }
-        options::check_wasm(&self.common.wasm).map_err(usage)?;
         options::check_debug(&self.common).map_err(usage)
+    }
+
+    /// Whether a core module runs on wasi-bridge's native p1 (else it is wrapped as a
+    /// component).
+    fn native_p1(&self, core_module: bool) -> bool {
+        core_module && !self.p1_adapter
     }
 
     fn context(&self) -> Result<WasiCtxBuilder, Failure> {
@@ -318,22 +327,21 @@ impl RunCommand {
         limits.build()
     }
 
-    fn store(&self, engine: &Engine, ctx: WasiCtx) -> Result<Store<CliHost>, Failure> {
-        let wasi = &self.common.wasi;
+    fn store(&self, engine: &Engine, wasi: WasiP1Ctx) -> Result<Store<CliHost>, Failure> {
+        let opts = &self.common.wasi;
         let host = CliHost {
-            ctx,
-            table: ResourceTable::new(),
+            wasi,
             limits: self.store_limits(),
-            config: (wasi.config == Some(true)).then(|| {
-                wasi.config_var
+            config: (opts.config == Some(true)).then(|| {
+                opts.config_var
                     .iter()
                     .map(|v| (v.key.clone(), v.value.clone()))
                     .collect()
             }),
-            keyvalue: (wasi.keyvalue == Some(true)).then(|| {
+            keyvalue: (opts.keyvalue == Some(true)).then(|| {
                 wasmtime_wasi_keyvalue::WasiKeyValueCtxBuilder::new()
                     .in_memory_data(
-                        wasi.keyvalue_in_memory_data
+                        opts.keyvalue_in_memory_data
                             .iter()
                             .map(|v| (v.key.clone(), v.value.clone())),
                     )
@@ -345,16 +353,16 @@ impl RunCommand {
         if let Some(fuel) = self.common.wasm.fuel {
             store.set_fuel(fuel).map_err(Failure::Guest)?;
         }
-        if let Some(max) = wasi.max_resources {
-            store.data_mut().table.set_max_capacity(max);
+        if let Some(max) = opts.max_resources {
+            WasiView::ctx(store.data_mut()).table.set_max_capacity(max);
             if let Some(table) = store.concurrent_resource_table() {
                 table.set_max_capacity(max);
             }
         }
-        if let Some(fuel) = wasi.hostcall_fuel {
+        if let Some(fuel) = opts.hostcall_fuel {
             store.set_hostcall_fuel(fuel);
         }
-        if let Some(max) = wasi.max_component_handles {
+        if let Some(max) = opts.max_component_handles {
             store.set_max_component_handles(max);
         }
         if let Some(timeout) = self.common.wasm.timeout {
@@ -368,144 +376,35 @@ impl RunCommand {
         Ok(store)
     }
 
-    fn linker(&self, engine: &Engine, component: &Component) -> Result<Linker<CliHost>, Failure> {
-        let wasi = &self.common.wasi;
-        let mut linker = Linker::new(engine);
-        let p3 = wasi.p3 != Some(false);
-        run::add_to_linker_with(&mut linker, p3, wasi.network_error_code == Some(true))
-            .map_err(Failure::Guest)?;
-        if wasi.config == Some(true) {
-            wasmtime_wasi_config::add_to_linker(&mut linker, |h: &mut CliHost| {
-                wasmtime_wasi_config::WasiConfig::new(h.config.as_ref().expect("-S config"))
-            })
-            .map_err(Failure::Guest)?;
-        }
-        if wasi.keyvalue == Some(true) {
-            wasmtime_wasi_keyvalue::add_to_linker(&mut linker, |h: &mut CliHost| {
-                wasmtime_wasi_keyvalue::WasiKeyValue::new(
-                    h.keyvalue.as_ref().expect("-S keyvalue"),
-                    &mut h.table,
-                )
-            })
-            .map_err(Failure::Guest)?;
-        }
-        if self.common.wasm.unknown_imports_trap == Some(true) {
-            self.stub_unknown_imports(&mut linker, engine, component)
-                .map_err(Failure::Guest)?;
-        }
-        Ok(linker)
-    }
-
-    /// `-W unknown-imports-trap`: every import this run does not serve becomes functions that
-    /// trap when called (and resources nobody can create). wasmtime's own
-    /// `define_unknown_imports_as_traps` looks names up exactly, so it would shadow the WASI
-    /// interfaces a guest imports at a newer patch version than the linker's; this stubs only
-    /// what the import check reports as unknown.
-    fn stub_unknown_imports(
-        &self,
-        linker: &mut Linker<CliHost>,
-        engine: &Engine,
-        component: &Component,
-    ) -> wasmtime::Result<()> {
-        use wasmtime::component::ResourceType;
-        use wasmtime::component::types::ComponentItem;
-        let ty = component.component_type();
-        let served = |name: &str| {
-            self.extra_imports().contains(&name) || run::check_import_names([name]).is_ok()
-        };
-        let unknown = |qualified: String| {
-            move || wasmtime::format_err!("unknown import: `{qualified}` has not been defined")
-        };
-        for (name, item) in ty.imports(engine) {
-            if served(name) {
-                continue;
-            }
-            let mut root = linker.root();
-            let stub = |l: &mut wasmtime::component::LinkerInstance<'_, CliHost>,
-                        item_name: &str,
-                        item: ComponentItem,
-                        qualified: String|
-             -> wasmtime::Result<()> {
-                match item {
-                    ComponentItem::ComponentFunc(f) if f.async_() => {
-                        let err = unknown(qualified);
-                        l.func_new_concurrent(item_name, move |_, _, _, _| {
-                            let e = err();
-                            Box::pin(async move { Err(e) })
-                        })
-                    }
-                    ComponentItem::ComponentFunc(_) => {
-                        let err = unknown(qualified);
-                        l.func_new(item_name, move |_, _, _, _| Err(err()))
-                    }
-                    ComponentItem::Resource(_) => {
-                        l.resource(item_name, ResourceType::host::<()>(), |_, _| Ok(()))
-                    }
-                    _ => Ok(()),
-                }
-            };
-            match item.ty {
-                ComponentItem::ComponentInstance(instance) => {
-                    let mut l = root.instance(name)?;
-                    for (export, item) in instance.exports(engine) {
-                        stub(&mut l, export, item.ty, format!("{name}#{export}"))?;
+    /// The listeners `-S tcplisten=ADDR` and `-S listenfd` hand a WASIp1 module, bound or
+    /// adopted here (fds 3, 4, … in the guest).
+    fn preopened_sockets(&self) -> Result<Vec<std::net::TcpListener>, Failure> {
+        let mut out = Vec::new();
+        if self.common.wasi.listenfd == Some(true) {
+            let mut fds = listenfd::ListenFd::from_env();
+            for i in 0..fds.len() {
+                match fds.take_tcp_listener(i) {
+                    Ok(Some(l)) => out.push(l),
+                    Ok(None) => {}
+                    Err(e) => {
+                        return Err(usage(format!(
+                            "-S listenfd: inherited fd {} is not a TCP listener: {e}",
+                            i + 3
+                        )));
                     }
                 }
-                item => stub(&mut root, name, item, name.to_string())?,
             }
         }
-        Ok(())
-    }
-
-    /// Import names served by the non-WASI crates this run links (`-S config`, `-S keyvalue`).
-    fn extra_imports(&self) -> Vec<&'static str> {
-        let wasi = &self.common.wasi;
-        let mut extra = Vec::new();
-        if wasi.config == Some(true) {
-            extra.push("wasi:config/store@0.2.0-rc.1");
+        for addr in &self.common.wasi.tcplisten {
+            let l = std::net::TcpListener::bind(addr).map_err(|e| {
+                usage(format!(
+                    "-S tcplisten={addr}: cannot listen there: {e} (give a free HOST:PORT, \
+                     or port 0 for any)"
+                ))
+            })?;
+            out.push(l);
         }
-        if wasi.keyvalue == Some(true) {
-            extra.extend([
-                "wasi:keyvalue/store@0.2.0-draft",
-                "wasi:keyvalue/atomics@0.2.0-draft",
-                "wasi:keyvalue/batch@0.2.0-draft",
-            ]);
-        }
-        extra
-    }
-
-    /// Checks the imports against what this run links, unless unknown imports trap.
-    fn check_imports(&self, engine: &Engine, component: &Component) -> Result<(), Failure> {
-        if self.common.wasm.unknown_imports_trap == Some(true) {
-            return Ok(());
-        }
-        let path = self.path().display();
-        let wasi = &self.common.wasi;
-        let extra = self.extra_imports();
-        let imports: Vec<String> = component
-            .component_type()
-            .imports(engine)
-            .map(|(name, _)| name.to_string())
-            .filter(|name| !extra.contains(&name.as_str()))
-            .collect();
-        run::check_import_names(imports.iter().map(String::as_str)).map_err(|problem| {
-            let hint = if imports.iter().any(|n| n.starts_with("wasi:config/"))
-                || imports.iter().any(|n| n.starts_with("wasi:keyvalue/"))
-            {
-                " (wasi:config and wasi:keyvalue are linked with -S config / -S keyvalue)"
-            } else {
-                ""
-            };
-            usage(format!("cannot run {path}: {problem}{hint}"))
-        })?;
-        if wasi.p3 == Some(false)
-            && let Some(name) = imports.iter().find(|n| n.ends_with("@0.3.0"))
-        {
-            return Err(usage(format!(
-                "cannot run {path}: it imports {name}, and -S p3=n turns WASIp3 off"
-            )));
-        }
-        Ok(())
+        Ok(out)
     }
 
     /// Runs the program; `Ok` is its exit status.
@@ -524,58 +423,50 @@ impl RunCommand {
             )));
         }
         let core_module = run::is_core_module(&bytes);
-        for warning in options::check_wasi(&self.common.wasi, core_module).map_err(usage)? {
+        let native_p1 = self.native_p1(core_module);
+        for warning in
+            options::check_wasi(&self.common.wasi, core_module, native_p1).map_err(usage)?
+        {
             eprintln!("{warning}");
         }
+        options::check_wasm(&self.common.wasm, native_p1).map_err(usage)?;
+        if !native_p1 && !self.preloads.is_empty() {
+            return Err(usage(
+                "--preload: components cannot be loaded with `--preload` (it is for WASIp1 core \
+                 modules)",
+            ));
+        }
         let engine = self.engine()?;
-        let component_bytes = if core_module {
-            run::componentize_p1(&bytes).map_err(|e| usage(format!("{path}: {e:#}")))?
-        } else {
-            bytes
-        };
-        let component = Component::new(&engine, &component_bytes)
-            .map_err(|e| usage(format!("{path} is not a valid component: {e:#}")))?;
-        self.check_imports(&engine, &component)?;
-        let linker = self.linker(&engine, &component)?;
-        let ctx = self.context()?.build();
-        let mut store = self.store(&engine, ctx)?;
-
-        let p3 = self.common.wasi.p3 != Some(false);
-        let entry = if self.invoke.is_some() {
-            None
-        } else {
-            Some(match (self.wasi_run, run::entry_of(&engine, &component)) {
-                (Some(WasiRun::P2), _) | (None, Some(Entry::P3)) if !p3 => Entry::P2,
-                (Some(WasiRun::P2), _) => Entry::P2,
-                (Some(WasiRun::P3), _) => Entry::P3,
-                (None, Some(entry)) => entry,
-                (None, None) => {
-                    return Err(usage(format!(
-                        "{path} exports no wasi:cli/run (neither @0.2.x nor @0.3.0); for a \
-                         reactor, name the export to call with --invoke 'NAME(ARGS)'"
-                    )));
-                }
-            })
-        };
         let module_name = self.module_and_args[0].to_string_lossy().into_owned();
         let timeout = self.common.wasm.timeout.unwrap_or(std::time::Duration::MAX);
-        let run = async {
-            match (&self.invoke, entry) {
-                (Some(call), _) => invoke::invoke(&mut store, &linker, &component, call).await,
-                (None, Some(entry)) => run::run_in(&mut store, &linker, &component, entry)
-                    .await
-                    .map_err(|e| Failure::Guest(e.context("failed to invoke `run` function"))),
-                (None, None) => unreachable!("an entry is chosen unless --invoke is given"),
+        let listeners = if native_p1 {
+            self.preopened_sockets()?
+        } else {
+            Vec::new()
+        };
+        let wasi = WasiP1Ctx::with_listeners(self.context()?.build(), listeners);
+        let mut store = self.store(&engine, wasi)?;
+        let outcome = if native_p1 {
+            let program = module::Program::load(&self, &engine, &mut store, &bytes, &path).await?;
+            let run = program.run(&self, &mut store);
+            match tokio::time::timeout(timeout, run).await {
+                Ok(outcome) => outcome,
+                Err(elapsed) => Err(timed_out(elapsed)),
+            }
+        } else {
+            let bytes = if core_module {
+                run::componentize_p1(&bytes).map_err(|e| usage(format!("{path}: {e:#}")))?
+            } else {
+                bytes
+            };
+            let program = component::Program::load(&self, &engine, &bytes, &path)?;
+            let run = program.run(&self, &mut store);
+            match tokio::time::timeout(timeout, run).await {
+                Ok(outcome) => outcome,
+                Err(elapsed) => Err(timed_out(elapsed)),
             }
         };
-        let outcome = match tokio::time::timeout(timeout, run).await {
-            Ok(outcome) => outcome,
-            Err(elapsed) => Err(Failure::Guest(
-                wasmtime::Error::from(wasmtime::Trap::Interrupt)
-                    .context(format!("timed out after {elapsed}")),
-            )),
-        };
-        store.data().ctx.flush_stdio().await;
+        store.data_mut().flush_stdio().await;
         outcome.map_err(|f| match f {
             Failure::Guest(e) => {
                 Failure::Guest(e.context(format!("failed to run main module `{module_name}`")))
@@ -583,4 +474,12 @@ impl RunCommand {
             usage => usage,
         })
     }
+}
+
+/// A `-W timeout` that ran out while the guest was blocked in the host.
+fn timed_out(elapsed: tokio::time::error::Elapsed) -> Failure {
+    Failure::Guest(
+        wasmtime::Error::from(wasmtime::Trap::Interrupt)
+            .context(format!("timed out after {elapsed}")),
+    )
 }

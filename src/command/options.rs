@@ -11,8 +11,13 @@ use wasmtime_cli_flags::{CommonOptions, WasiOptions, WasmOptions};
 /// Why an option cannot be used: the message printed after `wasi-bridge: ` (exit status 2).
 pub type Refusal = String;
 
-/// Checks every `-S` option: `Ok` with warnings to print, or the first refusal.
-pub fn check_wasi(o: &WasiOptions, core_module: bool) -> Result<Vec<String>, Refusal> {
+/// Checks every `-S` option: `Ok` with warnings to print, or the first refusal. `native_p1`:
+/// the program is a core module run on wasi-bridge's own WASIp1 (not wrapped as a component).
+pub fn check_wasi(
+    o: &WasiOptions,
+    core_module: bool,
+    native_p1: bool,
+) -> Result<Vec<String>, Refusal> {
     let WasiOptions {
         // Honoured where the context, the linker or the store is built (see `mod.rs`).
         inherit_network: _,
@@ -97,11 +102,12 @@ pub fn check_wasi(o: &WasiOptions, core_module: bool) -> Result<Vec<String>, Ref
             ));
         }
     }
-    // wasmtime 48 refuses both for every program (its WASIp1 runs on the p2 context).
-    if *listenfd == Some(true) {
+    // Preopened sockets are a WASIp1 notion: wasi-bridge's p1 hands them to a module as fds
+    // (as wasmtime's original WASIp1 did); components have no way to receive one.
+    if !native_p1 && *listenfd == Some(true) {
         return Err("components do not support --listenfd".into());
     }
-    if !tcplisten.is_empty() {
+    if !native_p1 && !tcplisten.is_empty() {
         return Err("components do not support --tcplisten".into());
     }
     if *tls == Some(true) {
@@ -137,8 +143,9 @@ pub fn check_wasi(o: &WasiOptions, core_module: bool) -> Result<Vec<String>, Ref
 
 /// Checks every `-W` option. Engine settings are applied by wasmtime-cli-flags' `config()`
 /// (an engine feature this build lacks is refused there, with wasmtime's message); store
-/// settings where the store is built; the rest is refused here.
-pub fn check_wasm(o: &WasmOptions) -> Result<(), Refusal> {
+/// settings where the store is built; the rest is refused here. `native_p1` as for
+/// [`check_wasi`].
+pub fn check_wasm(o: &WasmOptions, native_p1: bool) -> Result<(), Refusal> {
     let WasmOptions {
         // Store settings, applied in `mod.rs`.
         fuel: _,
@@ -191,30 +198,18 @@ pub fn check_wasm(o: &WasmOptions) -> Result<(), Refusal> {
         component_model_fixed_length_lists: _,
         component_model_implements: _,
         concurrency_support: _,
-        // Refused below.
+        // Core modules only: refused below for components.
         unknown_exports_allow,
         unknown_imports_default,
     } = o;
-    if *component_model == Some(false) {
-        return Err(
-            "cannot execute a component without `--wasm component-model` (wasi-bridge \
-                    runs every program, WASIp1 modules included, as a component)"
-                .into(),
-        );
+    if !native_p1 && *component_model == Some(false) {
+        return Err("cannot execute a component without `--wasm component-model`".into());
     }
-    if *unknown_exports_allow == Some(true) {
-        return Err(
-            "--allow-unknown-exports not supported with components (wasi-bridge runs \
-                    WASIp1 modules as components too)"
-                .into(),
-        );
+    if !native_p1 && *unknown_exports_allow == Some(true) {
+        return Err("--allow-unknown-exports not supported with components".into());
     }
-    if *unknown_imports_default == Some(true) {
-        return Err(
-            "cannot use `--default-values-unknown-imports` with components \
-                    (wasi-bridge runs WASIp1 modules as components too)"
-                .into(),
-        );
+    if !native_p1 && *unknown_imports_default == Some(true) {
+        return Err("cannot use `--default-values-unknown-imports` with components".into());
     }
     Ok(())
 }

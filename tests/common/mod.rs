@@ -399,7 +399,10 @@ pub async fn bridge_p1(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     wasi_bridge::p1::add_to_linker_async(&mut linker, |t| t).unwrap();
     let mut store = Store::new(engine(), b.build_p1::<wasi_bridge::p1::WasiP1Ctx>());
     let code = start_p1(&mut store, &linker, name).await;
-    store.data_mut().ctx().flush_stdio().await;
+    wasi_bridge::WasiView::ctx(store.data_mut())
+        .ctx
+        .flush_stdio()
+        .await;
     drop(store);
     outcome(code, stdout, stderr)
 }
