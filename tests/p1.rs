@@ -69,3 +69,43 @@ async fn read_only_preopen_refuses_mutation() {
     contains(&out, "read in read-only dir: input file\n");
     assert_eq!(tree, vec!["input.txt = \"input file\\n\"".to_string()]);
 }
+
+/// Every p1 function, error cases included, under the preopen `/data` (fd 3).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_function_matches_native() {
+    let case =
+        Case::new(&["calls", "all"])
+            .env("K", "v")
+            .preopen("/data", FsPerms::ReadWrite, input);
+    let (out, tree) = differential_p1_tree("calls.p1.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(0), "{}", out.stdout_str());
+    for line in [
+        "args: 2 10 env: 1 4\n",
+        "fd_write iovecs: 0 12\n",
+        "fd_read: 0 5 [calls]\n",
+        "read renumbered: 0 [PWllPW]\n",
+        "poll fd: 0 n 1 [8 type 1 error 0 flags 0]\npoll fd: 0 n 1 [9 type 2 error 0 flags 0]\n",
+        "path_readlink short: 0 4 [call]\n",
+        "poll clock: 0 n 1 userdata 7 type 0\n",
+        "sock_accept stdout: errno 57\n",
+    ] {
+        contains(&out, line);
+    }
+    assert!(tree.iter().any(|l| l.starts_with("calls.txt")), "{tree:?}");
+}
+
+/// The calls AssemblyScript programs make: sizes first, then gets into buffers of exactly
+/// that size; a write to an invalid fd; `proc_exit(33)`.
+#[tokio::test(flavor = "multi_thread")]
+async fn assemblyscript_style_calls() {
+    let case = Case::new(&["asc-prog", "asc", "x y"])
+        .env("A", "1")
+        .env("BB", "two words");
+    let out = differential_p1("calls.p1.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(33));
+    assert_eq!(
+        out.stdout_str(),
+        "args_get: 0\narg 0: asc-prog\narg 1: asc\narg 2: x y\nenviron_get: 0\n\
+         env 0: A=1\nenv 1: BB=two words\nwrite to fd 42: errno 8\n"
+    );
+}

@@ -4,6 +4,8 @@
 #   p1/hello.c      C + wasi-libc -> core module (wasm/hello.p1.wasm), and the same wrapped with
 #                   the preview1 command adapter (wasm/hello.p1-component.wasm)
 #   p1/server.c     C + wasi-libc: accept/recv/send/shutdown on a preopened listener (fd 3)
+#   p1/calls.c      every wasi_snapshot_preview1 function called directly (wasi/api.h), and
+#                   the p1 benchmark modes (stdout, readdir, poll)
 #   p2-cli/guest.c  wasi:*@0.2.12 called directly through `wit-bindgen c` bindings
 #   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
 #   p2-fs/guest.c   wasi:filesystem@0.2.12 edge cases and benchmark modes
@@ -32,6 +34,7 @@ mkdir -p "$here/wasm" "$here/bindings"
 $CC --target=wasm32-wasi -O2 -s -o "$here/wasm/hello.p1.wasm" "$here/p1/hello.c"
 $CC --target=wasm32-wasi -O2 -s -o "$here/wasm/files.p1.wasm" "$here/p1/files.c"
 $CC --target=wasm32-wasi -O2 -s -o "$here/wasm/server.p1.wasm" "$here/p1/server.c"
+$CC --target=wasm32-wasi -O2 -s -o "$here/wasm/calls.p1.wasm" "$here/p1/calls.c"
 wasm-tools component new "$here/wasm/hello.p1.wasm" \
   --adapt "wasi_snapshot_preview1=$adapters/wasi_snapshot_preview1.command.wasm" \
   -o "$here/wasm/hello.p1-component.wasm"
