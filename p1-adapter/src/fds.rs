@@ -36,6 +36,9 @@ pub(crate) enum Fd {
     Dir {
         dir: Dir,
         preopen: Option<String>,
+        /// The listing `fd_readdir` took at cookie 0, which later cookies continue (as a
+        /// POSIX directory stream does), so reading a directory in buffers lists it once.
+        listing: Option<Vec<(types::Filetype, String)>>,
     },
     /// A preopened listening socket.
     Listener {
@@ -75,6 +78,7 @@ impl FdTable {
             t.push_unchecked(Fd::Dir {
                 dir: p.dir.clone(),
                 preopen: Some(p.guest_path.clone()),
+                listing: None,
             });
         }
         t
@@ -165,6 +169,17 @@ impl FdTable {
     pub fn dir(&self, fd: types::Fd) -> Result<&Dir, types::Error> {
         match self.get(fd)? {
             Fd::Dir { dir, .. } => Ok(dir),
+            _ => Err(Errno::Badf.into()),
+        }
+    }
+
+    /// The cached listing of the directory `fd` (see [`Fd::Dir`]).
+    pub fn listing(
+        &mut self,
+        fd: types::Fd,
+    ) -> Result<&mut Option<Vec<(types::Filetype, String)>>, types::Error> {
+        match self.get_mut(fd)? {
+            Fd::Dir { listing, .. } => Ok(listing),
             _ => Err(Errno::Badf.into()),
         }
     }

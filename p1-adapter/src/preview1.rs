@@ -159,12 +159,8 @@ impl WasiP1Ctx {
                 (false, WriteAt::Offset(o)) => Some(o),
                 (false, WriteAt::Cursor) => Some(position),
             };
-            let n = if file.may_block() {
-                file.write_blocking(&memory.as_cow(buf)?, offset)?
-            } else {
-                let data = memory.to_vec(buf)?;
-                usize::try_from(file.write_at_or_end(data, offset).await?)?
-            };
+            // Straight from guest memory, on the calling thread (the core's byte-stream rule).
+            let n = file.write_from(&memory.as_cow(buf)?, offset)?;
             if let WriteAt::Cursor = at {
                 let new = if append {
                     Descriptor::File(file).stat().await?.size
@@ -191,25 +187,23 @@ impl WasiP1Ctx {
         }
     }
 
-    /// Reads into `buf` from a file at `offset`: straight into guest memory when the host
-    /// lets file work block the calling thread, else through a host buffer.
-    async fn file_read(
+    /// Reads into `buf` from a file at `offset`, straight into guest memory (through a host
+    /// buffer only for a shared memory), on the calling thread as the core's byte streams do.
+    fn file_read(
         memory: &mut GuestMemory<'_>,
         file: &p3_core::filesystem::File,
         buf: GuestPtr<[u8]>,
         offset: u64,
     ) -> Result<usize> {
-        if file.may_block()
-            && let Some(dst) = memory.as_slice_mut(buf)?
-        {
-            return Ok(file.read_into_blocking(dst, offset)?);
+        if let Some(dst) = memory.as_slice_mut(buf)? {
+            return Ok(file.read_into(dst, offset)?);
         }
-        let (data, _) = file.read_at(buf.len() as usize, offset).await?;
-        let dst = buf
-            .get_range(0..u32::try_from(data.len())?)
-            .ok_or(Errno::Range)?;
-        memory.copy_from_slice(&data, dst)?;
-        Ok(data.len())
+        // A shared memory is read through a bounded host buffer (a short read is allowed).
+        let mut tmp = vec![0; (buf.len() as usize).min(1 << 20)];
+        let n = file.read_into(&mut tmp, offset)?;
+        let dst = buf.get_range(0..u32::try_from(n)?).ok_or(Errno::Range)?;
+        memory.copy_from_slice(&tmp[..n], dst)?;
+        Ok(n)
     }
 
     /// Reads from stdin into `buf`: at least one byte, or 0 at the end.
@@ -583,7 +577,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         };
         let n = match source {
             Source::File(file, pos) => {
-                let n = Self::file_read(memory, &file, buf, pos).await?;
+                let n = Self::file_read(memory, &file, buf, pos)?;
                 self.fds.file_mut(fd)?.position =
                     pos.checked_add(n as u64).ok_or(Errno::Overflow)?;
                 n
@@ -607,9 +601,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
             Fd::Stdin => return Err(Errno::Spipe.into()),
             _ => return Err(Errno::Badf.into()),
         };
-        Ok(u32::try_from(
-            Self::file_read(memory, &file, buf, offset).await?,
-        )?)
+        Ok(u32::try_from(Self::file_read(memory, &file, buf, offset)?)?)
     }
 
     async fn fd_write(
@@ -721,56 +713,75 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         let dir = self.fds.dir(fd)?.clone();
         let skip = usize::try_from(cookie).map_err(|_| Errno::Overflow)?;
         // `.` and `..` first (both with the directory's own inode, as the original host),
-        // then the entries; cookie N resumes after the Nth. Only the entries that are
-        // written are stat'ed for their inode.
-        let mut entries: Vec<(types::Filetype, Option<String>)> = vec![
-            (types::Filetype::Directory, None),
-            (types::Filetype::Directory, None),
-        ];
-        let listing = dir.read_directory()?;
-        loop {
-            let batch = listing.next_batch(1024).await?;
-            if batch.is_empty() {
-                break;
+        // then the entries; cookie N resumes after the Nth. The listing is taken at cookie 0
+        // and continued by later cookies; only the entries written are stat'ed for their
+        // inode.
+        let cached = if skip == 0 {
+            None
+        } else {
+            self.fds.listing(fd)?.take()
+        };
+        let entries = match cached {
+            Some(entries) => entries,
+            None => {
+                let mut entries = vec![
+                    (types::Filetype::Directory, ".".to_string()),
+                    (types::Filetype::Directory, "..".to_string()),
+                ];
+                let listing = dir.read_directory()?;
+                loop {
+                    let batch = listing.next_batch(1024).await?;
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for entry in batch {
+                        entries.push((filetype(entry.type_)?, entry.name));
+                    }
+                }
+                entries
             }
-            for entry in batch {
-                entries.push((filetype(entry.type_)?, Some(entry.name)));
-            }
-        }
+        };
         let mut dir_ino = None;
         let mut out = buf;
         let mut cap = buf_len;
         let mut dirent = vec![0u8; types::Dirent::guest_size() as usize];
-        for (index, (d_type, name)) in entries.into_iter().enumerate().skip(skip) {
-            let (d_ino, name) = match name {
-                Some(name) => (dir.metadata_hash_at(false, name.clone()).await?.lower, name),
-                None => {
-                    let ino = match dir_ino {
-                        Some(ino) => ino,
-                        None => *dir_ino
-                            .insert(Descriptor::Dir(dir.clone()).metadata_hash().await?.lower),
-                    };
-                    (ino, if index == 0 { ".".into() } else { "..".into() })
+        let mut full = false;
+        for (index, (d_type, name)) in entries.iter().enumerate().skip(skip) {
+            let d_ino = if index < 2 {
+                match dir_ino {
+                    Some(ino) => ino,
+                    None => {
+                        *dir_ino.insert(Descriptor::Dir(dir.clone()).metadata_hash().await?.lower)
+                    }
                 }
+            } else {
+                dir.metadata_hash_at(false, name.clone()).await?.lower
             };
             let d_next = index as u64 + 1;
             let d_namlen = u32::try_from(name.len()).map_err(|_| Errno::Overflow)?;
             dirent[0..8].copy_from_slice(&d_next.to_le_bytes());
             dirent[8..16].copy_from_slice(&d_ino.to_le_bytes());
             dirent[16..20].copy_from_slice(&d_namlen.to_le_bytes());
-            dirent[20] = d_type as u8;
+            dirent[20] = *d_type as u8;
             let head = cap.min(types::Dirent::guest_size());
             cap -= head;
             out = write_bytes(memory, out, &dirent[..head as usize])?;
             if cap == 0 {
-                return Ok(buf_len);
+                full = true;
+                break;
             }
             let name = &name.as_bytes()[..name.len().min(cap as usize)];
             cap -= name.len() as u32;
             out = write_bytes(memory, out, name)?;
             if cap == 0 {
-                return Ok(buf_len);
+                full = true;
+                break;
             }
+        }
+        if full {
+            // The guest continues from a cookie inside this listing.
+            *self.fds.listing(fd)? = Some(entries);
+            return Ok(buf_len);
         }
         Ok(buf_len - cap)
     }
@@ -872,7 +883,11 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
             .open_at(lookup_follows(dirflags), path, open, flags)
             .await?
         {
-            Descriptor::Dir(dir) => Fd::Dir { dir, preopen: None },
+            Descriptor::Dir(dir) => Fd::Dir {
+                dir,
+                preopen: None,
+                listing: None,
+            },
             Descriptor::File(file) => Fd::File(FileFd {
                 file,
                 position: 0,

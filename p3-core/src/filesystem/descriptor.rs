@@ -113,38 +113,25 @@ impl File {
 
     /// `write` at an offset (pwrite); returns how many bytes were written.
     pub async fn write_at(&self, data: Vec<u8>, offset: u64) -> Result<u64, ErrorCode> {
-        self.write_at_or_end(data, Some(offset)).await
-    }
-
-    /// One write at `offset`, or at the end of the file when `None` (append).
-    pub async fn write_at_or_end(
-        &self,
-        data: Vec<u8>,
-        offset: Option<u64>,
-    ) -> Result<u64, ErrorCode> {
         write_denied(self.perms)?;
         self.run(move |f| {
-            write_at_or_end(f, &data, offset)
+            write_at_or_end(f, &data, Some(offset))
                 .map(|n| n as u64)
                 .map_err(ErrorCode::from)
         })
         .await
     }
 
-    /// Whether the host lets file work run on the calling thread; then
-    /// [`File::read_into_blocking`] and [`File::write_blocking`] may be used, and save the
-    /// copy through a host buffer.
-    pub fn may_block(&self) -> bool {
-        self.allow_blocking_current_thread
-    }
-
-    /// One read at `offset` straight into `dst`, on the calling thread.
-    pub fn read_into_blocking(&self, dst: &mut [u8], offset: u64) -> Result<usize, ErrorCode> {
+    /// One read at `offset` straight into `dst`, on the calling thread — the byte-stream rule
+    /// (see the module docs): a regular-file read from the page cache costs less than a hop
+    /// to the blocking pool, and the caller's buffer (a guest's memory) is filled directly.
+    pub fn read_into(&self, dst: &mut [u8], offset: u64) -> Result<usize, ErrorCode> {
         Ok(read_at_into(&self.file, dst, offset)?)
     }
 
-    /// One write of `src` at `offset` (or at the end when `None`), on the calling thread.
-    pub fn write_blocking(&self, src: &[u8], offset: Option<u64>) -> Result<usize, ErrorCode> {
+    /// One write of `src` at `offset` (or at the end of the file when `None`: append), on the
+    /// calling thread, as [`File::read_into`].
+    pub fn write_from(&self, src: &[u8], offset: Option<u64>) -> Result<usize, ErrorCode> {
         write_denied(self.perms)?;
         Ok(write_at_or_end(&self.file, src, offset)?)
     }
