@@ -508,6 +508,8 @@ fn a_prompt_without_newline_reaches_the_pipe_before_the_guest_reads() {
         ("p3-cli.wasm", true),
         ("mixed.wasm", false),
         ("mixed.wasm", true),
+        ("calls.p1.wasm", false),
+        ("calls.p1.wasm", true),
     ] {
         let g = guest(g);
         let mut args = vec!["run", g.as_str(), "prompt"];

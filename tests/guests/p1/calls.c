@@ -6,6 +6,8 @@
 //   stdout MIB    MIB MiB to stdout in 64 KiB fd_write calls (benchmark)
 //   readdir N     creates N files, then lists them with fd_readdir in 4 KiB buffers (benchmark)
 //   poll N        poll_oneoff over N subscriptions (N-1 far timers, one ready fd) 100 times
+//   prompt [stderr]  writes "name? " (no newline) to fd 1 (or 2), reads a line from fd 0,
+//                 answers "hello, NAME" on fd 1
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +307,21 @@ static void do_poll(unsigned long n) {
     say("ready: %u\n", got);
 }
 
+static void do_prompt(int fd) {
+    __wasi_ciovec_t iov = { (const uint8_t *)"name? ", 6 };
+    __wasi_size_t n;
+    __wasi_fd_write(fd, &iov, 1, &n);
+    char name[256]; size_t len = 0;
+    for (;;) {
+        uint8_t c;
+        __wasi_iovec_t in = { &c, 1 };
+        if (__wasi_fd_read(0, &in, 1, &n) || n == 0 || c == '\n') break;
+        if (len < sizeof name - 1) name[len++] = (char)c;
+    }
+    name[len] = 0;
+    say("hello, %s\n", name);
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "all";
     unsigned long long arg = argc > 2 ? strtoull(argv[2], 0, 10) : 0;
@@ -313,6 +330,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(mode, "stdout")) do_stdout(arg);
     else if (!strcmp(mode, "readdir")) do_readdir(arg);
     else if (!strcmp(mode, "poll")) do_poll(arg);
+    else if (!strcmp(mode, "prompt")) do_prompt(argc > 2 && !strcmp(argv[2], "stderr") ? 2 : 1);
     else { out("unknown mode\n"); return 2; }
     return 0;
 }
