@@ -519,3 +519,24 @@ fn a_prompt_without_newline_reaches_the_pipe_before_the_guest_reads() {
         answer_prompt(&args, stderr);
     }
 }
+
+/// wasmtime-wasi's inherited stdout takes a `write` of any size; so does wasi-bridge's (a
+/// guest that runs under wasmtime must not trap here).
+#[test]
+fn a_64_mib_write_without_check_write_reaches_stdout() {
+    let o = run(
+        &["run", &guest("p2-cli.wasm"), "write-unasked", "67108864"],
+        b"",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{:?}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        o.stdout.len(),
+        (64 << 20) + "\nwrite: ok, flush: ok\n".len()
+    );
+    assert!(o.stdout.ends_with(b"\nwrite: ok, flush: ok\n"));
+}

@@ -116,11 +116,24 @@ async fn p2_exit_statuses() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn p2_misuse_traps_like_native() {
-    for mode in ["trap-empty-poll", "trap-over-permit", "trap-big-bwaf"] {
+    for mode in ["trap-empty-poll", "trap-big-bwaf"] {
         let out = differential_p2(P2, Case::new(&["p2-cli", mode])).await;
         assert!(out.trapped(), "{mode} should trap, got {:?}", out.exit);
         assert!(!out.stdout_str().contains("not reached"));
     }
+}
+
+/// A `write` bigger than any permit, without asking first, is taken whole as wasmtime-wasi
+/// takes it (its stdout pipe accepts up to its capacity, its inherited stdout anything).
+#[tokio::test(flavor = "multi_thread")]
+async fn p2_write_without_check_write_is_taken_like_native() {
+    let out = differential_p2(P2, Case::new(&["p2-cli", "write-unasked", "1048577"])).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    assert_eq!(
+        out.stdout.len(),
+        1_048_577 + "\nwrite: ok, flush: ok\n".len()
+    );
+    contains(&out, "write: ok, flush: ok\n");
 }
 
 #[tokio::test(flavor = "multi_thread")]

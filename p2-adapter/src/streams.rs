@@ -105,13 +105,14 @@ pub struct SinkStream<S> {
     overrun: Overrun,
 }
 
-/// How a write over the permit traps: each kind of wasmtime-wasi p2 output stream has its own
-/// message, and a guest sees the one of the stream it wrote to.
+/// What a write over the permit does, as on the wasmtime-wasi p2 stream of the same kind.
 #[derive(Clone, Copy)]
 enum Overrun {
-    /// stdio and files: "write exceeded budget".
-    Budget,
-    /// TCP: "not permitted to write N bytes".
+    /// stdio and files take it whole (wasmtime-wasi's inherited stdout and its file streams
+    /// accept any write): the sink writes what it can at once and queues the rest within its
+    /// bound (stdio: `MAX_BACKLOG`, past which the write fails instead of growing memory).
+    Accept,
+    /// TCP traps with "not permitted to write N bytes".
     NotPermitted,
 }
 
@@ -130,7 +131,7 @@ impl<S: ByteSink> SinkStream<S> {
             permit: 0,
             flush_pending: false,
             state: OutputState::Open,
-            overrun: Overrun::Budget,
+            overrun: Overrun::Accept,
         }
     }
 
@@ -226,16 +227,14 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
             // A guest may write without asking first if the room is there anyway.
             self.permit = 0;
             self.check_write()?;
-            if bytes.len() > self.permit {
-                return Err(StreamError::Trap(match self.overrun {
-                    Overrun::Budget => format_err!("write exceeded budget"),
-                    Overrun::NotPermitted => {
-                        format_err!("not permitted to write {} bytes", bytes.len())
-                    }
-                }));
+            if bytes.len() > self.permit && matches!(self.overrun, Overrun::NotPermitted) {
+                return Err(StreamError::Trap(format_err!(
+                    "not permitted to write {} bytes",
+                    bytes.len()
+                )));
             }
         }
-        self.permit -= bytes.len();
+        self.permit = self.permit.saturating_sub(bytes.len());
         match self.sink.write_granted(&bytes) {
             Ok(true) => {}
             Ok(false) => {
@@ -359,14 +358,65 @@ mod tests {
         s.ready().await;
     }
 
+    /// As wasmtime-wasi's inherited stdout: a write over the permit is taken whole; a sink
+    /// that does not drain fails it past the backlog bound instead of growing memory.
     #[tokio::test]
-    async fn write_over_the_permit_traps() {
-        let sink = SharedSink::new(Box::new(tokio::io::sink()), false);
+    async fn stdio_takes_a_write_over_the_permit_within_its_backlog_bound() {
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Collect(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl tokio::io::AsyncWrite for Collect {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                _: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Poll::Ready(Ok(buf.len()))
+            }
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+        }
+        let sink = SharedSink::new(Box::new(Collect(out.clone())), false);
         let mut s = SinkStream::new(sink.handle());
         let permit = s.check_write().unwrap();
-        let too_big = Bytes::from(vec![0u8; permit + 1]);
-        assert!(matches!(s.write(too_big), Err(StreamError::Trap(_))));
+        let big = Bytes::from(vec![7u8; permit * 8 + 1]);
+        s.write(big).unwrap();
         s.flush().unwrap();
+        s.ready().await;
+        assert_eq!(out.lock().unwrap().len(), permit * 8 + 1);
+
+        // A writer that never drains: the write fails (last-operation-failed), no trap.
+        let stuck = SharedSink::new(Box::new(Stuck), false);
+        let mut s = SinkStream::new(stuck.handle());
+        let huge = Bytes::from(vec![0u8; p3_core::cli::MAX_BACKLOG + 1]);
+        s.write(huge).unwrap();
+        assert!(matches!(
+            s.check_write(),
+            Err(StreamError::LastOperationFailed(_))
+        ));
+    }
+
+    /// A writer that never takes a byte.
+    struct Stuck;
+
+    impl tokio::io::AsyncWrite for Stuck {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Pending
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
     }
 
     #[tokio::test]

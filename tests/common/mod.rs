@@ -456,24 +456,10 @@ fn outcome(
 /// Trap reasons that name the same guest error in different words. Each entry is (stable
 /// substring of a reason, the class it belongs to); reasons not listed are compared verbatim.
 ///
-/// - stdout: the oracle's test stdio is wasmtime-wasi's `MemoryOutputPipe`, which grants the
-///   whole pipe capacity as a write permit, so a guest writing one byte past its permit there
-///   exceeds the host-call copy budget (or the pipe's capacity) instead of the stream's budget
-///   (wasmtime-wasi's own stdout streams trap with "write exceeded budget", as ours do).
 /// - TCP: the message counts the bytes written, one past the permit, and the permits differ
 ///   deliberately (README: 64 KiB native, 256 KiB ours).
-pub const EQUIVALENT_TRAPS: &[(&str, &str)] = &[
-    ("write exceeded budget", "write over permit"),
-    (
-        "fuel allocated for hostcalls has been exhausted",
-        "write over permit",
-    ),
-    (
-        "write beyond capacity of MemoryOutputPipe",
-        "write over permit",
-    ),
-    ("not permitted to write ", "TCP write over permit"),
-];
+pub const EQUIVALENT_TRAPS: &[(&str, &str)] =
+    &[("not permitted to write ", "TCP write over permit")];
 
 /// The reason a trap is compared by: its class in [`EQUIVALENT_TRAPS`], or itself.
 pub fn trap_class(reason: &str) -> &str {

@@ -9,7 +9,8 @@
 //   hello          prints one line and returns
 //   prompt [stderr]  writes "name? " to stdout (or stderr) with check-write + write and no
 //                  flush, reads a line from stdin, answers "hello, NAME" on stdout
-//   exit-ok | exit-err | exit-code N | trap-empty-poll | trap-over-permit | trap-big-bwaf
+//   exit-ok | exit-err | exit-code N | trap-empty-poll | trap-big-bwaf
+//   write-unasked N  one `write` of N bytes to stdout without check-write, then a flush
 //   bench-stdout MIB   writes MIB MiB to stdout in 4 KiB blocking-write-and-flush calls
 //   bench-poll N ROUNDS   ROUNDS polls over N pollables, one ready
 #include <stdint.h>
@@ -337,15 +338,21 @@ bool exports_wasi_cli_run_run(void) {
         wasi_io_poll_list_borrow_pollable_t none = { NULL, 0 };
         guest_list_u32_t ready;
         wasi_io_poll_poll(&none, &ready);
-    } else if (streq(mode, "trap-over-permit")) {
+    } else if (streq(mode, "write-unasked")) {
+        // one `write` of N bytes without asking check-write first, then a flush
         bout_t o = wasi_io_streams_borrow_output_stream(out);
-        uint64_t permit; wasi_io_streams_stream_error_t e;
-        wasi_io_streams_method_output_stream_check_write(o, &permit, &e);
-        size_t n = permit + 1;
-        uint8_t *big = calloc(n, 1);
+        wasi_io_streams_stream_error_t e;
+        size_t n = (size_t)arg2;
+        uint8_t *big = malloc(n);
+        memset(big, 'w', n);
         guest_list_u8_t l = { big, n };
-        wasi_io_streams_method_output_stream_write(o, &l, &e);
-        say("not reached\n");
+        int ok1 = wasi_io_streams_method_output_stream_write(o, &l, &e);
+        if (!ok1) drop_err(&e);
+        int ok2 = wasi_io_streams_method_output_stream_blocking_flush(o, &e);
+        if (!ok2) drop_err(&e);
+        free(big);
+        put_s("\nwrite: "); put_s(ok1 ? "ok" : "error"); put_s(", flush: "); put_s(ok2 ? "ok\n" : "error\n");
+        flush_line();
     } else if (streq(mode, "trap-big-bwaf")) {
         static uint8_t big[4097];
         guest_list_u8_t l = { big, sizeof big };
