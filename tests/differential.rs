@@ -123,6 +123,20 @@ async fn p2_misuse_traps_like_native() {
     }
 }
 
+/// Random bytes over the host's cap: p2 traps with the same reason as native, p3 clamps the
+/// request to the cap as native p3 does.
+#[tokio::test(flavor = "multi_thread")]
+async fn random_bytes_over_the_cap() {
+    let out = differential_p2(P2, Case::new(&["p2-cli", "env"]).max_random(10)).await;
+    assert_eq!(
+        out.exit,
+        Exit::Trap("requested len 64 exceeds limit 10".into())
+    );
+    let out = differential_p3(P3, Case::new(&["p3-cli", "env"]).max_random(10)).await;
+    assert_eq!(out.exit, Exit::Code(0));
+    contains(&out, "random 64 -> 10\n");
+}
+
 /// A `write` bigger than any permit, without asking first, is taken whole as wasmtime-wasi
 /// takes it (its stdout pipe accepts up to its capacity, its inherited stdout anything).
 #[tokio::test(flavor = "multi_thread")]

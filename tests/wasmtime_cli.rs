@@ -360,7 +360,7 @@ fn cases() -> Vec<Case> {
         case(
             "max-random-size",
             &["-Smax-random-size=10", "@p2-cli.wasm", "env"],
-            Fails(1, "more than the limit of 10"),
+            Fails(1, "requested len 64 exceeds limit 10"),
         ),
         // ---- -W ----
         case(

@@ -27,7 +27,8 @@ impl Default for RandomCtx {
 
 /// A request for more random bytes than the context allows.
 #[derive(Debug, thiserror::Error)]
-#[error("requested {requested} random bytes, more than the limit of {limit}")]
+/// The message is wasmtime-wasi's, so a trapped guest reads the same reason on both hosts.
+#[error("requested len {requested} exceeds limit {limit}")]
 pub struct TooLarge {
     /// What was asked for.
     pub requested: u64,

@@ -49,6 +49,8 @@ pub struct Case {
     pub preopen: Option<Preopen>,
     /// The network policy (default: everything refused).
     pub net: Net,
+    /// The cap on one request for random bytes (default: the builders' own).
+    pub max_random: Option<u64>,
 }
 
 /// A network policy, applied the same way to the oracle and to wasi-bridge.
@@ -97,6 +99,10 @@ impl Case {
     }
     pub fn cwd(mut self, cwd: &str) -> Case {
         self.cwd = Some(cwd.into());
+        self
+    }
+    pub fn max_random(mut self, max: u64) -> Case {
+        self.max_random = Some(max);
         self
     }
     pub fn preopen(mut self, guest: &str, perms: wasmtime_wasi::FsPerms, setup: fn(&Path)) -> Case {
@@ -241,6 +247,9 @@ macro_rules! configure {
             .insecure_random_seed(SEED);
         if let Some(cwd) = &case.cwd {
             b.initial_cwd(cwd);
+        }
+        if let Some(max) = case.max_random {
+            b.max_random_size(max);
         }
         if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
             b.preopened_dir(path, guest, *perms).unwrap();
