@@ -18,14 +18,16 @@ impl stdin::Host for WasiCtxView<'_> {
 
 impl stdout::Host for WasiCtxView<'_> {
     fn get_stdout(&mut self) -> wasmtime::Result<Resource<DynOutputStream>> {
-        let stream: DynOutputStream = Box::new(SinkStream::new(self.ctx.cli().stdout().handle()));
+        let stream: DynOutputStream =
+            Box::new(SinkStream::for_stdio(self.ctx.cli().stdout().handle()));
         Ok(self.table.push(stream)?)
     }
 }
 
 impl stderr::Host for WasiCtxView<'_> {
     fn get_stderr(&mut self) -> wasmtime::Result<Resource<DynOutputStream>> {
-        let stream: DynOutputStream = Box::new(SinkStream::new(self.ctx.cli().stderr().handle()));
+        let stream: DynOutputStream =
+            Box::new(SinkStream::for_stdio(self.ctx.cli().stderr().handle()));
         Ok(self.table.push(stream)?)
     }
 }

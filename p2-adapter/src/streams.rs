@@ -103,6 +103,9 @@ pub struct SinkStream<S> {
     flush_pending: bool,
     state: OutputState,
     overrun: Overrun,
+    /// After reporting a failed write, the stream is closed (files, sockets), or stays open
+    /// and the next write tries again (stdio, as wasmtime-wasi's stdout and stderr do).
+    closes_on_error: bool,
 }
 
 /// What a write over the permit does, as on the wasmtime-wasi p2 stream of the same kind.
@@ -132,6 +135,16 @@ impl<S: ByteSink> SinkStream<S> {
             flush_pending: false,
             state: OutputState::Open,
             overrun: Overrun::Accept,
+            closes_on_error: true,
+        }
+    }
+
+    /// Wraps a stdout or stderr `sink`: a failed write is reported, and the next one is tried
+    /// again (a full disk or a closed pipe keeps failing; each write says so).
+    pub fn for_stdio(sink: S) -> Self {
+        SinkStream {
+            closes_on_error: false,
+            ..Self::new(sink)
         }
     }
 
@@ -143,20 +156,32 @@ impl<S: ByteSink> SinkStream<S> {
         }
     }
 
-    /// Reports a pending error once, then `closed`.
+    /// The state after an error was reported.
+    fn after_error(&self) -> OutputState {
+        if self.closes_on_error {
+            OutputState::Closed
+        } else {
+            OutputState::Open
+        }
+    }
+
+    /// Reports a pending error once, then `closed` (or open again, for stdio).
     fn check_state(&mut self) -> StreamResult<()> {
         match std::mem::replace(&mut self.state, OutputState::Closed) {
             OutputState::Open => {
                 self.state = OutputState::Open;
                 Ok(())
             }
-            OutputState::Failed(e) => Err(stream_error(e)),
+            OutputState::Failed(e) => {
+                self.state = self.after_error();
+                Err(stream_error(e))
+            }
             OutputState::Closed => Err(StreamError::Closed),
         }
     }
 
     fn failed(&mut self, e: CoreError) -> StreamResult<usize> {
-        self.state = OutputState::Closed;
+        self.state = self.after_error();
         self.permit = 0;
         Err(stream_error(e))
     }
@@ -261,7 +286,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
             match std::future::poll_fn(|cx| self.sink.poll_write(cx, rest)).await {
                 Ok(n) => rest = &rest[n..],
                 Err(e) => {
-                    self.state = OutputState::Closed;
+                    self.state = self.after_error();
                     return Err(stream_error(e));
                 }
             }
@@ -270,7 +295,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
         match std::future::poll_fn(|cx| self.sink.poll_flush(cx)).await {
             Ok(()) | Err(CoreError::Closed) => Ok(()),
             Err(e) => {
-                self.state = OutputState::Closed;
+                self.state = self.after_error();
                 Err(stream_error(e))
             }
         }

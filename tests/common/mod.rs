@@ -51,6 +51,34 @@ pub struct Case {
     pub net: Net,
     /// The cap on one request for random bytes (default: the builders' own).
     pub max_random: Option<u64>,
+    /// A failing stdout instead of the memory pipe.
+    pub stdout_fault: Option<StdoutFault>,
+}
+
+/// A stdout that fails, for fault injection.
+#[derive(Clone, Copy, Debug)]
+pub enum StdoutFault {
+    /// `/dev/full`: every write fails with ENOSPC.
+    DevFull,
+    /// A pipe whose reader is gone: every write fails with EPIPE.
+    ClosedPipe,
+}
+
+impl StdoutFault {
+    /// A fresh file for the fault.
+    pub fn file(self) -> std::fs::File {
+        match self {
+            StdoutFault::DevFull => std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full"),
+            StdoutFault::ClosedPipe => {
+                let (reader, writer) = std::io::pipe().expect("pipe");
+                drop(reader);
+                std::fs::File::from(std::os::fd::OwnedFd::from(writer))
+            }
+        }
+    }
 }
 
 /// A network policy, applied the same way to the oracle and to wasi-bridge.
@@ -99,6 +127,10 @@ impl Case {
     }
     pub fn cwd(mut self, cwd: &str) -> Case {
         self.cwd = Some(cwd.into());
+        self
+    }
+    pub fn stdout_fault(mut self, fault: StdoutFault) -> Case {
+        self.stdout_fault = Some(fault);
         self
     }
     pub fn max_random(mut self, max: u64) -> Case {
@@ -245,6 +277,9 @@ macro_rules! configure {
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .insecure_random_seed(SEED);
+        if let Some(fault) = case.stdout_fault {
+            b.stdout(wasmtime_wasi::cli::OutputFile::new(fault.file()));
+        }
         if let Some(cwd) = &case.cwd {
             b.initial_cwd(cwd);
         }

@@ -68,8 +68,11 @@ impl StickyError {
         }
     }
 
+    /// The error as the OS gave it — a broken pipe too: a guest writing to a stdout whose
+    /// reader is gone gets `last-operation-failed` (p2) or `pipe` (p3) on every write, as
+    /// from wasmtime-wasi's stdout, rather than a closed stream.
     fn to_core(&self) -> CoreError {
-        CoreError::stdio(match self.os {
+        CoreError::Stdio(match self.os {
             Some(code) => io::Error::from_raw_os_error(code),
             None => io::Error::new(self.kind, self.message.clone()),
         })

@@ -14,6 +14,7 @@ use wasmtime::component::{Access, FutureReader, StreamReader};
 fn error_code(err: CoreError) -> ErrorCode {
     match err {
         CoreError::Closed => ErrorCode::Pipe,
+        CoreError::Stdio(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ErrorCode::Pipe,
         other => {
             tracing::debug!("stdio error: {other}");
             ErrorCode::Io

@@ -6,6 +6,7 @@
 //   stdout MIB    MIB MiB to stdout in 64 KiB fd_write calls (benchmark)
 //   readdir N     creates N files, then lists them with fd_readdir in 4 KiB buffers (benchmark)
 //   poll N        poll_oneoff over N subscriptions (N-1 far timers, one ready fd) 100 times
+//   faults        two fd_writes to stdout, each errno reported on stderr
 //   prompt [stderr]  writes "name? " (no newline) to fd 1 (or 2), reads a line from fd 0,
 //                 answers "hello, NAME" on fd 1
 #include <stdint.h>
@@ -307,6 +308,18 @@ static void do_poll(unsigned long n) {
     say("ready: %u\n", got);
 }
 
+static void do_faults(void) {
+    for (int i = 1; i <= 2; i++) {
+        __wasi_ciovec_t iov = { (const uint8_t *)"x\n", 2 };
+        __wasi_size_t n = 0;
+        __wasi_errno_t e = __wasi_fd_write(1, &iov, 1, &n);
+        char msg[64];
+        int len = snprintf(msg, sizeof msg, "stdout write %d: errno %u\n", i, e);
+        __wasi_ciovec_t m = { (const uint8_t *)msg, (size_t)len };
+        __wasi_fd_write(2, &m, 1, &n);
+    }
+}
+
 static void do_prompt(int fd) {
     __wasi_ciovec_t iov = { (const uint8_t *)"name? ", 6 };
     __wasi_size_t n;
@@ -330,6 +343,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(mode, "stdout")) do_stdout(arg);
     else if (!strcmp(mode, "readdir")) do_readdir(arg);
     else if (!strcmp(mode, "poll")) do_poll(arg);
+    else if (!strcmp(mode, "faults")) do_faults();
     else if (!strcmp(mode, "prompt")) do_prompt(argc > 2 && !strcmp(argv[2], "stderr") ? 2 : 1);
     else { out("unknown mode\n"); return 2; }
     return 0;

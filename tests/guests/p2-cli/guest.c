@@ -11,6 +11,8 @@
 //                  flush, reads a line from stdin, answers "hello, NAME" on stdout
 //   exit-ok | exit-err | exit-code N | trap-empty-poll | trap-big-bwaf
 //   write-unasked N  one `write` of N bytes to stdout without check-write, then a flush
+//   faults         two blocking-write-and-flush calls to stdout, each result reported on stderr
+//                  (for hosts whose stdout fails: a closed pipe, /dev/full)
 //   bench-stdout MIB   writes MIB MiB to stdout in 4 KiB blocking-write-and-flush calls
 //   bench-poll N ROUNDS   ROUNDS polls over N pollables, one ready
 #include <stdint.h>
@@ -338,6 +340,17 @@ bool exports_wasi_cli_run_run(void) {
         wasi_io_poll_list_borrow_pollable_t none = { NULL, 0 };
         guest_list_u32_t ready;
         wasi_io_poll_poll(&none, &ready);
+    } else if (streq(mode, "faults")) {
+        for (int i = 1; i <= 2; i++) {
+            guest_list_u8_t l = { (uint8_t *)"x\n", 2 };
+            wasi_io_streams_stream_error_t e;
+            int ok1 = wasi_io_streams_method_output_stream_blocking_write_and_flush(
+                wasi_io_streams_borrow_output_stream(out), &l, &e);
+            const char *r = ok1 ? "ok" : err_name(&e);
+            if (!ok1) drop_err(&e);
+            put_s("stdout write "); put_u(i); put_s(": "); put_s(r); put_s("\n");
+            write_all(err_out, (const uint8_t *)line, pos); pos = 0;
+        }
     } else if (streq(mode, "write-unasked")) {
         // one `write` of N bytes without asking check-write first, then a flush
         bout_t o = wasi_io_streams_borrow_output_stream(out);

@@ -7,6 +7,8 @@
 //   stdin           copies stdin to stdout through read-via-stream (zero-length read first)
 //   prompt [stderr] writes "name? " to stdout (or a stderr stream) without closing it, reads a
 //                   line from stdin, answers "hello, NAME" on stdout
+//   faults          two stdout streams, each written and closed; each result (and the stdout
+//                   error code) reported on stderr (for hosts whose stdout fails)
 //   exit-code N     exit-with-code N
 //   exit-err        exit(err)
 //   bench-stdout MIB  writes MIB MiB to stdout in 4 KiB stream writes
@@ -213,6 +215,30 @@ static void do_prompt(int to_stderr) {
     }
 }
 
+static void do_faults(void) {
+    wasi_cli_stdin_stream_u8_writer_t err_w;
+    wasi_cli_stdin_stream_u8_t err_r = wasi_cli_stdin_stream_u8_new(&err_w);
+    wasi_cli_stderr_future_result_void_error_code_t err_done = wasi_cli_stderr_write_via_stream(err_r);
+    for (int i = 1; i <= 2; i++) {
+        wasi_cli_stdin_stream_u8_writer_t w;
+        wasi_cli_stdin_stream_u8_t r = wasi_cli_stdin_stream_u8_new(&w);
+        wasi_cli_stdout_future_result_void_error_code_t done = wasi_cli_stdout_write_via_stream(r);
+        int wrote = write_to(w, (const uint8_t *)"x\n", 2);
+        wasi_cli_stdin_stream_u8_drop_writable(w);
+        wasi_cli_stdout_result_void_error_code_t res;
+        if (wasi_cli_stdout_future_result_void_error_code_read(done, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(done);
+        wasi_cli_stdout_future_result_void_error_code_drop_readable(done);
+        put_s("stdout stream "); put_u(i); put_s(": write "); put_s(wrote ? "taken" : "dropped");
+        put_s(", result "); if (res.is_err) { put_s("err "); put_u(res.val.err); } else put_s("ok");
+        put_s("\n");
+        write_to(err_w, (const uint8_t *)line, pos); pos = 0;
+    }
+    wasi_cli_stdin_stream_u8_drop_writable(err_w);
+    wasi_cli_stderr_result_void_error_code_t er;
+    if (wasi_cli_stderr_future_result_void_error_code_read(err_done, &er) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(err_done);
+    wasi_cli_stderr_future_result_void_error_code_drop_readable(err_done);
+}
+
 static void bench_stdout(unsigned long long mib) {
     static uint8_t chunk[4096];
     memset(chunk, 'x', sizeof chunk);
@@ -235,6 +261,7 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     else if (streq(mode, "stdin")) do_stdin();
     else if (streq(mode, "bench-stdout")) bench_stdout(arg2);
     else if (streq(mode, "prompt")) do_prompt(argv.len > 2 && streq(&argv.ptr[2], "stderr"));
+    else if (streq(mode, "faults")) do_faults();
     else if (streq(mode, "exit-code")) {
         say("exiting with code\n");
         wasi_cli_stdin_stream_u8_drop_writable(out_w);
