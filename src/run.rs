@@ -189,6 +189,11 @@ pub fn is_core_module(bytes: &[u8]) -> bool {
 /// # Ok::<_, wasmtime::Error>(())
 /// ```
 pub fn componentize_p1(module: &[u8]) -> wasmtime::Result<Vec<u8>> {
+    // wit-component slices sections by the ranges its parser reports; a truncated module would
+    // make it panic (found by the `load` fuzz target), so the module is validated first.
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(module)
+        .map_err(|e| wasmtime::format_err!("not a valid WASIp1 module: {e}"))?;
     let adapter = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER;
     let mut encoder = wit_component::ComponentEncoder::default()
         .module(module)
