@@ -28,10 +28,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod conv;
 mod fds;
+mod io;
 mod poll;
 mod preview1;
 mod sockets;
+mod stat;
 
 use fds::FdTable;
 use p3_core::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
