@@ -390,7 +390,8 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         buf_len: types::Size,
         cookie: types::Dircookie,
     ) -> Result<types::Size> {
-        self.readdir(memory, fd, buf, buf_len, cookie).await
+        self.readdir(memory, fd, buf.as_array(buf_len), cookie)
+            .await
     }
 
     async fn path_create_directory(

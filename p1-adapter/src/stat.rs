@@ -114,15 +114,15 @@ impl WasiP1Ctx {
         })
     }
 
-    /// `fd_readdir`: dirents from `cookie` into `buf`.
+    /// `fd_readdir`: dirents from `cookie` into the guest buffer `dst`.
     pub(crate) async fn readdir(
         &mut self,
         memory: &mut GuestMemory<'_>,
         fd: types::Fd,
-        buf: GuestPtr<u8>,
-        buf_len: types::Size,
+        dst: GuestPtr<[u8]>,
         cookie: types::Dircookie,
     ) -> Result<types::Size> {
+        let (buf, buf_len) = (dst.as_ptr(), dst.len());
         let dir = self.fds.dir(fd)?.clone();
         let skip = usize::try_from(cookie).map_err(|_| Errno::Overflow)?;
         // `.` and `..` first (both with the directory's own inode, as the original host),
