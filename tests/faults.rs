@@ -49,3 +49,14 @@ async fn p1_stdout_faults_match_native() {
         );
     }
 }
+
+/// A p3 guest that keeps writing to a stdout whose reader is gone: the same outcome as native
+/// (the component model traps a write after the reader was reported dropped).
+#[tokio::test(flavor = "multi_thread")]
+async fn p3_writes_after_a_dropped_stdout_match_native() {
+    for fault in FAULTS {
+        let case = Case::new(&["p3-cli", "bench-stdout", "1"]).stdout_fault(fault);
+        let out = common::differential_p3("p3-cli.wasm", case).await;
+        assert!(out.trapped(), "{fault:?}: {:?}", out.exit);
+    }
+}

@@ -5,8 +5,9 @@ use crate::WasiP1Ctx;
 use crate::fds::Fd;
 use crate::types::{self, Errno};
 use p3_core::filesystem::Descriptor;
-use p3_core::io::ByteSink;
+use p3_core::io::{ByteSink, ByteSource};
 use std::future::poll_fn;
+use std::task::{Context, Poll, Waker};
 use wiggle::{GuestMemory, GuestPtr};
 
 type Result<T, E = types::Error> = std::result::Result<T, E>;
@@ -30,11 +31,7 @@ impl WasiP1Ctx {
         let sink = if stderr { cli.stderr() } else { cli.stdout() };
         let mut handle = sink.handle();
         let bytes = memory.as_cow(buf)?;
-        let mut rest = &bytes[..];
-        while !rest.is_empty() {
-            let n = poll_fn(|cx| handle.poll_write(cx, rest)).await?;
-            rest = &rest[n..];
-        }
+        p3_core::io::write_all(&mut handle, &bytes).await?;
         poll_fn(|cx| handle.poll_flush(cx)).await?;
         Ok(u32::try_from(bytes.len())?)
     }
@@ -46,7 +43,7 @@ impl WasiP1Ctx {
         ciovs: types::CiovecArray,
         at: WriteAt,
     ) -> Result<types::Size> {
-        let buf = self.first_cbuffer(memory, ciovs)?;
+        let buf = self.first_buffer(memory, ciovs)?;
         let file = match self.fds.get(fd)? {
             Fd::File(f) => Some((f.file.clone(), f.position, f.append)),
             _ => None,
@@ -110,24 +107,47 @@ impl WasiP1Ctx {
         memory: &mut GuestMemory<'_>,
         buf: GuestPtr<[u8]>,
     ) -> Result<usize> {
-        let source = self.wasi.cli().stdin().clone();
-        if buf.len() == 0 {
-            return Ok(0);
-        }
-        let n = match memory.as_slice_mut(buf)? {
-            Some(dst) => poll_fn(|cx| source.poll_read(cx, dst)).await?,
-            None => {
-                let mut tmp = vec![0; (buf.len() as usize).min(64 * 1024)];
-                let n = poll_fn(|cx| source.poll_read(cx, &mut tmp)).await?;
-                let dst = buf.get_range(0..u32::try_from(n)?).ok_or(Errno::Range)?;
-                memory.copy_from_slice(&tmp[..n], dst)?;
-                n
-            }
-        };
-        Ok(n)
+        let mut stdin = self.wasi.cli().stdin().handle();
+        read_source(memory, buf, false, &mut stdin).await
     }
 
     pub(crate) fn descriptor(&self, fd: types::Fd) -> Result<Descriptor> {
         self.fds.descriptor(fd)
     }
+}
+
+/// Polls once when `nonblocking` (`again` if it would wait), else until ready.
+pub(crate) async fn poll_or_wait<T>(
+    nonblocking: bool,
+    mut f: impl FnMut(&mut Context<'_>) -> Poll<T>,
+) -> Result<T> {
+    if nonblocking {
+        match f(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(t) => Ok(t),
+            Poll::Pending => Err(Errno::Again.into()),
+        }
+    } else {
+        Ok(poll_fn(f).await)
+    }
+}
+
+/// Reads from a stream `source` (stdin, a socket) into the guest buffer `buf`: straight into
+/// guest memory, or through a bounded host buffer for a shared memory. 0 is the end.
+pub(crate) async fn read_source<S: ByteSource>(
+    memory: &mut GuestMemory<'_>,
+    buf: GuestPtr<[u8]>,
+    nonblocking: bool,
+    source: &mut S,
+) -> Result<usize> {
+    if buf.len() == 0 {
+        return Ok(0);
+    }
+    if let Some(dst) = memory.as_slice_mut(buf)? {
+        return Ok(poll_or_wait(nonblocking, |cx| source.poll_read(cx, dst)).await??);
+    }
+    let mut tmp = vec![0; (buf.len() as usize).min(64 * 1024)];
+    let n = poll_or_wait(nonblocking, |cx| source.poll_read(cx, &mut tmp)).await??;
+    let dst = buf.get_range(0..u32::try_from(n)?).ok_or(Errno::Range)?;
+    memory.copy_from_slice(&tmp[..n], dst)?;
+    Ok(n)
 }

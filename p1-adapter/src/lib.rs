@@ -141,39 +141,19 @@ impl WasiP1Ctx {
         self.consume_fuel(bytes)
     }
 
-    /// The first non-empty buffer of an iovec array (p1 hosts do one transfer per call), or
-    /// an empty one; charges the fuel for what will be copied.
-    fn first_buffer(
+    /// The first non-empty buffer of an iovec or ciovec array (p1 hosts do one transfer per
+    /// call), or an empty one; charges the fuel for what will be copied.
+    fn first_buffer<V: IoVec>(
         &mut self,
         memory: &GuestMemory<'_>,
-        iovs: GuestPtr<[types::Iovec]>,
+        iovs: GuestPtr<[V]>,
     ) -> Result<GuestPtr<[u8]>, types::Error> {
         self.consume_fuel_for_array(iovs)?;
         for iov in iovs.iter() {
-            let iov = memory.read(iov?)?;
-            if iov.buf_len == 0 {
+            let buf = memory.read(iov?)?.bytes();
+            if buf.len() == 0 {
                 continue;
             }
-            let buf = iov.buf.as_array(iov.buf_len);
-            self.consume_fuel_for_array(buf)?;
-            return Ok(buf);
-        }
-        Ok(GuestPtr::new((0, 0)))
-    }
-
-    /// [`WasiP1Ctx::first_buffer`] for a ciovec array.
-    fn first_cbuffer(
-        &mut self,
-        memory: &GuestMemory<'_>,
-        iovs: GuestPtr<[types::Ciovec]>,
-    ) -> Result<GuestPtr<[u8]>, types::Error> {
-        self.consume_fuel_for_array(iovs)?;
-        for iov in iovs.iter() {
-            let iov = memory.read(iov?)?;
-            if iov.buf_len == 0 {
-                continue;
-            }
-            let buf = iov.buf.as_array(iov.buf_len);
             self.consume_fuel_for_array(buf)?;
             return Ok(buf);
         }
@@ -188,6 +168,23 @@ impl WasiP1Ctx {
     ) -> Result<String, types::Error> {
         self.consume_fuel(usize::try_from(ptr.len())?)?;
         Ok(memory.as_cow_str(ptr)?.into_owned())
+    }
+}
+
+/// An `iovec` or `ciovec`: a buffer in guest memory.
+trait IoVec: wiggle::GuestType {
+    fn bytes(&self) -> GuestPtr<[u8]>;
+}
+
+impl IoVec for types::Iovec {
+    fn bytes(&self) -> GuestPtr<[u8]> {
+        self.buf.as_array(self.buf_len)
+    }
+}
+
+impl IoVec for types::Ciovec {
+    fn bytes(&self) -> GuestPtr<[u8]> {
+        self.buf.as_array(self.buf_len)
     }
 }
 

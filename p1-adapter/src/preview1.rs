@@ -643,7 +643,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         si_data: types::CiovecArray,
         _si_flags: types::Siflags,
     ) -> Result<types::Size> {
-        let buf = self.first_cbuffer(memory, si_data)?;
+        let buf = self.first_buffer(memory, si_data)?;
         self.sock_write(memory, fd, buf).await
     }
 

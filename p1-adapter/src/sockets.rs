@@ -4,25 +4,13 @@
 
 use crate::WasiP1Ctx;
 use crate::fds::{Fd, FdTable, StreamFd};
+use crate::io::{poll_or_wait, read_source};
 use crate::types::{self, Errno};
-use p3_core::io::{ByteSink, ByteSource};
+use p3_core::io::ByteSink;
 use std::future::poll_fn;
-use std::task::{Context, Poll, Waker};
 use wiggle::{GuestMemory, GuestPtr};
 
 type Result<T, E = types::Error> = std::result::Result<T, E>;
-
-/// Polls once when `nonblocking` (`again` if it would wait), else until ready.
-async fn run<T>(nonblocking: bool, mut f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Result<T> {
-    if nonblocking {
-        match f(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(t) => Ok(t),
-            Poll::Pending => Err(Errno::Again.into()),
-        }
-    } else {
-        Ok(poll_fn(f).await)
-    }
-}
 
 pub(crate) async fn accept(
     ctx: &mut WasiP1Ctx,
@@ -78,13 +66,7 @@ impl WasiP1Ctx {
         buf: GuestPtr<[u8]>,
     ) -> Result<types::Size> {
         let s = stream(&mut self.fds, fd)?;
-        if buf.len() == 0 {
-            return Ok(0);
-        }
-        let mut tmp = vec![0; (buf.len() as usize).min(64 * 1024)];
-        let n = run(s.nonblocking, |cx| s.receive.poll_read(cx, &mut tmp)).await??;
-        let dst = buf.get_range(0..u32::try_from(n)?).ok_or(Errno::Range)?;
-        memory.copy_from_slice(&tmp[..n], dst)?;
+        let n = read_source(memory, buf, s.nonblocking, &mut s.receive).await?;
         Ok(u32::try_from(n)?)
     }
 
@@ -100,7 +82,7 @@ impl WasiP1Ctx {
         if bytes.is_empty() {
             return Ok(0);
         }
-        let n = run(s.nonblocking, |cx| s.send.poll_write(cx, &bytes)).await??;
+        let n = poll_or_wait(s.nonblocking, |cx| s.send.poll_write(cx, &bytes)).await??;
         Ok(u32::try_from(n)?)
     }
 }

@@ -281,15 +281,9 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
             std::future::poll_fn(|cx| self.poll_ready(cx)).await;
             self.check_state()?;
         }
-        let mut rest: &[u8] = &bytes;
-        while !rest.is_empty() {
-            match std::future::poll_fn(|cx| self.sink.poll_write(cx, rest)).await {
-                Ok(n) => rest = &rest[n..],
-                Err(e) => {
-                    self.state = self.after_error();
-                    return Err(stream_error(e));
-                }
-            }
+        if let Err(e) = p3_core::io::write_all(&mut self.sink, &bytes).await {
+            self.state = self.after_error();
+            return Err(stream_error(e));
         }
         self.permit = self.permit.saturating_sub(bytes.len());
         match std::future::poll_fn(|cx| self.sink.poll_flush(cx)).await {

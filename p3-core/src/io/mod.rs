@@ -88,6 +88,18 @@ pub trait ByteSink: Send {
     }
 }
 
+/// Writes all of `src` into `sink`, waiting for room as it goes.
+pub async fn write_all<S: ByteSink + ?Sized>(
+    sink: &mut S,
+    mut src: &[u8],
+) -> Result<(), CoreError> {
+    while !src.is_empty() {
+        let n = std::future::poll_fn(|cx| sink.poll_write(cx, src)).await?;
+        src = &src[n..];
+    }
+    Ok(())
+}
+
 /// How many bytes a buffering sink (stdio, files) offers a writer at once: the write budget
 /// its `poll_write_ready` reports, and what a stdio sink queues before it pushes back.
 pub const SINK_BUFFER: usize = 64 * 1024;
