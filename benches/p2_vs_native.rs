@@ -117,7 +117,7 @@ async fn run_once(host: Host, name: &str, args: &[&str], stdout: Stdout) -> Dura
             start = Instant::now();
             let cmd = pre.instantiate_async(&mut store).await.unwrap();
             let r = cmd.wasi_cli_run().call_run(&mut store).await;
-            store.data().ctx.flush_stdio().await;
+            store.data_mut().ctx.flush_stdio().await;
             r
         }
     };

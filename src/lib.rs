@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod http;
 pub mod run;
 
 pub use p3_core::{
@@ -144,7 +145,7 @@ pub mod p3 {
 ///     .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
 ///     .await??;
 /// assert_eq!(status, Ok(()));
-/// store.data().ctx.flush_stdio().await;
+/// store.data_mut().ctx.flush_stdio().await;
 /// assert!(!stdout.contents().is_empty());
 /// # Ok::<_, wasmtime::Error>(())
 /// # })

@@ -9,7 +9,7 @@ use command::{Cli, Failure};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut run = Cli::parse().into_run();
+    let mut run = Cli::parse().into_command();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -348,7 +348,12 @@ fn unsupported_and_release_candidate_imports_are_named() {
     );
     assert!(!err.contains("wasi:cli/environment@0.2.12"), "{err}");
     assert!(err.contains("supported are"), "{err}");
+    assert!(err.contains("(wasi:http is linked with -S http)"), "{err}");
     assert_eq!(err.lines().count(), 1);
+    // With `-S http` its imports are served; it has nothing to run.
+    let o = run(&["run", "-Shttp", &guest("needs-http.wasm")], b"");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("does not provide"), "{err}");
     let o = run(&["run", &guest("wasi-rc.wasm")], b"");
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);

@@ -131,7 +131,6 @@ fn cases() -> Vec<Case> {
     use Expect::*;
     let hello = Stdout("hello from p2\n");
     let gc = Refused("support for gc was disabled");
-    let http = Refused("wasi-bridge does not serve wasi:http yet");
     let mut v = vec![
         // ---- -S ----
         case("cli", &["-Scli", "@p2-cli.wasm", "hello"], hello),
@@ -167,21 +166,34 @@ fn cases() -> Vec<Case> {
             &["-Sthreads", "@p2-cli.wasm", "hello"],
             Refused("wasi-threads has been removed"),
         ),
-        case("http", &["-Shttp", "@p2-cli.wasm", "hello"], http),
+        case("http", &["-Shttp", "@p2-cli.wasm", "hello"], hello),
         case(
             "http-outgoing-body-buffer-chunks",
-            &["-Shttp-outgoing-body-buffer-chunks=2", "@p2-cli.wasm"],
-            http,
+            &[
+                "-Shttp-outgoing-body-buffer-chunks=2",
+                "@p2-cli.wasm",
+                "hello",
+            ],
+            Warns("is ignored: wasi-bridge buffers a p2 outgoing body"),
         ),
         case(
             "http-outgoing-body-chunk-size",
-            &["-Shttp-outgoing-body-chunk-size=64", "@p2-cli.wasm"],
-            http,
+            &[
+                "-Shttp-outgoing-body-chunk-size=64",
+                "@p2-cli.wasm",
+                "hello",
+            ],
+            Warns("is ignored: wasi-bridge buffers a p2 outgoing body"),
         ),
         case(
             "max-http-fields-size",
-            &["-Smax-http-fields-size=64", "@p2-cli.wasm"],
-            http,
+            &[
+                "-Smax-http-fields-size=64",
+                "-Shttp",
+                "@p2-cli.wasm",
+                "hello",
+            ],
+            hello,
         ),
         case(
             "config",

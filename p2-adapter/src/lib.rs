@@ -15,6 +15,8 @@ mod cli;
 mod clocks;
 pub mod filesystem;
 mod filesystem_sync;
+#[cfg(feature = "http")]
+pub mod http;
 mod random;
 pub mod sockets;
 pub mod streams;
@@ -110,7 +112,7 @@ pub const INTERFACES: &[&str] = &[
 /// let command =
 ///     p2_adapter::bindings::Command::instantiate_async(&mut store, &component, &linker).await?;
 /// assert_eq!(command.wasi_cli_run().call_run(&mut store).await?, Ok(()));
-/// store.data().ctx.flush_stdio().await;
+/// store.data_mut().ctx.flush_stdio().await;
 /// assert_eq!(&stdout.contents()[..], b"hello from p2\n");
 /// # Ok::<_, wasmtime::Error>(())
 /// # })
@@ -196,6 +198,44 @@ pub fn add_to_linker_with_options_sync<T: WasiView + 'static>(
         sockets::{tcp, udp, udp_create_socket},
     );
     add_nonblocking_to_linker(linker, &options.into())
+}
+
+/// Adds the WASI interfaces of the `wasi:http/proxy` world other than wasi:http itself (wasi:io,
+/// clocks, `random`, stdin/stdout/stderr) to an async `linker`, like
+/// `wasmtime_wasi::p2::add_to_linker_proxy_interfaces_async`.
+pub fn add_to_linker_proxy_interfaces_async<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    use wasmtime_wasi_io::bindings::wasi::io;
+    let l = &mut *linker;
+    io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    add_proxy_nonblocking_to_linker(linker)
+}
+
+/// [`add_to_linker_proxy_interfaces_async`] for a synchronous store.
+pub fn add_to_linker_proxy_interfaces_sync<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p2::bindings::sync::io;
+    let l = &mut *linker;
+    wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    add_proxy_nonblocking_to_linker(linker)
+}
+
+fn add_proxy_nonblocking_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    use bindings::{cli, clocks, random};
+    p3_core::add_interfaces!(linker, T, WasiP2;
+        clocks::{wall_clock, monotonic_clock},
+        random::{random},
+        cli::{stdin, stdout, stderr},
+    );
+    Ok(())
 }
 
 /// The interfaces whose functions never wait, shared by the async and sync linkers.

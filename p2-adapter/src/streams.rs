@@ -5,7 +5,7 @@
 //! `DynInputStream` / `DynOutputStream` types every wasi:io user shares. All they add is p2's
 //! bookkeeping: non-blocking reads (a no-op waker), permits, flush state, sticky errors.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use p3_core::error::CoreError;
 use p3_core::io::{ByteSink, ByteSource};
 use std::task::{Context, Poll, Waker};
@@ -75,16 +75,15 @@ impl<S: ByteSource + Sync + 'static> InputStream for SourceStream<S> {
             }
             return Ok(Bytes::new());
         }
-        let mut buf = BytesMut::new();
         match self
             .source
-            .poll_read_buf(&mut noop_cx(), size.min(MAX_READ), &mut buf)
+            .poll_read_bytes(&mut noop_cx(), size.min(MAX_READ))
         {
-            Poll::Ready(Ok(0)) => {
+            Poll::Ready(Ok(buf)) if buf.is_empty() => {
                 self.closed = true;
                 Err(StreamError::Closed)
             }
-            Poll::Ready(Ok(_)) => Ok(buf.freeze()),
+            Poll::Ready(Ok(buf)) => Ok(buf),
             Poll::Ready(Err(e)) => {
                 // Reported once as last-operation-failed; closed from then on.
                 self.closed = true;
@@ -260,7 +259,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
             }
         }
         self.permit = self.permit.saturating_sub(bytes.len());
-        match self.sink.write_granted(&bytes) {
+        match self.sink.write_granted_bytes(bytes) {
             Ok(true) => {}
             Ok(false) => {
                 return Err(StreamError::Trap(format_err!(

@@ -438,7 +438,7 @@ impl WasiCtx {
     }
 
     /// Flushes the guest's stdout and stderr; hosts call this after a guest returns.
-    pub async fn flush_stdio(&self) {
+    pub async fn flush_stdio(&mut self) {
         self.cli.flush_stdio().await
     }
 }

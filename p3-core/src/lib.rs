@@ -17,6 +17,8 @@ pub mod clocks;
 mod ctx;
 pub mod error;
 pub mod filesystem;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod io;
 pub mod p3;
 pub mod random;

@@ -70,6 +70,10 @@ impl RunCommand {
         let p3 = wasi.p3 != Some(false);
         run::add_to_linker_with(&mut linker, p3, wasi.network_error_code == Some(true))
             .map_err(Failure::Guest)?;
+        if wasi.http == Some(true) {
+            wasi_bridge::http::p2::add_only_http_to_linker_async(&mut linker)
+                .map_err(Failure::Guest)?;
+        }
         if wasi.config == Some(true) {
             wasmtime_wasi_config::add_to_linker(&mut linker, |h: &mut CliHost| {
                 wasmtime_wasi_config::WasiConfig::new(h.config.as_ref().expect("-S config"))
@@ -153,10 +157,14 @@ impl RunCommand {
         Ok(())
     }
 
-    /// Import names served by the non-WASI crates this run links (`-S config`, `-S keyvalue`).
+    /// Import names served only with an option: wasi:http (`-S http`) and the non-WASI crates
+    /// (`-S config`, `-S keyvalue`).
     fn extra_imports(&self) -> Vec<&'static str> {
         let wasi = &self.common.wasi;
         let mut extra = Vec::new();
+        if wasi.http == Some(true) {
+            extra.extend(HTTP_P2);
+        }
         if wasi.config == Some(true) {
             extra.push("wasi:config/store@0.2.0-rc.1");
         }
@@ -178,14 +186,27 @@ impl RunCommand {
         let path = self.path().display();
         let wasi = &self.common.wasi;
         let extra = self.extra_imports();
+        let served_extra = |name: &str| {
+            extra.contains(&name)
+                || extra.iter().any(|e| {
+                    // wasi:http@0.2.x is served at any patch version, as the rest of WASIp2.
+                    e.strip_suffix("@0.2.12").is_some_and(|iface| {
+                        name.strip_prefix(iface)
+                            .and_then(|v| v.strip_prefix("@0.2."))
+                            .is_some()
+                    })
+                })
+        };
         let imports: Vec<String> = component
             .component_type()
             .imports(engine)
             .map(|(name, _)| name.to_string())
-            .filter(|name| !extra.contains(&name.as_str()))
+            .filter(|name| !served_extra(name))
             .collect();
         run::check_import_names(imports.iter().map(String::as_str)).map_err(|problem| {
-            let hint = if imports.iter().any(|n| n.starts_with("wasi:config/"))
+            let hint = if imports.iter().any(|n| n.starts_with("wasi:http/")) {
+                " (wasi:http is linked with -S http)"
+            } else if imports.iter().any(|n| n.starts_with("wasi:config/"))
                 || imports.iter().any(|n| n.starts_with("wasi:keyvalue/"))
             {
                 " (wasi:config and wasi:keyvalue are linked with -S config / -S keyvalue)"
@@ -204,3 +225,9 @@ impl RunCommand {
         Ok(())
     }
 }
+
+/// The wasi:http@0.2.x interfaces `-S http` links.
+const HTTP_P2: [&str; 2] = [
+    "wasi:http/types@0.2.12",
+    "wasi:http/outgoing-handler@0.2.12",
+];

@@ -5,6 +5,7 @@ mod component;
 mod invoke;
 mod module;
 pub mod options;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -37,14 +38,43 @@ pub struct Cli {
 enum Sub {
     /// Run a WASI program: a p1 core module, or a p2, p3 or mixed component.
     Run(RunCommand),
+    /// Serve HTTP with a wasi:http component, as `wasmtime serve` does.
+    Serve(serve::ServeCommand),
+}
+
+/// The command to execute.
+pub enum Command {
+    /// `run` (given or implied).
+    Run(RunCommand),
+    /// `serve`.
+    Serve(serve::ServeCommand),
 }
 
 impl Cli {
-    /// The `run` command, given explicitly or implied.
-    pub fn into_run(self) -> RunCommand {
+    /// The command, `run` when none is given.
+    pub fn into_command(self) -> Command {
         match self.subcommand {
-            Some(Sub::Run(run)) => run,
-            None => self.run,
+            Some(Sub::Run(run)) => Command::Run(run),
+            Some(Sub::Serve(serve)) => Command::Serve(serve),
+            None => Command::Run(self.run),
+        }
+    }
+}
+
+impl Command {
+    /// Sets up logging as `wasmtime` does.
+    pub fn init_logging(&mut self) -> Result<(), Failure> {
+        match self {
+            Command::Run(run) => run.init_logging(),
+            Command::Serve(serve) => init_logging(&mut serve.common),
+        }
+    }
+
+    /// Executes the command; `Ok` is the process's exit status.
+    pub async fn execute(self) -> Result<i32, Failure> {
+        match self {
+            Command::Run(run) => run.execute().await,
+            Command::Serve(serve) => serve.execute().await,
         }
     }
 }
@@ -122,6 +152,8 @@ fn usage(msg: impl Into<String>) -> Failure {
 /// and p3 linkers) and what the options add to it.
 pub struct CliHost {
     wasi: WasiP1Ctx,
+    http: wasi_bridge::http::WasiHttpCtx,
+    hooks: HttpHooks,
     limits: StoreLimits,
     config: Option<wasmtime_wasi_config::WasiConfigVariables>,
     keyvalue: Option<wasmtime_wasi_keyvalue::WasiKeyValueCtx>,
@@ -130,6 +162,22 @@ pub struct CliHost {
 impl WasiView for CliHost {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiView::ctx(&mut self.wasi)
+    }
+}
+
+/// wasmtime-wasi-http's default hooks (forbidden headers, schemes, the default client).
+pub struct HttpHooks;
+
+impl wasi_bridge::http::WasiHttpHooks for HttpHooks {}
+
+impl wasi_bridge::http::WasiHttpView for CliHost {
+    fn http(&mut self) -> wasi_bridge::http::WasiHttpCtxView<'_> {
+        let table = WasiView::ctx(&mut self.wasi).table;
+        wasi_bridge::http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table,
+            hooks: &mut self.hooks,
+        }
     }
 }
 
@@ -143,24 +191,7 @@ impl CliHost {
 impl RunCommand {
     /// Sets up logging as `wasmtime` does (`WASMTIME_LOG`, or its alias `WASI_BRIDGE_LOG`).
     pub fn init_logging(&mut self) -> Result<(), Failure> {
-        match std::env::var("WASI_BRIDGE_LOG") {
-            Ok(filter)
-                if std::env::var_os("WASMTIME_LOG").is_none()
-                    && self.common.debug.logging != Some(false) =>
-            {
-                use std::io::IsTerminal;
-                tracing_subscriber::fmt()
-                    .with_writer(std::io::stderr)
-                    .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-                    .with_ansi(std::io::stderr().is_terminal())
-                    .init();
-                Ok(())
-            }
-            _ => self
-                .common
-                .init_logging()
-                .map_err(|e| usage(format!("{e:#}"))),
-        }
+        init_logging(&mut self.common)
     }
 
     fn path(&self) -> &Path {
@@ -329,8 +360,14 @@ impl RunCommand {
 
     fn store(&self, engine: &Engine, wasi: WasiP1Ctx) -> Result<Store<CliHost>, Failure> {
         let opts = &self.common.wasi;
+        let mut http = wasi_bridge::http::WasiHttpCtx::new();
+        if let Some(limit) = opts.max_http_fields_size {
+            http.set_field_size_limit(limit);
+        }
         let host = CliHost {
             wasi,
+            http,
+            hooks: HttpHooks,
             limits: self.store_limits(),
             config: (opts.config == Some(true)).then(|| {
                 opts.config_var
@@ -482,4 +519,23 @@ fn timed_out(elapsed: tokio::time::error::Elapsed) -> Failure {
         wasmtime::Error::from(wasmtime::Trap::Interrupt)
             .context(format!("timed out after {elapsed}")),
     )
+}
+
+/// Sets up logging as `wasmtime` does (`WASMTIME_LOG`, or its alias `WASI_BRIDGE_LOG`).
+fn init_logging(common: &mut CommonOptions) -> Result<(), Failure> {
+    match std::env::var("WASI_BRIDGE_LOG") {
+        Ok(filter)
+            if std::env::var_os("WASMTIME_LOG").is_none()
+                && common.debug.logging != Some(false) =>
+        {
+            use std::io::IsTerminal;
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_ansi(std::io::stderr().is_terminal())
+                .init();
+            Ok(())
+        }
+        _ => common.init_logging().map_err(|e| usage(format!("{e:#}"))),
+    }
 }

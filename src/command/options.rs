@@ -84,7 +84,6 @@ pub fn check_wasi(
         return Err("support for wasi-threads has been removed from Wasmtime".into());
     }
     for (set, name) in [
-        (*http == Some(true), "http"),
         (
             http_outgoing_body_buffer_chunks.is_some(),
             "http-outgoing-body-buffer-chunks",
@@ -93,14 +92,16 @@ pub fn check_wasi(
             http_outgoing_body_chunk_size.is_some(),
             "http-outgoing-body-chunk-size",
         ),
-        (max_http_fields_size.is_some(), "max-http-fields-size"),
     ] {
         if set {
-            return Err(format!(
-                "-S {name}: wasi-bridge does not serve wasi:http yet; run HTTP components \
-                 with wasmtime for now"
+            warnings.push(format!(
+                "warning: -S {name} is ignored: wasi-bridge buffers a p2 outgoing body in a \
+                 byte-exact 2 MiB budget (more than wasmtime's default 1 x 1 MiB chunk)"
             ));
         }
+    }
+    if core_module && (*http == Some(true) || max_http_fields_size.is_some()) {
+        return Err("Cannot enable wasi-http for core wasm modules".into());
     }
     // Preopened sockets are a WASIp1 notion: wasi-bridge's p1 hands them to a module as fds
     // (as wasmtime's original WASIp1 did); components have no way to receive one.

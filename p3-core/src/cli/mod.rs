@@ -71,7 +71,7 @@ impl CliCtx {
     }
 
     /// Flushes stdout and stderr, ignoring errors (the guest has already been told of them).
-    pub async fn flush_stdio(&self) {
+    pub async fn flush_stdio(&mut self) {
         let _ = self.stdout.flush().await;
         let _ = self.stderr.flush().await;
     }

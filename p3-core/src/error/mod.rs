@@ -40,6 +40,10 @@ pub enum CoreError {
     /// A network error.
     #[error("network: {0}")]
     Network(sockets::ErrorCode),
+    /// An HTTP body's error, with the `error-code` it maps to.
+    #[cfg(feature = "http")]
+    #[error("http: {0}")]
+    Http(wasmtime_wasi_http::Error),
 }
 
 impl CoreError {
@@ -62,6 +66,8 @@ impl CoreError {
         match self {
             CoreError::Stdio(e) | CoreError::Filesystem(_, e) => Some(e),
             CoreError::Closed | CoreError::Network(_) => None,
+            #[cfg(feature = "http")]
+            CoreError::Http(_) => None,
         }
     }
 
@@ -73,6 +79,8 @@ impl CoreError {
             CoreError::Filesystem(code, _) => Some(*code),
             CoreError::Stdio(e) => Some(e.into()),
             CoreError::Network(_) => None,
+            #[cfg(feature = "http")]
+            CoreError::Http(_) => None,
         }
     }
 
@@ -83,6 +91,8 @@ impl CoreError {
             CoreError::Closed => sockets::ErrorCode::ConnectionBroken,
             CoreError::Network(code) => *code,
             CoreError::Stdio(e) | CoreError::Filesystem(_, e) => e.into(),
+            #[cfg(feature = "http")]
+            CoreError::Http(_) => sockets::ErrorCode::Other,
         }
     }
 }

@@ -10,7 +10,7 @@ mod write_behind;
 pub use write_behind::{Drain, Queue, WriteBehind};
 
 use crate::error::CoreError;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use std::task::{Context, Poll, Waker};
 
 /// A source of bytes.
@@ -38,6 +38,24 @@ pub trait ByteSource: Send {
         buf: &mut BytesMut,
     ) -> Poll<Result<usize, CoreError>> {
         poll_read_zeroed(self, cx, max, buf)
+    }
+
+    /// Reads at most `max` bytes as one buffer; empty for `max > 0` is end of stream.
+    ///
+    /// Sources that already hold their data as [`Bytes`] (an HTTP body's frames) override this
+    /// to hand out a slice of it without copying; the default reads through
+    /// [`ByteSource::poll_read_buf`].
+    fn poll_read_bytes(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+    ) -> Poll<Result<Bytes, CoreError>> {
+        let mut buf = BytesMut::new();
+        match self.poll_read_buf(cx, max, &mut buf) {
+            Poll::Ready(Ok(_)) => Poll::Ready(Ok(buf.freeze())),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -85,6 +103,12 @@ pub trait ByteSink: Send {
             }
         }
         Ok(true)
+    }
+
+    /// [`ByteSink::write_granted`] for bytes the caller owns: sinks that queue [`Bytes`] (an
+    /// HTTP body) take them without a copy; the default writes from the borrowed slice.
+    fn write_granted_bytes(&mut self, src: Bytes) -> Result<bool, CoreError> {
+        self.write_granted(&src)
     }
 }
 

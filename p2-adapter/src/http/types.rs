@@ -1,0 +1,802 @@
+//! `wasi:http/types@0.2.x`: p2's resource shapes around the core's objects.
+
+use super::bindings::http::types::{self, ErrorCode, Method, Scheme, StatusCode};
+use super::{method_from_http, method_to_http, scheme_from_http, scheme_to_http};
+use crate::streams::{SinkStream, SourceStream};
+use bytes::{Bytes, BytesMut};
+use p3_core::CoreError;
+use p3_core::http::{
+    self as core, Body, BodyFinisher, BodySink, Direction, FieldMap, FieldMapError, RequestOptions,
+    WasiHttpCtxView,
+};
+use p3_core::io::ByteSource;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use wasmtime::component::Resource;
+use wasmtime::format_err;
+use wasmtime_wasi_io::poll::{DynPollable, Pollable, subscribe};
+use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
+
+/// An `error-code` for the guest, or a trap.
+pub type HttpError = p3_core::TrappableError<ErrorCode>;
+/// A `header-error` for the guest, or a trap.
+pub type HeaderError = p3_core::TrappableError<types::HeaderError>;
+type HttpResult<T> = Result<T, HttpError>;
+type HeaderResult<T> = Result<T, HeaderError>;
+
+fn code(e: impl Into<ErrorCode>) -> HttpError {
+    HttpError::code(e.into())
+}
+
+fn header_error(e: FieldMapError) -> HeaderError {
+    match e {
+        FieldMapError::Immutable => HeaderError::code(types::HeaderError::Immutable),
+        FieldMapError::InvalidHeaderName | FieldMapError::InvalidHeaderValue => {
+            HeaderError::code(types::HeaderError::InvalidSyntax)
+        }
+        FieldMapError::Forbidden => HeaderError::code(types::HeaderError::Forbidden),
+        other => HeaderError::trap(other),
+    }
+}
+
+impl From<Scheme> for http::uri::Scheme {
+    /// The listener's scheme for `new_incoming_request` (an invalid `other` becomes `http`).
+    fn from(s: Scheme) -> Self {
+        scheme_to_http(&s).unwrap_or(http::uri::Scheme::HTTP)
+    }
+}
+
+/// An inbound request (the core's request, as `new_incoming_request` builds it).
+pub type HostIncomingRequest = core::Request;
+/// Where the guest puts its response.
+pub type HostResponseOutparam = core::ResponseOutparam;
+
+/// A request the guest builds and sends.
+pub struct HostOutgoingRequest(pub core::Request);
+/// A response the guest builds for an inbound request.
+pub struct HostOutgoingResponse(pub core::Response);
+/// A response a guest's request received.
+pub struct HostIncomingResponse(pub core::Response);
+
+/// A body coming from the host, before and after its stream is taken.
+pub struct HostIncomingBody {
+    body: Option<core::IncomingBody>,
+    /// Where the stream hands the body back when the guest drops it.
+    back: Option<oneshot::Receiver<core::IncomingBody>>,
+}
+
+/// A body's trailers: waits for the rest of the body to pass.
+pub struct HostFutureTrailers {
+    body: Option<core::IncomingBody>,
+    result: Option<Result<Option<http::HeaderMap>, core::HttpError>>,
+    consumed: bool,
+}
+
+/// A body the guest writes: its stream once, then `finish` or drop (abort).
+pub struct HostOutgoingBody {
+    sink: Option<BodySink>,
+    finisher: BodyFinisher,
+}
+
+/// A sent request's response, on its way.
+pub struct HostFutureIncomingResponse {
+    response: core::FutureResponse,
+    consumed: bool,
+}
+
+impl HostOutgoingBody {
+    fn new(direction: Direction, content_length: Option<u64>) -> (Self, Body) {
+        let (sink, finisher, receiver) = core::body_pipe(direction, content_length);
+        (
+            HostOutgoingBody {
+                sink: Some(sink),
+                finisher,
+            },
+            Body::Outgoing(receiver),
+        )
+    }
+}
+
+/// The input stream over an incoming body; hands the body back when dropped, so
+/// `incoming-body.finish` can still reach its trailers.
+struct BodyStream {
+    body: Option<core::IncomingBody>,
+    back: Option<oneshot::Sender<core::IncomingBody>>,
+}
+
+impl Drop for BodyStream {
+    fn drop(&mut self) {
+        if let (Some(body), Some(back)) = (self.body.take(), self.back.take()) {
+            let _ = back.send(body);
+        }
+    }
+}
+
+impl BodyStream {
+    fn body(&mut self) -> &mut core::IncomingBody {
+        self.body
+            .as_mut()
+            .expect("the body leaves the stream only when it is dropped")
+    }
+}
+
+impl ByteSource for BodyStream {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.body().poll_ready(cx)
+    }
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+    ) -> Poll<Result<usize, CoreError>> {
+        self.body().poll_read(cx, dst)
+    }
+    fn is_at_end(&self) -> bool {
+        self.body.as_ref().is_none_or(|b| b.is_at_end())
+    }
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+        buf: &mut BytesMut,
+    ) -> Poll<Result<usize, CoreError>> {
+        self.body().poll_read_buf(cx, max, buf)
+    }
+    fn poll_read_bytes(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+    ) -> Poll<Result<Bytes, CoreError>> {
+        self.body().poll_read_bytes(cx, max)
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for HostFutureTrailers {
+    async fn ready(&mut self) {
+        if let Some(body) = &mut self.body {
+            let result = std::future::poll_fn(|cx| body.poll_trailers(cx)).await;
+            self.body = None;
+            self.result = Some(result);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for HostFutureIncomingResponse {
+    async fn ready(&mut self) {
+        std::future::poll_fn(|cx| self.response.poll_ready(cx)).await
+    }
+}
+
+impl types::Host for WasiHttpCtxView<'_> {
+    fn convert_error_code(&mut self, err: HttpError) -> wasmtime::Result<ErrorCode> {
+        err.downcast()
+    }
+
+    fn convert_header_error(&mut self, err: HeaderError) -> wasmtime::Result<types::HeaderError> {
+        err.downcast()
+    }
+
+    fn http_error_code(
+        &mut self,
+        err: Resource<wasmtime::Error>,
+    ) -> wasmtime::Result<Option<ErrorCode>> {
+        let err = self.table.get(&err)?;
+        if let Some(code) = err.downcast_ref::<ErrorCode>() {
+            return Ok(Some(code.clone()));
+        }
+        Ok(match err.downcast_ref::<CoreError>() {
+            Some(CoreError::Http(e)) => Some(e.into()),
+            _ => None,
+        })
+    }
+}
+
+impl types::HostFields for WasiHttpCtxView<'_> {
+    fn new(&mut self) -> wasmtime::Result<Resource<FieldMap>> {
+        Ok(self
+            .table
+            .push(FieldMap::new_mutable(self.ctx.field_size_limit()))?)
+    }
+
+    fn from_list(&mut self, entries: Vec<(String, Vec<u8>)>) -> HeaderResult<Resource<FieldMap>> {
+        let mut fields = FieldMap::new_mutable(self.ctx.field_size_limit());
+        for (name, value) in entries {
+            fields
+                .append(self.hooks, name, value)
+                .map_err(header_error)?;
+        }
+        Ok(self.table.push(fields)?)
+    }
+
+    fn get(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<Vec<Vec<u8>>> {
+        let fields = self.table.get(&fields)?;
+        Ok(match http::HeaderName::from_bytes(name.as_bytes()) {
+            Ok(name) => fields
+                .get_all(&name)
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect(),
+            Err(_) => Vec::new(),
+        })
+    }
+
+    fn has(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<bool> {
+        let fields = self.table.get(&fields)?;
+        Ok(http::HeaderName::from_bytes(name.as_bytes()).is_ok_and(|n| fields.contains_key(&n)))
+    }
+
+    fn set(
+        &mut self,
+        fields: Resource<FieldMap>,
+        name: String,
+        values: Vec<Vec<u8>>,
+    ) -> HeaderResult<()> {
+        let fields = self.table.get_mut(&fields)?;
+        fields.set(self.hooks, name, values).map_err(header_error)
+    }
+
+    fn delete(&mut self, fields: Resource<FieldMap>, name: String) -> HeaderResult<()> {
+        let fields = self.table.get_mut(&fields)?;
+        fields.remove_all(self.hooks, name).map_err(header_error)?;
+        Ok(())
+    }
+
+    fn append(
+        &mut self,
+        fields: Resource<FieldMap>,
+        name: String,
+        value: Vec<u8>,
+    ) -> HeaderResult<()> {
+        let fields = self.table.get_mut(&fields)?;
+        fields
+            .append(self.hooks, name, value)
+            .map_err(header_error)?;
+        Ok(())
+    }
+
+    fn entries(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Vec<(String, Vec<u8>)>> {
+        Ok(self
+            .table
+            .get(&fields)?
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_owned()))
+            .collect())
+    }
+
+    fn clone(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Resource<FieldMap>> {
+        let mut fields = self.table.get(&fields)?.clone();
+        fields.set_mutable(self.ctx.field_size_limit());
+        Ok(self.table.push(fields)?)
+    }
+
+    fn drop(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<()> {
+        self.table.delete(fields)?;
+        Ok(())
+    }
+}
+
+impl types::HostIncomingRequest for WasiHttpCtxView<'_> {
+    fn method(&mut self, id: Resource<HostIncomingRequest>) -> wasmtime::Result<Method> {
+        Ok(method_from_http(&self.table.get(&id)?.method))
+    }
+
+    fn path_with_query(
+        &mut self,
+        id: Resource<HostIncomingRequest>,
+    ) -> wasmtime::Result<Option<String>> {
+        Ok(self.table.get(&id)?.path_with_query.clone())
+    }
+
+    fn scheme(&mut self, id: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<Scheme>> {
+        Ok(self.table.get(&id)?.scheme.as_ref().map(scheme_from_http))
+    }
+
+    fn authority(&mut self, id: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
+        Ok(self.table.get(&id)?.authority.clone())
+    }
+
+    fn headers(
+        &mut self,
+        id: Resource<HostIncomingRequest>,
+    ) -> wasmtime::Result<Resource<FieldMap>> {
+        let headers = self.table.get(&id)?.headers.clone();
+        Ok(self.table.push(headers)?)
+    }
+
+    fn consume(
+        &mut self,
+        id: Resource<HostIncomingRequest>,
+    ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
+        let body = self.table.get_mut(&id)?.body.take();
+        consume_incoming(self.table, body)
+    }
+
+    fn drop(&mut self, id: Resource<HostIncomingRequest>) -> wasmtime::Result<()> {
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+fn consume_incoming(
+    table: &mut wasmtime::component::ResourceTable,
+    body: Option<Body>,
+) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
+    Ok(match body {
+        Some(Body::Incoming(body)) => Ok(table.push(HostIncomingBody {
+            body: Some(body),
+            back: None,
+        })?),
+        _ => Err(()),
+    })
+}
+
+impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
+    fn new(
+        &mut self,
+        headers: Resource<FieldMap>,
+    ) -> wasmtime::Result<Resource<HostOutgoingRequest>> {
+        let mut headers = self.table.delete(headers)?;
+        headers.set_immutable();
+        Ok(self
+            .table
+            .push(HostOutgoingRequest(core::Request::new(headers)))?)
+    }
+
+    fn body(
+        &mut self,
+        id: Resource<HostOutgoingRequest>,
+    ) -> wasmtime::Result<Result<Resource<HostOutgoingBody>, ()>> {
+        let req = &mut self.table.get_mut(&id)?.0;
+        if req.body.is_some() {
+            return Ok(Err(()));
+        }
+        let Ok(size) = core::content_length(&req.headers) else {
+            return Ok(Err(()));
+        };
+        let (host, body) = HostOutgoingBody::new(Direction::Request, size);
+        req.body = Some(body);
+        Ok(Ok(self.table.push(host)?))
+    }
+
+    fn method(&mut self, id: Resource<HostOutgoingRequest>) -> wasmtime::Result<Method> {
+        Ok(method_from_http(&self.table.get(&id)?.0.method))
+    }
+
+    fn set_method(
+        &mut self,
+        id: Resource<HostOutgoingRequest>,
+        method: Method,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        let req = &mut self.table.get_mut(&id)?.0;
+        Ok(method_to_http(&method).map(|m| req.method = m))
+    }
+
+    fn path_with_query(
+        &mut self,
+        id: Resource<HostOutgoingRequest>,
+    ) -> wasmtime::Result<Option<String>> {
+        Ok(self.table.get(&id)?.0.path_with_query.clone())
+    }
+
+    fn set_path_with_query(
+        &mut self,
+        id: Resource<HostOutgoingRequest>,
+        path: Option<String>,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        let req = &mut self.table.get_mut(&id)?.0;
+        if path
+            .as_deref()
+            .is_some_and(|p| core::parse_path_with_query(p).is_none())
+        {
+            return Ok(Err(()));
+        }
+        req.path_with_query = path;
+        Ok(Ok(()))
+    }
+
+    fn scheme(&mut self, id: Resource<HostOutgoingRequest>) -> wasmtime::Result<Option<Scheme>> {
+        Ok(self.table.get(&id)?.0.scheme.as_ref().map(scheme_from_http))
+    }
+
+    fn set_scheme(
+        &mut self,
+        id: Resource<HostOutgoingRequest>,
+        scheme: Option<Scheme>,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        let req = &mut self.table.get_mut(&id)?.0;
+        Ok(match scheme.as_ref().map(scheme_to_http).transpose() {
+            Ok(scheme) => {
+                req.scheme = scheme;
+                Ok(())
+            }
+            Err(()) => Err(()),
+        })
+    }
+
+    fn authority(&mut self, id: Resource<HostOutgoingRequest>) -> wasmtime::Result<Option<String>> {
+        Ok(self.table.get(&id)?.0.authority.clone())
+    }
+
+    fn set_authority(
+        &mut self,
+        id: Resource<HostOutgoingRequest>,
+        authority: Option<String>,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        let req = &mut self.table.get_mut(&id)?.0;
+        if authority
+            .as_deref()
+            .is_some_and(|a| a.parse::<http::uri::Authority>().is_err())
+        {
+            return Ok(Err(()));
+        }
+        req.authority = authority;
+        Ok(Ok(()))
+    }
+
+    fn headers(
+        &mut self,
+        id: Resource<HostOutgoingRequest>,
+    ) -> wasmtime::Result<Resource<FieldMap>> {
+        let headers = self.table.get(&id)?.0.headers.clone();
+        Ok(self.table.push(headers)?)
+    }
+
+    fn drop(&mut self, id: Resource<HostOutgoingRequest>) -> wasmtime::Result<()> {
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+impl types::HostResponseOutparam for WasiHttpCtxView<'_> {
+    fn set(
+        &mut self,
+        id: Resource<HostResponseOutparam>,
+        response: Result<Resource<HostOutgoingResponse>, ErrorCode>,
+    ) -> wasmtime::Result<()> {
+        let response = match response {
+            Ok(response) => Ok(self.table.delete(response)?.0),
+            Err(code) => Err(code.into()),
+        };
+        self.table.delete(id)?.set(response);
+        Ok(())
+    }
+
+    fn send_informational(
+        &mut self,
+        _id: Resource<HostResponseOutparam>,
+        _status: u16,
+        _headers: Resource<FieldMap>,
+    ) -> HttpResult<()> {
+        // As wasmtime-wasi-http 48: informational responses are not supported.
+        Err(HttpError::trap(format_err!("not implemented")))
+    }
+
+    fn drop(&mut self, id: Resource<HostResponseOutparam>) -> wasmtime::Result<()> {
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+impl types::HostIncomingResponse for WasiHttpCtxView<'_> {
+    fn status(&mut self, id: Resource<HostIncomingResponse>) -> wasmtime::Result<StatusCode> {
+        Ok(self.table.get(&id)?.0.status.as_u16())
+    }
+
+    fn headers(
+        &mut self,
+        id: Resource<HostIncomingResponse>,
+    ) -> wasmtime::Result<Resource<FieldMap>> {
+        let headers = self.table.get(&id)?.0.headers.clone();
+        Ok(self.table.push(headers)?)
+    }
+
+    fn consume(
+        &mut self,
+        id: Resource<HostIncomingResponse>,
+    ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
+        let body = self.table.get_mut(&id)?.0.body.take();
+        consume_incoming(self.table, body)
+    }
+
+    fn drop(&mut self, id: Resource<HostIncomingResponse>) -> wasmtime::Result<()> {
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+impl types::HostIncomingBody for WasiHttpCtxView<'_> {
+    fn stream(
+        &mut self,
+        id: Resource<HostIncomingBody>,
+    ) -> wasmtime::Result<Result<Resource<DynInputStream>, ()>> {
+        let body = self.table.get_mut(&id)?;
+        let Some(inner) = body.body.take() else {
+            return Ok(Err(()));
+        };
+        let (back, returned) = oneshot::channel();
+        body.back = Some(returned);
+        let stream: DynInputStream = Box::new(SourceStream::new(BodyStream {
+            body: Some(inner),
+            back: Some(back),
+        }));
+        Ok(Ok(self.table.push_child(stream, &id)?))
+    }
+
+    fn finish(
+        &mut self,
+        id: Resource<HostIncomingBody>,
+    ) -> wasmtime::Result<Resource<HostFutureTrailers>> {
+        // Deleting a body whose stream still lives traps ("resource has children").
+        let body = self.table.delete(id)?;
+        let body = match (body.body, body.back) {
+            (Some(body), _) => Some(body),
+            (None, Some(mut back)) => back.try_recv().ok(),
+            (None, None) => None,
+        };
+        let result = match body {
+            Some(_) => None,
+            None => Some(Err(core::HttpError::InternalError(Some(
+                "the body's stream was not dropped".into(),
+            )))),
+        };
+        Ok(self.table.push(HostFutureTrailers {
+            body,
+            result,
+            consumed: false,
+        })?)
+    }
+
+    fn drop(&mut self, id: Resource<HostIncomingBody>) -> wasmtime::Result<()> {
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+impl types::HostFutureTrailers for WasiHttpCtxView<'_> {
+    fn subscribe(
+        &mut self,
+        id: Resource<HostFutureTrailers>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        subscribe(self.table, id)
+    }
+
+    fn get(
+        &mut self,
+        id: Resource<HostFutureTrailers>,
+    ) -> wasmtime::Result<Option<Result<Result<Option<Resource<FieldMap>>, ErrorCode>, ()>>> {
+        let trailers = self.table.get_mut(&id)?;
+        if trailers.consumed {
+            return Ok(Some(Err(())));
+        }
+        if let Some(body) = &mut trailers.body {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            match body.poll_trailers(&mut cx) {
+                Poll::Pending => return Ok(None),
+                Poll::Ready(result) => {
+                    trailers.body = None;
+                    trailers.result = Some(result);
+                }
+            }
+        }
+        let Some(result) = trailers.result.take() else {
+            return Ok(None);
+        };
+        trailers.consumed = true;
+        Ok(Some(Ok(match result {
+            Ok(None) => Ok(None),
+            Ok(Some(map)) => {
+                let fields = FieldMap::new_immutable(self.hooks, map);
+                Ok(Some(self.table.push(fields)?))
+            }
+            Err(e) => Err(ErrorCode::from(e)),
+        })))
+    }
+
+    fn drop(&mut self, id: Resource<HostFutureTrailers>) -> wasmtime::Result<()> {
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+impl types::HostOutgoingResponse for WasiHttpCtxView<'_> {
+    fn new(
+        &mut self,
+        headers: Resource<FieldMap>,
+    ) -> wasmtime::Result<Resource<HostOutgoingResponse>> {
+        let mut headers = self.table.delete(headers)?;
+        headers.set_immutable();
+        Ok(self
+            .table
+            .push(HostOutgoingResponse(core::Response::new(headers)))?)
+    }
+
+    fn body(
+        &mut self,
+        id: Resource<HostOutgoingResponse>,
+    ) -> wasmtime::Result<Result<Resource<HostOutgoingBody>, ()>> {
+        let resp = &mut self.table.get_mut(&id)?.0;
+        if resp.body.is_some() {
+            return Ok(Err(()));
+        }
+        let Ok(size) = core::content_length(&resp.headers) else {
+            return Ok(Err(()));
+        };
+        let (host, body) = HostOutgoingBody::new(Direction::Response, size);
+        resp.body = Some(body);
+        Ok(Ok(self.table.push(host)?))
+    }
+
+    fn status_code(&mut self, id: Resource<HostOutgoingResponse>) -> wasmtime::Result<StatusCode> {
+        Ok(self.table.get(&id)?.0.status.as_u16())
+    }
+
+    fn set_status_code(
+        &mut self,
+        id: Resource<HostOutgoingResponse>,
+        status: StatusCode,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        let resp = &mut self.table.get_mut(&id)?.0;
+        Ok(http::StatusCode::from_u16(status)
+            .map(|s| resp.status = s)
+            .map_err(|_| ()))
+    }
+
+    fn headers(
+        &mut self,
+        id: Resource<HostOutgoingResponse>,
+    ) -> wasmtime::Result<Resource<FieldMap>> {
+        let headers = self.table.get(&id)?.0.headers.clone();
+        Ok(self.table.push(headers)?)
+    }
+
+    fn drop(&mut self, id: Resource<HostOutgoingResponse>) -> wasmtime::Result<()> {
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+impl types::HostOutgoingBody for WasiHttpCtxView<'_> {
+    fn write(
+        &mut self,
+        id: Resource<HostOutgoingBody>,
+    ) -> wasmtime::Result<Result<Resource<DynOutputStream>, ()>> {
+        let body = self.table.get_mut(&id)?;
+        let Some(sink) = body.sink.take() else {
+            return Ok(Err(()));
+        };
+        let stream: DynOutputStream = Box::new(SinkStream::new(sink));
+        Ok(Ok(self.table.push_child(stream, &id)?))
+    }
+
+    fn finish(
+        &mut self,
+        id: Resource<HostOutgoingBody>,
+        trailers: Option<Resource<FieldMap>>,
+    ) -> HttpResult<()> {
+        // Deleting a body whose stream still lives traps ("resource has children").
+        let body = self.table.delete(id)?;
+        let trailers = match trailers {
+            Some(t) => Some(http::HeaderMap::from(self.table.delete(t)?)),
+            None => None,
+        };
+        body.finisher.finish(trailers).map_err(code)
+    }
+
+    fn drop(&mut self, id: Resource<HostOutgoingBody>) -> wasmtime::Result<()> {
+        // Unfinished: the finisher aborts the body as it drops.
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+impl types::HostFutureIncomingResponse for WasiHttpCtxView<'_> {
+    fn subscribe(
+        &mut self,
+        id: Resource<HostFutureIncomingResponse>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        subscribe(self.table, id)
+    }
+
+    fn get(
+        &mut self,
+        id: Resource<HostFutureIncomingResponse>,
+    ) -> wasmtime::Result<Option<Result<Result<Resource<HostIncomingResponse>, ErrorCode>, ()>>>
+    {
+        let future = self.table.get_mut(&id)?;
+        if future.consumed {
+            return Ok(Some(Err(())));
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if future.response.poll_ready(&mut cx).is_pending() {
+            return Ok(None);
+        }
+        future.consumed = true;
+        let Some(result) = future.response.take() else {
+            return Ok(Some(Err(())));
+        };
+        Ok(Some(Ok(match result {
+            Ok((response, worker)) => {
+                let response = core::Response::incoming(self.hooks, response, Some(worker));
+                Ok(self.table.push(HostIncomingResponse(response))?)
+            }
+            Err(e) => Err(ErrorCode::from(e)),
+        })))
+    }
+
+    fn drop(&mut self, id: Resource<HostFutureIncomingResponse>) -> wasmtime::Result<()> {
+        self.table.delete(id)?;
+        Ok(())
+    }
+}
+
+impl HostFutureIncomingResponse {
+    pub(super) fn new(response: core::FutureResponse) -> Self {
+        HostFutureIncomingResponse {
+            response,
+            consumed: false,
+        }
+    }
+}
+
+impl types::HostRequestOptions for WasiHttpCtxView<'_> {
+    fn new(&mut self) -> wasmtime::Result<Resource<RequestOptions>> {
+        Ok(self.table.push(RequestOptions::default())?)
+    }
+
+    fn connect_timeout(&mut self, opts: Resource<RequestOptions>) -> wasmtime::Result<Option<u64>> {
+        nanos(self.table.get(&opts)?.connect_timeout)
+    }
+
+    fn set_connect_timeout(
+        &mut self,
+        opts: Resource<RequestOptions>,
+        duration: Option<u64>,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        self.table.get_mut(&opts)?.connect_timeout = duration.map(Duration::from_nanos);
+        Ok(Ok(()))
+    }
+
+    fn first_byte_timeout(
+        &mut self,
+        opts: Resource<RequestOptions>,
+    ) -> wasmtime::Result<Option<u64>> {
+        nanos(self.table.get(&opts)?.first_byte_timeout)
+    }
+
+    fn set_first_byte_timeout(
+        &mut self,
+        opts: Resource<RequestOptions>,
+        duration: Option<u64>,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        self.table.get_mut(&opts)?.first_byte_timeout = duration.map(Duration::from_nanos);
+        Ok(Ok(()))
+    }
+
+    fn between_bytes_timeout(
+        &mut self,
+        opts: Resource<RequestOptions>,
+    ) -> wasmtime::Result<Option<u64>> {
+        nanos(self.table.get(&opts)?.between_bytes_timeout)
+    }
+
+    fn set_between_bytes_timeout(
+        &mut self,
+        opts: Resource<RequestOptions>,
+        duration: Option<u64>,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        self.table.get_mut(&opts)?.between_bytes_timeout = duration.map(Duration::from_nanos);
+        Ok(Ok(()))
+    }
+
+    fn drop(&mut self, opts: Resource<RequestOptions>) -> wasmtime::Result<()> {
+        self.table.delete(opts)?;
+        Ok(())
+    }
+}
+
+fn nanos(d: Option<Duration>) -> wasmtime::Result<Option<u64>> {
+    Ok(d.map(|d| u64::try_from(d.as_nanos())).transpose()?)
+}

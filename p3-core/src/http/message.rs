@@ -1,0 +1,209 @@
+//! Requests and responses: one object each, whichever way they travel and whichever ABI.
+
+use super::{
+    BodyReceiver, FieldMap, HttpError, IncomingBody, RequestOptions, WasiBody, WasiHttpHooks,
+    content_length,
+};
+use bytes::Bytes;
+use http::uri::{Authority, Scheme};
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::BodyExt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A request or response body.
+pub enum Body {
+    /// No body.
+    Empty,
+    /// A body coming from the host (an inbound request, a client's response).
+    Incoming(IncomingBody),
+    /// A body a guest writes (an outgoing request or response).
+    Outgoing(BodyReceiver),
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
+        match self.get_mut() {
+            Body::Empty => Poll::Ready(None),
+            Body::Incoming(b) => Pin::new(b).poll_frame(cx),
+            Body::Outgoing(b) => Pin::new(b).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Empty => true,
+            Body::Incoming(b) => b.is_end_stream(),
+            Body::Outgoing(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            Body::Empty => http_body::SizeHint::with_exact(0),
+            Body::Incoming(b) => b.size_hint(),
+            Body::Outgoing(b) => b.size_hint(),
+        }
+    }
+}
+
+/// An HTTP request: an inbound one a guest handles, or one a guest sends.
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The scheme; `None` on a guest's request means the hooks' default.
+    pub scheme: Option<Scheme>,
+    /// The authority (`host[:port]`).
+    pub authority: Option<String>,
+    /// The path and query; `None` with an authority is sent as `/`.
+    pub path_with_query: Option<String>,
+    /// The header fields.
+    pub headers: FieldMap,
+    /// Timeouts for sending it.
+    pub options: Option<RequestOptions>,
+    /// The body; `None` once a guest has taken it.
+    pub body: Option<Body>,
+}
+
+impl Request {
+    /// A `GET` request with `headers` and no scheme, authority, path or body yet.
+    pub fn new(headers: FieldMap) -> Self {
+        Request {
+            method: Method::GET,
+            scheme: None,
+            authority: None,
+            path_with_query: None,
+            headers,
+            options: None,
+            body: None,
+        }
+    }
+
+    /// The request as `http`'s, ready for [`WasiHttpHooks::send_request`]: the scheme defaults
+    /// through the hooks, the authority becomes the `Host` header (when the hooks say so), a
+    /// missing path is `/`, and a declared content-length without a body is an error.
+    pub fn into_http(
+        self,
+        hooks: &mut dyn WasiHttpHooks,
+    ) -> Result<http::Request<WasiBody>, HttpError> {
+        let declared = content_length(&self.headers)
+            .map_err(|e| HttpError::InternalError(Some(e.to_string())))?;
+        if self.body.is_none() && declared.is_some_and(|n| n != 0) {
+            return Err(HttpError::HttpRequestBodySize(Some(0)));
+        }
+        let scheme = match self.scheme {
+            Some(scheme) if hooks.is_supported_scheme(&scheme) => scheme,
+            Some(_) => return Err(HttpError::HttpProtocolError),
+            None => hooks.default_scheme().ok_or(HttpError::HttpProtocolError)?,
+        };
+        let authority = self.authority.unwrap_or_default();
+        let path = self.path_with_query.unwrap_or_else(|| "/".to_string());
+        let uri = http::Uri::builder()
+            .scheme(scheme)
+            .authority(authority.as_str())
+            .path_and_query(if path.is_empty() { "/" } else { path.as_str() })
+            .build()
+            .map_err(|_| HttpError::HttpRequestUriInvalid)?;
+        let mut headers = HeaderMap::from(self.headers);
+        if hooks.set_host_header() {
+            let host = http::HeaderValue::try_from(authority.as_str())
+                .map_err(|_| HttpError::HttpRequestUriInvalid)?;
+            headers.insert(http::header::HOST, host);
+        }
+        let body = self.body.unwrap_or(Body::Empty);
+        let mut request = http::Request::new(body.boxed_unsync());
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        Ok(request)
+    }
+}
+
+/// Builds the request a guest handles from one hyper received: the body stays lazy, the scheme
+/// is the listener's, and the authority comes from the URI or else the `Host` header (hyper
+/// puts only the path in an HTTP/1 request's URI, which is where wasmtime 48 loses it).
+pub fn incoming_request<B>(
+    hooks: &mut dyn WasiHttpHooks,
+    scheme: Scheme,
+    request: http::Request<B>,
+) -> Result<Request, HttpError>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<HttpError>,
+{
+    let (parts, body) = request.into_parts();
+    let authority = match parts.uri.authority() {
+        Some(authority) => Some(authority.as_str().to_string()),
+        None => parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .filter(|host| host.parse::<Authority>().is_ok())
+            .map(str::to_string),
+    };
+    let path_with_query = parts.uri.path_and_query().map(|p| p.as_str().to_string());
+    let body = body.map_err(Into::into).boxed_unsync();
+    Ok(Request {
+        method: parts.method,
+        scheme: Some(parts.uri.scheme().cloned().unwrap_or(scheme)),
+        authority,
+        path_with_query,
+        headers: FieldMap::new_immutable(hooks, parts.headers),
+        options: None,
+        body: Some(Body::Incoming(IncomingBody::new(body))),
+    })
+}
+
+/// An HTTP response: one a guest returns, or one a guest's client call received.
+pub struct Response {
+    /// The status code.
+    pub status: StatusCode,
+    /// The header fields.
+    pub headers: FieldMap,
+    /// The body; `None` once a guest has taken it.
+    pub body: Option<Body>,
+}
+
+impl Response {
+    /// A `200` response with `headers` and no body yet.
+    pub fn new(headers: FieldMap) -> Self {
+        Response {
+            status: StatusCode::OK,
+            headers,
+            body: None,
+        }
+    }
+
+    /// The response as `http`'s, its body the guest's (or empty).
+    pub fn into_http(self) -> http::Response<Body> {
+        let mut response = http::Response::new(self.body.unwrap_or(Body::Empty));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = HeaderMap::from(self.headers);
+        response
+    }
+
+    /// Wraps a response a client call received; `worker` (the connection's task) lives as long
+    /// as the body.
+    pub fn incoming(
+        hooks: &mut dyn WasiHttpHooks,
+        response: http::Response<WasiBody>,
+        worker: Option<tokio::task::JoinHandle<()>>,
+    ) -> Self {
+        let (parts, body) = response.into_parts();
+        let mut body = IncomingBody::new(body);
+        if let Some(worker) = worker {
+            body.retain_worker(worker);
+        }
+        Response {
+            status: parts.status,
+            headers: FieldMap::new_immutable(hooks, parts.headers),
+            body: Some(Body::Incoming(body)),
+        }
+    }
+}

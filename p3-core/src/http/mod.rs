@@ -1,0 +1,79 @@
+//! wasi:http's domain objects, shared by the `wasi:http@0.3.0` bindings and the p2 adapter.
+//!
+//! Header validation, the host hooks, error codes and the default client are wasmtime-wasi-http's
+//! ABI-neutral layer ([`FieldMap`], [`WasiHttpHooks`], [`HttpError`], [`default_send_request`]),
+//! re-used rather than re-implemented. What lives here is the part each ABI would otherwise write
+//! twice: the request and response objects ([`Request`], [`Response`]), the body a host hands a
+//! guest ([`IncomingBody`], a [`ByteSource`](crate::io::ByteSource) that reads hyper's frames
+//! without copying them twice), the body a guest hands the host ([`body_pipe`]: a
+//! [`ByteSink`](crate::io::ByteSink) with a byte-exact budget and content-length checked at write
+//! time, whose other end is an `http_body::Body`), the response outparam and the client
+//! ([`send`]).
+
+mod body;
+mod client;
+mod conv;
+mod ctx;
+mod message;
+mod outparam;
+mod sink;
+
+pub use body::IncomingBody;
+pub use client::{FutureResponse, send};
+pub use ctx::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+pub use message::{Body, Request, Response, incoming_request};
+pub use outparam::ResponseOutparam;
+pub use sink::{BodyFinisher, BodyReceiver, BodySink, Direction, body_pipe};
+
+pub use wasmtime_wasi_http::{
+    DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, FieldMap, FieldMapError, RequestOptions,
+    WasiBody, WasiHttpHooks, default_hooks, default_send_request, io::TokioIo,
+};
+
+/// Bytes a guest may have written into an outgoing body that the host has not taken yet. Native
+/// p2 buffers two 1 MiB chunks; this budget is byte-exact and never smaller.
+pub const BODY_BUDGET: usize = 2 << 20;
+
+/// A `Content-Length` that is not one decimal number.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid content-length")]
+pub struct InvalidContentLength;
+
+/// The `Content-Length` of `headers`: `Ok(None)` without one, `Err` when it is not one decimal
+/// number (RFC 9110's `1*DIGIT`) or appears twice.
+pub fn content_length(headers: &http::HeaderMap) -> Result<Option<u64>, InvalidContentLength> {
+    let mut values = headers.get_all(http::header::CONTENT_LENGTH).iter();
+    let Some(v) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(InvalidContentLength);
+    }
+    let v = v.as_bytes();
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return Err(InvalidContentLength);
+    }
+    std::str::from_utf8(v)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Some)
+        .ok_or(InvalidContentLength)
+}
+
+/// Parses a `path-with-query` as a guest sets it: empty, or starting with `/` or `?` (an
+/// absolute URI or `*` would address the request elsewhere than where it is sent).
+pub fn parse_path_with_query(path: &str) -> Option<http::uri::PathAndQuery> {
+    if !(path.is_empty() || path.starts_with('/') || path.starts_with('?')) {
+        return None;
+    }
+    http::uri::Builder::new()
+        .path_and_query(path)
+        .build()
+        .ok()
+        .and_then(|uri| uri.path_and_query().cloned())
+}
+
+pub use crate::__http_conversions as http_conversions;
+
+#[doc(hidden)]
+pub use ::http as __http;

@@ -1,0 +1,682 @@
+//! wasi:http@0.2.x, differential: the same guest behind wasmtime-wasi-http 48 (+ wasmtime-wasi
+//! 48, the oracle) and behind wasi-bridge, each serving on 127.0.0.1:0, driven by one hyper
+//! client; status, headers (minus `date`), body, trailers and connection outcome must agree.
+
+mod common;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+
+const GUEST: &str = "tests/guests/wasm/p2-http.wasm";
+
+fn engine() -> Engine {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model_async(true);
+    Engine::new(&config).unwrap()
+}
+
+/// A server: accepts connections on 127.0.0.1:0 and hands each request to `handle`.
+async fn serve<F, Fut>(handle: F) -> SocketAddr
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = wasmtime::Result<hyper::Response<wasi_bridge::http::WasiBody>>>
+        + Send
+        + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = Arc::new(handle);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let fut = handle(req);
+                    async move {
+                        Ok::<_, Infallible>(match fut.await {
+                            Ok(r) => r,
+                            Err(_) => {
+                                let mut r = hyper::Response::new(
+                                    Full::new(Bytes::from_static(b"handler failed"))
+                                        .map_err(|never| match never {})
+                                        .boxed_unsync(),
+                                );
+                                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                                r
+                            }
+                        })
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(wasi_bridge::http::io::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+// ---- the oracle: wasmtime-wasi + wasmtime-wasi-http, as their documentation's host ----
+
+struct NativeHost {
+    wasi: wasmtime_wasi::WasiCtx,
+    http: wasmtime_wasi_http::WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for NativeHost {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for NativeHost {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+async fn native_server(engine: &Engine) -> SocketAddr {
+    use wasmtime_wasi_http::WasiHttpView;
+    let component = Component::from_file(engine, GUEST).unwrap();
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi_http::p2::add_to_linker_async(&mut linker).unwrap();
+    let pre = wasmtime_wasi_http::p2::bindings::ProxyPre::new(
+        linker.instantiate_pre(&component).unwrap(),
+    )
+    .unwrap();
+    let engine = engine.clone();
+    serve(move |req| {
+        let pre = pre.clone();
+        let engine = engine.clone();
+        async move {
+            let mut store = Store::new(
+                &engine,
+                NativeHost {
+                    wasi: wasmtime_wasi::WasiCtx::builder().build(),
+                    http: wasmtime_wasi_http::WasiHttpCtx::new(),
+                    table: ResourceTable::new(),
+                },
+            );
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            let req = store.data_mut().http().new_incoming_request(
+                wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http,
+                req,
+            )?;
+            let out = store.data_mut().http().new_response_outparam(sender)?;
+            let task = tokio::spawn(async move {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, req, out)
+                    .await
+            });
+            match receiver.await {
+                Ok(Ok(resp)) => {
+                    Ok(resp.map(|b| b.map_err(wasmtime_wasi_http::Error::from).boxed_unsync()))
+                }
+                Ok(Err(e)) => Err(e.into()),
+                Err(_) => {
+                    let _ = task.await;
+                    wasmtime::bail!("guest never invoked `response-outparam::set` method")
+                }
+            }
+        }
+    })
+    .await
+}
+
+// ---- wasi-bridge, through its drop-in API (the same host with the paths changed) ----
+
+struct BridgeHost {
+    wasi: wasi_bridge::WasiCtx,
+    http: wasi_bridge::http::WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl wasi_bridge::WasiView for BridgeHost {
+    fn ctx(&mut self) -> wasi_bridge::WasiCtxView<'_> {
+        wasi_bridge::WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasi_bridge::http::WasiHttpView for BridgeHost {
+    fn http(&mut self) -> wasi_bridge::http::WasiHttpCtxView<'_> {
+        wasi_bridge::http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+async fn bridge_server(engine: &Engine) -> SocketAddr {
+    use wasi_bridge::http::WasiHttpView;
+    let component = Component::from_file(engine, GUEST).unwrap();
+    let mut linker = Linker::new(engine);
+    wasi_bridge::http::p2::add_to_linker_async(&mut linker).unwrap();
+    let pre =
+        wasi_bridge::http::p2::bindings::ProxyPre::new(linker.instantiate_pre(&component).unwrap())
+            .unwrap();
+    let engine = engine.clone();
+    serve(move |req| {
+        let pre = pre.clone();
+        let engine = engine.clone();
+        async move {
+            let mut store = Store::new(
+                &engine,
+                BridgeHost {
+                    wasi: wasi_bridge::WasiCtx::builder().build(),
+                    http: wasi_bridge::http::WasiHttpCtx::new(),
+                    table: ResourceTable::new(),
+                },
+            );
+            let (sender, receiver) = tokio::sync::oneshot::channel::<
+                Result<
+                    hyper::Response<wasi_bridge::http::p2::body::HyperOutgoingBody>,
+                    wasi_bridge::http::p2::bindings::http::types::ErrorCode,
+                >,
+            >();
+            let req = store.data_mut().http().new_incoming_request(
+                wasi_bridge::http::p2::bindings::http::types::Scheme::Http,
+                req,
+            )?;
+            let out = store.data_mut().http().new_response_outparam(sender)?;
+            let task = tokio::spawn(async move {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, req, out)
+                    .await
+            });
+            match receiver.await {
+                Ok(Ok(resp)) => {
+                    Ok(resp.map(|b| b.map_err(wasi_bridge::http::Error::from).boxed_unsync()))
+                }
+                Ok(Err(e)) => Err(e.into()),
+                Err(_) => {
+                    let _ = task.await;
+                    wasmtime::bail!("guest never invoked `response-outparam::set` method")
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// What a client saw.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        trailers: Vec<(String, String)>,
+    },
+    /// The connection failed before or during the response (a truncated body).
+    Failed {
+        status: Option<u16>,
+        partial: Vec<u8>,
+    },
+}
+
+fn pairs(map: &http::HeaderMap) -> Vec<(String, String)> {
+    let mut out: Vec<_> = map
+        .iter()
+        .filter(|(k, _)| *k != http::header::DATE)
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Sends one request on a fresh connection and collects what came back.
+async fn fetch(
+    addr: SocketAddr,
+    request: http::Request<http_body_util::combinators::BoxBody<Bytes, Infallible>>,
+) -> Seen {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(wasi_bridge::http::io::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let response = match tokio::time::timeout(Duration::from_secs(30), sender.send_request(request))
+        .await
+        .expect("a response within 30 s")
+    {
+        Ok(r) => r,
+        Err(_) => {
+            return Seen::Failed {
+                status: None,
+                partial: Vec::new(),
+            };
+        }
+    };
+    let status = response.status().as_u16();
+    let headers = pairs(response.headers());
+    let mut body = response.into_body();
+    let mut bytes = Vec::new();
+    let mut trailers = Vec::new();
+    while let Some(frame) = tokio::time::timeout(Duration::from_secs(30), body.frame())
+        .await
+        .expect("body frames within 30 s")
+    {
+        match frame {
+            Ok(frame) => match frame.into_data() {
+                Ok(data) => bytes.extend_from_slice(&data),
+                Err(frame) => {
+                    if let Ok(t) = frame.into_trailers() {
+                        trailers = pairs(&t);
+                    }
+                }
+            },
+            Err(_) => {
+                return Seen::Failed {
+                    status: Some(status),
+                    partial: bytes,
+                };
+            }
+        }
+    }
+    Seen::Response {
+        status,
+        headers,
+        body: bytes,
+        trailers,
+    }
+}
+
+fn get(
+    addr: SocketAddr,
+    path: &str,
+) -> http::Request<http_body_util::combinators::BoxBody<Bytes, Infallible>> {
+    http::Request::builder()
+        .uri(path)
+        .header("host", addr.to_string())
+        .body(http_body_util::Empty::new().boxed())
+        .unwrap()
+}
+
+/// A request whose body is `data` in chunks, then `trailers` (sent only when declared).
+fn post(
+    addr: SocketAddr,
+    path: &str,
+    data: Vec<u8>,
+    trailers: Option<http::HeaderMap>,
+) -> http::Request<http_body_util::combinators::BoxBody<Bytes, Infallible>> {
+    let mut frames: Vec<Result<Frame<Bytes>, Infallible>> = data
+        .chunks(64 * 1024)
+        .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
+        .collect();
+    let mut builder = http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("host", addr.to_string());
+    if let Some(t) = trailers {
+        let names: Vec<String> = t.keys().map(|k| k.to_string()).collect();
+        builder = builder.header("trailer", names.join(", "));
+        frames.push(Ok(Frame::trailers(t)));
+    }
+    builder
+        .body(StreamBody::new(futures_util::stream::iter(frames)).boxed())
+        .unwrap()
+}
+
+struct Servers {
+    native: SocketAddr,
+    bridge: SocketAddr,
+}
+
+async fn servers() -> Servers {
+    let engine = engine();
+    Servers {
+        native: native_server(&engine).await,
+        bridge: bridge_server(&engine).await,
+    }
+}
+
+/// Replaces each server's own address in what it saw, so the two compare.
+fn normalise(seen: Seen, addr: SocketAddr) -> Seen {
+    let fix = |b: Vec<u8>| match String::from_utf8(b) {
+        Ok(text) => text.replace(&addr.to_string(), "ADDR").into_bytes(),
+        Err(binary) => binary.into_bytes(),
+    };
+    match seen {
+        Seen::Response {
+            status,
+            headers,
+            body,
+            trailers,
+        } => Seen::Response {
+            status,
+            headers,
+            body: fix(body),
+            trailers,
+        },
+        Seen::Failed { status, partial } => Seen::Failed {
+            status,
+            partial: fix(partial),
+        },
+    }
+}
+
+async fn both<F>(s: &Servers, request: F) -> (Seen, Seen)
+where
+    F: Fn(SocketAddr) -> http::Request<http_body_util::combinators::BoxBody<Bytes, Infallible>>,
+{
+    let native = normalise(fetch(s.native, request(s.native)).await, s.native);
+    let bridge = normalise(fetch(s.bridge, request(s.bridge)).await, s.bridge);
+    (native, bridge)
+}
+
+fn body_of(seen: &Seen) -> String {
+    match seen {
+        Seen::Response { body, .. } => String::from_utf8_lossy(body).into_owned(),
+        Seen::Failed { partial, .. } => String::from_utf8_lossy(partial).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hello_headers_errors_and_404_are_answered_as_native_answers_them() {
+    let s = servers().await;
+    for path in [
+        "/hello",
+        "/nothing",
+        "/set-err",
+        "/never-set",
+        "/trap",
+        "/length/long",
+    ] {
+        let (native, bridge) = both(&s, |a| get(a, path)).await;
+        assert_eq!(native, bridge, "{path}");
+    }
+    // A body shorter than its content-length is cut off on both; whether the head and the
+    // first bytes went out before the abort is a race on both.
+    let (native, bridge) = both(&s, |a| get(a, "/length/short")).await;
+    assert!(matches!(native, Seen::Failed { .. }), "{native:?}");
+    assert!(matches!(bridge, Seen::Failed { .. }), "{bridge:?}");
+    let (native, bridge) = both(&s, |a| get(a, "/hello")).await;
+    assert_eq!(body_of(&bridge), "Hello, wasi:http/proxy world!\n");
+    assert!(matches!(native, Seen::Response { status: 200, .. }));
+    // HEAD: the same head, no body.
+    let (native, bridge) = both(&s, |a| {
+        let mut r = get(a, "/hello");
+        *r.method_mut() = http::Method::HEAD;
+        r
+    })
+    .await;
+    assert_eq!(native, bridge);
+    assert_eq!(body_of(&bridge), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_fields_reach_the_guest_and_bad_response_fields_get_the_same_errors() {
+    let s = servers().await;
+    let request = |a: SocketAddr| {
+        let mut r = get(a, "/info?q=1");
+        r.headers_mut().insert("x-custom", "v".parse().unwrap());
+        r.headers_mut()
+            .insert("connection", "keep-alive".parse().unwrap());
+        r
+    };
+    let (native, bridge) = both(&s, request).await;
+    let bridge_body = body_of(&bridge);
+    assert!(bridge_body.contains("header x-custom: v"), "{bridge_body}");
+    assert!(
+        !bridge_body.contains("header connection"),
+        "forbidden fields are filtered"
+    );
+    assert!(
+        bridge_body.contains("set connection: forbidden"),
+        "{bridge_body}"
+    );
+    assert!(
+        bridge_body.contains("append to request headers: immutable"),
+        "{bridge_body}"
+    );
+    // Deliberate difference (wasmtime 48 bug): native hands a guest no authority for an
+    // HTTP/1 request; wasi-bridge takes it from `Host`. Everything else is the same.
+    assert!(bridge_body.contains("authority: ADDR\n"), "{bridge_body}");
+    let native_body = body_of(&native);
+    assert_eq!(
+        native_body.replace("authority: \n", "authority: ADDR\n"),
+        bridge_body,
+        "native: {native_body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_8_mib_body_is_echoed_full_duplex() {
+    let s = servers().await;
+    let data: Vec<u8> = (0..8 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
+    let (native, bridge) = both(&s, |a| post(a, "/echo", data.clone(), None)).await;
+    match &bridge {
+        Seen::Response {
+            status: 200, body, ..
+        } => assert!(
+            body == &data,
+            "echo differs: {} bytes back, first difference at {:?}: {:?}",
+            body.len(),
+            body.iter().zip(&data).position(|(a, b)| a != b),
+            String::from_utf8_lossy(&body[..200.min(body.len())])
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(native, bridge);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trailers_travel_both_ways() {
+    let s = servers().await;
+    let trailers = || {
+        let mut t = http::HeaderMap::new();
+        t.insert("x-sum", "42".parse().unwrap());
+        t
+    };
+    // Without `TE: trailers`, hyper does not send the guest's response trailers.
+    let (native, bridge) = both(&s, |a| {
+        post(a, "/trailers", b"abc".to_vec(), Some(trailers()))
+    })
+    .await;
+    assert_eq!(native, bridge);
+    assert!(
+        body_of(&bridge).contains("trailer x-sum: 42"),
+        "{}",
+        body_of(&bridge)
+    );
+    let (native, bridge) = both(&s, |a| {
+        let mut r = post(a, "/trailers", b"abc".to_vec(), Some(trailers()));
+        r.headers_mut().insert("te", "trailers".parse().unwrap());
+        r
+    })
+    .await;
+    assert_eq!(native, bridge);
+    match &bridge {
+        Seen::Response { trailers, .. } => assert_eq!(
+            trailers,
+            &[("x-reply".to_string(), "done".to_string())],
+            "with `TE: trailers` the guest's trailers arrive"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // No trailers at all: the future resolves to none.
+    let (native, bridge) = both(&s, |a| post(a, "/trailers", b"xyz".to_vec(), None)).await;
+    assert_eq!(native, bridge);
+    assert!(
+        body_of(&bridge).contains("trailers: none"),
+        "{}",
+        body_of(&bridge)
+    );
+}
+
+/// A raw upstream for the guests' outgoing requests.
+async fn upstream() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&got).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let reply: &[u8] = match path.as_str() {
+                    "/ok" => b"HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nupstream",
+                    "/chunked" => b"HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\ntrailer: x-up\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nx-up: 1\r\n\r\n",
+                    "/slow" => {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nlate"
+                    }
+                    _ => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+                };
+                let _ = stream.write_all(reply).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outgoing_requests_reach_a_loopback_upstream_or_fail_with_the_same_code() {
+    let s = servers().await;
+    let up = upstream().await;
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let port = up.port();
+    for (path, expect) in [
+        (
+            format!("/proxy/{port}/ok"),
+            "upstream: 200\nupstream\ntrailers: none\n",
+        ),
+        (
+            format!("/proxy/{port}/chunked"),
+            "upstream: 201\nhello world\ntrailers: 1\ntrailer x-up: 1\n",
+        ),
+        (
+            format!("/proxy/{refused}/ok"),
+            "error: connection-refused\n",
+        ),
+        (
+            format!("/proxy/{port}/slow?timeout-ms=300"),
+            "error: connection-read-timeout\n",
+        ),
+    ] {
+        let (native, bridge) = both(&s, |a| get(a, &path)).await;
+        assert_eq!(native, bridge, "{path}");
+        assert_eq!(body_of(&bridge), expect, "{path}");
+    }
+}
+
+/// wasmtime-wasi-http's own p2 http, linked next to wasi-bridge's WASI: one wasi:io.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasmtime_wasi_http_runs_next_to_wasi_bridge_wasi() {
+    struct Mixed {
+        wasi: wasi_bridge::WasiCtx,
+        http: wasmtime_wasi_http::WasiHttpCtx,
+        table: ResourceTable,
+    }
+    impl wasi_bridge::WasiView for Mixed {
+        fn ctx(&mut self) -> wasi_bridge::WasiCtxView<'_> {
+            wasi_bridge::WasiCtxView {
+                ctx: &mut self.wasi,
+                table: &mut self.table,
+            }
+        }
+    }
+    impl wasmtime_wasi_http::WasiHttpView for Mixed {
+        fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+            wasmtime_wasi_http::WasiHttpCtxView {
+                ctx: &mut self.http,
+                table: &mut self.table,
+                hooks: Default::default(),
+            }
+        }
+    }
+    use wasmtime_wasi_http::WasiHttpView;
+    let engine = engine();
+    let component = Component::from_file(&engine, GUEST).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasi_bridge::p2::add_to_linker_proxy_interfaces_async(&mut linker).unwrap();
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).unwrap();
+    let pre = wasmtime_wasi_http::p2::bindings::ProxyPre::new(
+        linker.instantiate_pre(&component).unwrap(),
+    )
+    .unwrap();
+    let addr = serve(move |req| {
+        let pre = pre.clone();
+        let engine = engine.clone();
+        async move {
+            let mut store = Store::new(
+                &engine,
+                Mixed {
+                    wasi: wasi_bridge::WasiCtx::builder().build(),
+                    http: wasmtime_wasi_http::WasiHttpCtx::new(),
+                    table: ResourceTable::new(),
+                },
+            );
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            let req = store.data_mut().http().new_incoming_request(
+                wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http,
+                req,
+            )?;
+            let out = store.data_mut().http().new_response_outparam(sender)?;
+            tokio::spawn(async move {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, req, out)
+                    .await
+            });
+            let resp = receiver.await??;
+            Ok(resp.map(|b| b.map_err(wasmtime_wasi_http::Error::from).boxed_unsync()))
+        }
+    })
+    .await;
+    let data = vec![7u8; 300_000];
+    let seen = fetch(addr, post(addr, "/echo", data.clone(), None)).await;
+    assert!(
+        matches!(&seen, Seen::Response { status: 200, body, .. } if body == &data),
+        "{seen:?}"
+    );
+}

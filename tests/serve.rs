@@ -1,0 +1,271 @@
+//! `wasi-bridge serve` as a user meets it: the binary on 127.0.0.1:0, plain HTTP/1 requests,
+//! Ctrl-C (SIGINT) to stop.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn guest(name: &str) -> String {
+    format!("{}/tests/guests/wasm/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"));
+    c.args(args)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("wasi-bridge-serve-test-cache"),
+        );
+    c
+}
+
+/// A running server: its address, and its stderr and stdout lines as they come.
+struct Server {
+    child: Child,
+    addr: String,
+    stderr: mpsc::Receiver<String>,
+    stdout: mpsc::Receiver<String>,
+}
+
+fn lines(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn start(args: &[&str]) -> Server {
+    let mut child = command(&[&["serve", "--addr", "127.0.0.1:0"], args].concat())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = lines(child.stderr.take().unwrap());
+    let stdout = lines(child.stdout.take().unwrap());
+    let first = stderr
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the server says where it serves");
+    let addr = first
+        .strip_prefix("Serving HTTP on http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("first stderr line: {first}"))
+        .to_string();
+    assert!(!addr.ends_with(":0"), "the real port is printed: {first}");
+    Server {
+        child,
+        addr,
+        stderr,
+        stdout,
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request on a fresh connection; returns the status and the body.
+fn request(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text}"));
+    let head_end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&out[..head_end]).to_ascii_lowercase();
+    let mut body = out[head_end..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).unwrap().trim(), 16)
+            .unwrap();
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}
+
+fn sigint(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait(child: &mut Child) -> std::process::ExitStatus {
+    for _ in 0..300 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the server did not stop within 30 s");
+}
+
+#[test]
+fn serves_a_p2_handler_survives_a_trap_and_stops_on_sigint() {
+    let mut server = start(&[&guest("p2-http.wasm")]);
+    let (status, body) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(status, 200);
+    assert_eq!(body, b"Hello, wasi:http/proxy world!\n");
+    let (status, body) = request(&server.addr, "POST", "/echo", &[9u8; 100_000]);
+    assert_eq!((status, body.len()), (200, 100_000));
+
+    // A trap: 500, one `error:` report on stderr; the next request is served.
+    let (status, body) = request(&server.addr, "GET", "/trap", b"");
+    assert_eq!(status, 500);
+    assert!(String::from_utf8_lossy(&body).contains("500 Internal Server Error"));
+    let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(report.starts_with("error: "), "{report}");
+    let (status, _) = request(&server.addr, "GET", "/never-set", b"");
+    assert_eq!(status, 500);
+    let (status, _) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(status, 200);
+
+    // Each instance's output lines carry its number.
+    let mut seen = Vec::new();
+    while let Ok(line) = server.stdout.recv_timeout(Duration::from_secs(5)) {
+        seen.push(line);
+        if seen.len() == 5 {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "stdout [0] :: request: /hello",
+            "stdout [1] :: request: /echo",
+            "stdout [2] :: request: /trap",
+            "stdout [3] :: request: /never-set",
+            "stdout [4] :: request: /hello",
+        ]
+    );
+
+    sigint(&server.child);
+    let status = wait(&mut server.child);
+    assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
+}
+
+#[test]
+fn options_shape_requests_and_output() {
+    let server = start(&[
+        "--no-logging-prefix",
+        "-H",
+        "x-added: yes",
+        "--env",
+        "GREETING=hi",
+        &guest("p2-http.wasm"),
+    ]);
+    let (status, body) = request(&server.addr, "GET", "/info", b"");
+    assert_eq!(status, 200);
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("header x-added: yes"), "{body}");
+    assert!(
+        body.contains(&format!("authority: {}", server.addr)),
+        "{body}"
+    );
+    let line = server.stdout.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(line, "request: /info", "no prefix with --no-logging-prefix");
+}
+
+#[test]
+fn more_connections_than_the_limit_wait_their_turn() {
+    let server = start(&["--max-concurrent-connections", "2", &guest("p2-http.wasm")]);
+    let addr = server.addr.clone();
+    let clients: Vec<_> = (0..20)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || request(&addr, "GET", "/hello", b""))
+        })
+        .collect();
+    for c in clients {
+        let (status, body) = c.join().unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(body, b"Hello, wasi:http/proxy world!\n");
+    }
+}
+
+#[test]
+fn bad_files_and_components_without_a_handler_get_one_line_and_status_2() {
+    for (args, expect) in [
+        (
+            vec!["serve", "/nonexistent.wasm"],
+            "cannot read /nonexistent.wasm",
+        ),
+        (
+            vec!["serve", &guest("hello.p1.wasm")],
+            "is a core module; the serve command needs a wasi:http component",
+        ),
+        (
+            vec!["serve", &guest("p2-cli.wasm")],
+            "does not export wasi:http/incoming-handler@0.2.x (it exports: wasi:cli/run@0.2.12)",
+        ),
+        (
+            vec!["serve", "--addr", "256.0.0.1:1", &guest("p2-http.wasm")],
+            "invalid value '256.0.0.1:1' for '--addr <SOCKADDR>'",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| &**s).collect();
+        let o = command(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            if expect.starts_with("invalid value") {
+                err.trim_end().lines().count()
+            } else {
+                1
+            },
+            "{err}"
+        );
+    }
+    // An address in use: one line naming it.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = command(&["serve", "--addr", &addr, &guest("p2-http.wasm")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("--addr {addr}: cannot listen there")),
+        "{err}"
+    );
+}
