@@ -23,7 +23,9 @@ pub mod p2 {
     use wasmtime::component::Linker;
 
     pub use p2_adapter::http::types::{HeaderError, HttpError};
-    pub use p2_adapter::http::{add_only_http_to_linker_async, add_only_http_to_linker_sync};
+    pub use p2_adapter::http::{
+        INTERFACES, add_only_http_to_linker_async, add_only_http_to_linker_sync,
+    };
 
     /// Raw bindings: `wasi:http@0.2.x` interfaces and the `proxy` world (`Proxy`, `ProxyPre`).
     pub mod bindings {
@@ -66,5 +68,19 @@ pub mod p2 {
     {
         p2_adapter::add_to_linker_proxy_interfaces_sync(linker)?;
         add_only_http_to_linker_sync(linker)
+    }
+}
+
+/// `wasi:http@0.3.0`, mirroring `wasmtime_wasi_http::p3`.
+pub mod p3 {
+    pub use p3_core::p3::http::{
+        Body, HeaderError, HttpError, INTERFACES, Request, RequestOptions, RequestOptionsError,
+        Response, add_to_linker, handle,
+    };
+
+    /// Raw bindings: `wasi:http@0.3.0` interfaces and the `service` world (`Service`,
+    /// `ServicePre`).
+    pub mod bindings {
+        pub use p3_core::p3::http::bindings::*;
     }
 }

@@ -4,6 +4,7 @@
 //! against the linker exactly when the list names it.
 
 use wasi_bridge::run::Host;
+use wasi_bridge::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime::component::{Component, Linker};
 use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
 
@@ -50,7 +51,7 @@ fn importer(resolve: &Resolve, interface: &str, abi: ManglingAndAbi) -> Vec<u8> 
         .expect("probe component")
 }
 
-fn check(dir: &str, list: &[&str], abi: ManglingAndAbi, link: fn(&mut Linker<Host>)) {
+fn check<T: 'static>(dir: &str, list: &[&str], abi: ManglingAndAbi, link: fn(&mut Linker<T>)) {
     let engine = wasi_bridge::run::engine().unwrap();
     let mut linker = Linker::new(&engine);
     link(&mut linker);
@@ -80,7 +81,7 @@ fn p2_interface_list_is_what_the_linker_serves() {
         "wit/p2",
         p2_adapter_interfaces(),
         ManglingAndAbi::Standard32,
-        |l| wasi_bridge::p2::add_to_linker_async(l).unwrap(),
+        |l: &mut Linker<Host>| wasi_bridge::p2::add_to_linker_async(l).unwrap(),
     );
 }
 
@@ -90,10 +91,68 @@ fn p3_interface_list_is_what_the_linker_serves() {
         "wit/p3",
         wasi_bridge::run::SUPPORTED_P3,
         ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback),
-        |l| wasi_bridge::p3::add_to_linker(l).unwrap(),
+        |l: &mut Linker<Host>| wasi_bridge::p3::add_to_linker(l).unwrap(),
     );
 }
 
 fn p2_adapter_interfaces() -> &'static [&'static str] {
     wasi_bridge::run::SUPPORTED_P2
+}
+
+/// A host with wasi:http as well.
+struct HttpHost {
+    ctx: WasiCtx,
+    http: wasi_bridge::http::WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for HttpHost {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasi_bridge::http::WasiHttpView for HttpHost {
+    fn http(&mut self) -> wasi_bridge::http::WasiHttpCtxView<'_> {
+        wasi_bridge::http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+#[test]
+fn p2_http_interface_list_is_what_the_linker_serves() {
+    let list: Vec<&str> = [p2_adapter_interfaces(), wasi_bridge::http::p2::INTERFACES].concat();
+    check(
+        "wit/p2",
+        &list,
+        ManglingAndAbi::Standard32,
+        |l: &mut Linker<HttpHost>| {
+            wasi_bridge::p2::add_to_linker_async(l).unwrap();
+            wasi_bridge::http::p2::add_only_http_to_linker_async(l).unwrap();
+        },
+    );
+}
+
+#[test]
+fn p3_http_interface_list_is_what_the_linker_serves() {
+    let list: Vec<&str> = [
+        wasi_bridge::run::SUPPORTED_P3,
+        wasi_bridge::http::p3::INTERFACES,
+    ]
+    .concat();
+    check(
+        "wit/p3",
+        &list,
+        ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback),
+        |l: &mut Linker<HttpHost>| {
+            wasi_bridge::p3::add_to_linker(l).unwrap();
+            wasi_bridge::http::p3::add_to_linker(l).unwrap();
+        },
+    );
 }

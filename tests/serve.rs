@@ -140,7 +140,16 @@ fn wait(child: &mut Child) -> std::process::ExitStatus {
 
 #[test]
 fn serves_a_p2_handler_survives_a_trap_and_stops_on_sigint() {
-    let mut server = start(&[&guest("p2-http.wasm")]);
+    serve_survive_and_stop("p2-http.wasm");
+}
+
+#[test]
+fn serves_a_p3_handler_survives_a_trap_and_stops_on_sigint() {
+    serve_survive_and_stop("p3-http.wasm");
+}
+
+fn serve_survive_and_stop(component: &str) {
+    let mut server = start(&[&guest(component)]);
     let (status, body) = request(&server.addr, "GET", "/hello", b"");
     assert_eq!(status, 200);
     assert_eq!(body, b"Hello, wasi:http/proxy world!\n");
@@ -153,7 +162,7 @@ fn serves_a_p2_handler_survives_a_trap_and_stops_on_sigint() {
     assert!(String::from_utf8_lossy(&body).contains("500 Internal Server Error"));
     let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
     assert!(report.starts_with("error: "), "{report}");
-    let (status, _) = request(&server.addr, "GET", "/never-set", b"");
+    let (status, _) = request(&server.addr, "GET", "/set-err", b"");
     assert_eq!(status, 500);
     let (status, _) = request(&server.addr, "GET", "/hello", b"");
     assert_eq!(status, 200);
@@ -172,7 +181,7 @@ fn serves_a_p2_handler_survives_a_trap_and_stops_on_sigint() {
             "stdout [0] :: request: /hello",
             "stdout [1] :: request: /echo",
             "stdout [2] :: request: /trap",
-            "stdout [3] :: request: /never-set",
+            "stdout [3] :: request: /set-err",
             "stdout [4] :: request: /hello",
         ]
     );
@@ -234,7 +243,8 @@ fn bad_files_and_components_without_a_handler_get_one_line_and_status_2() {
         ),
         (
             vec!["serve", &guest("p2-cli.wasm")],
-            "does not export wasi:http/incoming-handler@0.2.x (it exports: wasi:cli/run@0.2.12)",
+            "does not export wasi:http/handler@0.3.0 or wasi:http/incoming-handler@0.2.x (it \
+             exports: wasi:cli/run@0.2.12)",
         ),
         (
             vec!["serve", "--addr", "256.0.0.1:1", &guest("p2-http.wasm")],

@@ -73,6 +73,9 @@ impl RunCommand {
         if wasi.http == Some(true) {
             wasi_bridge::http::p2::add_only_http_to_linker_async(&mut linker)
                 .map_err(Failure::Guest)?;
+            if p3 {
+                wasi_bridge::http::p3::add_to_linker(&mut linker).map_err(Failure::Guest)?;
+            }
         }
         if wasi.config == Some(true) {
             wasmtime_wasi_config::add_to_linker(&mut linker, |h: &mut CliHost| {
@@ -164,6 +167,9 @@ impl RunCommand {
         let mut extra = Vec::new();
         if wasi.http == Some(true) {
             extra.extend(HTTP_P2);
+            if wasi.p3 != Some(false) {
+                extra.extend(HTTP_P3);
+            }
         }
         if wasi.config == Some(true) {
             extra.push("wasi:config/store@0.2.0-rc.1");
@@ -225,6 +231,9 @@ impl RunCommand {
         Ok(())
     }
 }
+
+/// The wasi:http@0.3.0 interfaces `-S http` links (unless `-S p3=n`).
+const HTTP_P3: [&str; 2] = ["wasi:http/types@0.3.0", "wasi:http/client@0.3.0"];
 
 /// The wasi:http@0.2.x interfaces `-S http` links.
 const HTTP_P2: [&str; 2] = [

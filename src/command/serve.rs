@@ -133,10 +133,18 @@ impl RequestHeaders {
 }
 
 /// What every request needs: the prepared component and how to build its store.
+/// The served component, prepared.
+enum Handler {
+    /// `wasi:http/incoming-handler@0.2.x`: a store per request.
+    P2(ProxyPre<CliHost>),
+    /// `wasi:http/handler@0.3.0`.
+    P3(wasi_bridge::http::p3::bindings::ServicePre<CliHost>),
+}
+
 struct Server {
     run: RunCommand,
     engine: Engine,
-    pre: ProxyPre<CliHost>,
+    pre: Handler,
     headers: RequestHeaders,
     no_logging_prefix: bool,
     next_instance: AtomicU64,
@@ -233,13 +241,15 @@ impl ServeCommand {
             .exports(&engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        if !exports
+        let p3 = exports.iter().any(|e| e == "wasi:http/handler@0.3.0");
+        let p2 = exports
             .iter()
-            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2."))
-        {
+            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2."));
+        if !p3 && !p2 {
             return Err(usage(format!(
-                "{path} does not export wasi:http/incoming-handler@0.2.x (it exports: {}); \
-                 serve needs an HTTP handler component",
+                "{path} does not export wasi:http/handler@0.3.0 or \
+                 wasi:http/incoming-handler@0.2.x (it exports: {}); serve needs an HTTP \
+                 handler component",
                 if exports.is_empty() {
                     "nothing".to_string()
                 } else {
@@ -250,9 +260,20 @@ impl ServeCommand {
         let instance_pre = linker
             .instantiate_pre(&component)
             .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?;
-        let pre = ProxyPre::new(instance_pre)
-            .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?;
-        if let Some(n) = options.max_instance_reuse_count
+        // As `wasmtime serve`: a p3 handler is served as p3 even beside a p2 one.
+        let pre = if p3 {
+            Handler::P3(
+                wasi_bridge::http::p3::bindings::ServicePre::new(instance_pre)
+                    .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?,
+            )
+        } else {
+            Handler::P2(
+                ProxyPre::new(instance_pre)
+                    .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?,
+            )
+        };
+        if let Handler::P2(_) = pre
+            && let Some(n) = options.max_instance_reuse_count
             && n != 1
         {
             eprintln!(
@@ -289,21 +310,31 @@ struct ServeOptions {
 }
 
 impl RunCommand {
-    /// The linker of a served component: the `proxy` world's WASI, or all of it with `-S cli`,
-    /// plus wasi:http.
+    /// The linker of a served component: the `proxy` world's WASI (and WASIp3's), or all of
+    /// WASI with `-S cli`, plus wasi:http at both versions.
     fn serve_linker(&self, engine: &Engine) -> Result<Linker<CliHost>, Failure> {
         let mut linker = Linker::new(engine);
-        let result = if self.common.wasi.cli == Some(true) {
-            wasi_bridge::run::add_to_linker_with(
-                &mut linker,
-                self.common.wasi.p3 != Some(false),
-                self.common.wasi.network_error_code == Some(true),
-            )
-            .and_then(|()| wasi_bridge::http::p2::add_only_http_to_linker_async(&mut linker))
-        } else {
-            wasi_bridge::http::p2::add_to_linker_async(&mut linker)
+        let p3 = self.common.wasi.p3 != Some(false);
+        let mut link = || -> wasmtime::Result<()> {
+            if self.common.wasi.cli == Some(true) {
+                wasi_bridge::run::add_to_linker_with(
+                    &mut linker,
+                    p3,
+                    self.common.wasi.network_error_code == Some(true),
+                )?;
+                wasi_bridge::http::p2::add_only_http_to_linker_async(&mut linker)?;
+            } else {
+                wasi_bridge::http::p2::add_to_linker_async(&mut linker)?;
+                if p3 {
+                    wasi_bridge::p3::add_to_linker(&mut linker)?;
+                }
+            }
+            if p3 {
+                wasi_bridge::http::p3::add_to_linker(&mut linker)?;
+            }
+            Ok(())
         };
-        result.map_err(Failure::Guest)?;
+        link().map_err(Failure::Guest)?;
         Ok(linker)
     }
 }
@@ -498,13 +529,24 @@ impl Server {
             Err(Failure::Usage(msg)) => wasmtime::bail!("{msg}"),
             Err(Failure::Guest(e)) => return Err(e),
         };
+        let pre = match &self.pre {
+            Handler::P2(pre) => pre.clone(),
+            Handler::P3(pre) => {
+                return wasi_bridge::http::p3::handle(
+                    store,
+                    pre.clone(),
+                    http::uri::Scheme::HTTP,
+                    request,
+                )
+                .await;
+            }
+        };
         let (sender, receiver) = oneshot::channel();
         let req = store
             .data_mut()
             .http()
             .new_incoming_request(Scheme::Http, request)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
-        let pre = self.pre.clone();
         // The guest runs on its own task, so it can go on writing the body after `set`.
         let task = tokio::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;

@@ -717,3 +717,4 @@ pub mod peers {
         })
     }
 }
+pub mod native_http;

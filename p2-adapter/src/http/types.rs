@@ -3,16 +3,13 @@
 use super::bindings::http::types::{self, ErrorCode, Method, Scheme, StatusCode};
 use super::{method_from_http, method_to_http, scheme_from_http, scheme_to_http};
 use crate::streams::{SinkStream, SourceStream};
-use bytes::{Bytes, BytesMut};
 use p3_core::CoreError;
 use p3_core::http::{
     self as core, Body, BodyFinisher, BodySink, Direction, FieldMap, FieldMapError, RequestOptions,
-    WasiHttpCtxView,
+    TrailersFuture, WasiHttpCtxView,
 };
-use p3_core::io::ByteSource;
-use std::task::{Context, Poll};
+use std::task::Context;
 use std::time::Duration;
-use tokio::sync::oneshot;
 use wasmtime::component::Resource;
 use wasmtime::format_err;
 use wasmtime_wasi_io::poll::{DynPollable, Pollable, subscribe};
@@ -62,16 +59,12 @@ pub struct HostIncomingResponse(pub core::Response);
 /// A body coming from the host, before and after its stream is taken.
 pub struct HostIncomingBody {
     body: Option<core::IncomingBody>,
-    /// Where the stream hands the body back when the guest drops it.
-    back: Option<oneshot::Receiver<core::IncomingBody>>,
+    /// The trailers half, once the stream was taken.
+    trailers: Option<TrailersFuture>,
 }
 
 /// A body's trailers: waits for the rest of the body to pass.
-pub struct HostFutureTrailers {
-    body: Option<core::IncomingBody>,
-    result: Option<Result<Option<http::HeaderMap>, core::HttpError>>,
-    consumed: bool,
-}
+pub struct HostFutureTrailers(TrailersFuture);
 
 /// A body the guest writes: its stream once, then `finish` or drop (abort).
 pub struct HostOutgoingBody {
@@ -98,68 +91,10 @@ impl HostOutgoingBody {
     }
 }
 
-/// The input stream over an incoming body; hands the body back when dropped, so
-/// `incoming-body.finish` can still reach its trailers.
-struct BodyStream {
-    body: Option<core::IncomingBody>,
-    back: Option<oneshot::Sender<core::IncomingBody>>,
-}
-
-impl Drop for BodyStream {
-    fn drop(&mut self) {
-        if let (Some(body), Some(back)) = (self.body.take(), self.back.take()) {
-            let _ = back.send(body);
-        }
-    }
-}
-
-impl BodyStream {
-    fn body(&mut self) -> &mut core::IncomingBody {
-        self.body
-            .as_mut()
-            .expect("the body leaves the stream only when it is dropped")
-    }
-}
-
-impl ByteSource for BodyStream {
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        self.body().poll_ready(cx)
-    }
-    fn poll_read(
-        &mut self,
-        cx: &mut Context<'_>,
-        dst: &mut [u8],
-    ) -> Poll<Result<usize, CoreError>> {
-        self.body().poll_read(cx, dst)
-    }
-    fn is_at_end(&self) -> bool {
-        self.body.as_ref().is_none_or(|b| b.is_at_end())
-    }
-    fn poll_read_buf(
-        &mut self,
-        cx: &mut Context<'_>,
-        max: usize,
-        buf: &mut BytesMut,
-    ) -> Poll<Result<usize, CoreError>> {
-        self.body().poll_read_buf(cx, max, buf)
-    }
-    fn poll_read_bytes(
-        &mut self,
-        cx: &mut Context<'_>,
-        max: usize,
-    ) -> Poll<Result<Bytes, CoreError>> {
-        self.body().poll_read_bytes(cx, max)
-    }
-}
-
 #[async_trait::async_trait]
 impl Pollable for HostFutureTrailers {
     async fn ready(&mut self) {
-        if let Some(body) = &mut self.body {
-            let result = std::future::poll_fn(|cx| body.poll_trailers(cx)).await;
-            self.body = None;
-            self.result = Some(result);
-        }
+        std::future::poll_fn(|cx| self.0.poll_ready(cx)).await
     }
 }
 
@@ -327,7 +262,7 @@ fn consume_incoming(
     Ok(match body {
         Some(Body::Incoming(body)) => Ok(table.push(HostIncomingBody {
             body: Some(body),
-            back: None,
+            trailers: None,
         })?),
         _ => Err(()),
     })
@@ -371,7 +306,7 @@ impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
         method: Method,
     ) -> wasmtime::Result<Result<(), ()>> {
         let req = &mut self.table.get_mut(&id)?.0;
-        Ok(method_to_http(&method).map(|m| req.method = m))
+        Ok(method_to_http(&method).map(|m| req.method = m).ok_or(()))
     }
 
     fn path_with_query(
@@ -407,12 +342,16 @@ impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
         scheme: Option<Scheme>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let req = &mut self.table.get_mut(&id)?.0;
-        Ok(match scheme.as_ref().map(scheme_to_http).transpose() {
-            Ok(scheme) => {
-                req.scheme = scheme;
+        Ok(match scheme.as_ref().map(scheme_to_http) {
+            Some(None) => Err(()),
+            Some(Some(s)) => {
+                req.scheme = Some(s);
                 Ok(())
             }
-            Err(()) => Err(()),
+            None => {
+                req.scheme = None;
+                Ok(())
+            }
         })
     }
 
@@ -516,12 +455,9 @@ impl types::HostIncomingBody for WasiHttpCtxView<'_> {
         let Some(inner) = body.body.take() else {
             return Ok(Err(()));
         };
-        let (back, returned) = oneshot::channel();
-        body.back = Some(returned);
-        let stream: DynInputStream = Box::new(SourceStream::new(BodyStream {
-            body: Some(inner),
-            back: Some(back),
-        }));
+        let (reader, trailers) = inner.split(true);
+        body.trailers = Some(trailers);
+        let stream: DynInputStream = Box::new(SourceStream::new(reader));
         Ok(Ok(self.table.push_child(stream, &id)?))
     }
 
@@ -531,22 +467,12 @@ impl types::HostIncomingBody for WasiHttpCtxView<'_> {
     ) -> wasmtime::Result<Resource<HostFutureTrailers>> {
         // Deleting a body whose stream still lives traps ("resource has children").
         let body = self.table.delete(id)?;
-        let body = match (body.body, body.back) {
-            (Some(body), _) => Some(body),
-            (None, Some(mut back)) => back.try_recv().ok(),
-            (None, None) => None,
+        let trailers = match (body.body, body.trailers) {
+            (Some(body), _) => TrailersFuture::of(body),
+            (None, Some(trailers)) => trailers,
+            (None, None) => TrailersFuture::failed(core::HttpError::InternalError(None)),
         };
-        let result = match body {
-            Some(_) => None,
-            None => Some(Err(core::HttpError::InternalError(Some(
-                "the body's stream was not dropped".into(),
-            )))),
-        };
-        Ok(self.table.push(HostFutureTrailers {
-            body,
-            result,
-            consumed: false,
-        })?)
+        Ok(self.table.push(HostFutureTrailers(trailers))?)
     }
 
     fn drop(&mut self, id: Resource<HostIncomingBody>) -> wasmtime::Result<()> {
@@ -567,24 +493,17 @@ impl types::HostFutureTrailers for WasiHttpCtxView<'_> {
         &mut self,
         id: Resource<HostFutureTrailers>,
     ) -> wasmtime::Result<Option<Result<Result<Option<Resource<FieldMap>>, ErrorCode>, ()>>> {
-        let trailers = self.table.get_mut(&id)?;
-        if trailers.consumed {
+        let trailers = &mut self.table.get_mut(&id)?.0;
+        if trailers.is_taken() {
             return Ok(Some(Err(())));
         }
-        if let Some(body) = &mut trailers.body {
-            let mut cx = Context::from_waker(std::task::Waker::noop());
-            match body.poll_trailers(&mut cx) {
-                Poll::Pending => return Ok(None),
-                Poll::Ready(result) => {
-                    trailers.body = None;
-                    trailers.result = Some(result);
-                }
-            }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if trailers.poll_ready(&mut cx).is_pending() {
+            return Ok(None);
         }
-        let Some(result) = trailers.result.take() else {
+        let Some(result) = trailers.take() else {
             return Ok(None);
         };
-        trailers.consumed = true;
         Ok(Some(Ok(match result {
             Ok(None) => Ok(None),
             Ok(Some(map)) => {

@@ -6,9 +6,11 @@ use crate::io::ByteSource;
 use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
 use http_body::Body as _;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use sync_wrapper::SyncWrapper;
+use tokio::sync::oneshot;
 
 /// A request or response body coming from the host (an inbound request, a client's response).
 ///
@@ -175,6 +177,158 @@ impl ByteSource for IncomingBody {
         }
         let n = max.min(self.chunk.len());
         Poll::Ready(Ok(self.chunk.split_to(n)))
+    }
+}
+
+/// The reading half of a split [`IncomingBody`]: a [`ByteSource`] that hands the body back to
+/// its [`TrailersFuture`] when dropped, so the trailers can still be reached.
+pub struct BodyReader {
+    body: Option<IncomingBody>,
+    back: Option<oneshot::Sender<IncomingBody>>,
+}
+
+/// The trailers half of a split [`IncomingBody`]: resolves once the reader is gone and the
+/// body's end has been reached.
+pub struct TrailersFuture {
+    state: TrailersState,
+    /// Whether a body dropped before its end is read to the end for its trailers (WASIp2's
+    /// `future-trailers`), or ends with no trailers (WASIp3's `consume-body`).
+    drain: bool,
+}
+
+enum TrailersState {
+    Waiting(oneshot::Receiver<IncomingBody>),
+    Reading(IncomingBody),
+    Done(Result<Option<HeaderMap>, HttpError>),
+    Taken,
+}
+
+impl IncomingBody {
+    /// Splits the body for a reader: the bytes go to the [`BodyReader`], the trailers to the
+    /// [`TrailersFuture`]. `drain` says what an early drop of the reader means (see
+    /// [`TrailersFuture`]).
+    pub fn split(self, drain: bool) -> (BodyReader, TrailersFuture) {
+        let (back, returned) = oneshot::channel();
+        (
+            BodyReader {
+                body: Some(self),
+                back: Some(back),
+            },
+            TrailersFuture {
+                state: TrailersState::Waiting(returned),
+                drain,
+            },
+        )
+    }
+}
+
+impl TrailersFuture {
+    /// The trailers of a body nobody reads: its remaining bytes are skipped.
+    pub fn of(body: IncomingBody) -> Self {
+        TrailersFuture {
+            state: TrailersState::Reading(body),
+            drain: true,
+        }
+    }
+
+    /// A future that already failed.
+    pub fn failed(err: HttpError) -> Self {
+        TrailersFuture {
+            state: TrailersState::Done(Err(err)),
+            drain: true,
+        }
+    }
+
+    /// Resolves with the trailers (`None` when there were none); `Ready` once, then `Taken`
+    /// is reported as `None` by [`TrailersFuture::take`].
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            match &mut self.state {
+                TrailersState::Waiting(rx) => match ready!(Pin::new(rx).poll(cx)) {
+                    Ok(body) if self.drain || body.is_at_end() => {
+                        self.state = TrailersState::Reading(body)
+                    }
+                    // The reader stopped early: no trailers.
+                    Ok(_) => self.state = TrailersState::Done(Ok(None)),
+                    Err(_) => {
+                        self.state = TrailersState::Done(Err(HttpError::InternalError(Some(
+                            "the body's reader is gone".into(),
+                        ))))
+                    }
+                },
+                TrailersState::Reading(body) => {
+                    let result = ready!(body.poll_trailers(cx));
+                    self.state = TrailersState::Done(result);
+                }
+                TrailersState::Done(_) | TrailersState::Taken => return Poll::Ready(()),
+            }
+        }
+    }
+
+    /// The result once [`TrailersFuture::poll_ready`] resolved; `None` before, and after it
+    /// was taken.
+    pub fn take(&mut self) -> Option<Result<Option<HeaderMap>, HttpError>> {
+        match std::mem::replace(&mut self.state, TrailersState::Taken) {
+            TrailersState::Done(result) => Some(result),
+            other => {
+                if !matches!(other, TrailersState::Taken) {
+                    self.state = other;
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether the result was taken.
+    pub fn is_taken(&self) -> bool {
+        matches!(self.state, TrailersState::Taken)
+    }
+}
+
+impl Drop for BodyReader {
+    fn drop(&mut self) {
+        if let (Some(body), Some(back)) = (self.body.take(), self.back.take()) {
+            let _ = back.send(body);
+        }
+    }
+}
+
+impl BodyReader {
+    fn body(&mut self) -> &mut IncomingBody {
+        self.body
+            .as_mut()
+            .expect("the body leaves the reader only when it is dropped")
+    }
+}
+
+impl ByteSource for BodyReader {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.body().poll_ready(cx)
+    }
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+    ) -> Poll<Result<usize, CoreError>> {
+        self.body().poll_read(cx, dst)
+    }
+    fn is_at_end(&self) -> bool {
+        self.body.as_ref().is_none_or(|b| b.is_at_end())
+    }
+    fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+        buf: &mut BytesMut,
+    ) -> Poll<Result<usize, CoreError>> {
+        self.body().poll_read_buf(cx, max, buf)
+    }
+    fn poll_read_bytes(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+    ) -> Poll<Result<Bytes, CoreError>> {
+        self.body().poll_read_bytes(cx, max)
     }
 }
 

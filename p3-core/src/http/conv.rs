@@ -216,10 +216,10 @@ macro_rules! __http_conversions {
                 }
             }
 
-            /// The WIT method as `http`'s; `Err` for an `other` that is not a token.
+            /// The WIT method as `http`'s; `None` for an `other` that is not a token.
             #[allow(dead_code)]
-            pub fn method_to_http(m: &t::Method) -> Result<$crate::http::__http::Method, ()> {
-                Ok(match m {
+            pub fn method_to_http(m: &t::Method) -> Option<$crate::http::__http::Method> {
+                Some(match m {
                     t::Method::Get => $crate::http::__http::Method::GET,
                     t::Method::Head => $crate::http::__http::Method::HEAD,
                     t::Method::Post => $crate::http::__http::Method::POST,
@@ -230,7 +230,7 @@ macro_rules! __http_conversions {
                     t::Method::Trace => $crate::http::__http::Method::TRACE,
                     t::Method::Patch => $crate::http::__http::Method::PATCH,
                     t::Method::Other(s) => {
-                        $crate::http::__http::Method::from_bytes(s.as_bytes()).map_err(|_| ())?
+                        $crate::http::__http::Method::from_bytes(s.as_bytes()).ok()?
                     }
                 })
             }
@@ -252,13 +252,13 @@ macro_rules! __http_conversions {
                 }
             }
 
-            /// The WIT scheme as `http`'s; `Err` for an `other` that is not a scheme.
+            /// The WIT scheme as `http`'s; `None` for an `other` that is not a scheme.
             #[allow(dead_code)]
-            pub fn scheme_to_http(s: &t::Scheme) -> Result<$crate::http::__http::uri::Scheme, ()> {
-                Ok(match s {
+            pub fn scheme_to_http(s: &t::Scheme) -> Option<$crate::http::__http::uri::Scheme> {
+                Some(match s {
                     t::Scheme::Http => $crate::http::__http::uri::Scheme::HTTP,
                     t::Scheme::Https => $crate::http::__http::uri::Scheme::HTTPS,
-                    t::Scheme::Other(s) => s.parse().map_err(|_| ())?,
+                    t::Scheme::Other(s) => s.parse().ok()?,
                 })
             }
 

@@ -94,7 +94,8 @@ impl Request {
     ) -> Result<http::Request<WasiBody>, HttpError> {
         let declared = content_length(&self.headers)
             .map_err(|e| HttpError::InternalError(Some(e.to_string())))?;
-        if self.body.is_none() && declared.is_some_and(|n| n != 0) {
+        let bodiless = matches!(self.body, None | Some(Body::Empty));
+        if bodiless && declared.is_some_and(|n| n != 0) {
             return Err(HttpError::HttpRequestBodySize(Some(0)));
         }
         let scheme = match self.scheme {

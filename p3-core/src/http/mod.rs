@@ -18,7 +18,7 @@ mod message;
 mod outparam;
 mod sink;
 
-pub use body::IncomingBody;
+pub use body::{BodyReader, IncomingBody, TrailersFuture};
 pub use client::{FutureResponse, send};
 pub use ctx::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 pub use message::{Body, Request, Response, incoming_request};

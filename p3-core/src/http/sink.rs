@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+use tokio::sync::oneshot;
 
 /// Whether a body belongs to a request or a response: it picks the body-size error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,12 +47,17 @@ struct Pipe {
     receiver_gone: bool,
     rx: Option<Waker>,
     tx: Option<Waker>,
+    /// Told when the receiver has taken the whole body (`Ok`), or was dropped or failed first.
+    transmitted: Option<oneshot::Sender<Result<(), HttpError>>>,
 }
 
 struct Shared {
     pipe: Mutex<Pipe>,
     direction: Direction,
     content_length: Option<u64>,
+    /// Whether a write past the declared length is refused and aborts the body (WASIp3), or
+    /// goes out and fails (WASIp2, whose framing then cuts it).
+    strict_length: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -79,9 +85,11 @@ pub fn body_pipe(
             receiver_gone: false,
             rx: None,
             tx: None,
+            transmitted: None,
         }),
         direction,
         content_length,
+        strict_length: std::sync::atomic::AtomicBool::new(false),
     });
     (
         BodySink(shared.clone()),
@@ -94,11 +102,30 @@ pub fn body_pipe(
 pub struct BodySink(Arc<Shared>);
 
 impl BodySink {
+    /// Makes a write past the declared content-length fail without going out, and abort the
+    /// body (WASIp3's rule; WASIp2 lets the bytes go and fails the write).
+    pub fn strict_length(self) -> Self {
+        self.0
+            .strict_length
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
     /// Queues `data` without waiting; the caller was granted the room.
     fn push(&mut self, data: Bytes) -> Result<(), CoreError> {
         let mut pipe = self.0.lock();
         check_open(&pipe)?;
         let written = pipe.written + data.len() as u64;
+        if self
+            .0
+            .strict_length
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && self.0.content_length.is_some_and(|limit| written > limit)
+        {
+            pipe.end = End::Aborted(Some(self.0.direction.size_error(written)));
+            wake(&mut pipe.rx);
+            return Err(CoreError::Http(self.0.direction.size_error(written)));
+        }
         pipe.written = written;
         if !data.is_empty() {
             pipe.queued += data.len();
@@ -227,6 +254,22 @@ impl Drop for BodyFinisher {
 /// The host's end of a body pipe: an `http_body::Body` of the guest's bytes and trailers.
 pub struct BodyReceiver(Arc<Shared>);
 
+impl BodyReceiver {
+    /// Resolves once the whole body, trailers included, has been taken (`Ok`), or with an
+    /// error when it ended in an error or the receiver was dropped first (a peer that left).
+    pub fn transmitted(&mut self) -> oneshot::Receiver<Result<(), HttpError>> {
+        let (tx, rx) = oneshot::channel();
+        self.0.lock().transmitted = Some(tx);
+        rx
+    }
+}
+
+fn report(pipe: &mut Pipe, result: Result<(), HttpError>) {
+    if let Some(tx) = pipe.transmitted.take() {
+        let _ = tx.send(result);
+    }
+}
+
 impl http_body::Body for BodyReceiver {
     type Data = Bytes;
     type Error = HttpError;
@@ -246,6 +289,7 @@ impl http_body::Body for BodyReceiver {
         if let End::Aborted(e) = &mut pipe.end {
             let e = e.take();
             pipe.end = End::Done;
+            report(&mut pipe, Err(HttpError::HttpProtocolError));
             return Poll::Ready(Some(Err(e.unwrap_or(HttpError::HttpProtocolError))));
         }
         match std::mem::replace(&mut pipe.end, End::Done) {
@@ -255,9 +299,14 @@ impl http_body::Body for BodyReceiver {
                 Poll::Pending
             }
             End::Finished(Some(trailers)) => {
+                report(&mut pipe, Ok(()));
                 Poll::Ready(Some(Ok(http_body::Frame::trailers(trailers))))
             }
-            End::Finished(None) | End::Done | End::Aborted(_) => Poll::Ready(None),
+            End::Finished(None) => {
+                report(&mut pipe, Ok(()));
+                Poll::Ready(None)
+            }
+            End::Done | End::Aborted(_) => Poll::Ready(None),
         }
     }
 
@@ -278,6 +327,14 @@ impl Drop for BodyReceiver {
     fn drop(&mut self) {
         let mut pipe = self.0.lock();
         pipe.receiver_gone = true;
+        // hyper stops polling a body that says it has ended.
+        let whole = pipe.queue.is_empty() && matches!(pipe.end, End::Finished(None) | End::Done);
+        let result = if whole {
+            Ok(())
+        } else {
+            Err(HttpError::ConnectionTerminated)
+        };
+        report(&mut pipe, result);
         pipe.queue.clear();
         pipe.queued = 0;
         wake(&mut pipe.tx);

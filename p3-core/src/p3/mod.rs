@@ -10,6 +10,8 @@ pub mod bindings;
 mod cli;
 mod clocks;
 mod filesystem;
+#[cfg(feature = "http")]
+pub mod http;
 mod random;
 pub mod sockets;
 pub mod streams;

@@ -1,0 +1,446 @@
+//! Requests, responses and their bodies as `wasi:http@0.3.0` resources.
+
+use super::bindings::http::types::{self, ErrorCode};
+use super::types::{HttpError, RequestOptions};
+use crate::http::{
+    self as core, BodyReader, Direction, FieldMap, HttpError as CoreHttpError, TrailersFuture,
+    WasiHttp, WasiHttpCtxView,
+};
+use crate::p3::streams::{SinkConsumer, SinkEnd, SourceProducer};
+use http::HeaderMap;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::oneshot;
+use wasmtime::component::{
+    Access, FutureConsumer, FutureProducer, FutureReader, Resource, Source, StreamReader,
+};
+use wasmtime::{AsContextMut, StoreContextMut};
+
+/// The guest's trailers future.
+type GuestTrailers = FutureReader<Result<Option<Resource<FieldMap>>, ErrorCode>>;
+/// A transmission result future.
+type ResultFuture = FutureReader<Result<(), ErrorCode>>;
+/// How a store's data is viewed as wasi:http.
+type Getter<T> = fn(&mut T) -> WasiHttpCtxView<'_>;
+
+/// A body as `wasi:http@0.3.0` holds it.
+pub enum Body {
+    /// Built by a guest: its stream and trailers future, untouched until someone reads them,
+    /// and where the transmission result goes.
+    Guest {
+        /// The guest's `stream<u8>`, if it gave one.
+        contents: Option<StreamReader<u8>>,
+        /// The guest's trailers future.
+        trailers: GuestTrailers,
+        /// The result of transmitting it, for the future `new` returned.
+        result: oneshot::Sender<Result<(), ErrorCode>>,
+    },
+    /// From the host (an inbound request, a client's response).
+    Host(core::Body),
+}
+
+/// A `request` resource: the core's request head and a body.
+pub struct Request {
+    /// Method, scheme, authority, path, headers and options (its `body` is unused).
+    pub head: core::Request,
+    /// The body.
+    pub body: Body,
+}
+
+/// A `response` resource: the core's response head and a body.
+pub struct Response {
+    /// Status and headers (its `body` is unused).
+    pub head: core::Response,
+    /// The body.
+    pub body: Body,
+}
+
+impl Request {
+    /// An inbound request for a guest's handler.
+    pub fn incoming(mut head: core::Request) -> Self {
+        let body = head.body.take().unwrap_or(core::Body::Empty);
+        Request {
+            head,
+            body: Body::Host(body),
+        }
+    }
+}
+
+/// A guest-built body's transmission future: the result the host reports, or an error if the
+/// body was never sent.
+fn result_future<S: AsContextMut>(
+    store: S,
+    never_sent: &'static str,
+) -> wasmtime::Result<(oneshot::Sender<Result<(), ErrorCode>>, ResultFuture)>
+where
+    S::Data: 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    let future = FutureReader::new(store, async move {
+        Ok::<_, wasmtime::Error>(match rx.await {
+            Ok(result) => result,
+            Err(_) => Err(ErrorCode::InternalError(Some(never_sent.to_string()))),
+        })
+    })?;
+    Ok((tx, future))
+}
+
+impl<U: 'static> types::HostRequestWithStore<U> for WasiHttp {
+    fn new(
+        mut store: Access<U, Self>,
+        headers: Resource<FieldMap>,
+        contents: Option<StreamReader<u8>>,
+        trailers: GuestTrailers,
+        options: Option<Resource<RequestOptions>>,
+    ) -> wasmtime::Result<(Resource<Request>, ResultFuture)> {
+        let view = store.get();
+        let mut headers = view.table.delete(headers)?;
+        headers.set_immutable();
+        let options = match options {
+            Some(opts) => Some(view.table.delete(opts)?.options),
+            None => None,
+        };
+        let (result, future) = result_future(&mut store, "the request was never sent")?;
+        let mut head = core::Request::new(headers);
+        head.options = options;
+        let request = Request {
+            head,
+            body: Body::Guest {
+                contents,
+                trailers,
+                result,
+            },
+        };
+        Ok((store.get().table.push(request)?, future))
+    }
+
+    fn consume_body(
+        mut store: Access<U, Self>,
+        request: Resource<Request>,
+        res: ResultFuture,
+    ) -> wasmtime::Result<(StreamReader<u8>, GuestTrailers)> {
+        let getter = store.getter();
+        let body = store.get().table.delete(request)?.body;
+        consume(&mut store, getter, body, res)
+    }
+
+    fn drop(mut store: Access<U, Self>, request: Resource<Request>) -> wasmtime::Result<()> {
+        let body = store.get().table.delete(request)?.body;
+        body.close(&mut store)
+    }
+}
+
+impl<U: 'static> types::HostResponseWithStore<U> for WasiHttp {
+    fn new(
+        mut store: Access<U, Self>,
+        headers: Resource<FieldMap>,
+        contents: Option<StreamReader<u8>>,
+        trailers: GuestTrailers,
+    ) -> wasmtime::Result<(Resource<Response>, ResultFuture)> {
+        let mut headers = store.get().table.delete(headers)?;
+        headers.set_immutable();
+        let (result, future) = result_future(&mut store, "the response was never sent")?;
+        let response = Response {
+            head: core::Response::new(headers),
+            body: Body::Guest {
+                contents,
+                trailers,
+                result,
+            },
+        };
+        Ok((store.get().table.push(response)?, future))
+    }
+
+    fn consume_body(
+        mut store: Access<U, Self>,
+        response: Resource<Response>,
+        res: ResultFuture,
+    ) -> wasmtime::Result<(StreamReader<u8>, GuestTrailers)> {
+        let getter = store.getter();
+        let body = store.get().table.delete(response)?.body;
+        consume(&mut store, getter, body, res)
+    }
+
+    fn drop(mut store: Access<U, Self>, response: Resource<Response>) -> wasmtime::Result<()> {
+        let body = store.get().table.delete(response)?.body;
+        body.close(&mut store)
+    }
+}
+
+/// `consume-body`: a guest body's own stream and future back (the consumer's result goes to
+/// the body's transmission future); a host body through the core's reader / trailers split.
+fn consume<T: 'static, S: AsContextMut<Data = T>>(
+    mut store: S,
+    getter: Getter<T>,
+    body: Body,
+    mut res: ResultFuture,
+) -> wasmtime::Result<(StreamReader<u8>, GuestTrailers)> {
+    match body {
+        Body::Guest {
+            contents,
+            trailers,
+            result,
+        } => {
+            let contents = match contents {
+                Some(stream) => stream,
+                None => StreamReader::new(&mut store, std::iter::empty())?,
+            };
+            res.pipe(&mut store, Forward { tx: Some(result) })?;
+            Ok((contents, trailers))
+        }
+        Body::Host(body) => {
+            // A host body has nobody to tell how the guest fared with it.
+            res.close(&mut store)?;
+            let (reader, trailers) = match body {
+                core::Body::Incoming(body) => {
+                    let (reader, trailers) = body.split(false);
+                    (Some(reader), trailers)
+                }
+                // An outgoing body never reaches here: the core hands those to hyper.
+                core::Body::Empty | core::Body::Outgoing(_) => (
+                    None,
+                    TrailersFuture::failed(CoreHttpError::InternalError(None)),
+                ),
+            };
+            let stream = match reader {
+                Some(reader) => {
+                    let (tx, _rx) = oneshot::channel();
+                    StreamReader::new(
+                        &mut store,
+                        HostBodyProducer(SourceProducer::new(reader, tx)),
+                    )?
+                }
+                None => StreamReader::new(&mut store, std::iter::empty())?,
+            };
+            let trailers = FutureReader::new(&mut store, TrailersProducer { trailers, getter })?;
+            Ok((stream, trailers))
+        }
+    }
+}
+
+impl Body {
+    /// Closes a guest body's stream and future (its transmission future reports "never sent").
+    pub fn close(self, mut store: impl AsContextMut) -> wasmtime::Result<()> {
+        if let Body::Guest {
+            contents,
+            mut trailers,
+            ..
+        } = self
+        {
+            if let Some(mut contents) = contents {
+                contents.close(&mut store)?;
+            }
+            trailers.close(&mut store)?;
+        }
+        Ok(())
+    }
+
+    /// The body as the core's, for hyper: a host body as it is (a guest forwarding one copies
+    /// nothing); a guest body piped into the core's byte-exact body pipe as the peer reads it,
+    /// ended by the guest's trailers future, and its transmission result reported back.
+    pub fn into_core<T: 'static>(
+        self,
+        mut store: StoreContextMut<'_, T>,
+        getter: Getter<T>,
+        direction: Direction,
+        content_length: Option<u64>,
+    ) -> wasmtime::Result<core::Body> {
+        let (contents, trailers, result) = match self {
+            Body::Host(body) => return Ok(body),
+            Body::Guest {
+                contents,
+                trailers,
+                result,
+            } => (contents, trailers, result),
+        };
+        let Some(contents) = contents else {
+            // No stream: no body (and so no trailers).
+            let mut trailers = trailers;
+            trailers.close(&mut store)?;
+            let _ = result.send(Ok(()));
+            return Ok(core::Body::Empty);
+        };
+        let (sink, finisher, mut receiver) = core::body_pipe(direction, content_length);
+        let transmitted = receiver.transmitted();
+        let (end_tx, end_rx) = oneshot::channel();
+        contents.pipe(&mut store, SinkConsumer::new(sink.strict_length(), end_tx))?;
+        let (trailers_tx, trailers_rx) = oneshot::channel();
+        trailers.pipe(
+            &mut store,
+            TrailersConsumer {
+                tx: Some(trailers_tx),
+                getter,
+            },
+        )?;
+        crate::io::spawn_detached(async move {
+            let outcome: Result<(), ErrorCode> = async {
+                match end_rx.await {
+                    Ok(SinkEnd::Failed(e)) => {
+                        let code = match e {
+                            crate::CoreError::Http(e) => ErrorCode::from(&e),
+                            other => ErrorCode::InternalError(Some(other.to_string())),
+                        };
+                        finisher.abort(CoreHttpError::from(code.clone()));
+                        return Err(code);
+                    }
+                    Ok(SinkEnd::Finished(_)) | Err(_) => {}
+                }
+                match trailers_rx.await {
+                    Ok(Ok(trailers)) => finisher.finish(trailers).map_err(ErrorCode::from)?,
+                    Ok(Err(code)) => {
+                        // A trailer *error* aborts the transmission.
+                        finisher.abort(CoreHttpError::from(code.clone()));
+                        return Err(code);
+                    }
+                    Err(_) => finisher.finish(None).map_err(ErrorCode::from)?,
+                }
+                match transmitted.await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(ErrorCode::from(e)),
+                    Err(_) => Err(ErrorCode::ConnectionTerminated),
+                }
+            }
+            .await;
+            let _ = result.send(outcome);
+        });
+        Ok(core::Body::Outgoing(receiver))
+    }
+}
+
+/// The stream a host body reaches a guest through (a distinct type, so a guest that hands it
+/// back as another message's body can be recognised).
+struct HostBodyProducer(SourceProducer<BodyReader>);
+
+impl<D> wasmtime::component::StreamProducer<D> for HostBodyProducer {
+    type Item = u8;
+    type Buffer = Option<u8>;
+
+    fn poll_produce<'a>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        store: StoreContextMut<'a, D>,
+        dst: wasmtime::component::Destination<'a, u8, Self::Buffer>,
+        finish: bool,
+    ) -> Poll<wasmtime::Result<wasmtime::component::StreamResult>> {
+        Pin::new(&mut self.get_mut().0).poll_produce(cx, store, dst, finish)
+    }
+}
+
+/// Resolves a host body's trailers future for the guest.
+struct TrailersProducer<T> {
+    trailers: TrailersFuture,
+    getter: Getter<T>,
+}
+
+impl<T: 'static> FutureProducer<T> for TrailersProducer<T> {
+    type Item = Result<Option<Resource<FieldMap>>, ErrorCode>;
+
+    fn poll_produce(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut store: StoreContextMut<T>,
+        finish: bool,
+    ) -> Poll<wasmtime::Result<Option<Self::Item>>> {
+        let this = self.get_mut();
+        if this.trailers.poll_ready(cx).is_pending() {
+            return if finish {
+                Poll::Ready(Ok(None))
+            } else {
+                Poll::Pending
+            };
+        }
+        let Some(result) = this.trailers.take() else {
+            return Poll::Ready(Ok(None));
+        };
+        let view = (this.getter)(store.data_mut());
+        Poll::Ready(Ok(Some(match result {
+            Ok(None) => Ok(None),
+            Ok(Some(map)) => {
+                let fields = FieldMap::new_immutable(view.hooks, map);
+                Ok(Some(view.table.push(fields)?))
+            }
+            Err(e) => Err(ErrorCode::from(e)),
+        })))
+    }
+}
+
+/// Reads a guest's trailers future into a header map for the core.
+struct TrailersConsumer<T> {
+    tx: Option<oneshot::Sender<Result<Option<HeaderMap>, ErrorCode>>>,
+    getter: Getter<T>,
+}
+
+impl<T: 'static> FutureConsumer<T> for TrailersConsumer<T> {
+    type Item = Result<Option<Resource<FieldMap>>, ErrorCode>;
+
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        mut store: StoreContextMut<T>,
+        mut src: Source<'_, Self::Item>,
+        _finish: bool,
+    ) -> Poll<wasmtime::Result<()>> {
+        let this = self.get_mut();
+        let mut value = None;
+        src.read(&mut store, &mut value)?;
+        let result = match value {
+            Some(Ok(Some(fields))) => {
+                let view = (this.getter)(store.data_mut());
+                Ok(Some(HeaderMap::from(view.table.delete(fields)?)))
+            }
+            Some(Ok(None)) | None => Ok(None),
+            Some(Err(code)) => Err(code),
+        };
+        if let Some(tx) = this.tx.take() {
+            let _ = tx.send(result);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Forwards a guest's result future to a body's transmission future.
+struct Forward {
+    tx: Option<oneshot::Sender<Result<(), ErrorCode>>>,
+}
+
+impl<T: 'static> FutureConsumer<T> for Forward {
+    type Item = Result<(), ErrorCode>;
+
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        mut store: StoreContextMut<T>,
+        mut src: Source<'_, Self::Item>,
+        _finish: bool,
+    ) -> Poll<wasmtime::Result<()>> {
+        let mut value = None;
+        src.read(&mut store, &mut value)?;
+        if let (Some(tx), Some(value)) = (self.get_mut().tx.take(), value) {
+            let _ = tx.send(value);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Response {
+    /// The response as `http`'s, for hyper (see [`Body::into_core`]).
+    pub fn into_http<T: 'static>(
+        self,
+        store: StoreContextMut<'_, T>,
+        getter: Getter<T>,
+    ) -> wasmtime::Result<http::Response<core::Body>> {
+        let content_length =
+            core::content_length(&self.head.headers).map_err(|e| wasmtime::format_err!("{e}"))?;
+        let body = self
+            .body
+            .into_core(store, getter, Direction::Response, content_length)?;
+        let mut head = self.head;
+        head.body = Some(body);
+        Ok(head.into_http())
+    }
+}
+
+/// Converts an `error-code` result into the trappable error of a binding.
+pub(super) fn code_error(e: CoreHttpError) -> HttpError {
+    HttpError::code(ErrorCode::from(e))
+}

@@ -1,0 +1,120 @@
+//! Calling a guest's `wasi:http/handler@0.3.0` export for a request hyper received.
+
+use super::bindings::ServicePre;
+use super::bindings::http::types::ErrorCode;
+use super::body::Request;
+use crate::http::{self as core, HttpError, WasiBody, WasiHttpView};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::oneshot;
+use wasmtime::component::Resource;
+use wasmtime::{AsContextMut, Store};
+
+/// Handles `request` with a fresh instance of `pre` in `store`.
+///
+/// The guest runs on its own task on the store's event loop: the response head comes back as
+/// soon as `handle` returns it, and the loop keeps running (so the guest keeps writing the
+/// body) until hyper is done with the body. An `error-code` result, a trap, or a guest that
+/// returns nothing is an `Err`.
+pub async fn handle<T, B>(
+    mut store: Store<T>,
+    pre: ServicePre<T>,
+    scheme: http::uri::Scheme,
+    request: http::Request<B>,
+) -> wasmtime::Result<http::Response<WasiBody>>
+where
+    T: WasiHttpView + Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<HttpError>,
+{
+    let (tx, rx) = oneshot::channel::<wasmtime::Result<http::Response<WasiBody>>>();
+    let task = tokio::spawn(async move {
+        let service = pre.instantiate_async(&mut store).await?;
+        let request = {
+            let view = store.data_mut().http();
+            let request = core::incoming_request(view.hooks, scheme, request)
+                .map_err(wasmtime::Error::msg)?;
+            view.table.push(Request::incoming(request))?
+        };
+        store
+            .run_concurrent(async move |accessor| -> wasmtime::Result<()> {
+                let result = service
+                    .wasi_http_handler()
+                    .call_handle(accessor, request)
+                    .await?;
+                let response: Resource<super::Response> = match result {
+                    Ok(response) => response,
+                    Err(code) => {
+                        let _ = tx.send(Err(error(code)));
+                        return Ok(());
+                    }
+                };
+                let (done_tx, done_rx) = oneshot::channel();
+                let response = accessor.with(|mut access| -> wasmtime::Result<_> {
+                    let response = access.get().http().table.delete(response)?;
+                    response.into_http(access.as_context_mut(), T::http)
+                })?;
+                let response = response.map(|body| {
+                    NotifyOnDrop {
+                        body,
+                        done: Some(done_tx),
+                    }
+                    .boxed_unsync()
+                });
+                if tx.send(Ok(response)).is_ok() {
+                    // Keep the event loop turning while hyper takes the body.
+                    let _ = done_rx.await;
+                }
+                Ok(())
+            })
+            .await?
+    });
+    match rx.await {
+        Ok(result) => result,
+        Err(_) => match task.await {
+            Ok(Ok(())) => wasmtime::bail!("guest never returned a response"),
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+fn error(code: ErrorCode) -> wasmtime::Error {
+    wasmtime::format_err!("guest returned an error: {code:?}")
+}
+
+/// A body that says when hyper has dropped it.
+struct NotifyOnDrop {
+    body: core::Body,
+    done: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for NotifyOnDrop {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+    }
+}
+
+impl http_body::Body for NotifyOnDrop {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}

@@ -1,0 +1,34 @@
+//! `wasi:http@0.3.0` on the core's HTTP objects.
+//!
+//! Guest bodies stay component-model streams and futures until the host needs them: a guest
+//! that consumes a body it built gets its own stream back, and one the host sends is piped into
+//! the core's byte-exact body pipe as the peer reads it. Host bodies (an inbound request, a
+//! client's response) reach the guest through the core's [`BodyReader`] /
+//! [`TrailersFuture`](crate::http::TrailersFuture) split.
+//!
+//! [`BodyReader`]: crate::http::BodyReader
+
+pub mod bindings;
+mod body;
+mod client;
+mod handler;
+mod types;
+
+pub use body::{Body, Request, Response};
+pub use handler::handle;
+pub use types::{HeaderError, HttpError, RequestOptions, RequestOptionsError};
+
+use crate::http::{WasiHttp, WasiHttpView};
+use wasmtime::component::Linker;
+
+crate::http::http_conversions!(crate::p3::http::bindings::http::types);
+
+/// Every `wasi:http@0.3.0` interface served (without its version).
+pub const INTERFACES: &[&str] = &["wasi:http/types", "wasi:http/client"];
+
+/// Adds `wasi:http/types@0.3.0` and `wasi:http/client@0.3.0` to `linker`.
+pub fn add_to_linker<T: WasiHttpView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    bindings::http::types::add_to_linker::<_, WasiHttp>(linker, T::http)?;
+    bindings::http::client::add_to_linker::<_, WasiHttp>(linker, T::http)?;
+    Ok(())
+}

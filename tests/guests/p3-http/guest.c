@@ -1,0 +1,456 @@
+// A wasi:http@0.3.0 handler (the service world) calling wasi:http directly (wit-bindgen c
+// bindings, async component model). The request path picks the mode, as in p2-http:
+//
+//   /hello             response.new with a body stream, returned at once; then the 30 bytes
+//                      "Hello, wasi:http/proxy world!\n" are written, no content-length
+//   /echo              copies the request body to the response body as it arrives (full
+//                      duplex: the response is returned before the body is read)
+//   /forward           hands the request's own body stream and trailers to the response
+//   /info              method, scheme, authority, path and the request's headers, one per line;
+//                      then what setting forbidden / invalid response headers returned
+//   /length/short      content-length: 10 with 5 bytes written
+//   /length/long       content-length: 3 with 5 bytes written
+//   /trailers          reads the request body and its trailers, answers with their count and
+//                      values, and ends with trailers `x-reply: done` (declared in `trailer`)
+//   /set-err           handle returns err(internal-error)
+//   /trap              traps
+//   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through client.send;
+//                      answers with the upstream's status, body and trailers (as body lines),
+//                      or 502 and `error: CODE`
+//   anything else      404
+//
+// Each request prints `request: PATH` on stdout.
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "guest.h"
+
+typedef wasi_http_types_stream_u8_writer_t body_w;
+typedef wasi_http_types_stream_u8_t body_r;
+typedef wasi_http_types_future_result_option_own_trailers_error_code_writer_t trailers_w;
+typedef wasi_http_types_future_result_option_own_trailers_error_code_t trailers_r;
+
+static guest_waitable_set_t ws;
+
+static uint32_t wait_on(uint32_t w) {
+    guest_event_t ev;
+    guest_waitable_join(w, ws);
+    do { guest_waitable_set_wait(ws, &ev); } while (ev.waitable != w);
+    guest_waitable_join(w, 0);
+    return ev.code;
+}
+
+static void wait_subtask(guest_subtask_status_t st) {
+    if (GUEST_SUBTASK_STATE(st) == GUEST_SUBTASK_RETURNED) return;
+    guest_subtask_t sub = GUEST_SUBTASK_HANDLE(st);
+    while (wait_on(sub) != GUEST_SUBTASK_RETURNED) {}
+    guest_subtask_drop(sub);
+}
+
+static guest_string_t str(const char *s) { return (guest_string_t){ (uint8_t *)s, strlen(s) }; }
+static int starts(guest_string_t *s, const char *p) {
+    size_t n = strlen(p);
+    return s->len >= n && memcmp(s->ptr, p, n) == 0;
+}
+static int is(guest_string_t *s, const char *p) { return s->len == strlen(p) && memcmp(s->ptr, p, s->len) == 0; }
+
+static char buf[65536];
+static size_t pos;
+static void put_n(const void *p, size_t n) {
+    if (n > sizeof buf - pos) n = sizeof buf - pos;
+    memcpy(buf + pos, p, n); pos += n;
+}
+static void put_s(const char *s) { put_n(s, strlen(s)); }
+static void put_u(unsigned long long v) {
+    char t[24]; int i = 0;
+    do { t[i++] = '0' + v % 10; v /= 10; } while (v);
+    while (i) { char c = t[--i]; put_n(&c, 1); }
+}
+
+// Writes all of p; 0 when the reader left.
+static int write_body(body_w w, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        guest_waitable_status_t st = wasi_http_types_stream_u8_write(w, p, n);
+        if (st == GUEST_WAITABLE_STATUS_BLOCKED) st = wait_on(w);
+        size_t done = GUEST_WAITABLE_COUNT(st);
+        p += done; n -= done;
+        if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) return n == 0;
+    }
+    return 1;
+}
+
+// Reads up to n bytes; returns the count, 0 at the end.
+static size_t read_body(body_r r, uint8_t *p, size_t n) {
+    for (;;) {
+        guest_waitable_status_t st = wasi_http_types_stream_u8_read(r, p, n);
+        if (st == GUEST_WAITABLE_STATUS_BLOCKED) st = wait_on(r);
+        size_t got = GUEST_WAITABLE_COUNT(st);
+        if (got > 0) return got;
+        if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) return 0;
+    }
+}
+
+static void log_line(const char *what, guest_string_t *path) {
+    wasi_cli_stdout_stream_u8_writer_t w;
+    wasi_cli_stdout_stream_u8_t r = wasi_cli_stdout_stream_u8_new(&w);
+    wasi_cli_stdout_future_result_void_error_code_t done = wasi_cli_stdout_write_via_stream(r);
+    char line[512];
+    size_t n = 0;
+    for (const char *s = what; *s && n < sizeof line; s++) line[n++] = *s;
+    for (size_t i = 0; i < path->len && n < sizeof line - 1; i++) line[n++] = path->ptr[i];
+    line[n++] = '\n';
+    const uint8_t *p = (const uint8_t *)line;
+    while (n > 0) {
+        guest_waitable_status_t st = wasi_cli_stdout_stream_u8_write(w, p, n);
+        if (st == GUEST_WAITABLE_STATUS_BLOCKED) st = wait_on(w);
+        size_t k = GUEST_WAITABLE_COUNT(st);
+        p += k; n -= k;
+        if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) break;
+    }
+    wasi_cli_stdout_stream_u8_drop_writable(w);
+    wasi_cli_stdout_result_void_error_code_t res;
+    if (wasi_cli_stdout_future_result_void_error_code_read(done, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(done);
+    wasi_cli_stdout_future_result_void_error_code_drop_readable(done);
+}
+
+static const char *error_name(wasi_http_types_error_code_t *e) {
+    switch (e->tag) {
+    case WASI_HTTP_TYPES_ERROR_CODE_DNS_ERROR: return "DNS-error";
+    case WASI_HTTP_TYPES_ERROR_CODE_CONNECTION_REFUSED: return "connection-refused";
+    case WASI_HTTP_TYPES_ERROR_CODE_CONNECTION_TERMINATED: return "connection-terminated";
+    case WASI_HTTP_TYPES_ERROR_CODE_CONNECTION_TIMEOUT: return "connection-timeout";
+    case WASI_HTTP_TYPES_ERROR_CODE_CONNECTION_READ_TIMEOUT: return "connection-read-timeout";
+    case WASI_HTTP_TYPES_ERROR_CODE_HTTP_REQUEST_BODY_SIZE: return "HTTP-request-body-size";
+    case WASI_HTTP_TYPES_ERROR_CODE_HTTP_RESPONSE_BODY_SIZE: return "HTTP-response-body-size";
+    case WASI_HTTP_TYPES_ERROR_CODE_HTTP_RESPONSE_INCOMPLETE: return "HTTP-response-incomplete";
+    case WASI_HTTP_TYPES_ERROR_CODE_HTTP_RESPONSE_TIMEOUT: return "HTTP-response-timeout";
+    case WASI_HTTP_TYPES_ERROR_CODE_HTTP_PROTOCOL_ERROR: return "HTTP-protocol-error";
+    case WASI_HTTP_TYPES_ERROR_CODE_HTTP_REQUEST_URI_INVALID: return "HTTP-request-URI-invalid";
+    case WASI_HTTP_TYPES_ERROR_CODE_INTERNAL_ERROR: return "internal-error";
+    default: return "other";
+    }
+}
+
+static const char *header_error_name(wasi_http_types_header_error_t *e) {
+    switch (e->tag) {
+    case WASI_HTTP_TYPES_HEADER_ERROR_INVALID_SYNTAX: return "invalid-syntax";
+    case WASI_HTTP_TYPES_HEADER_ERROR_FORBIDDEN: return "forbidden";
+    case WASI_HTTP_TYPES_HEADER_ERROR_IMMUTABLE: return "immutable";
+    case WASI_HTTP_TYPES_HEADER_ERROR_SIZE_EXCEEDED: return "size-exceeded";
+    default: return "other";
+    }
+}
+
+// ---- responses ----
+typedef struct {
+    body_w body;
+    trailers_w trailers;
+    wasi_http_types_future_result_void_error_code_t result;
+} reply_t;
+
+// Builds a response with `fields` and a body stream, and returns it from the handler.
+static reply_t respond(uint16_t status, wasi_http_types_own_fields_t fields) {
+    reply_t r;
+    body_r contents = wasi_http_types_stream_u8_new(&r.body);
+    trailers_r trailers = wasi_http_types_future_result_option_own_trailers_error_code_new(&r.trailers);
+    wasi_http_types_tuple2_own_response_future_result_void_error_code_t made;
+    wasi_http_types_static_response_new(fields, &contents, trailers, &made);
+    wasi_http_types_method_response_set_status_code(wasi_http_types_borrow_response(made.f0), status);
+    r.result = made.f1;
+    exports_wasi_http_handler_result_own_response_error_code_t ret = { .is_err = false };
+    ret.val.ok = made.f0;
+    exports_wasi_http_handler_handle_return(ret);
+    return r;
+}
+
+// Ends a body with optional trailers and reports a failed transmission on stderr.
+static void finish(reply_t r, wasi_http_types_own_fields_t *trailers) {
+    wasi_http_types_stream_u8_drop_writable(r.body);
+    wasi_http_types_result_option_own_trailers_error_code_t t = { .is_err = false };
+    t.val.ok.is_some = trailers != NULL;
+    if (trailers) t.val.ok.val = *trailers;
+    if (wasi_http_types_future_result_option_own_trailers_error_code_write(r.trailers, &t) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(r.trailers);
+    wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(r.trailers);
+    wasi_http_types_result_void_error_code_t res;
+    if (wasi_http_types_future_result_void_error_code_read(r.result, &res) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(r.result);
+    wasi_http_types_future_result_void_error_code_drop_readable(r.result);
+}
+
+static void reply_text(uint16_t status) {
+    reply_t r = respond(status, wasi_http_types_constructor_fields());
+    write_body(r.body, (uint8_t *)buf, pos);
+    pos = 0;
+    finish(r, NULL);
+}
+
+// consume-body on a request, with a result future whose writer is dropped.
+static wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t
+consume_request(wasi_http_types_own_request_t req) {
+    wasi_http_types_future_result_void_error_code_writer_t res_w;
+    wasi_http_types_future_result_void_error_code_t res = wasi_http_types_future_result_void_error_code_new(&res_w);
+    wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t out;
+    wasi_http_types_static_request_consume_body(req, res, &out);
+    wasi_http_types_result_void_error_code_t ok = { .is_err = false };
+    if (wasi_http_types_future_result_void_error_code_write(res_w, &ok) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(res_w);
+    wasi_http_types_future_result_void_error_code_drop_writable(res_w);
+    return out;
+}
+
+// Waits for a trailers future and appends them as lines.
+static void put_trailers(trailers_r tr) {
+    wasi_http_types_result_option_own_trailers_error_code_t t;
+    if (wasi_http_types_future_result_option_own_trailers_error_code_read(tr, &t) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(tr);
+    wasi_http_types_future_result_option_own_trailers_error_code_drop_readable(tr);
+    if (t.is_err) {
+        put_s("trailers: error "); put_s(error_name(&t.val.err)); put_s("\n");
+    } else if (!t.val.ok.is_some) {
+        put_s("trailers: none\n");
+    } else {
+        wasi_http_types_list_tuple2_field_name_field_value_t entries;
+        wasi_http_types_method_fields_copy_all(wasi_http_types_borrow_fields(t.val.ok.val), &entries);
+        put_s("trailers: "); put_u(entries.len); put_s("\n");
+        for (size_t i = 0; i < entries.len; i++) {
+            put_s("trailer ");
+            put_n(entries.ptr[i].f0.ptr, entries.ptr[i].f0.len); put_s(": ");
+            put_n(entries.ptr[i].f1.ptr, entries.ptr[i].f1.len); put_s("\n");
+        }
+        wasi_http_types_list_tuple2_field_name_field_value_free(&entries);
+        wasi_http_types_fields_drop_own(t.val.ok.val);
+    }
+}
+
+static void hello(void) {
+    reply_t r = respond(200, wasi_http_types_constructor_fields());
+    const char *msg = "Hello, wasi:http/proxy world!\n";
+    write_body(r.body, (const uint8_t *)msg, strlen(msg));
+    finish(r, NULL);
+}
+
+static uint8_t chunk[65536];
+
+static void echo(wasi_http_types_own_request_t req) {
+    wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t in = consume_request(req);
+    reply_t r = respond(200, wasi_http_types_constructor_fields());
+    size_t n;
+    while ((n = read_body(in.f0, chunk, sizeof chunk)) > 0)
+        if (!write_body(r.body, chunk, n)) break;
+    wasi_http_types_stream_u8_drop_readable(in.f0);
+    wasi_http_types_future_result_option_own_trailers_error_code_drop_readable(in.f1);
+    finish(r, NULL);
+}
+
+static void forward(wasi_http_types_own_request_t req) {
+    wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t in = consume_request(req);
+    wasi_http_types_tuple2_own_response_future_result_void_error_code_t made;
+    wasi_http_types_static_response_new(wasi_http_types_constructor_fields(), &in.f0, in.f1, &made);
+    exports_wasi_http_handler_result_own_response_error_code_t ret = { .is_err = false };
+    ret.val.ok = made.f0;
+    exports_wasi_http_handler_handle_return(ret);
+    wasi_http_types_result_void_error_code_t res;
+    if (wasi_http_types_future_result_void_error_code_read(made.f1, &res) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(made.f1);
+    wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
+}
+
+static void info(wasi_http_types_own_request_t req) {
+    wasi_http_types_borrow_request_t b = wasi_http_types_borrow_request(req);
+    wasi_http_types_method_t m;
+    wasi_http_types_method_request_get_method(b, &m);
+    static const char *names[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+    put_s("method: ");
+    if (m.tag < 9) put_s(names[m.tag]); else put_n(m.val.other.ptr, m.val.other.len);
+    put_s("\n");
+    wasi_http_types_method_free(&m);
+    wasi_http_types_scheme_t sc;
+    put_s("scheme: ");
+    if (wasi_http_types_method_request_get_scheme(b, &sc)) {
+        put_s(sc.tag == WASI_HTTP_TYPES_SCHEME_HTTP ? "http" : sc.tag == WASI_HTTP_TYPES_SCHEME_HTTPS ? "https" : "other");
+        wasi_http_types_scheme_free(&sc);
+    } else put_s("none");
+    put_s("\n");
+    guest_string_t s;
+    put_s("authority: ");
+    if (wasi_http_types_method_request_get_authority(b, &s)) { put_n(s.ptr, s.len); guest_string_free(&s); }
+    else put_s("none");
+    put_s("\npath: ");
+    if (wasi_http_types_method_request_get_path_with_query(b, &s)) { put_n(s.ptr, s.len); guest_string_free(&s); }
+    else put_s("none");
+    put_s("\n");
+    wasi_http_types_own_headers_t h = wasi_http_types_method_request_get_headers(b);
+    wasi_http_types_list_tuple2_field_name_field_value_t entries;
+    wasi_http_types_method_fields_copy_all(wasi_http_types_borrow_fields(h), &entries);
+    for (size_t i = 0; i < entries.len; i++) {
+        put_s("header ");
+        put_n(entries.ptr[i].f0.ptr, entries.ptr[i].f0.len); put_s(": ");
+        put_n(entries.ptr[i].f1.ptr, entries.ptr[i].f1.len); put_s("\n");
+    }
+    wasi_http_types_list_tuple2_field_name_field_value_free(&entries);
+    wasi_http_types_header_error_t he;
+    wasi_http_types_field_name_t n = str("x-new");
+    wasi_http_types_field_value_t v = { (uint8_t *)"1", 1 };
+    put_s("append to request headers: ");
+    put_s(wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(h), &n, &v, &he) ? "ok" : header_error_name(&he));
+    put_s("\n");
+    wasi_http_types_fields_drop_own(h);
+    wasi_http_types_request_drop_own(req);
+    wasi_http_types_own_fields_t out = wasi_http_types_constructor_fields();
+    const char *tries[][2] = { { "connection", "close" }, { "bad name", "x" }, { "x-bad-value", "a\nb" }, { "x-good", "yes" } };
+    for (int i = 0; i < 4; i++) {
+        wasi_http_types_field_name_t tn = str(tries[i][0]);
+        wasi_http_types_field_value_t tv = { (uint8_t *)tries[i][1], strlen(tries[i][1]) };
+        put_s("set "); put_s(tries[i][0]); put_s(": ");
+        put_s(wasi_http_types_method_fields_set(wasi_http_types_borrow_fields(out), &tn,
+              &(wasi_http_types_list_field_value_t){ &tv, 1 }, &he) ? "ok" : header_error_name(&he));
+        put_s("\n");
+    }
+    reply_t r = respond(200, out);
+    write_body(r.body, (uint8_t *)buf, pos);
+    pos = 0;
+    finish(r, NULL);
+}
+
+static void length(int long_body) {
+    wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
+    wasi_http_types_field_name_t n = str("content-length");
+    wasi_http_types_field_value_t v = long_body ? (wasi_http_types_field_value_t){ (uint8_t *)"3", 1 }
+                                                : (wasi_http_types_field_value_t){ (uint8_t *)"10", 2 };
+    wasi_http_types_header_error_t he;
+    wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(f), &n, &v, &he);
+    reply_t r = respond(200, f);
+    write_body(r.body, (const uint8_t *)"12345", 5);
+    finish(r, NULL);
+}
+
+static void trailers(wasi_http_types_own_request_t req) {
+    wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t in = consume_request(req);
+    put_s("body: ");
+    size_t n;
+    while ((n = read_body(in.f0, chunk, sizeof chunk)) > 0) put_n(chunk, n);
+    wasi_http_types_stream_u8_drop_readable(in.f0);
+    put_s("\n");
+    put_trailers(in.f1);
+    wasi_http_types_own_fields_t h = wasi_http_types_constructor_fields();
+    wasi_http_types_field_name_t tn = str("trailer");
+    wasi_http_types_field_value_t tv = { (uint8_t *)"x-reply", 7 };
+    wasi_http_types_header_error_t he;
+    wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(h), &tn, &tv, &he);
+    reply_t r = respond(200, h);
+    write_body(r.body, (uint8_t *)buf, pos);
+    pos = 0;
+    wasi_http_types_own_fields_t t = wasi_http_types_constructor_fields();
+    wasi_http_types_field_name_t xn = str("x-reply");
+    wasi_http_types_field_value_t xv = { (uint8_t *)"done", 4 };
+    wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(t), &xn, &xv, &he);
+    finish(r, &t);
+}
+
+static void proxy(guest_string_t *path) {
+    size_t i = strlen("/proxy/");
+    char authority[32] = "127.0.0.1:";
+    size_t a = strlen(authority);
+    while (i < path->len && path->ptr[i] != '/' && a < sizeof authority - 1) authority[a++] = path->ptr[i++];
+    authority[a] = 0;
+    guest_string_t rest = { path->ptr + i, path->len - i };
+    uint64_t timeout_ms = 0;
+    for (size_t k = 0; k < rest.len; k++) {
+        if (rest.ptr[k] == '?' && rest.len - k > 12 && memcmp(rest.ptr + k, "?timeout-ms=", 12) == 0) {
+            for (size_t j = k + 12; j < rest.len; j++) timeout_ms = timeout_ms * 10 + (rest.ptr[j] - '0');
+            rest.len = k;
+            break;
+        }
+    }
+    wasi_http_types_own_request_options_t opts = wasi_http_types_constructor_request_options();
+    wasi_http_types_own_request_options_t *optp = NULL;
+    if (timeout_ms) {
+        wasi_http_types_duration_t d = timeout_ms * 1000000ull;
+        wasi_http_types_request_options_error_t oe;
+        wasi_http_types_method_request_options_set_first_byte_timeout(
+            wasi_http_types_borrow_request_options(opts), &d, &oe);
+        optp = &opts;
+    } else {
+        wasi_http_types_request_options_drop_own(opts);
+    }
+    trailers_w tw;
+    trailers_r tr = wasi_http_types_future_result_option_own_trailers_error_code_new(&tw);
+    wasi_http_types_tuple2_own_request_future_result_void_error_code_t made;
+    wasi_http_types_static_request_new(wasi_http_types_constructor_fields(), NULL, tr, optp, &made);
+    wasi_http_types_borrow_request_t ob = wasi_http_types_borrow_request(made.f0);
+    wasi_http_types_scheme_t scheme = { .tag = WASI_HTTP_TYPES_SCHEME_HTTP };
+    wasi_http_types_method_request_set_scheme(ob, &scheme);
+    guest_string_t auth = str(authority);
+    wasi_http_types_method_request_set_authority(ob, &auth);
+    wasi_http_types_method_request_set_path_with_query(ob, &rest);
+    wasi_http_client_result_own_response_error_code_t res;
+    guest_subtask_status_t sent = wasi_http_client_send(made.f0, &res);
+    // No body, so no trailers: a future's writer must still write before it is dropped (the
+    // host may read it, or drop its end).
+    wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
+    if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(tw);
+    wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+    wait_subtask(sent);
+    wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
+    if (res.is_err) {
+        put_s("error: "); put_s(error_name(&res.val.err)); put_s("\n");
+        reply_text(502);
+        return;
+    }
+    uint16_t status = wasi_http_types_method_response_get_status_code(wasi_http_types_borrow_response(res.val.ok));
+    put_s("upstream: "); put_u(status); put_s("\n");
+    wasi_http_types_future_result_void_error_code_writer_t res_w;
+    wasi_http_types_future_result_void_error_code_t done = wasi_http_types_future_result_void_error_code_new(&res_w);
+    wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t in;
+    wasi_http_types_static_response_consume_body(res.val.ok, done, &in);
+    wasi_http_types_result_void_error_code_t ok = { .is_err = false };
+    if (wasi_http_types_future_result_void_error_code_write(res_w, &ok) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(res_w);
+    wasi_http_types_future_result_void_error_code_drop_writable(res_w);
+    size_t n;
+    while ((n = read_body(in.f0, chunk, sizeof chunk)) > 0) put_n(chunk, n);
+    wasi_http_types_stream_u8_drop_readable(in.f0);
+    put_s("\n");
+    put_trailers(in.f1);
+    reply_text(200);
+}
+
+guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler_own_request_t req) {
+    ws = guest_waitable_set_new();
+    guest_string_t path = { 0 };
+    wasi_http_types_method_request_get_path_with_query(wasi_http_types_borrow_request(req), &path);
+    log_line("request: ", &path);
+    if (is(&path, "/hello")) { wasi_http_types_request_drop_own(req); hello(); }
+    else if (is(&path, "/echo")) echo(req);
+    else if (is(&path, "/forward")) forward(req);
+    else if (starts(&path, "/info")) info(req);
+    else if (is(&path, "/length/short")) { wasi_http_types_request_drop_own(req); length(0); }
+    else if (is(&path, "/length/long")) { wasi_http_types_request_drop_own(req); length(1); }
+    else if (is(&path, "/trailers")) trailers(req);
+    else if (is(&path, "/set-err")) {
+        wasi_http_types_request_drop_own(req);
+        exports_wasi_http_handler_result_own_response_error_code_t ret = { .is_err = true };
+        ret.val.err.tag = WASI_HTTP_TYPES_ERROR_CODE_INTERNAL_ERROR;
+        ret.val.err.val.internal_error.is_some = true;
+        ret.val.err.val.internal_error.val = str("set-err mode");
+        exports_wasi_http_handler_handle_return(ret);
+    }
+    else if (is(&path, "/trap")) abort();
+    else if (starts(&path, "/proxy/")) { wasi_http_types_request_drop_own(req); proxy(&path); }
+    else {
+        wasi_http_types_request_drop_own(req);
+        put_s("not found\n");
+        reply_text(404);
+    }
+    guest_string_free(&path);
+    guest_waitable_set_drop(ws);
+    return GUEST_CALLBACK_CODE_EXIT;
+}
+
+// Not reached: handle() never returns GUEST_CALLBACK_CODE_WAIT.
+guest_callback_code_t exports_wasi_http_handler_handle_callback(guest_event_t *event) {
+    (void)event;
+    return GUEST_CALLBACK_CODE_EXIT;
+}
