@@ -16,10 +16,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore, oneshot};
-use wasi_bridge::http::p2::bindings::ProxyPre;
-use wasi_bridge::http::p2::bindings::http::types::{ErrorCode, Scheme};
-use wasi_bridge::http::{WasiBody, WasiHttpView};
+use tokio::sync::{Notify, Semaphore};
+use wasi_bridge::http::WasiBody;
+use wasi_bridge::http::handler::{HandlerOptions, ProxyHandler, ProxyPre};
 use wasi_bridge::p1::WasiP1Ctx;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
@@ -136,21 +135,30 @@ impl RequestHeaders {
 /// The served component, prepared.
 enum Handler {
     /// `wasi:http/incoming-handler@0.2.x`: a store per request.
-    P2(ProxyPre<CliHost>),
+    P2(wasi_bridge::http::p2::bindings::ProxyPre<CliHost>),
     /// `wasi:http/handler@0.3.0`.
     P3(wasi_bridge::http::p3::bindings::ServicePre<CliHost>),
 }
 
-struct Server {
+/// What makes a store for an instance.
+struct Stores {
     run: RunCommand,
     engine: Engine,
-    pre: Handler,
-    headers: RequestHeaders,
     no_logging_prefix: bool,
     next_instance: AtomicU64,
-    requests: Semaphore,
-    /// Epoch ticks a request may run (`-W timeout`).
+    /// Epoch ticks a WASIp2 request may run (`-W timeout`).
     deadline_ticks: Option<u64>,
+    /// WASIp3 instances serve many requests: they yield on each tick instead, and each
+    /// request is bounded by `timeout`.
+    p3: bool,
+}
+
+struct Server {
+    handler: ProxyHandler<CliHost>,
+    headers: RequestHeaders,
+    requests: Semaphore,
+    /// `-W timeout`, per request.
+    timeout: Option<Duration>,
 }
 
 impl ServeCommand {
@@ -175,6 +183,7 @@ impl ServeCommand {
             no_logging_prefix: self.no_logging_prefix,
             max_instance_reuse_count: self.max_instance_reuse_count,
             max_instance_concurrent_reuse_count: self.max_instance_concurrent_reuse_count,
+            idle_instance_timeout: self.idle_instance_timeout,
             headers: self.headers,
             max_concurrent_requests: self.max_concurrent_requests.unwrap_or(1000),
             max_concurrent_connections: self.max_concurrent_connections.unwrap_or(1000),
@@ -268,7 +277,7 @@ impl ServeCommand {
             )
         } else {
             Handler::P2(
-                ProxyPre::new(instance_pre)
+                wasi_bridge::http::p2::bindings::ProxyPre::new(instance_pre)
                     .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?,
             )
         };
@@ -281,17 +290,41 @@ impl ServeCommand {
                  per instance"
             );
         }
-        let _ = options.max_instance_concurrent_reuse_count;
-        let server = Arc::new(Server {
+        let p3 = matches!(pre, Handler::P3(_));
+        let stores = Arc::new(Stores {
             deadline_ticks: timeout
                 .map(|t| (t.as_millis() / EPOCH_PERIOD.as_millis()).max(1) as u64),
             run,
             engine,
-            pre,
-            headers: RequestHeaders::parse(&options.headers)?,
             no_logging_prefix: options.no_logging_prefix,
             next_instance: AtomicU64::new(0),
+            p3,
+        });
+        let mut reuse = HandlerOptions {
+            idle_instance_timeout: options.idle_instance_timeout,
+            ..HandlerOptions::default()
+        };
+        if let Some(n) = options.max_instance_reuse_count {
+            reuse.max_instance_reuse_count = n.max(1);
+        }
+        if let Some(n) = options.max_instance_concurrent_reuse_count {
+            reuse.max_instance_concurrent_reuse_count = n.max(1);
+        }
+        let pre = match pre {
+            Handler::P2(pre) => ProxyPre::P2(pre),
+            Handler::P3(pre) => ProxyPre::P3(pre),
+        };
+        let handler = ProxyHandler::new(
+            pre,
+            move || stores.new_store(),
+            http::uri::Scheme::HTTP,
+            reuse,
+        );
+        let server = Arc::new(Server {
+            handler,
+            headers: RequestHeaders::parse(&options.headers)?,
             requests: Semaphore::new(options.max_concurrent_requests),
+            timeout,
         });
         serve(server, &options).await
     }
@@ -304,6 +337,7 @@ struct ServeOptions {
     no_logging_prefix: bool,
     max_instance_reuse_count: Option<usize>,
     max_instance_concurrent_reuse_count: Option<usize>,
+    idle_instance_timeout: Duration,
     headers: Vec<String>,
     max_concurrent_requests: usize,
     max_concurrent_connections: usize,
@@ -496,11 +530,15 @@ async fn serve_connection(server: Arc<Server>, stream: tokio::net::TcpStream) {
     }
 }
 
-impl Server {
+impl Stores {
     /// A store for one instance, its output prefixed with the instance's number.
-    fn new_store(&self) -> Result<Store<CliHost>, Failure> {
+    fn new_store(&self) -> wasmtime::Result<Store<CliHost>> {
         let id = self.next_instance.fetch_add(1, Ordering::Relaxed);
-        let mut builder = self.run.context()?;
+        let failed = |f: Failure| match f {
+            Failure::Usage(msg) => wasmtime::format_err!("{msg}"),
+            Failure::Guest(e) => e,
+        };
+        let mut builder = self.run.context().map_err(failed)?;
         builder.env("INSTANCE_ID", id.to_string());
         let (out, err) = if self.no_logging_prefix {
             (String::new(), String::new())
@@ -511,70 +549,35 @@ impl Server {
         builder.stderr(LogStream::new(err, Output::Stderr));
         let mut store = self
             .run
-            .store(&self.engine, WasiP1Ctx::new(builder.build()))?;
+            .store(&self.engine, WasiP1Ctx::new(builder.build()))
+            .map_err(failed)?;
         if let Some(ticks) = self.deadline_ticks {
-            store.set_epoch_deadline(ticks);
+            if self.p3 {
+                store.epoch_deadline_async_yield_and_update(1);
+                store.set_epoch_deadline(1);
+            } else {
+                store.set_epoch_deadline(ticks);
+            }
         }
         Ok(store)
     }
+}
 
+impl Server {
     async fn handle(
         self: Arc<Self>,
         mut request: hyper::Request<hyper::body::Incoming>,
     ) -> wasmtime::Result<http::Response<WasiBody>> {
         let _permit = self.requests.acquire().await?;
         self.headers.apply(request.headers_mut());
-        let mut store = match self.new_store() {
-            Ok(store) => store,
-            Err(Failure::Usage(msg)) => wasmtime::bail!("{msg}"),
-            Err(Failure::Guest(e)) => return Err(e),
-        };
-        let pre = match &self.pre {
-            Handler::P2(pre) => pre.clone(),
-            Handler::P3(pre) => {
-                return wasi_bridge::http::p3::handle(
-                    store,
-                    pre.clone(),
-                    http::uri::Scheme::HTTP,
-                    request,
-                )
-                .await;
-            }
-        };
-        let (sender, receiver) = oneshot::channel();
-        let req = store
-            .data_mut()
-            .http()
-            .new_incoming_request(Scheme::Http, request)?;
-        let out = store.data_mut().http().new_response_outparam(sender)?;
-        // The guest runs on its own task, so it can go on writing the body after `set`.
-        let task = tokio::spawn(async move {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, req, out)
-                .await?;
-            store.data_mut().flush_stdio().await;
-            wasmtime::Result::<()>::Ok(())
-        });
-        match receiver.await {
-            Ok(Ok(response)) => Ok(response.map(|body| {
-                body.map_err(|code: ErrorCode| wasi_bridge::http::Error::from(code))
-                    .boxed_unsync()
-            })),
-            Ok(Err(code)) => Err(wasmtime::format_err!(
-                "guest set an error response: {code:?}"
-            )),
-            Err(_) => {
-                let e = match task.await {
-                    Ok(Ok(())) => {
-                        wasmtime::format_err!("guest never invoked `response-outparam::set` method")
-                    }
-                    Ok(Err(e)) => e,
-                    Err(e) => e.into(),
-                };
-                Err(e.context("guest never invoked `response-outparam::set` method"))
-            }
+        let handling = self.handler.handle(request);
+        match self.timeout {
+            None => handling.await,
+            Some(limit) => match tokio::time::timeout(limit, handling).await {
+                Ok(result) => result,
+                Err(_) => Err(wasmtime::Error::from(wasmtime::Trap::Interrupt)
+                    .context(format!("timed out after {limit:?}"))),
+            },
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Calling a guest's `wasi:http/handler@0.3.0` export for a request hyper received.
 
-use super::bindings::ServicePre;
 use super::bindings::http::types::ErrorCode;
+use super::bindings::{Service, ServicePre};
 use super::body::Request;
 use crate::http::{self as core, HttpError, WasiBody, WasiHttpView};
 use bytes::Bytes;
@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::oneshot;
-use wasmtime::component::Resource;
+use wasmtime::component::{Accessor, Resource};
 use wasmtime::{AsContextMut, Store};
 
 /// Handles `request` with a fresh instance of `pre` in `store`.
@@ -32,42 +32,9 @@ where
     let (tx, rx) = oneshot::channel::<wasmtime::Result<http::Response<WasiBody>>>();
     let task = tokio::spawn(async move {
         let service = pre.instantiate_async(&mut store).await?;
-        let request = {
-            let view = store.data_mut().http();
-            let request = core::incoming_request(view.hooks, scheme, request)
-                .map_err(wasmtime::Error::msg)?;
-            view.table.push(Request::incoming(request))?
-        };
         store
-            .run_concurrent(async move |accessor| -> wasmtime::Result<()> {
-                let result = service
-                    .wasi_http_handler()
-                    .call_handle(accessor, request)
-                    .await?;
-                let response: Resource<super::Response> = match result {
-                    Ok(response) => response,
-                    Err(code) => {
-                        let _ = tx.send(Err(error(code)));
-                        return Ok(());
-                    }
-                };
-                let (done_tx, done_rx) = oneshot::channel();
-                let response = accessor.with(|mut access| -> wasmtime::Result<_> {
-                    let response = access.get().http().table.delete(response)?;
-                    response.into_http(access.as_context_mut(), T::http)
-                })?;
-                let response = response.map(|body| {
-                    NotifyOnDrop {
-                        body,
-                        done: Some(done_tx),
-                    }
-                    .boxed_unsync()
-                });
-                if tx.send(Ok(response)).is_ok() {
-                    // Keep the event loop turning while hyper takes the body.
-                    let _ = done_rx.await;
-                }
-                Ok(())
+            .run_concurrent(async move |accessor| {
+                serve_in(accessor, &service, scheme, request, tx).await
             })
             .await?
     });
@@ -79,6 +46,72 @@ where
             Err(e) => Err(e.into()),
         },
     }
+}
+
+/// Calls `service`'s handler for `request` on a store's event loop (inside `run_concurrent`),
+/// sends the response (or the error) on `response`, and returns once hyper is done with the
+/// body, so that a caller serving several requests on one instance knows when one is over.
+/// `Err` is a trap (the instance is unusable from then on).
+pub async fn serve_in<T, B>(
+    accessor: &Accessor<T>,
+    service: &Service,
+    scheme: http::uri::Scheme,
+    request: http::Request<B>,
+    response: oneshot::Sender<wasmtime::Result<http::Response<WasiBody>>>,
+) -> wasmtime::Result<()>
+where
+    T: WasiHttpView + Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<HttpError>,
+{
+    let request = accessor.with(|mut access| -> wasmtime::Result<_> {
+        let view = access.get().http();
+        let request =
+            core::incoming_request(view.hooks, scheme, request).map_err(wasmtime::Error::msg)?;
+        Ok(view.table.push(Request::incoming(request))?)
+    })?;
+    let result = match service
+        .wasi_http_handler()
+        .call_handle(accessor, request)
+        .await
+    {
+        Ok(result) => result,
+        Err(trap) => {
+            let _ = response.send(Err(wasmtime::format_err!("{trap:?}")));
+            return Err(trap);
+        }
+    };
+    let handed: Resource<super::Response> = match result {
+        Ok(handed) => handed,
+        Err(code) => {
+            let _ = response.send(Err(error(code)));
+            return Ok(());
+        }
+    };
+    let (done_tx, done_rx) = oneshot::channel();
+    let converted = accessor.with(|mut access| -> wasmtime::Result<_> {
+        let handed = access.get().http().table.delete(handed)?;
+        handed.into_http(access.as_context_mut(), T::http)
+    });
+    let converted = match converted {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = response.send(Err(e));
+            return Ok(());
+        }
+    };
+    let converted = converted.map(|body| {
+        NotifyOnDrop {
+            body,
+            done: Some(done_tx),
+        }
+        .boxed_unsync()
+    });
+    if response.send(Ok(converted)).is_ok() {
+        // Keep the event loop turning while hyper takes the body.
+        let _ = done_rx.await;
+    }
+    Ok(())
 }
 
 fn error(code: ErrorCode) -> wasmtime::Error {

@@ -15,7 +15,7 @@ mod handler;
 mod types;
 
 pub use body::{Body, Request, Response};
-pub use handler::handle;
+pub use handler::{handle, serve_in};
 pub use types::{HeaderError, HttpError, RequestOptions, RequestOptionsError};
 
 use crate::http::{WasiHttp, WasiHttpView};

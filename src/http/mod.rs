@@ -11,6 +11,8 @@ pub use p3_core::http::{
     default_send_request,
 };
 
+pub mod handler;
+
 /// I/O adapters (wasmtime-wasi-http's `io`).
 pub mod io {
     pub use p3_core::http::TokioIo;
@@ -75,7 +77,7 @@ pub mod p2 {
 pub mod p3 {
     pub use p3_core::p3::http::{
         Body, HeaderError, HttpError, INTERFACES, Request, RequestOptions, RequestOptionsError,
-        Response, add_to_linker, handle,
+        Response, add_to_linker, handle, serve_in,
     };
 
     /// Raw bindings: `wasi:http@0.3.0` interfaces and the `service` world (`Service`,
