@@ -48,7 +48,7 @@ struct Pipe {
     rx: Option<Waker>,
     tx: Option<Waker>,
     /// Told when the receiver has taken the whole body (`Ok`), or was dropped or failed first.
-    transmitted: Option<oneshot::Sender<Result<(), HttpError>>>,
+    transmitted: Option<Transmitted>,
 }
 
 struct Shared {
@@ -254,19 +254,30 @@ impl Drop for BodyFinisher {
 /// The host's end of a body pipe: an `http_body::Body` of the guest's bytes and trailers.
 pub struct BodyReceiver(Arc<Shared>);
 
+/// What is told how a body's transmission ended.
+type Transmitted = Box<dyn FnOnce(Result<(), HttpError>) + Send>;
+
 impl BodyReceiver {
     /// Resolves once the whole body, trailers included, has been taken (`Ok`), or with an
     /// error when it ended in an error or the receiver was dropped first (a peer that left).
     pub fn transmitted(&mut self) -> oneshot::Receiver<Result<(), HttpError>> {
         let (tx, rx) = oneshot::channel();
-        self.0.lock().transmitted = Some(tx);
+        self.on_transmitted(move |result| {
+            let _ = tx.send(result);
+        });
         rx
+    }
+
+    /// Calls `f` with how the transmission ended (see [`BodyReceiver::transmitted`]), from
+    /// whichever thread ends it, without a task waiting for it.
+    pub fn on_transmitted(&mut self, f: impl FnOnce(Result<(), HttpError>) + Send + 'static) {
+        self.0.lock().transmitted = Some(Box::new(f));
     }
 }
 
 fn report(pipe: &mut Pipe, result: Result<(), HttpError>) {
-    if let Some(tx) = pipe.transmitted.take() {
-        let _ = tx.send(result);
+    if let Some(f) = pipe.transmitted.take() {
+        f(result);
     }
 }
 

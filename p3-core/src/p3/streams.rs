@@ -89,22 +89,31 @@ pub enum SinkEnd<S> {
 /// has really been flushed.
 pub struct SinkConsumer<S> {
     sink: Option<S>,
-    end: Option<oneshot::Sender<SinkEnd<S>>>,
+    end: Option<Box<dyn FnOnce(SinkEnd<S>) + Send>>,
+}
+
+impl<S: Send + 'static> SinkConsumer<S> {
+    /// A consumer writing into `sink`; how it ended is sent on `end`.
+    pub fn new(sink: S, end: oneshot::Sender<SinkEnd<S>>) -> Self {
+        Self::with_end(sink, move |e| {
+            let _ = end.send(e);
+        })
+    }
+
+    /// A consumer writing into `sink`; `end` is called with how it ended.
+    pub fn with_end(sink: S, end: impl FnOnce(SinkEnd<S>) + Send + 'static) -> Self {
+        SinkConsumer {
+            sink: Some(sink),
+            end: Some(Box::new(end)),
+        }
+    }
 }
 
 impl<S> SinkConsumer<S> {
-    /// A consumer writing into `sink`.
-    pub fn new(sink: S, end: oneshot::Sender<SinkEnd<S>>) -> Self {
-        SinkConsumer {
-            sink: Some(sink),
-            end: Some(end),
-        }
-    }
-
     fn fail(&mut self, err: CoreError) -> Poll<wasmtime::Result<StreamResult>> {
         self.sink = None;
-        if let Some(tx) = self.end.take() {
-            let _ = tx.send(SinkEnd::Failed(err));
+        if let Some(end) = self.end.take() {
+            end(SinkEnd::Failed(err));
         }
         Poll::Ready(Ok(StreamResult::Dropped))
     }
@@ -112,8 +121,8 @@ impl<S> SinkConsumer<S> {
 
 impl<S> Drop for SinkConsumer<S> {
     fn drop(&mut self) {
-        if let (Some(sink), Some(tx)) = (self.sink.take(), self.end.take()) {
-            let _ = tx.send(SinkEnd::Finished(sink));
+        if let (Some(sink), Some(end)) = (self.sink.take(), self.end.take()) {
+            end(SinkEnd::Finished(sink));
         }
     }
 }

@@ -9,6 +9,7 @@
 //                      then what setting forbidden / invalid response headers returned
 //   /length/short      content-length: 10 with 5 bytes written: finish reports the error
 //   /length/long       content-length: 3 with 5 bytes written: the write fails
+//   /bytes/N           N bytes of 'x' in one response (check-write + write + flush)
 //   /trailers          reads the request body and its trailers, answers with their count and
 //                      values, and finishes with trailers `x-reply: done` (declared in
 //                      `trailer: x-reply`)
@@ -258,6 +259,35 @@ static void echo(wasi_http_types_own_incoming_request_t req,
     wasi_http_types_incoming_request_drop_own(req);
 }
 
+static uint8_t xs[65536];
+
+static void bytes(guest_string_t *path, wasi_http_types_own_response_outparam_t outparam) {
+    unsigned long long n = 0;
+    for (size_t i = strlen("/bytes/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    memset(xs, 'x', sizeof xs);
+    reply_t r = respond(outparam, 200, wasi_http_types_constructor_fields());
+    wasi_io_streams_stream_error_t e;
+    while (n > 0) {
+        uint64_t room;
+        if (!wasi_io_streams_method_output_stream_check_write(
+                wasi_io_streams_borrow_output_stream(r.stream), &room, &e)) { drop_stream_error(&e); break; }
+        if (room == 0) {
+            wasi_io_poll_own_pollable_t p = wasi_io_streams_method_output_stream_subscribe(
+                wasi_io_streams_borrow_output_stream(r.stream));
+            wasi_io_poll_method_pollable_block(wasi_io_poll_borrow_pollable(p));
+            wasi_io_poll_pollable_drop_own(p);
+            continue;
+        }
+        if (room > sizeof xs) room = sizeof xs;
+        if (room > n) room = n;
+        guest_list_u8_t l = { xs, room };
+        if (!wasi_io_streams_method_output_stream_write(
+                wasi_io_streams_borrow_output_stream(r.stream), &l, &e)) { drop_stream_error(&e); break; }
+        n -= room;
+    }
+    finish(r, NULL);
+}
+
 static void info(wasi_http_types_own_incoming_request_t req,
                  wasi_http_types_own_response_outparam_t outparam) {
     wasi_http_types_borrow_incoming_request_t b = wasi_http_types_borrow_incoming_request(req);
@@ -438,6 +468,7 @@ void exports_wasi_http_incoming_handler_handle(
     else if (is(&path, "/length/short")) { wasi_http_types_incoming_request_drop_own(req); length(outparam, 0); }
     else if (is(&path, "/length/long")) { wasi_http_types_incoming_request_drop_own(req); length(outparam, 1); }
     else if (is(&path, "/trailers")) trailers(req, outparam);
+    else if (starts(&path, "/bytes/")) { wasi_http_types_incoming_request_drop_own(req); bytes(&path, outparam); }
     else if (is(&path, "/set-err")) {
         wasi_http_types_incoming_request_drop_own(req);
         wasi_http_types_result_own_outgoing_response_error_code_t res = { .is_err = true };

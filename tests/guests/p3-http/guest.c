@@ -10,6 +10,7 @@
 //                      then what setting forbidden / invalid response headers returned
 //   /length/short      content-length: 10 with 5 bytes written
 //   /length/long       content-length: 3 with 5 bytes written
+//   /bytes/N           N bytes of 'x' in one response (64 KiB stream writes)
 //   /trailers          reads the request body and its trailers, answers with their count and
 //                      values, and ends with trailers `x-reply: done` (declared in `trailer`)
 //   /set-err           handle returns err(internal-error)
@@ -243,6 +244,19 @@ static void echo(wasi_http_types_own_request_t req) {
     finish(r, NULL);
 }
 
+static void bytes(guest_string_t *path) {
+    unsigned long long n = 0;
+    for (size_t i = strlen("/bytes/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    memset(chunk, 'x', sizeof chunk);
+    reply_t r = respond(200, wasi_http_types_constructor_fields());
+    while (n > 0) {
+        size_t k = n > sizeof chunk ? sizeof chunk : n;
+        if (!write_body(r.body, chunk, k)) break;
+        n -= k;
+    }
+    finish(r, NULL);
+}
+
 static void forward(wasi_http_types_own_request_t req) {
     wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t in = consume_request(req);
     wasi_http_types_tuple2_own_response_future_result_void_error_code_t made;
@@ -429,6 +443,7 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
     else if (is(&path, "/length/short")) { wasi_http_types_request_drop_own(req); length(0); }
     else if (is(&path, "/length/long")) { wasi_http_types_request_drop_own(req); length(1); }
     else if (is(&path, "/trailers")) trailers(req);
+    else if (starts(&path, "/bytes/")) { wasi_http_types_request_drop_own(req); bytes(&path); }
     else if (is(&path, "/set-err")) {
         wasi_http_types_request_drop_own(req);
         exports_wasi_http_handler_result_own_response_error_code_t ret = { .is_err = true };

@@ -9,6 +9,7 @@ use crate::http::{
 use crate::p3::streams::{SinkConsumer, SinkEnd, SourceProducer};
 use http::HeaderMap;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::oneshot;
 use wasmtime::component::{
@@ -261,48 +262,41 @@ impl Body {
             return Ok(core::Body::Empty);
         };
         let (sink, finisher, mut receiver) = core::body_pipe(direction, content_length);
-        let transmitted = receiver.transmitted();
-        let (end_tx, end_rx) = oneshot::channel();
-        contents.pipe(&mut store, SinkConsumer::new(sink.strict_length(), end_tx))?;
-        let (trailers_tx, trailers_rx) = oneshot::channel();
+        // The body ends when both the stream has ended and the trailers future resolved,
+        // whichever comes last; no task waits for either.
+        let ending = Arc::new(Mutex::new(Ending {
+            stream: None,
+            trailers: None,
+            finisher: Some(finisher),
+            result: Some(result),
+        }));
+        receiver.on_transmitted({
+            let ending = ending.clone();
+            move |r| Ending::report(&ending, r.map_err(|e| ErrorCode::from(&e)))
+        });
+        contents.pipe(
+            &mut store,
+            SinkConsumer::with_end(sink.strict_length(), {
+                let ending = ending.clone();
+                move |end| {
+                    let failed = match end {
+                        SinkEnd::Failed(crate::CoreError::Http(e)) => Some(ErrorCode::from(&e)),
+                        SinkEnd::Failed(other) => {
+                            Some(ErrorCode::InternalError(Some(other.to_string())))
+                        }
+                        SinkEnd::Finished(_) => None,
+                    };
+                    Ending::stream_ended(&ending, failed)
+                }
+            }),
+        )?;
         trailers.pipe(
             &mut store,
             TrailersConsumer {
-                tx: Some(trailers_tx),
+                on: Some(Box::new(move |t| Ending::trailers_done(&ending, t))),
                 getter,
             },
         )?;
-        crate::io::spawn_detached(async move {
-            let outcome: Result<(), ErrorCode> = async {
-                match end_rx.await {
-                    Ok(SinkEnd::Failed(e)) => {
-                        let code = match e {
-                            crate::CoreError::Http(e) => ErrorCode::from(&e),
-                            other => ErrorCode::InternalError(Some(other.to_string())),
-                        };
-                        finisher.abort(CoreHttpError::from(code.clone()));
-                        return Err(code);
-                    }
-                    Ok(SinkEnd::Finished(_)) | Err(_) => {}
-                }
-                match trailers_rx.await {
-                    Ok(Ok(trailers)) => finisher.finish(trailers).map_err(ErrorCode::from)?,
-                    Ok(Err(code)) => {
-                        // A trailer *error* aborts the transmission.
-                        finisher.abort(CoreHttpError::from(code.clone()));
-                        return Err(code);
-                    }
-                    Err(_) => finisher.finish(None).map_err(ErrorCode::from)?,
-                }
-                match transmitted.await {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(ErrorCode::from(e)),
-                    Err(_) => Err(ErrorCode::ConnectionTerminated),
-                }
-            }
-            .await;
-            let _ = result.send(outcome);
-        });
         Ok(core::Body::Outgoing(receiver))
     }
 }
@@ -364,10 +358,83 @@ impl<T: 'static> FutureProducer<T> for TrailersProducer<T> {
     }
 }
 
+/// What a guest's trailers future resolved to.
+type TrailersResult = Result<Option<HeaderMap>, ErrorCode>;
+
 /// Reads a guest's trailers future into a header map for the core.
 struct TrailersConsumer<T> {
-    tx: Option<oneshot::Sender<Result<Option<HeaderMap>, ErrorCode>>>,
+    on: Option<Box<dyn FnOnce(TrailersResult) + Send>>,
     getter: Getter<T>,
+}
+
+/// The end of a guest body on its way to the host: the stream's end and the trailers arrive
+/// separately; the body is finished (or aborted) once both have, and the transmission result
+/// goes to the guest's future once (the first of a failure here or the receiver's report).
+struct Ending {
+    /// `Some(None)`: the stream ended; `Some(Some(code))`: it failed.
+    stream: Option<Option<ErrorCode>>,
+    trailers: Option<TrailersResult>,
+    finisher: Option<core::BodyFinisher>,
+    result: Option<oneshot::Sender<Result<(), ErrorCode>>>,
+}
+
+impl Ending {
+    fn lock(ending: &Mutex<Ending>) -> std::sync::MutexGuard<'_, Ending> {
+        ending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn report(ending: &Mutex<Ending>, result: Result<(), ErrorCode>) {
+        let tx = Self::lock(ending).result.take();
+        if let Some(tx) = tx {
+            let _ = tx.send(result);
+        }
+    }
+
+    fn stream_ended(ending: &Mutex<Ending>, failed: Option<ErrorCode>) {
+        let mut e = Self::lock(ending);
+        e.stream = Some(failed.clone());
+        match failed {
+            Some(code) => {
+                let finisher = e.finisher.take();
+                drop(e);
+                if let Some(f) = finisher {
+                    f.abort(CoreHttpError::from(code.clone()));
+                }
+                Self::report(ending, Err(code));
+            }
+            None => Self::complete(ending, e),
+        }
+    }
+
+    fn trailers_done(ending: &Mutex<Ending>, trailers: TrailersResult) {
+        let mut e = Self::lock(ending);
+        e.trailers = Some(trailers);
+        Self::complete(ending, e);
+    }
+
+    /// Finishes the body once both halves are in. The pipe's lock is taken only after this
+    /// one is released (the pipe reports into this one while holding its own).
+    fn complete(ending: &Mutex<Ending>, mut e: std::sync::MutexGuard<'_, Ending>) {
+        if !matches!(e.stream, Some(None)) || e.trailers.is_none() {
+            return;
+        }
+        let (Some(finisher), Some(trailers)) = (e.finisher.take(), e.trailers.take()) else {
+            return;
+        };
+        drop(e);
+        match trailers {
+            Ok(trailers) => {
+                if let Err(err) = finisher.finish(trailers) {
+                    Self::report(ending, Err(ErrorCode::from(err)));
+                }
+            }
+            Err(code) => {
+                // A trailer *error* aborts the transmission.
+                finisher.abort(CoreHttpError::from(code.clone()));
+                Self::report(ending, Err(code));
+            }
+        }
+    }
 }
 
 impl<T: 'static> FutureConsumer<T> for TrailersConsumer<T> {
@@ -391,8 +458,8 @@ impl<T: 'static> FutureConsumer<T> for TrailersConsumer<T> {
             Some(Ok(None)) | None => Ok(None),
             Some(Err(code)) => Err(code),
         };
-        if let Some(tx) = this.tx.take() {
-            let _ = tx.send(result);
+        if let Some(on) = this.on.take() {
+            on(result);
         }
         Poll::Ready(Ok(()))
     }
