@@ -277,3 +277,87 @@ fn bad_files_and_components_without_a_handler_get_one_line_and_status_2() {
         "{err}"
     );
 }
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// Bad input from clients: nothing reaches a panic, memory stays bounded, and the server
+/// keeps serving.
+#[test]
+fn bad_clients_do_not_hurt_the_server() {
+    for component in ["p2-http.wasm", "p3-http.wasm"] {
+        let server = start(&[&guest(component)]);
+        let addr = server.addr.clone();
+        let ok = || {
+            let (status, body) = request(&addr, "GET", "/hello", b"");
+            assert_eq!(
+                (status, &body[..]),
+                (200, &b"Hello, wasi:http/proxy world!\n"[..])
+            );
+        };
+        ok();
+
+        // A malformed request line: hyper answers 400 and closes.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"NOT HTTP AT ALL\r\n\r\n").unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        assert!(
+            out.starts_with(b"HTTP/1.1 400"),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        ok();
+
+        // Headers far over hyper's limit: refused (431) or the connection closed.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let huge = "x".repeat(1 << 20);
+        let _ = write!(s, "GET /hello HTTP/1.1\r\nhost: a\r\nx-big: {huge}\r\n\r\n");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        assert!(
+            out.is_empty() || out.starts_with(b"HTTP/1.1 431"),
+            "{}",
+            String::from_utf8_lossy(&out[..out.len().min(200)])
+        );
+        ok();
+
+        // A client that leaves in the middle of its request body.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /echo HTTP/1.1\r\nhost: a\r\ncontent-length: 1048576\r\n\r\n"
+        )
+        .unwrap();
+        s.write_all(&[1u8; 100_000]).unwrap();
+        drop(s);
+        ok();
+
+        // A client that stops reading a 256 MiB response: the server's memory stays bounded
+        // (the body pipe's 2 MiB budget and socket buffers), then the client leaves.
+        let before = rss_kib(server.child.id());
+        let mut s = TcpStream::connect(&addr).unwrap();
+        write!(s, "GET /bytes/268435456 HTTP/1.1\r\nhost: a\r\n\r\n").unwrap();
+        let mut first = vec![0u8; 65536];
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = s.read(&mut first).unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        let during = rss_kib(server.child.id());
+        assert!(
+            during < before + 64 * 1024,
+            "{component}: RSS grew from {before} KiB to {during} KiB with a stalled reader"
+        );
+        drop(s);
+        ok();
+    }
+}
