@@ -484,7 +484,18 @@ async fn an_8_mib_body_is_echoed_full_duplex() {
             other => panic!("{other:?}"),
         }
         assert_eq!(native, bridge);
+        let (native, bridge) = both(&s, |a| get(a, "/bytes/1048576")).await;
+        assert!(
+            matches!(&bridge, Seen::Response { status: 200, body, .. } if body.len() == 1 << 20)
+        );
+        assert_eq!(native, bridge);
     }
+    // A p3 guest handing its request body to its response: passed through by the host.
+    let data: Vec<u8> = (0..8 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
+    let s = servers_for(P3).await;
+    let (native, bridge) = both(&s, |a| post(a, "/forward", data.clone(), None)).await;
+    assert!(matches!(&bridge, Seen::Response { status: 200, body, .. } if body == &data));
+    assert_eq!(native, bridge);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -294,6 +294,15 @@ impl Drop for BodyReader {
 }
 
 impl BodyReader {
+    /// The body again, as far as it was read (its trailers half then never resolves: the
+    /// body's new owner gets the trailers).
+    pub fn into_inner(mut self) -> IncomingBody {
+        self.back = None;
+        self.body
+            .take()
+            .expect("the body leaves the reader only when it is dropped")
+    }
+
     fn body(&mut self) -> &mut IncomingBody {
         self.body
             .as_mut()

@@ -35,6 +35,13 @@ impl<S> SourceProducer<S> {
     }
 }
 
+impl<S> SourceProducer<S> {
+    /// The source back (a host stream handed back to the host, read no further).
+    pub fn into_source(self) -> S {
+        self.source
+    }
+}
+
 impl<S: ByteSource + Unpin + 'static, D> StreamProducer<D> for SourceProducer<S> {
     type Item = u8;
     type Buffer = Option<u8>;

@@ -254,6 +254,18 @@ impl Body {
                 result,
             } => (contents, trailers, result),
         };
+        // A host body handed back (a guest forwarding the body it was given): the host takes
+        // it as it is, with its own trailers, and no byte passes through the guest.
+        let contents = match contents.map(|c| c.try_into::<HostBodyProducer>(&mut store)) {
+            Some(Ok(producer)) => {
+                let mut trailers = trailers;
+                trailers.close(&mut store)?;
+                let _ = result.send(Ok(()));
+                return Ok(core::Body::Incoming(producer.0.into_source().into_inner()));
+            }
+            Some(Err(contents)) => Some(contents),
+            None => None,
+        };
         let Some(contents) = contents else {
             // No stream: no body (and so no trailers).
             let mut trailers = trailers;
@@ -308,6 +320,18 @@ struct HostBodyProducer(SourceProducer<BodyReader>);
 impl<D> wasmtime::component::StreamProducer<D> for HostBodyProducer {
     type Item = u8;
     type Buffer = Option<u8>;
+
+    fn try_into(
+        me: Pin<Box<Self>>,
+        ty: std::any::TypeId,
+    ) -> Result<Box<dyn std::any::Any>, Pin<Box<Self>>> {
+        if ty == std::any::TypeId::of::<Self>() {
+            let me: Box<Self> = Pin::into_inner(me);
+            Ok(me)
+        } else {
+            Err(me)
+        }
+    }
 
     fn poll_produce<'a>(
         self: Pin<&mut Self>,
