@@ -392,8 +392,9 @@ struct TrailersConsumer<T> {
 }
 
 /// The end of a guest body on its way to the host: the stream's end and the trailers arrive
-/// separately; the body is finished (or aborted) once both have, and the transmission result
-/// goes to the guest's future once (the first of a failure here or the receiver's report).
+/// separately; the body is finished (or aborted) once both have. The transmission result goes
+/// to the guest's future once: the first of the finish (ok, or a content-length mismatch), an
+/// abort, or the receiver's report of a peer that left before the end.
 struct Ending {
     /// `Some(None)`: the stream ended; `Some(Some(code))`: it failed.
     stream: Option<Option<ErrorCode>>,
@@ -447,10 +448,11 @@ impl Ending {
         };
         drop(e);
         match trailers {
+            // The whole body is the host's now: the transmission succeeded as far as the guest
+            // can tell (as on native, which reports the peer's fate to nobody either); a peer
+            // that left before this point was reported already.
             Ok(trailers) => {
-                if let Err(err) = finisher.finish(trailers) {
-                    Self::report(ending, Err(ErrorCode::from(err)));
-                }
+                Self::report(ending, finisher.finish(trailers).map_err(ErrorCode::from))
             }
             Err(code) => {
                 // A trailer *error* aborts the transmission.
