@@ -566,6 +566,7 @@ async fn upstream() -> SocketAddr {
                 let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
                 let reply: &[u8] = match path.as_str() {
                     "/ok" => b"HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nupstream",
+                    "/" => b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nroot",
                     "/chunked" => b"HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\ntrailer: x-up\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nx-up: 1\r\n\r\n",
                     "/slow" => {
                         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -687,4 +688,28 @@ async fn wasmtime_wasi_http_runs_next_to_wasi_bridge_wasi() {
         matches!(&seen, Seen::Response { status: 200, body, .. } if body == &data),
         "{seen:?}"
     );
+}
+
+/// What wasmtime 48 gets wrong and wasi-bridge gets right (README, "Deliberate differences").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasmtime_48_bugs_are_not_copied() {
+    let up = upstream().await;
+    for guest in [P2, P3] {
+        let s = servers_for(guest).await;
+        // No path-with-query, with an authority: sent as `/` (wasmtime 48 fails to send it).
+        let path = format!("/proxy/{}", up.port());
+        let (native, bridge) = both(&s, |a| get(a, &path)).await;
+        assert_eq!(
+            body_of(&bridge),
+            "upstream: 200\nroot\ntrailers: none\n",
+            "{guest}"
+        );
+        assert_ne!(native, bridge, "{guest}: native {native:?}");
+    }
+    // `request.new`'s transmission future of a request never sent is an error (wasmtime 48
+    // reports ok).
+    let s = servers_for(P3).await;
+    let (native, bridge) = both(&s, |a| get(a, "/unsent")).await;
+    assert_eq!(body_of(&bridge), "unsent: error internal-error\n");
+    assert_eq!(body_of(&native), "unsent: ok\n");
 }

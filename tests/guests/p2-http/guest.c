@@ -16,6 +16,7 @@
 //   /set-err           response-outparam.set(err(internal-error))
 //   /never-set         returns without setting the response
 //   /trap              traps
+//   /proxy/PORT        the same with no path-with-query set at all
 //   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through outgoing-handler;
 //                      answers with the upstream's status, body and trailers (as body lines),
 //                      or 502 and `error: CODE` when the request failed
@@ -413,7 +414,9 @@ static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t 
     wasi_http_types_method_outgoing_request_set_scheme(ob, &scheme);
     guest_string_t auth = str(authority);
     wasi_http_types_method_outgoing_request_set_authority(ob, &auth);
-    wasi_http_types_method_outgoing_request_set_path_with_query(ob, &rest);
+    // `/proxy/PORT` alone: no path at all (path-with-query none), which goes out as `/`.
+    if (rest.len > 0)
+        wasi_http_types_method_outgoing_request_set_path_with_query(ob, &rest);
     wasi_http_types_own_request_options_t opts = wasi_http_types_constructor_request_options();
     wasi_http_types_own_request_options_t *optp = NULL;
     if (timeout_ms) {

@@ -15,9 +15,12 @@
 //                      values, and ends with trailers `x-reply: done` (declared in `trailer`)
 //   /set-err           handle returns err(internal-error)
 //   /trap              traps
+//   /proxy/PORT        the same with no path-with-query set at all
 //   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through client.send;
 //                      answers with the upstream's status, body and trailers (as body lines),
 //                      or 502 and `error: CODE`
+//   /unsent            builds a request, drops it unsent, and answers with what its
+//                      transmission future said
 //   anything else      404
 //
 // Each request prints `request: PATH` on stdout.
@@ -397,7 +400,9 @@ static void proxy(guest_string_t *path) {
     wasi_http_types_method_request_set_scheme(ob, &scheme);
     guest_string_t auth = str(authority);
     wasi_http_types_method_request_set_authority(ob, &auth);
-    wasi_http_types_method_request_set_path_with_query(ob, &rest);
+    // `/proxy/PORT` alone: no path at all (path-with-query none), which goes out as `/`.
+    if (rest.len > 0)
+        wasi_http_types_method_request_set_path_with_query(ob, &rest);
     wasi_http_client_result_own_response_error_code_t res;
     guest_subtask_status_t sent = wasi_http_client_send(made.f0, &res);
     // No body, so no trailers: a future's writer must still write before it is dropped (the
@@ -431,6 +436,27 @@ static void proxy(guest_string_t *path) {
     reply_text(200);
 }
 
+static void unsent(void) {
+    trailers_w tw;
+    trailers_r tr = wasi_http_types_future_result_option_own_trailers_error_code_new(&tw);
+    wasi_http_types_tuple2_own_request_future_result_void_error_code_t made;
+    wasi_http_types_static_request_new(wasi_http_types_constructor_fields(), NULL, tr, NULL, &made);
+    wasi_http_types_request_drop_own(made.f0);
+    wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
+    if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(tw);
+    wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+    wasi_http_types_result_void_error_code_t res;
+    if (wasi_http_types_future_result_void_error_code_read(made.f1, &res) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(made.f1);
+    wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
+    put_s("unsent: ");
+    if (res.is_err) { put_s("error "); put_s(error_name(&res.val.err)); }
+    else put_s("ok");
+    put_s("\n");
+    reply_text(200);
+}
+
 guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler_own_request_t req) {
     ws = guest_waitable_set_new();
     guest_string_t path = { 0 };
@@ -453,6 +479,7 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
         exports_wasi_http_handler_handle_return(ret);
     }
     else if (is(&path, "/trap")) abort();
+    else if (is(&path, "/unsent")) { wasi_http_types_request_drop_own(req); unsent(); }
     else if (starts(&path, "/proxy/")) { wasi_http_types_request_drop_own(req); proxy(&path); }
     else {
         wasi_http_types_request_drop_own(req);
