@@ -384,3 +384,34 @@ fn a_mixed_component_is_served_as_p3_and_runs_as_a_command() {
     );
     assert_eq!(o.stdout, b"mixed run\n");
 }
+
+/// CPU time (user + system) of a process, in clock ticks (1/100 s).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// `-W timeout`: a request that never ends gets a 500, its instance goes (it does not spin on
+/// in the background), and the server goes on.
+#[test]
+fn a_request_past_the_timeout_ends_with_its_instance() {
+    for component in ["p2-http.wasm", "p3-http.wasm"] {
+        let server = start(&["-W", "timeout=1s", &guest(component)]);
+        let started = std::time::Instant::now();
+        let (status, _) = request(&server.addr, "GET", "/spin", b"");
+        assert_eq!(status, 500, "{component}");
+        assert!(started.elapsed() < Duration::from_secs(20), "{component}");
+        let (status, _) = request(&server.addr, "GET", "/hello", b"");
+        assert_eq!(status, 200, "{component}");
+        // Nothing keeps burning CPU once the overrunning instance is gone.
+        std::thread::sleep(Duration::from_millis(500));
+        let before = cpu_ticks(server.child.id());
+        std::thread::sleep(Duration::from_secs(2));
+        let used = cpu_ticks(server.child.id()) - before;
+        assert!(
+            used < 100,
+            "{component}: {used} ticks of CPU in 2 s after the timeout"
+        );
+    }
+}

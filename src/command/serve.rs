@@ -157,7 +157,7 @@ struct Server {
     handler: ProxyHandler<CliHost>,
     headers: RequestHeaders,
     requests: Semaphore,
-    /// `-W timeout`, per request.
+    /// `-W timeout`, per p2 request (p3: the handler's `request_timeout`).
     timeout: Option<Duration>,
 }
 
@@ -302,8 +302,12 @@ impl ServeCommand {
         });
         let mut reuse = HandlerOptions {
             idle_instance_timeout: options.idle_instance_timeout,
+            request_timeout: timeout,
             ..HandlerOptions::default()
         };
+        // A p3 instance serves many requests: its handler drops the instance of a request
+        // that overruns; a p2 request is bounded here (and by its store's epoch deadline).
+        let outer_timeout = if p3 { None } else { timeout };
         if let Some(n) = options.max_instance_reuse_count {
             reuse.max_instance_reuse_count = n.max(1);
         }
@@ -324,7 +328,7 @@ impl ServeCommand {
             handler,
             headers: RequestHeaders::parse(&options.headers)?,
             requests: Semaphore::new(options.max_concurrent_requests),
-            timeout,
+            timeout: outer_timeout,
         });
         serve(server, &options).await
     }

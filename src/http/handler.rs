@@ -46,6 +46,10 @@ pub struct HandlerOptions {
     pub max_instance_concurrent_reuse_count: usize,
     /// How long an idle WASIp3 instance is kept (default 1 s).
     pub idle_instance_timeout: Duration,
+    /// How long one WASIp3 request may take until its response (and body) is done; past it
+    /// the instance is dropped with every request it serves (`wasmtime serve`'s `-W timeout`,
+    /// which expires the worker). `None`: no limit.
+    pub request_timeout: Option<Duration>,
 }
 
 impl Default for HandlerOptions {
@@ -54,6 +58,7 @@ impl Default for HandlerOptions {
             max_instance_reuse_count: 128,
             max_instance_concurrent_reuse_count: 16,
             idle_instance_timeout: Duration::from_secs(1),
+            request_timeout: None,
         }
     }
 }
@@ -181,59 +186,104 @@ impl<T: WasiHttpView + Send + 'static> ProxyHandler<T> {
             Err(e) => return fail(first, e),
         };
         let handler = self.clone();
-        let result = store
-            .run_concurrent(async move |accessor| {
-                let inner = &handler.0;
-                let opts = inner.options;
-                let mut in_flight = FuturesUnordered::new();
-                let mut total = 0usize;
-                let mut healthy = true;
-                // Counted as available while it accepts; uncounted when dropped, also when
-                // a trap ends `run_concurrent` early.
-                let mut available = Available {
-                    handler: handler.clone(),
-                    counted: false,
-                };
-                let start = |(request, tx): Job, in_flight: &mut FuturesUnordered<_>| {
-                    let service = &service;
-                    let scheme = inner.scheme.clone();
-                    in_flight.push(async move {
-                        super::p3::serve_in(accessor, service, scheme, request, tx).await
-                    });
-                };
-                if let Some(job) = first {
+        // When each in-flight request started, for the watchdog below: a guest that spins
+        // never lets the event loop look at its own timers, so the overrun is caught outside
+        // it, and the instance is dropped where it yields (an epoch tick).
+        let starts: Arc<Mutex<Vec<(u64, std::time::Instant)>>> = Arc::default();
+        let watch = starts.clone();
+        let running = store.run_concurrent(async move |accessor| {
+            let inner = &handler.0;
+            let mut next_id = 0u64;
+            let opts = inner.options;
+            let mut in_flight = FuturesUnordered::new();
+            let mut total = 0usize;
+            let mut healthy = true;
+            // Counted as available while it accepts; uncounted when dropped, also when
+            // a trap ends `run_concurrent` early.
+            let mut available = Available {
+                handler: handler.clone(),
+                counted: false,
+            };
+            let mut start = |(request, tx): Job, in_flight: &mut FuturesUnordered<_>| {
+                let service = &service;
+                let scheme = inner.scheme.clone();
+                let id = next_id;
+                next_id += 1;
+                starts
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((id, std::time::Instant::now()));
+                let starts = &starts;
+                in_flight.push(async move {
+                    let result = super::p3::serve_in(accessor, service, scheme, request, tx).await;
+                    starts
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .retain(|(i, _)| *i != id);
+                    result
+                });
+            };
+            if let Some(job) = first {
+                total += 1;
+                start(job, &mut in_flight);
+            }
+            loop {
+                let accepting = healthy
+                    && total < opts.max_instance_reuse_count
+                    && in_flight.len() < opts.max_instance_concurrent_reuse_count;
+                available.set(accepting);
+                if accepting && let Some(job) = handler.pop() {
                     total += 1;
                     start(job, &mut in_flight);
+                    continue;
                 }
-                loop {
-                    let accepting = healthy
-                        && total < opts.max_instance_reuse_count
-                        && in_flight.len() < opts.max_instance_concurrent_reuse_count;
-                    available.set(accepting);
-                    if accepting && let Some(job) = handler.pop() {
-                        total += 1;
-                        start(job, &mut in_flight);
-                        continue;
+                if in_flight.is_empty() && !accepting {
+                    break;
+                }
+                tokio::select! {
+                    Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                        if let Err(e) = done {
+                            eprintln!("error: worker trapped: {e:?}");
+                            healthy = false;
+                        }
                     }
-                    if in_flight.is_empty() && !accepting {
+                    _ = inner.pushed.notified(), if accepting => {}
+                    _ = tokio::time::sleep(opts.idle_instance_timeout), if in_flight.is_empty() => {
                         break;
                     }
-                    tokio::select! {
-                        Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                            if let Err(e) = done {
-                                eprintln!("error: worker trapped: {e:?}");
-                                healthy = false;
-                            }
-                        }
-                        _ = inner.pushed.notified(), if accepting => {}
-                        _ = tokio::time::sleep(opts.idle_instance_timeout), if in_flight.is_empty() => {
-                            break;
-                        }
-                    }
                 }
-                available.set(false);
-            })
-            .await;
+            }
+            available.set(false);
+        });
+        let timeout = self.0.options.request_timeout;
+        let watchdog = async move {
+            let Some(limit) = timeout else {
+                return std::future::pending().await;
+            };
+            loop {
+                let oldest = watch
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .map(|(_, t)| *t)
+                    .min();
+                match oldest {
+                    Some(t) if t.elapsed() >= limit => return limit,
+                    Some(t) => tokio::time::sleep(limit - t.elapsed()).await,
+                    None => tokio::time::sleep(limit).await,
+                }
+            }
+        };
+        let result = tokio::select! {
+            result = running => result,
+            limit = watchdog => {
+                eprintln!(
+                    "error: a request ran past {limit:?}; its instance is dropped with the \
+                     requests it was serving"
+                );
+                return;
+            }
+        };
         if let Err(e) = result {
             eprintln!("error: worker failed: {e:?}");
         }

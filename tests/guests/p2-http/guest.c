@@ -16,6 +16,7 @@
 //   /set-err           response-outparam.set(err(internal-error))
 //   /never-set         returns without setting the response
 //   /trap              traps
+//   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
 //   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through outgoing-handler;
 //                      answers with the upstream's status, body and trailers (as body lines),
@@ -485,6 +486,7 @@ void exports_wasi_http_incoming_handler_handle(
         wasi_http_types_response_outparam_drop_own(outparam);
     }
     else if (is(&path, "/trap")) abort();
+    else if (is(&path, "/spin")) { for (volatile int i = 0;; i++) {} }
     else if (starts(&path, "/proxy/")) { wasi_http_types_incoming_request_drop_own(req); proxy(&path, outparam); }
     else {
         wasi_http_types_incoming_request_drop_own(req);

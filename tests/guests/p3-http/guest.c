@@ -15,6 +15,7 @@
 //                      values, and ends with trailers `x-reply: done` (declared in `trailer`)
 //   /set-err           handle returns err(internal-error)
 //   /trap              traps
+//   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
 //   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through client.send;
 //                      answers with the upstream's status, body and trailers (as body lines),
@@ -479,6 +480,7 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
         exports_wasi_http_handler_handle_return(ret);
     }
     else if (is(&path, "/trap")) abort();
+    else if (is(&path, "/spin")) { for (volatile int i = 0;; i++) {} }
     else if (is(&path, "/unsent")) { wasi_http_types_request_drop_own(req); unsent(); }
     else if (starts(&path, "/proxy/")) { wasi_http_types_request_drop_own(req); proxy(&path); }
     else {
