@@ -306,7 +306,7 @@ impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
         method: Method,
     ) -> wasmtime::Result<Result<(), ()>> {
         let req = &mut self.table.get_mut(&id)?.0;
-        Ok(method_to_http(&method).map(|m| req.method = m).ok_or(()))
+        Ok(req.set_method(method_to_http(&method)).map_err(drop))
     }
 
     fn path_with_query(
@@ -322,14 +322,7 @@ impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
         path: Option<String>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let req = &mut self.table.get_mut(&id)?.0;
-        if path
-            .as_deref()
-            .is_some_and(|p| core::parse_path_with_query(p).is_none())
-        {
-            return Ok(Err(()));
-        }
-        req.path_with_query = path;
-        Ok(Ok(()))
+        Ok(req.set_path_with_query(path).map_err(drop))
     }
 
     fn scheme(&mut self, id: Resource<HostOutgoingRequest>) -> wasmtime::Result<Option<Scheme>> {
@@ -342,17 +335,9 @@ impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
         scheme: Option<Scheme>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let req = &mut self.table.get_mut(&id)?.0;
-        Ok(match scheme.as_ref().map(scheme_to_http) {
-            Some(None) => Err(()),
-            Some(Some(s)) => {
-                req.scheme = Some(s);
-                Ok(())
-            }
-            None => {
-                req.scheme = None;
-                Ok(())
-            }
-        })
+        Ok(req
+            .set_scheme(scheme.as_ref().map(scheme_to_http))
+            .map_err(drop))
     }
 
     fn authority(&mut self, id: Resource<HostOutgoingRequest>) -> wasmtime::Result<Option<String>> {
@@ -365,14 +350,7 @@ impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
         authority: Option<String>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let req = &mut self.table.get_mut(&id)?.0;
-        if authority
-            .as_deref()
-            .is_some_and(|a| a.parse::<http::uri::Authority>().is_err())
-        {
-            return Ok(Err(()));
-        }
-        req.authority = authority;
-        Ok(Ok(()))
+        Ok(req.set_authority(authority).map_err(drop))
     }
 
     fn headers(
@@ -558,9 +536,7 @@ impl types::HostOutgoingResponse for WasiHttpCtxView<'_> {
         status: StatusCode,
     ) -> wasmtime::Result<Result<(), ()>> {
         let resp = &mut self.table.get_mut(&id)?.0;
-        Ok(http::StatusCode::from_u16(status)
-            .map(|s| resp.status = s)
-            .map_err(|_| ()))
+        Ok(resp.set_status(status).map_err(drop))
     }
 
     fn headers(

@@ -11,6 +11,11 @@ use http_body_util::BodyExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+/// A value a guest set that the request or response does not take (it stays unchanged).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid value")]
+pub struct Invalid;
+
 /// A request or response body.
 pub enum Body {
     /// No body.
@@ -83,6 +88,52 @@ impl Request {
             options: None,
             body: None,
         }
+    }
+
+    /// Sets the path and query; `Err` (unchanged) unless it is empty or starts with `/` or
+    /// `?` and parses.
+    pub fn set_path_with_query(&mut self, path: Option<String>) -> Result<(), Invalid> {
+        if path
+            .as_deref()
+            .is_some_and(|p| super::parse_path_with_query(p).is_none())
+        {
+            return Err(Invalid);
+        }
+        self.path_with_query = path;
+        Ok(())
+    }
+
+    /// Sets the authority; `Err` (unchanged) unless it parses as `host[:port]`.
+    pub fn set_authority(&mut self, authority: Option<String>) -> Result<(), Invalid> {
+        if authority
+            .as_deref()
+            .is_some_and(|a| a.parse::<Authority>().is_err())
+        {
+            return Err(Invalid);
+        }
+        self.authority = authority;
+        Ok(())
+    }
+
+    /// Sets the scheme; `Err` (unchanged) when the WIT's `other` did not parse (`Some(None)`).
+    pub fn set_scheme(&mut self, scheme: Option<Option<Scheme>>) -> Result<(), Invalid> {
+        match scheme {
+            Some(None) => Err(Invalid),
+            Some(Some(s)) => {
+                self.scheme = Some(s);
+                Ok(())
+            }
+            None => {
+                self.scheme = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// Sets the method; `Err` (unchanged) when the WIT's `other` was not a token (`None`).
+    pub fn set_method(&mut self, method: Option<Method>) -> Result<(), Invalid> {
+        self.method = method.ok_or(Invalid)?;
+        Ok(())
     }
 
     /// The request as `http`'s, ready for [`WasiHttpHooks::send_request`]: the scheme defaults
@@ -179,6 +230,12 @@ impl Response {
             headers,
             body: None,
         }
+    }
+
+    /// Sets the status; `Err` (unchanged) outside 100–999.
+    pub fn set_status(&mut self, status: u16) -> Result<(), Invalid> {
+        self.status = StatusCode::from_u16(status).map_err(|_| Invalid)?;
+        Ok(())
     }
 
     /// The response as `http`'s, its body the guest's (or empty).

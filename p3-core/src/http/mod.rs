@@ -21,7 +21,7 @@ mod sink;
 pub use body::{BodyReader, IncomingBody, TrailersFuture};
 pub use client::{FutureResponse, send};
 pub use ctx::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
-pub use message::{Body, Request, Response, incoming_request};
+pub use message::{Body, Invalid, Request, Response, incoming_request};
 pub use outparam::ResponseOutparam;
 pub use sink::{BodyFinisher, BodyReceiver, BodySink, Direction, body_pipe};
 

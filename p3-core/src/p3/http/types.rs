@@ -165,7 +165,7 @@ impl types::HostRequest for WasiHttpCtxView<'_> {
         method: Method,
     ) -> wasmtime::Result<Result<(), ()>> {
         let head = &mut self.table.get_mut(&req)?.head;
-        Ok(method_to_http(&method).map(|m| head.method = m).ok_or(()))
+        Ok(head.set_method(method_to_http(&method)).map_err(drop))
     }
 
     fn get_path_with_query(&mut self, req: Resource<Request>) -> wasmtime::Result<Option<String>> {
@@ -178,14 +178,7 @@ impl types::HostRequest for WasiHttpCtxView<'_> {
         path: Option<String>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let head = &mut self.table.get_mut(&req)?.head;
-        if path
-            .as_deref()
-            .is_some_and(|p| crate::http::parse_path_with_query(p).is_none())
-        {
-            return Ok(Err(()));
-        }
-        head.path_with_query = path;
-        Ok(Ok(()))
+        Ok(head.set_path_with_query(path).map_err(drop))
     }
 
     fn get_scheme(&mut self, req: Resource<Request>) -> wasmtime::Result<Option<Scheme>> {
@@ -204,17 +197,9 @@ impl types::HostRequest for WasiHttpCtxView<'_> {
         scheme: Option<Scheme>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let head = &mut self.table.get_mut(&req)?.head;
-        Ok(match scheme.as_ref().map(scheme_to_http) {
-            Some(None) => Err(()),
-            Some(Some(s)) => {
-                head.scheme = Some(s);
-                Ok(())
-            }
-            None => {
-                head.scheme = None;
-                Ok(())
-            }
-        })
+        Ok(head
+            .set_scheme(scheme.as_ref().map(scheme_to_http))
+            .map_err(drop))
     }
 
     fn get_authority(&mut self, req: Resource<Request>) -> wasmtime::Result<Option<String>> {
@@ -227,14 +212,7 @@ impl types::HostRequest for WasiHttpCtxView<'_> {
         authority: Option<String>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let head = &mut self.table.get_mut(&req)?.head;
-        if authority
-            .as_deref()
-            .is_some_and(|a| a.parse::<http::uri::Authority>().is_err())
-        {
-            return Ok(Err(()));
-        }
-        head.authority = authority;
-        Ok(Ok(()))
+        Ok(head.set_authority(authority).map_err(drop))
     }
 
     fn get_options(
@@ -268,9 +246,7 @@ impl types::HostResponse for WasiHttpCtxView<'_> {
         status: StatusCode,
     ) -> wasmtime::Result<Result<(), ()>> {
         let head = &mut self.table.get_mut(&res)?.head;
-        Ok(http::StatusCode::from_u16(status)
-            .map(|s| head.status = s)
-            .map_err(|_| ()))
+        Ok(head.set_status(status).map_err(drop))
     }
 
     fn get_headers(&mut self, res: Resource<Response>) -> wasmtime::Result<Resource<FieldMap>> {
