@@ -131,3 +131,33 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
             .unwrap()
     })
 }
+
+/// The path-taking ops (opcode, argument bytes) the `sandbox` target builds its programs from.
+pub const PATH_OPS: &[(u8, usize)] = &[
+    (0, 5),  // open-at DIR FOLLOW PATH OFLAGS FLAGS
+    (2, 3),  // read D LEN OFF
+    (3, 3),  // write D LEN OFF
+    (5, 3),  // stat-at D FOLLOW PATH
+    (6, 1),  // readdir D
+    (7, 4),  // rename-at D PATH D2 PATH2
+    (8, 2),  // unlink-file-at D PATH
+    (9, 2),  // remove-directory-at D PATH
+    (10, 2), // create-directory-at D PATH
+    (11, 3), // symlink-at D TARGET PATH
+    (12, 5), // link-at D FOLLOW PATH D2 PATH2
+    (15, 2), // readlink-at D PATH
+    (38, 4), // set-times(-at) D FOLLOW PATH WHICH
+];
+
+/// A program of path ops only, from arbitrary bytes: each op is one byte choosing the op and
+/// then exactly its argument bytes, so every input is a sequence of escape attempts.
+pub fn sandbox_program(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut bytes = data.iter().copied();
+    while let Some(b) = bytes.next() {
+        let (op, args) = PATH_OPS[b as usize % PATH_OPS.len()];
+        out.push(op);
+        out.extend((0..args).map(|_| bytes.next().unwrap_or(0)));
+    }
+    out
+}

@@ -4,6 +4,17 @@
 // canonical line per call. The fuzz targets `p2_ops` and `sandbox` and `tests/ops.rs` run it
 // under wasmtime-wasi 48 and under wasi-bridge and compare.
 //
+// `ops hostile MODE N` runs a hostile workload instead (tests/hostile.rs measures the host):
+//   poll N           one `poll` over N borrows of a clock pollable
+//   descriptors N    opens `a` N times, keeping every descriptor, until the host refuses
+//   readdir D        reads directory D to its end in one go, counting the entries
+//   long-path N      stat-at / open-at / create-directory-at with an N-byte path ("d/d/…")
+//                    and an N-byte single name
+//   never-drain N    read-via-stream on file `big`, waits until it is readable N times over
+//                    a few milliseconds, never reading
+//   over-permit N    write-via-stream on new file `w`: check-write, then one write of N bytes
+//                    (far over the permit), then blocking-flush
+//
 // Non-blocking stream calls first wait for the stream's pollable, so a line does not depend on
 // when a host's background work finishes (wasmtime-wasi's file streams read and write on
 // blocking threads; what a non-blocking call sees before that is timing, not behaviour).
@@ -315,9 +326,97 @@ static void op(int idx) {
     }
 }
 
+static bool str_is(guest_string_t *s, const char *c) { return s->len == strlen(c) && memcmp(s->ptr, c, s->len) == 0; }
+static uint64_t str_u(guest_string_t *s) { uint64_t v = 0; for (size_t i = 0; i < s->len; i++) v = v * 10 + (s->ptr[i] - '0'); return v; }
+
+static void hostile(bdesc root, guest_string_t *mode, uint64_t n) {
+    ecode e;
+    put("hostile "); put_esc(mode->ptr, mode->len); put(" "); put_u(n);
+    if (str_is(mode, "poll")) {
+        wasi_io_poll_own_pollable_t p = wasi_clocks_monotonic_clock_subscribe_duration(0);
+        wasi_io_poll_borrow_pollable_t *list = malloc(n * sizeof *list);
+        for (uint64_t i = 0; i < n; i++) list[i] = wasi_io_poll_borrow_pollable(p);
+        wasi_io_poll_list_borrow_pollable_t in = { list, n }; guest_list_u32_t r;
+        wasi_io_poll_poll(&in, &r);
+        put(" ok ready "); put_u(r.len);
+        guest_list_u32_free(&r); free(list);
+        wasi_io_poll_pollable_drop_own(p);
+    } else if (str_is(mode, "descriptors")) {
+        odesc *fds = malloc(n * sizeof *fds); uint64_t k = 0;
+        guest_string_t a = { (uint8_t *)"a", 1 };
+        for (; k < n; k++) if (!wasi_filesystem_types_method_descriptor_open_at(root, 0, &a, 0, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ, &fds[k], &e)) break;
+        put(" opened "); put_u(k); if (k < n) fs_err(e);
+        for (uint64_t i = 0; i < k; i++) wasi_filesystem_types_descriptor_drop_own(fds[i]);
+        free(fds);
+    } else if (str_is(mode, "readdir")) {
+        guest_string_t d = { (uint8_t *)"big", 3 }; odesc dd; wasi_filesystem_types_own_directory_entry_stream_t ds;
+        if (!wasi_filesystem_types_method_descriptor_open_at(root, 0, &d, WASI_FILESYSTEM_TYPES_OPEN_FLAGS_DIRECTORY, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ, &dd, &e)) { fs_err(e); return; }
+        if (!wasi_filesystem_types_method_descriptor_read_directory(wasi_filesystem_types_borrow_descriptor(dd), &ds, &e)) { fs_err(e); return; }
+        uint64_t count = 0;
+        for (;;) {
+            wasi_filesystem_types_option_directory_entry_t o;
+            if (!wasi_filesystem_types_method_directory_entry_stream_read_directory_entry(wasi_filesystem_types_borrow_directory_entry_stream(ds), &o, &e)) { fs_err(e); break; }
+            if (!o.is_some) break;
+            count++; wasi_filesystem_types_directory_entry_free(&o.val);
+        }
+        put(" entries "); put_u(count);
+        wasi_filesystem_types_directory_entry_stream_drop_own(ds);
+        wasi_filesystem_types_descriptor_drop_own(dd);
+    } else if (str_is(mode, "long-path")) {
+        char *p = malloc(n); guest_string_t s = { (uint8_t *)p, n };
+        for (uint64_t i = 0; i < n; i++) p[i] = (i & 1) ? '/' : 'd';
+        wasi_filesystem_types_descriptor_stat_t st; odesc f;
+        for (int pass = 0; pass < 2; pass++) {
+            put(pass ? " name:" : " path:");
+            if (wasi_filesystem_types_method_descriptor_stat_at(root, 0, &s, &st, &e)) put(" stat ok"); else fs_err(e);
+            if (wasi_filesystem_types_method_descriptor_open_at(root, 0, &s, WASI_FILESYSTEM_TYPES_OPEN_FLAGS_CREATE, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_WRITE, &f, &e)) { put(" open ok"); wasi_filesystem_types_descriptor_drop_own(f); } else fs_err(e);
+            if (wasi_filesystem_types_method_descriptor_create_directory_at(root, &s, &e)) put(" mkdir ok"); else fs_err(e);
+            memset(p, 'n', n);
+        }
+        free(p);
+    } else if (str_is(mode, "never-drain")) {
+        guest_string_t b = { (uint8_t *)"big", 3 }; odesc f; wasi_io_streams_own_input_stream_t in;
+        if (!wasi_filesystem_types_method_descriptor_open_at(root, 0, &b, 0, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ, &f, &e)) { fs_err(e); return; }
+        if (!wasi_filesystem_types_method_descriptor_read_via_stream(wasi_filesystem_types_borrow_descriptor(f), 0, &in, &e)) { fs_err(e); return; }
+        for (uint64_t i = 0; i < n; i++) {
+            wasi_io_poll_own_pollable_t p = wasi_io_streams_method_input_stream_subscribe(wasi_io_streams_borrow_input_stream(in));
+            wasi_io_poll_method_pollable_block(wasi_io_poll_borrow_pollable(p));
+            wasi_io_poll_pollable_drop_own(p);
+            wait_pollable(wasi_clocks_monotonic_clock_subscribe_duration(1000000));
+        }
+        put(" ok");
+        wasi_io_streams_input_stream_drop_own(in);
+        wasi_filesystem_types_descriptor_drop_own(f);
+    } else if (str_is(mode, "over-permit")) {
+        guest_string_t w = { (uint8_t *)"w", 1 }; odesc f; wasi_io_streams_own_output_stream_t os;
+        if (!wasi_filesystem_types_method_descriptor_open_at(root, 0, &w, WASI_FILESYSTEM_TYPES_OPEN_FLAGS_CREATE, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_WRITE, &f, &e)) { fs_err(e); return; }
+        if (!wasi_filesystem_types_method_descriptor_write_via_stream(wasi_filesystem_types_borrow_descriptor(f), 0, &os, &e)) { fs_err(e); return; }
+        wasi_io_streams_borrow_output_stream_t o = wasi_io_streams_borrow_output_stream(os);
+        uint64_t permit; serr se;
+        if (wasi_io_streams_method_output_stream_check_write(o, &permit, &se)) { put(" permit "); put_u(permit); } else stream_err(&se);
+        uint8_t *data = malloc(n); memset(data, 'w', n);
+        guest_list_u8_t l = { data, n };
+        if (wasi_io_streams_method_output_stream_write(o, &l, &se)) put(" write ok"); else stream_err(&se);
+        if (wasi_io_streams_method_output_stream_blocking_flush(o, &se)) put(" flush ok"); else stream_err(&se);
+        free(data);
+        wasi_io_streams_output_stream_drop_own(os);
+        wasi_filesystem_types_descriptor_drop_own(f);
+    } else put(" unknown mode");
+}
+
 bool exports_wasi_cli_run_run(void) {
     out = wasi_cli_stdout_get_stdout();
     init_pattern();
+    guest_list_string_t argv;
+    wasi_cli_environment_get_arguments(&argv);
+    if (argv.len > 3 && str_is(&argv.ptr[1], "hostile")) {
+        wasi_filesystem_preopens_list_tuple2_own_descriptor_string_t pre;
+        wasi_filesystem_preopens_get_directories(&pre);
+        if (pre.len > 0) hostile(wasi_filesystem_types_borrow_descriptor(pre.ptr[0].f0), &argv.ptr[2], str_u(&argv.ptr[3]));
+        emit();
+        return true;
+    }
+    guest_list_string_free(&argv);
     // The program: stdin to its end (at most 64 KiB).
     static uint8_t buf[65536]; size_t n = 0;
     wasi_io_streams_own_input_stream_t in = wasi_cli_stdin_get_stdin();

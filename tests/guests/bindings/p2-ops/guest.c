@@ -3,6 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Imported Functions from `wasi:cli/environment@0.2.12`
+
+__attribute__((__import_module__("wasi:cli/environment@0.2.12"), __import_name__("get-environment")))
+extern void __wasm_import_wasi_cli_environment_get_environment(uint8_t *);
+
+__attribute__((__import_module__("wasi:cli/environment@0.2.12"), __import_name__("get-arguments")))
+extern void __wasm_import_wasi_cli_environment_get_arguments(uint8_t *);
+
+__attribute__((__import_module__("wasi:cli/environment@0.2.12"), __import_name__("initial-cwd")))
+extern void __wasm_import_wasi_cli_environment_initial_cwd(uint8_t *);
+
 // Imported Functions from `wasi:io/error@0.2.12`
 
 __attribute__((__import_module__("wasi:io/error@0.2.12"), __import_name__("[method]error.to-debug-string")))
@@ -215,6 +226,39 @@ void *cabi_realloc(void *ptr, size_t old_size, size_t align, size_t new_size) {
 }
 
 // Helper Functions
+
+void guest_tuple2_string_string_free(guest_tuple2_string_string_t *ptr) {
+  guest_string_free(&ptr->f0);
+  guest_string_free(&ptr->f1);
+}
+
+void guest_list_tuple2_string_string_free(guest_list_tuple2_string_string_t *ptr) {
+  size_t list_len = ptr->len;
+  if (list_len > 0) {
+    guest_tuple2_string_string_t *list_ptr = ptr->ptr;
+    for (size_t i = 0; i < list_len; i++) {
+      guest_tuple2_string_string_free(&list_ptr[i]);
+    }
+    free(list_ptr);
+  }
+}
+
+void guest_list_string_free(guest_list_string_t *ptr) {
+  size_t list_len = ptr->len;
+  if (list_len > 0) {
+    guest_string_t *list_ptr = ptr->ptr;
+    for (size_t i = 0; i < list_len; i++) {
+      guest_string_free(&list_ptr[i]);
+    }
+    free(list_ptr);
+  }
+}
+
+void guest_option_string_free(guest_option_string_t *ptr) {
+  if (ptr->is_some) {
+    guest_string_free(&ptr->val);
+  }
+}
 
 __attribute__((__import_module__("wasi:io/error@0.2.12"), __import_name__("[resource-drop]error")))
 extern void __wasm_import_wasi_io_error_error_drop(int32_t handle);
@@ -527,6 +571,43 @@ void guest_string_free(guest_string_t *ret) {
 }
 
 // Component Adapters
+
+void wasi_cli_environment_get_environment(guest_list_tuple2_string_string_t *ret) {
+  __attribute__((__aligned__(sizeof(void*))))
+  uint8_t ret_area[(2*sizeof(void*))];
+  uint8_t *ptr = (uint8_t *) &ret_area;
+  __wasm_import_wasi_cli_environment_get_environment(ptr);
+  *ret = (guest_list_tuple2_string_string_t) { (guest_tuple2_string_string_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
+}
+
+void wasi_cli_environment_get_arguments(guest_list_string_t *ret) {
+  __attribute__((__aligned__(sizeof(void*))))
+  uint8_t ret_area[(2*sizeof(void*))];
+  uint8_t *ptr = (uint8_t *) &ret_area;
+  __wasm_import_wasi_cli_environment_get_arguments(ptr);
+  *ret = (guest_list_string_t) { (guest_string_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
+}
+
+bool wasi_cli_environment_initial_cwd(guest_string_t *ret) {
+  __attribute__((__aligned__(sizeof(void*))))
+  uint8_t ret_area[(3*sizeof(void*))];
+  uint8_t *ptr = (uint8_t *) &ret_area;
+  __wasm_import_wasi_cli_environment_initial_cwd(ptr);
+  guest_option_string_t option;
+  switch ((int32_t) *((uint8_t*) (ptr + 0))) {
+    case 0: {
+      option.is_some = false;
+      break;
+    }
+    case 1: {
+      option.is_some = true;
+      option.val = (guest_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
+      break;
+    }
+  }
+  *ret = option.val;
+  return option.is_some;
+}
 
 void wasi_io_error_method_error_to_debug_string(wasi_io_error_borrow_error_t self, guest_string_t *ret) {
   __attribute__((__aligned__(sizeof(void*))))

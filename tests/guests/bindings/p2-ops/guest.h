@@ -14,6 +14,26 @@ typedef struct guest_string_t {
   size_t len;
 } guest_string_t;
 
+typedef struct {
+  guest_string_t f0;
+  guest_string_t f1;
+} guest_tuple2_string_string_t;
+
+typedef struct {
+  guest_tuple2_string_string_t *ptr;
+  size_t len;
+} guest_list_tuple2_string_string_t;
+
+typedef struct {
+  guest_string_t *ptr;
+  size_t len;
+} guest_list_string_t;
+
+typedef struct {
+  bool is_some;
+  guest_string_t val;
+} guest_option_string_t;
+
 typedef struct wasi_io_error_own_error_t {
   int32_t __handle;
 } wasi_io_error_own_error_t;
@@ -546,6 +566,22 @@ typedef struct {
   bool is_err;
 } exports_wasi_cli_run_result_void_void_t;
 
+// Imported Functions from `wasi:cli/environment@0.2.12`
+// Get the POSIX-style environment variables.
+// 
+// Each environment variable is provided as a pair of string variable names
+// and string value.
+// 
+// Morally, these are a value import, but until value imports are available
+// in the component model, this import function should return the same
+// values each time it is called.
+extern void wasi_cli_environment_get_environment(guest_list_tuple2_string_string_t *ret);
+// Get the POSIX-style arguments to the program.
+extern void wasi_cli_environment_get_arguments(guest_list_string_t *ret);
+// Return a path that programs should use as their initial current working
+// directory, interpreting `.` as shorthand for this.
+extern bool wasi_cli_environment_initial_cwd(guest_string_t *ret);
+
 // Imported Functions from `wasi:io/error@0.2.12`
 // Returns a string that is suitable to assist humans in debugging
 // this error.
@@ -1032,6 +1068,14 @@ extern void wasi_filesystem_preopens_get_directories(wasi_filesystem_preopens_li
 bool exports_wasi_cli_run_run(void);
 
 // Helper Functions
+
+void guest_tuple2_string_string_free(guest_tuple2_string_string_t *ptr);
+
+void guest_list_tuple2_string_string_free(guest_list_tuple2_string_string_t *ptr);
+
+void guest_list_string_free(guest_list_string_t *ptr);
+
+void guest_option_string_free(guest_option_string_t *ptr);
 
 extern void wasi_io_error_error_drop_own(wasi_io_error_own_error_t handle);
 

@@ -1,0 +1,16 @@
+//! `p3_ops`: a program of WASI calls (the bytes; encoding `tests/guests/ops/vocab.h`) run by
+//! the p3 op guest under wasmtime-wasi 48's p3 and under wasi-bridge, each in a fresh copy of
+//! the fixture tree; the output lines, exit or trap and the final trees must be the same, and
+//! the canary beside the preopens untouched (`tests/common/ops.rs`).
+#![no_main]
+
+#[allow(dead_code, unused_imports)]
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use common::ops::{Abi, differential};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    common::ops::runtime().block_on(differential(Abi::P3, data));
+});

@@ -1,0 +1,138 @@
+//! Hostile guests (`tests/guests/p2-ops` `hostile MODE N`), each run under wasmtime-wasi 48 and
+//! under wasi-bridge: both must end the same way (same output line, same exit or trap), and
+//! the host's peak memory growth during wasi-bridge's run must stay below the bound stated
+//! here and in docs/reliability.md. Peak memory is this process's high-water mark (`VmHWM`),
+//! reset before each run through `/proc/self/clear_refs`, so the cases run one after another
+//! in a single test.
+
+mod common;
+
+use common::{Case, Layout, RunDir, assert_same, bridge_p2, native_p2};
+use std::path::Path;
+use wasmtime_wasi::FsPerms;
+
+fn kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().strip_suffix(" kB"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Runs `f`, returning its result and how far the process's peak RSS rose above the RSS
+/// before it (MiB).
+async fn peak_growth<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
+    std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak RSS");
+    let before = kib("VmRSS:");
+    let out = f.await;
+    let peak = kib("VmHWM:");
+    (out, peak.saturating_sub(before) / 1024)
+}
+
+fn small(root: &Path) {
+    std::fs::create_dir(root.join("pre")).unwrap();
+    std::fs::write(root.join("pre/a"), "hello").unwrap();
+}
+fn hundred_thousand_entries(root: &Path) {
+    small(root);
+    let big = root.join("pre/big");
+    std::fs::create_dir(&big).unwrap();
+    for i in 0..100_000 {
+        std::fs::File::create(big.join(format!("entry-{i:06}"))).unwrap();
+    }
+}
+fn big_file(root: &Path) {
+    small(root);
+    let f = std::fs::File::create(root.join("pre/big")).unwrap();
+    f.set_len(256 << 20).unwrap();
+}
+
+struct Hostile {
+    mode: &'static str,
+    n: u64,
+    setup: fn(&Path),
+    /// The most the host's RSS may grow while wasi-bridge runs it (MiB).
+    bound_mib: u64,
+}
+
+const CASES: &[Hostile] = &[
+    Hostile {
+        mode: "poll",
+        n: 1_000_000,
+        setup: small,
+        bound_mib: 64,
+    },
+    Hostile {
+        mode: "poll",
+        n: 10_000,
+        setup: small,
+        bound_mib: 64,
+    },
+    Hostile {
+        mode: "descriptors",
+        n: 100_000,
+        setup: small,
+        bound_mib: 64,
+    },
+    Hostile {
+        mode: "readdir",
+        n: 0,
+        setup: hundred_thousand_entries,
+        bound_mib: 64,
+    },
+    Hostile {
+        mode: "long-path",
+        n: 1 << 20,
+        setup: small,
+        bound_mib: 32,
+    },
+    Hostile {
+        mode: "never-drain",
+        n: 50,
+        setup: big_file,
+        bound_mib: 32,
+    },
+    Hostile {
+        mode: "over-permit",
+        n: 64 << 20,
+        setup: small,
+        // The 64 MiB the guest hands over are lifted into host memory (as by native).
+        bound_mib: 192,
+    },
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_guests_end_like_native_within_memory_bounds() {
+    let mut report = Vec::new();
+    for h in CASES {
+        let n = h.n.to_string();
+        let layout = Layout {
+            setup: h.setup,
+            preopens: &[("pre", ".", FsPerms::ReadWrite)],
+        };
+        let mut case = Case::new(&["ops", "hostile", h.mode, &n]);
+        case.layout = Some(layout);
+        let (da, db) = (RunDir::new(&case), RunDir::new(&case));
+        let (oracle, native_mib) = peak_growth(native_p2("p2-ops.wasm", &case, &da)).await;
+        let (ours, ours_mib) = peak_growth(bridge_p2("p2-ops.wasm", &case, &db)).await;
+        report.push(format!(
+            "{} {}: {:?} {} — peak growth native {native_mib} MiB, wasi-bridge {ours_mib} MiB",
+            h.mode,
+            h.n,
+            ours.exit,
+            ours.stdout_str().trim(),
+        ));
+        assert_same(&oracle, &ours);
+        assert!(
+            ours_mib <= h.bound_mib,
+            "{}: wasi-bridge's peak RSS grew {ours_mib} MiB (bound {} MiB)",
+            h.mode,
+            h.bound_mib
+        );
+    }
+    eprintln!("{}", report.join("\n"));
+}
