@@ -3,7 +3,8 @@
 //! the host's peak memory growth during wasi-bridge's run must stay below the bound stated
 //! here and in docs/reliability.md. Peak memory is this process's high-water mark (`VmHWM`),
 //! reset before each run through `/proc/self/clear_refs`, so the cases run one after another
-//! in a single test.
+//! in a single test. The process's open descriptors are counted before and after each of
+//! wasi-bridge's runs: nothing may leak.
 
 mod common;
 
@@ -31,6 +32,11 @@ async fn peak_growth<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
     let out = f.await;
     let peak = kib("VmHWM:");
     (out, peak.saturating_sub(before) / 1024)
+}
+
+/// How many file descriptors this process has open.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
 fn small(root: &Path) {
@@ -118,7 +124,14 @@ async fn hostile_guests_end_like_native_within_memory_bounds() {
         case.layout = Some(layout);
         let (da, db) = (RunDir::new(&case), RunDir::new(&case));
         let (oracle, native_mib) = peak_growth(native_p2("p2-ops.wasm", &case, &da)).await;
+        let fds = open_fds();
         let (ours, ours_mib) = peak_growth(bridge_p2("p2-ops.wasm", &case, &db)).await;
+        // Every descriptor the run opened is closed once its store is gone.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while open_fds() > fds && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(open_fds(), fds, "{}: host descriptors leaked", h.mode);
         report.push(format!(
             "{} {}: {:?} {} — peak growth native {native_mib} MiB, wasi-bridge {ours_mib} MiB",
             h.mode,

@@ -207,6 +207,8 @@ pub fn tree(root: &Path) -> Vec<String> {
             } else if meta.is_dir() {
                 out.push(format!("{}/", rel.display()));
                 walk(root, &rel, out);
+            } else if !meta.is_file() {
+                out.push(format!("{} (special)", rel.display()));
             } else if meta.len() <= 4096 {
                 let data = std::fs::read(root.join(&rel)).unwrap();
                 out.push(format!(

@@ -55,10 +55,10 @@ pub const LAYOUT: Layout = Layout {
     ],
 };
 
-/// The case a program runs as.
-pub fn case(program: &[u8]) -> Case {
+/// The case a program runs as, in a tree made by `setup` (`populate` or a superset of it).
+pub fn case(program: &[u8], setup: fn(&Path)) -> Case {
     let mut c = Case::new(&["ops"]).stdin(program);
-    c.layout = Some(LAYOUT);
+    c.layout = Some(Layout { setup, ..LAYOUT });
     c
 }
 
@@ -70,8 +70,8 @@ pub struct OpsRun {
 }
 
 /// Runs a program under wasmtime-wasi 48 (`native`) or wasi-bridge.
-pub async fn run(abi: Abi, native: bool, program: &[u8]) -> OpsRun {
-    let c = case(program);
+pub async fn run(abi: Abi, native: bool, program: &[u8], setup: fn(&Path)) -> OpsRun {
+    let c = case(program, setup);
     let dir = RunDir::new(&c);
     let outcome = match (abi, native) {
         (Abi::P2, true) => native_p2("p2-ops.wasm", &c, &dir).await,
@@ -105,8 +105,14 @@ fn assert_sandbox_held(t: &[String], host: &str) {
 /// final tree; and that neither read the canary or changed it or the read-only preopen.
 /// Returns wasi-bridge's run.
 pub async fn differential(abi: Abi, program: &[u8]) -> OpsRun {
-    let oracle = run(abi, true, program).await;
-    let ours = run(abi, false, program).await;
+    differential_in(abi, program, populate).await
+}
+
+/// [`differential`] in a tree made by `setup` (which must make `populate`'s tree and may add
+/// to it).
+pub async fn differential_in(abi: Abi, program: &[u8], setup: fn(&Path)) -> OpsRun {
+    let oracle = run(abi, true, program, setup).await;
+    let ours = run(abi, false, program, setup).await;
     assert_same(&oracle.outcome, &ours.outcome);
     assert_eq!(
         oracle.tree, ours.tree,

@@ -366,11 +366,12 @@ impl Dir {
         // A trailing slash on either path requires the source to be a directory (wasmtime-wasi
         // 48's rule; cap-std checks only the source's): carried onto the source, the kernel
         // checks it atomically with the rename, and never follows a symlink named so.
-        let old_path = if new_path.ends_with('/') && !old_path.ends_with('/') {
-            old_path + "/"
-        } else {
-            old_path
-        };
+        let old_path =
+            if new_path.ends_with('/') && !old_path.is_empty() && !old_path.ends_with('/') {
+                old_path + "/"
+            } else {
+                old_path
+            };
         Ok(self
             .run(move |d| d.rename(&old_path, &new, &new_path))
             .await?)
