@@ -13,6 +13,9 @@
 //   write-overrun       TCP write over the permit (traps)
 //   send-overrun        UDP send over check-send's permit (traps)
 //   bench-echo IP:PORT MIB   stream MIB MiB to an echo peer and read it back
+//   fault-send IP:PORT MIB   write MIB MiB of a pattern (check-write, write, blocking-flush),
+//                       then read to the end (a peer that resets or stops reading for a while):
+//                       how each ended, not byte counts unless all went through
 //   bench-small IP:PORT N    N round trips of 4 bytes, read with 64 KiB requests
 //   bench-udp IP:PORT N      N datagrams of 64 bytes, echoed
 #include <stdint.h>
@@ -749,6 +752,48 @@ static void bench_echo(const char *a_s, unsigned mib) {
     say("echoed "); say_u(recvd); say("\n");
 }
 
+static void stream_end(const char *what, wasi_io_streams_stream_error_t *se) {
+    say(what);
+    if (se->tag == WASI_IO_STREAMS_STREAM_ERROR_CLOSED) say(": closed\n");
+    else { say(": last-operation-failed\n"); wasi_io_error_error_drop_own(se->val.last_operation_failed); }
+}
+static void fault_send(const char *a_s, unsigned mib) {
+    addr_t a; if (!parse_addr(a_s, &a)) return;
+    otcp s; tcp_new(0, &s); oin rx; oout tx;
+    if (tcp_connect(wasi_sockets_tcp_borrow_tcp_socket(s), a, &rx, &tx) >= 0) { say("connect failed\n"); return; }
+    bin brx = wasi_io_streams_borrow_input_stream(rx); bout btx = wasi_io_streams_borrow_output_stream(tx);
+    static uint8_t buf[1 << 20];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 7 + 3);
+    wasi_io_streams_stream_error_t se;
+    uint64_t total = (uint64_t)mib << 20, sent = 0;
+    int failed = 0;
+    while (sent < total && !failed) {
+        uint64_t permit;
+        if (!wasi_io_streams_method_output_stream_check_write(btx, &permit, &se)) { failed = 1; break; }
+        if (permit == 0) { wait(wasi_io_streams_method_output_stream_subscribe(btx)); continue; }
+        uint64_t k = total - sent < permit ? total - sent : permit;
+        size_t off = sent % sizeof buf;
+        if (k > sizeof buf - off) k = sizeof buf - off;
+        guest_list_u8_t l = { buf + off, k };
+        if (!wasi_io_streams_method_output_stream_write(btx, &l, &se)) { failed = 1; break; }
+        sent += k;
+    }
+    if (!failed && !wasi_io_streams_method_output_stream_blocking_flush(btx, &se)) failed = 1;
+    if (failed) stream_end("send", &se); else { say("sent "); say_u(sent); say("\n"); }
+    // The peer reads to the end: shut the sending side (its result is the fault's business).
+    ec_t e;
+    wasi_sockets_tcp_method_tcp_socket_shutdown(wasi_sockets_tcp_borrow_tcp_socket(s), WASI_SOCKETS_TCP_SHUTDOWN_TYPE_SEND, &e);
+    for (;;) {
+        guest_list_u8_t chunk;
+        if (!wasi_io_streams_method_input_stream_blocking_read(brx, 65536, &chunk, &se)) { stream_end("receive", &se); break; }
+        guest_list_u8_free(&chunk);
+    }
+    wasi_io_streams_input_stream_drop_own(rx);
+    wasi_io_streams_output_stream_drop_own(tx);
+    wasi_sockets_tcp_tcp_socket_drop_own(s);
+    say("done\n");
+}
+
 static void bench_small(const char *a_s, unsigned n) {
     addr_t a; if (!parse_addr(a_s, &a)) return;
     otcp s; tcp_new(0, &s); oin rx; oout tx;
@@ -843,6 +888,7 @@ bool exports_wasi_cli_run_run(void) {
     else if (arg_is(&args, 1, "write-overrun")) write_overrun();
     else if (arg_is(&args, 1, "send-overrun")) send_overrun();
     else if (arg_is(&args, 1, "bench-echo")) bench_echo(arg(&args, 2), argu(&args, 3));
+    else if (arg_is(&args, 1, "fault-send")) fault_send(arg(&args, 2), argu(&args, 3));
     else if (arg_is(&args, 1, "bench-small")) bench_small(arg(&args, 2), argu(&args, 3));
     else if (arg_is(&args, 1, "bench-udp")) bench_udp(arg(&args, 2), argu(&args, 3));
     else say("unknown mode\n");

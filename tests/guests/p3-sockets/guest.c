@@ -12,6 +12,9 @@
 //   errors IP:PORT      bad input (IP:PORT has no listener)
 //   denied              run under a policy that refuses addresses (and maybe protocols)
 //   bench-echo IP:PORT MIB   stream MIB MiB to an echo peer and read it back
+//   fault-send IP:PORT MIB   send MIB MiB of a pattern, then read the send and receive results
+//                       (a peer that resets or stops reading for a while): how each ended, not
+//                       byte counts unless all went through
 //   bench-small IP:PORT N    N round trips of 4 bytes
 //   bench-udp IP:PORT N      N datagrams of 64 bytes, echoed
 #include <stdint.h>
@@ -555,6 +558,31 @@ static void bench_echo(const char *a_s, unsigned mib) {
     say("echoed "); say_u(n); say("\n");
 }
 
+static void fault_send(const char *a_s, unsigned mib) {
+    addr_t a; ec_t e; if (!parse_addr(a_s, &a)) return;
+    otcp s; tcp_new(0, &s);
+    btcp bs = wasi_sockets_types_borrow_tcp_socket(s);
+    if (tcp_connect(bs, a, &e)) { code("connect", e); return; }
+    conn_t c; open_conn(bs, &c);
+    static uint8_t buf[1 << 20];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 7 + 3);
+    size_t total = 0;
+    for (unsigned i = 0; i < mib; i++) {
+        size_t n = write_all(c.tx, buf, sizeof buf);
+        total += n;
+        if (n < sizeof buf) break;
+    }
+    if (total == (size_t)mib << 20) { say("sent "); say_u(total); say("\n"); } else say("send: dropped\n");
+    wasi_sockets_types_stream_u8_drop_writable(c.tx);
+    finish_future(c.sent, "send result");
+    static uint8_t sink[65536]; int eof = 0;
+    while (!eof) read_n(c.rx, sink, sizeof sink, &eof);
+    wasi_sockets_types_stream_u8_drop_readable(c.rx);
+    finish_future(c.recvd, "receive result");
+    wasi_sockets_types_tcp_socket_drop_own(s);
+    say("done\n");
+}
+
 static void bench_small(const char *a_s, unsigned n) {
     addr_t a; ec_t e; if (!parse_addr(a_s, &a)) return;
     otcp s; tcp_new(0, &s);
@@ -614,6 +642,7 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     else if (arg_is(&args, 1, "errors")) errors(arg(&args, 2));
     else if (arg_is(&args, 1, "denied")) denied();
     else if (arg_is(&args, 1, "bench-echo")) bench_echo(arg(&args, 2), argu(&args, 3));
+    else if (arg_is(&args, 1, "fault-send")) fault_send(arg(&args, 2), argu(&args, 3));
     else if (arg_is(&args, 1, "bench-small")) bench_small(arg(&args, 2), argu(&args, 3));
     else if (arg_is(&args, 1, "bench-udp")) bench_udp(arg(&args, 2), argu(&args, 3));
     else say("unknown mode\n");
