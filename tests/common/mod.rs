@@ -402,12 +402,16 @@ pub fn bridge_store(
 
 /// Runs a p2 component under wasmtime-wasi's native p2.
 pub async fn native_p2(name: &str, case: &Case, dir: &RunDir) -> Outcome {
-    let mut linker = Linker::<NativeHost>::new(engine());
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    static LINKER: OnceLock<Linker<NativeHost>> = OnceLock::new();
+    let linker = LINKER.get_or_init(|| {
+        let mut linker = Linker::<NativeHost>::new(engine());
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+        linker
+    });
     let (mut store, stdout, stderr) = native_store(case, dir);
     let component = component(name);
     let result = match wasmtime_wasi::p2::bindings::Command::instantiate_async(
-        &mut store, &component, &linker,
+        &mut store, &component, linker,
     )
     .await
     {
@@ -424,13 +428,17 @@ pub async fn native_p2(name: &str, case: &Case, dir: &RunDir) -> Outcome {
 
 /// Runs a p3 component under wasmtime-wasi's p3.
 pub async fn native_p3(name: &str, case: &Case, dir: &RunDir) -> Outcome {
-    let mut linker = Linker::<NativeHost>::new(engine());
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-    wasmtime_wasi::p3::add_to_linker(&mut linker).unwrap();
+    static LINKER: OnceLock<Linker<NativeHost>> = OnceLock::new();
+    let linker = LINKER.get_or_init(|| {
+        let mut linker = Linker::<NativeHost>::new(engine());
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+        wasmtime_wasi::p3::add_to_linker(&mut linker).unwrap();
+        linker
+    });
     let (mut store, stdout, stderr) = native_store(case, dir);
     let component = component(name);
     let result = match wasmtime_wasi::p3::bindings::Command::instantiate_async(
-        &mut store, &component, &linker,
+        &mut store, &component, linker,
     )
     .await
     {
@@ -505,12 +513,16 @@ pub async fn bridge_p1(name: &str, case: &Case, dir: &RunDir) -> Outcome {
 
 /// Runs a component under wasi-bridge with only the p2 adapter linked.
 pub async fn bridge_p2(name: &str, case: &Case, dir: &RunDir) -> Outcome {
-    let mut linker = Linker::<wasi_bridge::run::Host>::new(engine());
-    wasi_bridge::p2::add_to_linker_async(&mut linker).unwrap();
+    static LINKER: OnceLock<Linker<wasi_bridge::run::Host>> = OnceLock::new();
+    let linker = LINKER.get_or_init(|| {
+        let mut linker = Linker::<wasi_bridge::run::Host>::new(engine());
+        wasi_bridge::p2::add_to_linker_async(&mut linker).unwrap();
+        linker
+    });
     let (ctx, stdout, stderr) = bridge_ctx(case, dir);
     let code = wasi_bridge::run::run(
         engine(),
-        &linker,
+        linker,
         &component(name),
         ctx,
         wasi_bridge::run::Entry::P2,
@@ -521,11 +533,12 @@ pub async fn bridge_p2(name: &str, case: &Case, dir: &RunDir) -> Outcome {
 
 /// Runs a component under wasi-bridge with both ABIs linked, through `run@0.3.0`.
 pub async fn bridge_p3(name: &str, case: &Case, dir: &RunDir) -> Outcome {
-    let linker = wasi_bridge::run::linker(engine()).unwrap();
+    static LINKER: OnceLock<Linker<wasi_bridge::run::Host>> = OnceLock::new();
+    let linker = LINKER.get_or_init(|| wasi_bridge::run::linker(engine()).unwrap());
     let (ctx, stdout, stderr) = bridge_ctx(case, dir);
     let code = wasi_bridge::run::run(
         engine(),
-        &linker,
+        linker,
         &component(name),
         ctx,
         wasi_bridge::run::Entry::P3,

@@ -18,6 +18,7 @@
 #define MAX_OPS 64
 #define READ_CAP (4u << 20)
 #define WRITE_CAP (1u << 20)
+#define RANDOM_CAP (64u << 10)
 
 static const uint8_t *prog;
 static size_t prog_len, prog_pos;
@@ -54,10 +55,14 @@ static const uint64_t OFFSETS[] = {0, 1, 5, 100, 4096, 1u << 20, 1ull << 40, 1ul
 static uint64_t size_of_(uint8_t i) { return SIZES[i % NSIZES]; }
 static uint64_t offset_of(uint8_t i) { return OFFSETS[i % NOFFSETS]; }
 
-// Bytes to write: a pattern, so contents compare.
-static uint8_t pattern[WRITE_CAP];
-static void init_pattern(void) {
-    for (size_t i = 0; i < sizeof pattern; i++) pattern[i] = 'A' + (i * 7 + i / 26) % 26;
+// Bytes to write: a pattern, so contents compare; filled as far as a write needs (most
+// programs write little, and a fresh instance should not pay for a megabyte each run).
+static uint8_t pattern_buf[WRITE_CAP];
+static size_t pattern_len;
+static uint8_t *pattern(uint64_t len) {
+    if (len > WRITE_CAP) len = WRITE_CAP;
+    for (; pattern_len < len; pattern_len++) pattern_buf[pattern_len] = 'A' + (pattern_len * 7 + pattern_len / 26) % 26;
+    return pattern_buf;
 }
 
 static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n) {

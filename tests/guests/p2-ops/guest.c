@@ -167,7 +167,7 @@ static void op(int idx) {
     }
     case 3: { // write D LEN OFF
         DESC(d); uint64_t len = size_of_(next()), off = offset_of(next());
-        guest_list_u8_t l = { pattern, len > WRITE_CAP ? WRITE_CAP : len };
+        guest_list_u8_t l = { pattern(len), len > WRITE_CAP ? WRITE_CAP : len };
         uint64_t total = 0;
         while (total < l.len) {
             wasi_filesystem_types_filesize_t n;
@@ -247,7 +247,7 @@ static void op(int idx) {
         wasi_io_streams_borrow_output_stream_t o = wasi_io_streams_borrow_output_stream(outs[s]);
         serr se; bool ok; uint64_t permit = 0;
         if (len > WRITE_CAP) len = WRITE_CAP;
-        guest_list_u8_t l = { pattern, len };
+        guest_list_u8_t l = { pattern(len), len };
         switch (code) {
         case 23: wait_out(s); ok = wasi_io_streams_method_output_stream_check_write(o, &permit, &se); break;
         case 24: // a write within the permit (as p2 requires); the rest is not sent
@@ -306,7 +306,7 @@ static void op(int idx) {
         put(" ok");
         return;
     }
-    case 35: { uint64_t len = size_of_(next()); if (len > WRITE_CAP) len = WRITE_CAP;
+    case 35: { uint64_t len = size_of_(next()); if (len > RANDOM_CAP) len = RANDOM_CAP;
         guest_list_u8_t r; wasi_random_random_get_random_bytes(len, &r); put(" ok "); put_u(r.len); guest_list_u8_free(&r); return; }
     case 36: { DESC(d); wasi_filesystem_types_descriptor_type_t t; wasi_filesystem_types_descriptor_flags_t f;
         if (!wasi_filesystem_types_method_descriptor_get_type(B(d), &t, &e)) { fs_err(e); return; }
@@ -406,7 +406,6 @@ static void hostile(bdesc root, guest_string_t *mode, uint64_t n) {
 
 bool exports_wasi_cli_run_run(void) {
     out = wasi_cli_stdout_get_stdout();
-    init_pattern();
     guest_list_string_t argv;
     wasi_cli_environment_get_arguments(&argv);
     if (argv.len > 3 && str_is(&argv.ptr[1], "hostile")) {

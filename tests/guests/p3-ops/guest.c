@@ -186,7 +186,7 @@ static void op(int idx) {
         outs[s] = w; out_done[s] = f; out_ok[s] = out_open[s] = true;
         if (code != 3) { put(" ok o"); put_u(s); return; }
         bool dropped;
-        size_t n = write_all(w, pattern, len > WRITE_CAP ? WRITE_CAP : len, &dropped);
+        size_t n = write_all(w, pattern(len), len > WRITE_CAP ? WRITE_CAP : len, &dropped);
         put(" ok "); put_u(n); if (dropped) put(" dropped");
         drop_out(s); out_ok[s] = false;
         await_result(f);
@@ -250,7 +250,7 @@ static void op(int idx) {
         if (!out_open[s]) { put(" closed"); return; }
         put(" o"); put_u(s);
         bool dropped;
-        size_t n = write_all(outs[s], pattern, len > WRITE_CAP ? WRITE_CAP : len, &dropped);
+        size_t n = write_all(outs[s], pattern(len), len > WRITE_CAP ? WRITE_CAP : len, &dropped);
         put(" ok "); put_u(n);
         if (dropped) { put(" dropped"); drop_out(s); }
         return;
@@ -274,7 +274,7 @@ static void op(int idx) {
         return;
     }
     case 30: case 31: case 34: { uint8_t b = next(); wait_subtask(wasi_clocks_monotonic_clock_wait_for((uint64_t)(b % 4) * 1000000)); put(" ok"); return; }
-    case 32: case 35: { uint64_t len = size_of_(next()); if (len > WRITE_CAP) len = WRITE_CAP;
+    case 32: case 35: { uint64_t len = size_of_(next()); if (len > RANDOM_CAP) len = RANDOM_CAP;
         guest_list_u8_t r; wasi_random_random_get_random_bytes(len, &r); put(" ok "); put_u(r.len); guest_list_u8_free(&r); return; }
     case 36: { DESC(d);
         wasi_filesystem_types_result_descriptor_type_error_code_t t;
@@ -309,7 +309,6 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     ws = guest_waitable_set_new();
     sread out_r = wasi_cli_stdin_stream_u8_new(&out_w);
     wasi_cli_stdout_future_result_void_error_code_t out_done_f = wasi_cli_stdout_write_via_stream(out_r);
-    init_pattern();
     // The program: stdin to its end (at most 64 KiB).
     static uint8_t buf[65536]; size_t n = 0;
     wasi_cli_stdin_tuple2_stream_u8_future_result_void_error_code_t in;
