@@ -222,3 +222,21 @@ fn sandbox_fuzz_findings_replay() {
         sandbox(&p);
     }
 }
+
+/// A p2 file output stream given one write far over its permit takes it whole, as native's
+/// does (a guest that runs under wasmtime-wasi must not trap here).
+#[test]
+fn p2_file_stream_write_over_the_permit_is_taken_like_native() {
+    #[rustfmt::skip]
+    let program = [
+        OPEN, 0, 0, 2, 1, 3,          // open-at d0 "c" create, read|write -> d2
+        WRITE_VIA_STREAM, 2, 0,       // write-via-stream d2 at 0 -> o0
+        OUT_WRITE, 0, 0x89,           // o0: check-write, then 1 MiB regardless of the permit
+        OUT_BLOCKING_FLUSH, 0,
+        STAT, 2,
+    ];
+    let ours = rt().block_on(differential(Abi::P2, &program));
+    let out = ours.outcome.stdout_str();
+    assert!(out.contains("2 out.write ok 1048576"), "{out}");
+    assert!(out.contains("4 stat d2 ok file size 1048576"), "{out}");
+}

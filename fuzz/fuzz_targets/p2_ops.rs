@@ -5,13 +5,9 @@
 //! comparison `tests/ops.rs` replays findings with).
 #![no_main]
 
-#[allow(dead_code, unused_imports)]
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
-use common::ops::{Abi, differential};
 use libfuzzer_sys::fuzz_target;
+use wasi_bridge_fuzz::common::ops::{Abi, differential};
 
 fuzz_target!(|data: &[u8]| {
-    common::ops::runtime().block_on(differential(Abi::P2, data));
+    wasi_bridge_fuzz::common::ops::runtime().block_on(differential(Abi::P2, data));
 });

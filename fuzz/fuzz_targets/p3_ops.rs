@@ -4,13 +4,9 @@
 //! the canary beside the preopens untouched (`tests/common/ops.rs`).
 #![no_main]
 
-#[allow(dead_code, unused_imports)]
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
-use common::ops::{Abi, differential};
 use libfuzzer_sys::fuzz_target;
+use wasi_bridge_fuzz::common::ops::{Abi, differential};
 
 fuzz_target!(|data: &[u8]| {
-    common::ops::runtime().block_on(differential(Abi::P3, data));
+    wasi_bridge_fuzz::common::ops::runtime().block_on(differential(Abi::P3, data));
 });

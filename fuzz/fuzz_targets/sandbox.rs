@@ -7,17 +7,13 @@
 //! preopens and the read-only preopen must be exactly as before, never read into the output.
 #![no_main]
 
-#[allow(dead_code, unused_imports)]
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
-use common::ops::{Abi, differential, sandbox_program};
 use libfuzzer_sys::fuzz_target;
+use wasi_bridge_fuzz::common::ops::{Abi, differential, sandbox_program};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&abi, rest)) = data.split_first() else {
         return;
     };
     let abi = if abi & 1 == 0 { Abi::P2 } else { Abi::P3 };
-    common::ops::runtime().block_on(differential(abi, &sandbox_program(rest)));
+    wasi_bridge_fuzz::common::ops::runtime().block_on(differential(abi, &sandbox_program(rest)));
 });

@@ -242,7 +242,8 @@ static void op(int idx) {
     }
     case 23: case 24: case 25: case 26: case 27: case 28: { // output stream calls S [LEN]
         int s = slot_in_use(out_ok, NSTREAM, next());
-        uint64_t len = code == 24 || code == 27 || code == 28 ? size_of_(next()) : 0;
+        uint8_t raw = code == 24 || code == 27 || code == 28 ? next() : 0;
+        uint64_t len = size_of_(raw);
         if (s < 0) { put(" no-stream"); return; }
         wasi_io_streams_borrow_output_stream_t o = wasi_io_streams_borrow_output_stream(outs[s]);
         serr se; bool ok; uint64_t permit = 0;
@@ -250,10 +251,11 @@ static void op(int idx) {
         guest_list_u8_t l = { pattern(len), len };
         switch (code) {
         case 23: wait_out(s); ok = wasi_io_streams_method_output_stream_check_write(o, &permit, &se); break;
-        case 24: // a write within the permit (as p2 requires); the rest is not sent
+        case 24: // a write within the permit (as p2 requires; the rest is not sent), or with
+                 // the argument's high bit set, the whole write regardless of the permit
             wait_out(s);
             ok = wasi_io_streams_method_output_stream_check_write(o, &permit, &se);
-            if (ok) { if (l.len > permit) l.len = permit; ok = wasi_io_streams_method_output_stream_write(o, &l, &se); }
+            if (ok) { if (l.len > permit && !(raw & 0x80)) l.len = permit; ok = wasi_io_streams_method_output_stream_write(o, &l, &se); }
             permit = l.len; break;
         case 25: wait_out(s); ok = wasi_io_streams_method_output_stream_flush(o, &se); break;
         case 26: ok = wasi_io_streams_method_output_stream_blocking_flush(o, &se); break;
