@@ -33,10 +33,17 @@ pub fn stream_error(err: CoreError) -> StreamError {
     }
 }
 
+/// How far a `read(0)` after a wait looks ahead (wasmtime-wasi's read-ahead size).
+const LOOK_AHEAD: usize = 4096;
+
 /// A p2 `input-stream` over a core [`ByteSource`].
 pub struct SourceStream<S> {
     source: S,
     closed: bool,
+    /// The guest waited on the stream since its last read: a `read(0)` then looks ahead.
+    waited: bool,
+    /// What a look-ahead took, handed out by the next reads.
+    stash: Option<Bytes>,
 }
 
 impl<S> SourceStream<S> {
@@ -45,6 +52,8 @@ impl<S> SourceStream<S> {
         SourceStream {
             source,
             closed: false,
+            waited: false,
+            stash: None,
         }
     }
 }
@@ -52,10 +61,43 @@ impl<S> SourceStream<S> {
 #[async_trait::async_trait]
 impl<S: ByteSource + Sync + 'static> Pollable for SourceStream<S> {
     async fn ready(&mut self) {
-        if self.closed {
+        if self.closed || self.stash.is_some() {
             return;
         }
-        std::future::poll_fn(|cx| self.source.poll_ready(cx)).await
+        std::future::poll_fn(|cx| self.source.poll_ready(cx)).await;
+        self.waited = true;
+    }
+}
+
+impl<S: ByteSource> SourceStream<S> {
+    /// `read(0)`: never waits and returns nothing, but reports a stream already known to be at
+    /// its end as `closed`. After the guest waited on the stream it also reads ahead (up to
+    /// 4 KiB, kept for the next reads), so an end or an error is reported as wasmtime-wasi
+    /// reports what its read-ahead, started by the wait, found.
+    fn read_nothing(&mut self) -> StreamResult<Bytes> {
+        if self.stash.is_some() {
+            return Ok(Bytes::new());
+        }
+        let _ = self.source.poll_ready(&mut noop_cx());
+        if self.source.is_at_end() {
+            self.closed = true;
+            return Err(StreamError::Closed);
+        }
+        if std::mem::take(&mut self.waited) {
+            match self.source.poll_read_bytes(&mut noop_cx(), LOOK_AHEAD) {
+                Poll::Ready(Ok(b)) if b.is_empty() => {
+                    self.closed = true;
+                    return Err(StreamError::Closed);
+                }
+                Poll::Ready(Ok(b)) => self.stash = Some(b),
+                Poll::Ready(Err(e)) => {
+                    self.closed = true;
+                    return Err(stream_error(e));
+                }
+                Poll::Pending => {}
+            }
+        }
+        Ok(Bytes::new())
     }
 }
 
@@ -66,14 +108,15 @@ impl<S: ByteSource + Sync + 'static> InputStream for SourceStream<S> {
             return Err(StreamError::Closed);
         }
         if size == 0 {
-            // `read(0)` never waits and returns nothing, but reports a stream already at its
-            // end as `closed`, as wasmtime-wasi does.
-            let _ = self.source.poll_ready(&mut noop_cx());
-            if self.source.is_at_end() {
-                self.closed = true;
-                return Err(StreamError::Closed);
+            return self.read_nothing();
+        }
+        self.waited = false;
+        if let Some(b) = &mut self.stash {
+            let chunk = b.split_to(size.min(b.len()));
+            if b.is_empty() {
+                self.stash = None;
             }
-            return Ok(Bytes::new());
+            return Ok(chunk);
         }
         match self
             .source
@@ -276,11 +319,17 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
     /// the flush; a `closed` flush is not an error) without the per-step bookkeeping calls.
     async fn blocking_write_and_flush(&mut self, bytes: Bytes) -> StreamResult<()> {
         self.check_state()?;
-        if self.flush_pending {
-            std::future::poll_fn(|cx| self.poll_ready(cx)).await;
-            self.check_state()?;
-        }
-        if let Err(e) = p3_core::io::write_all(&mut self.sink, &bytes).await {
+        // Waits for the stream as the default does first (ready, then check-write), so an
+        // earlier write's failure is reported here, even for an empty write.
+        std::future::poll_fn(|cx| self.poll_ready(cx)).await;
+        self.check_state()?;
+        let written = if bytes.is_empty() {
+            // Still handed to the sink: a file reports a write it could never make.
+            self.sink.write_granted_bytes(bytes.clone()).map(drop)
+        } else {
+            p3_core::io::write_all(&mut self.sink, &bytes).await
+        };
+        if let Err(e) = written {
             self.state = self.after_error();
             return Err(stream_error(e));
         }

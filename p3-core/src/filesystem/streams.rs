@@ -7,7 +7,7 @@ use bytes::BytesMut;
 use cap_std::fs::FileExt;
 use std::io;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// A file's byte source with its own cursor: reads go straight into the caller's buffer.
 pub struct FileSource {
@@ -140,6 +140,22 @@ impl ByteSink for FileSink {
                 Poll::Ready(Ok(n))
             }
             Err(e) => Poll::Ready(Err(fs_error(e))),
+        }
+    }
+
+    fn write_granted(&mut self, mut src: &[u8]) -> Result<bool, CoreError> {
+        // An empty write still goes to the file, as wasmtime-wasi's does: the OS then reports
+        // a descriptor not open for writing (EBADF) or an offset past the file-size limit.
+        loop {
+            let n = match self.poll_write(&mut Context::from_waker(Waker::noop()), src) {
+                Poll::Ready(Ok(n)) => n,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => return Ok(false),
+            };
+            src = &src[n..];
+            if src.is_empty() {
+                return Ok(true);
+            }
         }
     }
 
