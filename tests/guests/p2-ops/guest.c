@@ -88,6 +88,16 @@ static void wait_pollable(wasi_io_poll_own_pollable_t p) {
 static void wait_in(int s) { wait_pollable(wasi_io_streams_method_input_stream_subscribe(wasi_io_streams_borrow_input_stream(ins[s]))); }
 static void wait_out(int s) { wait_pollable(wasi_io_streams_method_output_stream_subscribe(wasi_io_streams_borrow_output_stream(outs[s]))); }
 
+// An output stream is flushed before it is dropped: wasmtime-wasi 48 aborts a file write
+// still waiting for its blocking thread when the stream goes, so whether unflushed bytes land
+// there is timing (wasi-bridge's have always landed).
+static void flush_out(int s) {
+    serr se;
+    if (!wasi_io_streams_method_output_stream_blocking_flush(wasi_io_streams_borrow_output_stream(outs[s]), &se)
+        && se.tag == WASI_IO_STREAMS_STREAM_ERROR_LAST_OPERATION_FAILED)
+        wasi_io_error_error_drop_own(se.val.last_operation_failed);
+}
+
 static int cmp_entry(const void *a, const void *b) {
     const wasi_filesystem_types_directory_entry_t *x = a, *y = b;
     size_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
@@ -307,7 +317,7 @@ static void op(int idx) {
     case 33: { // drop-stream KIND SLOT: 0 input, 1 output, 2 pollable
         uint8_t k = next() % 3, b = next(); int s;
         if (k == 0 && (s = slot_in_use(in_ok, NSTREAM, b)) >= 0) { wasi_io_streams_input_stream_drop_own(ins[s]); in_ok[s] = false; }
-        else if (k == 1 && (s = slot_in_use(out_ok, NSTREAM, b)) >= 0) { wasi_io_streams_output_stream_drop_own(outs[s]); out_ok[s] = false; }
+        else if (k == 1 && (s = slot_in_use(out_ok, NSTREAM, b)) >= 0) { flush_out(s); wasi_io_streams_output_stream_drop_own(outs[s]); out_ok[s] = false; }
         else if (k == 2 && (s = slot_in_use(poll_ok, NPOLL, b)) >= 0) { wasi_io_poll_pollable_drop_own(polls[s]); poll_ok[s] = false; }
         else { put(" none"); return; }
         put(" ok");
@@ -461,7 +471,7 @@ bool exports_wasi_cli_run_run(void) {
     // Everything is dropped before returning, streams first (a host must finish their work).
     for (int i = 0; i < NPOLL; i++) if (poll_ok[i]) wasi_io_poll_pollable_drop_own(polls[i]);
     for (int i = 0; i < NSTREAM; i++) if (in_ok[i]) wasi_io_streams_input_stream_drop_own(ins[i]);
-    for (int i = 0; i < NSTREAM; i++) if (out_ok[i]) wasi_io_streams_output_stream_drop_own(outs[i]);
+    for (int i = 0; i < NSTREAM; i++) if (out_ok[i]) { flush_out(i); wasi_io_streams_output_stream_drop_own(outs[i]); }
     for (int i = 0; i < NDESC; i++) if (desc_ok[i]) wasi_filesystem_types_descriptor_drop_own(desc[i]);
     put("end"); emit();
     return true;

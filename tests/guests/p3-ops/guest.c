@@ -101,6 +101,15 @@ static void await_result(fresult f) {
     wasi_filesystem_types_future_result_void_error_code_drop_readable(f);
     put(" result"); put_void(&r);
 }
+// Waits for a stream's result without printing it: a host may stop a write whose result
+// nobody waits for, so whether its bytes land would be timing.
+static void settle(fresult f) {
+    rvoid r;
+    if (wasi_filesystem_types_future_result_void_error_code_read(f, &r) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(f);
+    wasi_filesystem_types_future_result_void_error_code_drop_readable(f);
+    if (r.is_err && r.val.err.tag == WASI_FILESYSTEM_TYPES_ERROR_CODE_OTHER && r.val.err.val.other.is_some) guest_string_free(&r.val.err.val.other.val);
+}
+
 static int cmp_entry(const void *a, const void *b) {
     const wasi_filesystem_types_directory_entry_t *x = a, *y = b;
     size_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
@@ -267,12 +276,12 @@ static void op(int idx) {
         else { drop_out(s); out_ok[s] = false; await_result(out_done[s]); }
         return;
     }
-    case 33: { // drop-stream KIND SLOT: drop the end and its future unread
+    case 33: { // drop-stream KIND SLOT: drop the end; its result is awaited but not printed
         bool input = (next() & 1) == 0;
         int s = input ? slot_in_use(in_ok, NSTREAM, next()) : slot_in_use(out_ok, NSTREAM, next());
         if (s < 0) { put(" none"); return; }
-        if (input) { drop_in(s); in_ok[s] = false; wasi_filesystem_types_future_result_void_error_code_drop_readable(in_done[s]); }
-        else { drop_out(s); out_ok[s] = false; wasi_filesystem_types_future_result_void_error_code_drop_readable(out_done[s]); }
+        if (input) { drop_in(s); in_ok[s] = false; settle(in_done[s]); }
+        else { drop_out(s); out_ok[s] = false; settle(out_done[s]); }
         put(" ok");
         return;
     }
@@ -335,8 +344,8 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     }
     for (int i = 0; i < MAX_OPS && prog_pos < prog_len; i++) { op(i); emit(); }
     // Streams end first, their results are read, then descriptors are dropped.
-    for (int i = 0; i < NSTREAM; i++) if (in_ok[i]) { drop_in(i); wasi_filesystem_types_future_result_void_error_code_drop_readable(in_done[i]); }
-    for (int i = 0; i < NSTREAM; i++) if (out_ok[i]) { drop_out(i); wasi_filesystem_types_future_result_void_error_code_drop_readable(out_done[i]); }
+    for (int i = 0; i < NSTREAM; i++) if (in_ok[i]) { drop_in(i); settle(in_done[i]); }
+    for (int i = 0; i < NSTREAM; i++) if (out_ok[i]) { drop_out(i); settle(out_done[i]); }
     for (int i = 0; i < NDESC; i++) if (desc_ok[i]) wasi_filesystem_types_descriptor_drop_own(desc[i]);
     put("end"); emit();
     wasi_cli_stdin_stream_u8_drop_writable(out_w);
