@@ -295,7 +295,7 @@ static void op(int idx) {
         uint8_t b = next();
         int p = free_slot(poll_ok, NPOLL);
         if (p < 0) { put(" full"); return; }
-        if (code == 34) polls[p] = wasi_clocks_monotonic_clock_subscribe_duration((uint64_t)(b % 4) * 1000000);
+        if (code == 34) polls[p] = wasi_clocks_monotonic_clock_subscribe_duration((uint64_t)(b % 4) * 100000);
         else if (code == 30) { int s = slot_in_use(in_ok, NSTREAM, b); if (s < 0) { put(" no-stream"); return; } polls[p] = wasi_io_streams_method_input_stream_subscribe(wasi_io_streams_borrow_input_stream(ins[s])); }
         else { int s = slot_in_use(out_ok, NSTREAM, b); if (s < 0) { put(" no-stream"); return; } polls[p] = wasi_io_streams_method_output_stream_subscribe(wasi_io_streams_borrow_output_stream(outs[s])); }
         poll_ok[p] = true; put(" ok p"); put_u(p);

@@ -285,7 +285,7 @@ static void op(int idx) {
         put(" ok");
         return;
     }
-    case 30: case 31: case 34: { uint8_t b = next(); wait_subtask(wasi_clocks_monotonic_clock_wait_for((uint64_t)(b % 4) * 1000000)); put(" ok"); return; }
+    case 30: case 31: case 34: { uint8_t b = next(); wait_subtask(wasi_clocks_monotonic_clock_wait_for((uint64_t)(b % 4) * 100000)); put(" ok"); return; }
     case 32: case 35: { uint64_t len = size_of_(next()); if (len > RANDOM_CAP) len = RANDOM_CAP;
         guest_list_u8_t r; wasi_random_random_get_random_bytes(len, &r); put(" ok "); put_u(r.len); guest_list_u8_free(&r); return; }
     case 36: { DESC(d);
