@@ -279,6 +279,9 @@ static void op(int idx) {
             wait_out(s);
             ok = wasi_io_streams_method_output_stream_check_write(o, &permit, &se);
             if (ok) { if (l.len > permit && !(raw & 0x80)) l.len = permit; ok = wasi_io_streams_method_output_stream_write(o, &l, &se); }
+            // Waits until the write is done: wasmtime-wasi writes files on a blocking thread,
+            // so what a following call sees of the file would be timing.
+            if (ok) wait_out(s);
             permit = l.len; break;
         case 25: wait_out(s); ok = wasi_io_streams_method_output_stream_flush(o, &se); break;
         case 26: ok = wasi_io_streams_method_output_stream_blocking_flush(o, &se); break;

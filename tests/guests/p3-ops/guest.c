@@ -151,6 +151,13 @@ static void close_inputs(void) {
     for (int i = 0; i < NSTREAM; i++) if (in_ok[i]) { drop_in(i); in_ok[i] = false; settle(in_done[i]); }
 }
 
+// Before anything that looks at a file's contents or size, open output streams are closed
+// and their results awaited: a host writes what it took from a stream when it gets to it, so
+// what the look sees of those bytes would be timing.
+static void close_outputs(void) {
+    for (int i = 0; i < NSTREAM; i++) if (out_ok[i]) { drop_out(i); out_ok[i] = false; settle(out_done[i]); }
+}
+
 static void op(int idx) {
     uint8_t code = next() % 40;
     static const char *const NAMES[] = {
@@ -161,6 +168,7 @@ static void op(int idx) {
     };
     put_u(idx); put(" "); put(NAMES[code]);
     switch (code) { case 0: case 3: case 13: case 24: case 27: case 28: case 29: close_inputs(); }
+    switch (code) { case 2: case 4: case 5: case 16: close_outputs(); }
     int d = -1, d2 = -1;
     rvoid rv;
     #define DESC(var) do { var = slot_in_use(desc_ok, NDESC, next()); if (var < 0) { put(" no-desc"); return; } put(" d"); put_u(var); } while (0)
