@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::{Case, Layout, RunDir, assert_same, bridge_p2, native_p2};
+use common::{
+    Case, Layout, RunDir, assert_no_fd_leak, assert_same, bridge_p2, native_p2, open_fds,
+};
 use std::path::Path;
 use wasmtime_wasi::FsPerms;
 
@@ -32,11 +34,6 @@ async fn peak_growth<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
     let out = f.await;
     let peak = kib("VmHWM:");
     (out, peak.saturating_sub(before) / 1024)
-}
-
-/// How many file descriptors this process has open.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
 fn small(root: &Path) {
@@ -127,11 +124,7 @@ async fn hostile_guests_end_like_native_within_memory_bounds() {
         let fds = open_fds();
         let (ours, ours_mib) = peak_growth(bridge_p2("p2-ops.wasm", &case, &db)).await;
         // Every descriptor the run opened is closed once its store is gone.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while open_fds() > fds && std::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        assert_eq!(open_fds(), fds, "{}: host descriptors leaked", h.mode);
+        assert_no_fd_leak(fds, h.mode).await;
         report.push(format!(
             "{} {}: {:?} {} — peak growth native {native_mib} MiB, wasi-bridge {ours_mib} MiB",
             h.mode,

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Case, Exit, Net, assert_same};
+use common::{Case, Exit, Net, assert_no_fd_leak, assert_same, open_fds};
 use std::io::Read;
 use std::net::TcpListener;
 use std::sync::mpsc;
@@ -56,10 +56,6 @@ fn peer(reset: bool) -> (String, mpsc::Receiver<(usize, bool)>) {
     (addr, rx)
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_reset_and_stalled_peers_match_native() {
     let mib = MIB.to_string();
@@ -90,8 +86,7 @@ async fn tcp_reset_and_stalled_peers_match_native() {
             "p3 {p3}: all sent to a reset peer: {out}"
         );
         assert!(out.ends_with("done\n"), "p3 {p3}: {out}");
-        settle(fds).await;
-        assert_eq!(open_fds(), fds, "p3 {p3}: descriptors leaked after a reset");
+        assert_no_fd_leak(fds, &format!("p3 {p3}, after a reset")).await;
 
         // A peer that stops reading for 1.5 s: the guest's writes wait, then everything
         // arrives, in order.
@@ -122,13 +117,5 @@ async fn tcp_reset_and_stalled_peers_match_native() {
                 "p3 {p3}, {host}: bytes lost"
             );
         }
-    }
-}
-
-/// Waits (up to 5 s) for the descriptor count to come back to `fds`.
-async fn settle(fds: usize) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while open_fds() > fds && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
