@@ -318,14 +318,14 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
     /// The same contract as the trait's default (write in chunks as room allows, flush, wait for
     /// the flush; a `closed` flush is not an error) without the per-step bookkeeping calls.
     async fn blocking_write_and_flush(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.check_state()?;
         // Waits for the stream as the default does first (ready, then check-write), so an
         // earlier write's failure is reported here, even for an empty write.
         std::future::poll_fn(|cx| self.poll_ready(cx)).await;
         self.check_state()?;
-        let written = if bytes.is_empty() {
+        let len = bytes.len();
+        let written = if len == 0 {
             // Still handed to the sink: a file reports a write it could never make.
-            self.sink.write_granted_bytes(bytes.clone()).map(drop)
+            self.sink.write_granted_bytes(bytes).map(drop)
         } else {
             p3_core::io::write_all(&mut self.sink, &bytes).await
         };
@@ -333,7 +333,7 @@ impl<S: ByteSink + Sync + 'static> OutputStream for SinkStream<S> {
             self.state = self.after_error();
             return Err(stream_error(e));
         }
-        self.permit = self.permit.saturating_sub(bytes.len());
+        self.permit = self.permit.saturating_sub(len);
         match std::future::poll_fn(|cx| self.sink.poll_flush(cx)).await {
             Ok(()) | Err(CoreError::Closed) => Ok(()),
             Err(e) => {
