@@ -18,8 +18,7 @@ use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, Store};
+use wasmtime::Engine;
 
 const P2: &str = "tests/guests/wasm/p2-http.wasm";
 const P3: &str = "tests/guests/wasm/p3-http.wasm";
@@ -28,31 +27,6 @@ fn engine() -> Engine {
     let mut config = wasmtime::Config::new();
     config.wasm_component_model_async(true);
     Engine::new(&config).unwrap()
-}
-
-struct BridgeHost {
-    wasi: wasi_bridge::WasiCtx,
-    http: wasi_bridge::http::WasiHttpCtx,
-    table: ResourceTable,
-}
-
-impl wasi_bridge::WasiView for BridgeHost {
-    fn ctx(&mut self) -> wasi_bridge::WasiCtxView<'_> {
-        wasi_bridge::WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl wasi_bridge::http::WasiHttpView for BridgeHost {
-    fn http(&mut self) -> wasi_bridge::http::WasiHttpCtxView<'_> {
-        wasi_bridge::http::WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: Default::default(),
-        }
-    }
 }
 
 type Handle = Arc<
@@ -80,40 +54,17 @@ fn native(engine: &Engine, guest: &str) -> Handle {
 }
 
 fn bridge(engine: &Engine, guest: &str) -> Handle {
-    use wasi_bridge::http::handler::{ProxyHandler, ProxyPre};
-    let component = Component::from_file(engine, guest).unwrap();
-    let mut linker = Linker::new(engine);
-    wasi_bridge::http::p2::add_to_linker_async(&mut linker).unwrap();
-    wasi_bridge::p3::add_to_linker(&mut linker).unwrap();
-    wasi_bridge::http::p3::add_to_linker(&mut linker).unwrap();
-    let instance = linker.instantiate_pre(&component).unwrap();
-    let pre = match wasi_bridge::http::p3::bindings::ServicePre::new(instance.clone()) {
-        Ok(pre) => ProxyPre::P3(pre),
-        Err(_) => ProxyPre::P2(wasi_bridge::http::p2::bindings::ProxyPre::new(instance).unwrap()),
-    };
-    let store_engine = engine.clone();
-    let handler = ProxyHandler::new(
-        pre,
-        move || {
-            Ok(Store::new(
-                &store_engine,
-                BridgeHost {
-                    wasi: wasi_bridge::WasiCtx::builder().build(),
-                    http: wasi_bridge::http::WasiHttpCtx::new(),
-                    table: ResourceTable::new(),
-                },
-            ))
-        },
-        http::uri::Scheme::HTTP,
-        Default::default(),
-    );
+    let handler = native_http::bridge::handler(engine, guest);
     Arc::new(move |req| {
         let handler = handler.clone();
-        Box::pin(async move { handler.handle(req).await })
+        Box::pin(async move {
+            handler
+                .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
+                .await
+        })
     })
 }
 
-/// Server mode: serve `guest` with `host` on 127.0.0.1:0, print the port, serve until killed.
 fn serve(host: &str, guest: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -116,21 +116,9 @@ impl wasi_bridge::http::WasiHttpView for BridgeHost {
     }
 }
 
-fn bridge_store(engine: &Engine) -> Store<BridgeHost> {
-    Store::new(
-        engine,
-        BridgeHost {
-            wasi: wasi_bridge::WasiCtx::builder().build(),
-            http: wasi_bridge::http::WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-        },
-    )
-}
-
-async fn bridge_server(engine: &Engine, guest: &str) -> SocketAddr {
-    if guest == P3 {
-        return bridge_p3_server(engine).await;
-    }
+/// wasi-bridge's p2 through the low-level API a host without `ProxyHandler` uses
+/// (`new_incoming_request`, `new_response_outparam`, `call_handle` on a store per request).
+async fn bridge_p2_low_level_server(engine: &Engine, guest: &str) -> SocketAddr {
     use wasi_bridge::http::WasiHttpView;
     let component = Component::from_file(engine, guest).unwrap();
     let mut linker = Linker::new(engine);
@@ -184,27 +172,16 @@ async fn bridge_server(engine: &Engine, guest: &str) -> SocketAddr {
     .await
 }
 
-async fn bridge_p3_server(engine: &Engine) -> SocketAddr {
-    let component = Component::from_file(engine, P3).unwrap();
-    let mut linker = Linker::new(engine);
-    wasi_bridge::http::p2::add_to_linker_async(&mut linker).unwrap();
-    wasi_bridge::p3::add_to_linker(&mut linker).unwrap();
-    wasi_bridge::http::p3::add_to_linker(&mut linker).unwrap();
-    let pre = wasi_bridge::http::p3::bindings::ServicePre::new(
-        linker.instantiate_pre(&component).unwrap(),
-    )
-    .unwrap();
-    let engine = engine.clone();
-    // Scheduled as `wasi-bridge serve` schedules it: instances reused, as the oracle's are.
-    let handler = wasi_bridge::http::handler::ProxyHandler::new(
-        wasi_bridge::http::handler::ProxyPre::P3(pre),
-        move || Ok(bridge_store(&engine)),
-        http::uri::Scheme::HTTP,
-        Default::default(),
-    );
+/// wasi-bridge behind the oracle's own host text (`common/handler_host.rs`), paths changed.
+async fn bridge_server(engine: &Engine, guest: &str) -> SocketAddr {
+    let handler = native_http::bridge::handler(engine, guest);
     serve(move |req| {
         let handler = handler.clone();
-        async move { handler.handle(req).await }
+        async move {
+            handler
+                .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
+                .await
+        }
     })
     .await
 }
@@ -437,6 +414,23 @@ async fn hello_headers_errors_and_404_are_answered_as_native_answers_them() {
         let (native, bridge) = both(&s, |a| get(a, "/trap")).await;
         assert_eq!(native, bridge, "{guest} /trap");
     }
+    // The low-level p2 API (no `ProxyHandler`) answers as native does too.
+    let engine = engine();
+    let s = Servers {
+        native: native_server(&engine, P2).await,
+        bridge: bridge_p2_low_level_server(&engine, P2).await,
+    };
+    for path in [
+        "/hello",
+        "/nothing",
+        "/set-err",
+        "/never-set",
+        "/bytes/100000",
+        "/trap",
+    ] {
+        let (native, bridge) = both(&s, |a| get(a, path)).await;
+        assert_eq!(native, bridge, "low-level p2 {path}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -478,6 +472,35 @@ async fn request_fields_reach_the_guest_and_bad_response_fields_get_the_same_err
             bridge_body,
             "native: {native_body}"
         );
+    }
+}
+
+/// The host's field size limit (wasmtime-wasi-http's default, 128 KiB of names and values),
+/// met by a guest that keeps appending 1000-byte fields: p3 gets `size-exceeded`, p2 traps
+/// (wasi:http@0.2 has no such header error), on both hosts after the same number of fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_field_size_limit_stops_a_guest_where_native_stops_it() {
+    for guest in [P2, P3] {
+        let s = servers_for(guest).await;
+        let (native, bridge) = both(&s, |a| get(a, "/fields/100")).await;
+        assert_eq!(native, bridge, "{guest} /fields/100");
+        assert_eq!(body_of(&bridge), "appended 100\n", "{guest}");
+        let (native, bridge) = both(&s, |a| get(a, "/fields/1000")).await;
+        assert_eq!(native, bridge, "{guest} /fields/1000");
+        if guest == P2 {
+            assert!(
+                matches!(bridge, Seen::Response { status: 500, .. }),
+                "{bridge:?}"
+            );
+        } else {
+            let body = body_of(&bridge);
+            let appended: usize = body
+                .strip_prefix("appended ")
+                .and_then(|rest| rest.strip_suffix(", then size-exceeded\n"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{body:?}"));
+            assert!((100..140).contains(&appended), "{body:?}");
+        }
     }
 }
 

@@ -213,6 +213,21 @@ fn options_shape_requests_and_output() {
     assert_eq!(line, "request: /info", "no prefix with --no-logging-prefix");
 }
 
+/// `-S max-http-fields-size` is the limit a guest's fields meet (p3: `size-exceeded`).
+#[test]
+fn max_http_fields_size_is_the_limit_a_guest_meets() {
+    let server = start(&["-Smax-http-fields-size=10000", &guest("p3-http.wasm")]);
+    let (status, body) = request(&server.addr, "GET", "/fields/100", b"");
+    assert_eq!(status, 200);
+    let body = String::from_utf8_lossy(&body);
+    let appended: usize = body
+        .strip_prefix("appended ")
+        .and_then(|rest| rest.strip_suffix(", then size-exceeded\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{body:?}"));
+    assert!((1..10).contains(&appended), "{body:?}");
+}
+
 #[test]
 fn more_connections_than_the_limit_wait_their_turn() {
     // 1000 concurrent clients against a limit of 50 connections: the rest wait in the listen

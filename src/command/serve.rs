@@ -13,15 +13,23 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
+use std::time::Instant;
 use tokio::sync::{Notify, Semaphore};
 use wasi_bridge::http::WasiBody;
-use wasi_bridge::http::handler::{HandlerOptions, ProxyHandler, ProxyPre};
+use wasi_bridge::http::WasiHttpView;
+use wasi_bridge::http::handler::{
+    HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, TrapOrPanicError,
+    WorkerExpiration, WorkerState, WorkerStatus,
+};
 use wasi_bridge::p1::WasiP1Ctx;
+use wasmtime::component::GuestTaskId;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store};
+use wasmtime::{Engine, Store, StoreContextMut};
 use wasmtime_cli_flags::CommonOptions;
 
 const DEFAULT_ADDR: SocketAddr = SocketAddr::new(
@@ -154,11 +162,120 @@ struct Stores {
 }
 
 struct Server {
-    handler: ProxyHandler<CliHost>,
+    handler: ProxyHandler<ServeState>,
     headers: RequestHeaders,
     requests: Semaphore,
-    /// `-W timeout`, per p2 request (p3: the handler's `request_timeout`).
+}
+
+/// `wasmtime serve`'s scheduling, as wasmtime-wasi-http's `HandlerState`: a WASIp2 instance
+/// serves one request; a WASIp3 instance up to `reuse` (default 128), `concurrent` (16) at a
+/// time, and is dropped after `idle` (1 s) without a request; with `-W timeout` a request
+/// expires after it, and so does an instance whose latest request has run that long.
+struct ServeState {
+    pre: ProxyPre<CliHost>,
+    stores: Stores,
+    reuse: usize,
+    concurrent: usize,
+    idle: Duration,
     timeout: Option<Duration>,
+}
+
+impl HandlerState for ServeState {
+    type StoreData = CliHost;
+    type WorkerExpiration = Expiration;
+    type WorkerState = Reuse;
+
+    async fn instantiate(&self) -> wasmtime::Result<Instance<CliHost, Expiration, Reuse>> {
+        let mut store = self.stores.new_store()?;
+        let proxy = self.pre.instantiate_async(&mut store).await?;
+        Ok(Instance {
+            store,
+            proxy,
+            view: <CliHost as WasiHttpView>::http,
+            expiration: Expiration {
+                idle: self.idle,
+                timeout: self.timeout,
+                sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            },
+            state: Reuse {
+                reuse: self.reuse,
+                concurrent: self.concurrent,
+                timeout: self.timeout,
+            },
+        })
+    }
+}
+
+/// When an instance expires: idle too long, or its latest request past the timeout.
+struct Expiration {
+    idle: Duration,
+    timeout: Option<Duration>,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl WorkerExpiration for Expiration {
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        status: WorkerStatus,
+        start: Instant,
+    ) -> Poll<()> {
+        let limit = match status {
+            WorkerStatus::Idle => self.idle,
+            WorkerStatus::Requests | WorkerStatus::PostReturn => match self.timeout {
+                Some(limit) => limit,
+                None => return Poll::Pending,
+            },
+        };
+        let deadline = tokio::time::Instant::from_std(start + limit);
+        if self.sleep.deadline() != deadline {
+            self.sleep.as_mut().reset(deadline);
+        }
+        self.sleep.as_mut().poll(cx)
+    }
+}
+
+/// How many requests one instance takes, and how long each may take.
+struct Reuse {
+    reuse: usize,
+    concurrent: usize,
+    timeout: Option<Duration>,
+}
+
+impl WorkerState for Reuse {
+    type StoreData = CliHost;
+    type RequestData = ();
+
+    fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
+        if total >= self.reuse {
+            ShouldAccept::Never
+        } else if concurrent >= self.concurrent {
+            ShouldAccept::No
+        } else {
+            ShouldAccept::Yes
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        _store: StoreContextMut<'_, CliHost>,
+        _data: (),
+        _task: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
+        match self.timeout {
+            Some(limit) => Box::pin(tokio::time::sleep(limit)),
+            None => Box::pin(std::future::pending()),
+        }
+    }
+
+    /// An instance that ended on a trap or a timeout: one `error:` line (its requests in
+    /// flight get a 500 without one of their own).
+    fn drop(&self, store: Store<CliHost>, result: wasmtime::Result<()>) {
+        drop(store);
+        if let Err(e) = result {
+            eprintln!("error: {e:?}");
+        }
+    }
 }
 
 impl ServeCommand {
@@ -291,7 +408,7 @@ impl ServeCommand {
             );
         }
         let p3 = matches!(pre, Handler::P3(_));
-        let stores = Arc::new(Stores {
+        let stores = Stores {
             deadline_ticks: timeout
                 .map(|t| (t.as_millis() / EPOCH_PERIOD.as_millis()).max(1) as u64),
             run,
@@ -299,36 +416,30 @@ impl ServeCommand {
             no_logging_prefix: options.no_logging_prefix,
             next_instance: AtomicU64::new(0),
             p3,
-        });
-        let mut reuse = HandlerOptions {
-            idle_instance_timeout: options.idle_instance_timeout,
-            request_timeout: timeout,
-            ..HandlerOptions::default()
         };
-        // A p3 instance serves many requests: its handler drops the instance of a request
-        // that overruns; a p2 request is bounded here (and by its store's epoch deadline).
-        let outer_timeout = if p3 { None } else { timeout };
-        if let Some(n) = options.max_instance_reuse_count {
-            reuse.max_instance_reuse_count = n.max(1);
-        }
-        if let Some(n) = options.max_instance_concurrent_reuse_count {
-            reuse.max_instance_concurrent_reuse_count = n.max(1);
-        }
-        let pre = match pre {
-            Handler::P2(pre) => ProxyPre::P2(pre),
-            Handler::P3(pre) => ProxyPre::P3(pre),
+        let (pre, reuse, concurrent) = match pre {
+            Handler::P2(pre) => (ProxyPre::P2(pre), 1, 1),
+            Handler::P3(pre) => (
+                ProxyPre::P3(pre),
+                options.max_instance_reuse_count.unwrap_or(128).max(1),
+                options
+                    .max_instance_concurrent_reuse_count
+                    .unwrap_or(16)
+                    .max(1),
+            ),
         };
-        let handler = ProxyHandler::new(
+        let handler = ProxyHandler::new(ServeState {
             pre,
-            move || stores.new_store(),
-            http::uri::Scheme::HTTP,
+            stores,
             reuse,
-        );
+            concurrent,
+            idle: options.idle_instance_timeout,
+            timeout,
+        });
         let server = Arc::new(Server {
             handler,
             headers: RequestHeaders::parse(&options.headers)?,
             requests: Semaphore::new(options.max_concurrent_requests),
-            timeout: outer_timeout,
         });
         serve(server, &options).await
     }
@@ -362,9 +473,13 @@ impl RunCommand {
                 )?;
                 wasi_bridge::http::p2::add_only_http_to_linker_async(&mut linker)?;
             } else {
+                // As `wasmtime serve`: the proxy worlds' imports only (for p3: cli, clocks,
+                // random); `-S cli` links the rest.
                 wasi_bridge::http::p2::add_to_linker_async(&mut linker)?;
                 if p3 {
-                    wasi_bridge::p3::add_to_linker(&mut linker)?;
+                    wasi_bridge::p3::cli::add_to_linker(&mut linker)?;
+                    wasi_bridge::p3::clocks::add_to_linker(&mut linker)?;
+                    wasi_bridge::p3::random::add_to_linker(&mut linker)?;
                 }
             }
             if p3 {
@@ -509,7 +624,10 @@ async fn serve_connection(server: Arc<Server>, stream: tokio::net::TcpStream) {
             match server.handle(req).await {
                 Ok(response) => Ok::<_, std::convert::Infallible>(response),
                 Err(e) => {
-                    eprintln!("error: {e:?}");
+                    // An instance that trapped or timed out says why when it ends.
+                    if !e.is::<TrapOrPanicError>() {
+                        eprintln!("error: {e:?}");
+                    }
                     let mut response = http::Response::new(
                         Full::new(Bytes::from_static(ERROR_HTML.as_bytes()))
                             .map_err(|never| match never {})
@@ -574,15 +692,8 @@ impl Server {
     ) -> wasmtime::Result<http::Response<WasiBody>> {
         let _permit = self.requests.acquire().await?;
         self.headers.apply(request.headers_mut());
-        let handling = self.handler.handle(request);
-        match self.timeout {
-            None => handling.await,
-            Some(limit) => match tokio::time::timeout(limit, handling).await {
-                Ok(result) => result,
-                Err(_) => Err(wasmtime::Error::from(wasmtime::Trap::Interrupt)
-                    .context(format!("timed out after {limit:?}"))),
-            },
-        }
+        let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
+        self.handler.handle((), request).await
     }
 }
 

@@ -1,23 +1,34 @@
-//! Serving requests with a wasi:http component, scheduled as `wasmtime serve` 48 schedules it:
-//! a WASIp2 `incoming-handler` gets a fresh store per request; a WASIp3 `handler` instance is
-//! reused for up to 128 requests, 16 at a time, and dropped after 1 s idle (all configurable).
+//! Dispatching incoming requests to `wasi:http` handler instances, in wasmtime-wasi-http 48's
+//! `handler` shape: a host implements [`HandlerState`] (how to make a store and an instance)
+//! with a [`WorkerState`] (how many requests one instance takes, when a request expires, what
+//! happens to the store at the end) and a [`WorkerExpiration`] (when a whole instance expires),
+//! and [`ProxyHandler::handle`] runs each request on an instance that can take it.
 //!
-//! The names follow wasmtime-wasi-http's `handler` module (`ProxyPre`, `ProxyHandler`); its
-//! `HandlerState` / `WorkerState` traits are folded into [`HandlerOptions`] and a store
-//! factory.
+//! A WASIp2 `incoming-handler` and a WASIp3 `handler` are dispatched the same way; what
+//! `wasmtime serve` does with them (a fresh p2 instance per request, p3 instances reused for
+//! 128 requests, 16 at a time, 1 s idle) is a [`WorkerState`] / [`WorkerExpiration`] choice
+//! (`wasi-bridge serve` makes the same one).
 
-use super::p2::bindings::http::types::{ErrorCode, Scheme};
-use super::{WasiBody, WasiHttpView};
-use bytes::Bytes;
+use super::{Error as HttpError, WasiBody, WasiHttpCtxView};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use http_body_util::BodyExt;
 use std::collections::VecDeque;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Instant;
+use std::{error, fmt, future};
 use tokio::sync::{Notify, oneshot};
-use wasmtime::Store;
+use wasmtime::component::{Accessor, GuestTaskId};
+use wasmtime::{AsContextMut, Store, StoreContextMut};
+
+/// A request for [`ProxyHandler::handle`].
+pub type Request = http::Request<WasiBody>;
+
+/// A response from [`ProxyHandler::handle`].
+pub type Response = http::Response<WasiBody>;
 
 /// A component prepared as an HTTP handler.
 pub enum ProxyPre<T: 'static> {
@@ -36,115 +47,250 @@ impl<T: 'static> Clone for ProxyPre<T> {
     }
 }
 
-/// How instances are reused (`wasmtime serve`'s `--max-instance-reuse-count`,
-/// `--max-instance-concurrent-reuse-count`, `--idle-instance-timeout`).
-#[derive(Clone, Copy, Debug)]
-pub struct HandlerOptions {
-    /// Requests one WASIp3 instance serves before it is dropped (default 128).
-    pub max_instance_reuse_count: usize,
-    /// Requests one WASIp3 instance serves at once (default 16).
-    pub max_instance_concurrent_reuse_count: usize,
-    /// How long an idle WASIp3 instance is kept (default 1 s).
-    pub idle_instance_timeout: Duration,
-    /// How long one WASIp3 request may take until its response (and body) is done; past it
-    /// the instance is dropped with every request it serves (`wasmtime serve`'s `-W timeout`,
-    /// which expires the worker). `None`: no limit.
-    pub request_timeout: Option<Duration>,
-}
-
-impl Default for HandlerOptions {
-    fn default() -> Self {
-        HandlerOptions {
-            max_instance_reuse_count: 128,
-            max_instance_concurrent_reuse_count: 16,
-            idle_instance_timeout: Duration::from_secs(1),
-            request_timeout: None,
-        }
+impl<T: 'static> ProxyPre<T> {
+    /// Instantiates the component in `store`.
+    pub async fn instantiate_async(
+        &self,
+        store: impl AsContextMut<Data = T>,
+    ) -> wasmtime::Result<Proxy>
+    where
+        T: Send,
+    {
+        Ok(match self {
+            ProxyPre::P2(pre) => Proxy::P2(pre.instantiate_async(store).await?),
+            ProxyPre::P3(pre) => Proxy::P3(pre.instantiate_async(store).await?),
+        })
     }
 }
 
-/// A request waiting for a WASIp3 instance, and where its response goes.
-type Job = (
-    http::Request<WasiBody>,
-    oneshot::Sender<wasmtime::Result<http::Response<WasiBody>>>,
-);
+/// An instance of a handler component.
+pub enum Proxy {
+    /// `wasi:http/incoming-handler@0.2.x`.
+    P2(super::p2::bindings::Proxy),
+    /// `wasi:http/handler@0.3.0`.
+    P3(super::p3::bindings::Service),
+}
 
-type NewStore<T> = dyn Fn() -> wasmtime::Result<Store<T>> + Send + Sync;
+/// What a worker (one instance) is doing, for [`WorkerExpiration::poll`].
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub enum WorkerStatus {
+    /// No request in flight.
+    Idle,
+    /// Serving one or more requests.
+    Requests,
+    /// Every request has its response; the guest still has work after returning.
+    PostReturn,
+}
 
-struct Inner<T: 'static> {
-    pre: ProxyPre<T>,
-    new_store: Box<NewStore<T>>,
-    options: HandlerOptions,
-    scheme: http::uri::Scheme,
-    queue: Mutex<VecDeque<Job>>,
+/// When a whole instance expires. Polled outside the store's event loop, so it is heard even
+/// while a guest spins (the store must yield to the loop, e.g. on epoch ticks).
+pub trait WorkerExpiration: 'static + Send + Sync {
+    /// `Ready` once the instance should be dropped, given what it is doing (`state`) and since
+    /// when (`start`: for [`WorkerStatus::Requests`], when the most recent request in flight
+    /// started). `Pending` registers `cx`'s waker for when to ask again.
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        state: WorkerStatus,
+        start: Instant,
+    ) -> Poll<()>;
+}
+
+/// How one worker (one instance) takes requests.
+pub trait WorkerState: 'static + Send + Sync {
+    /// The store's data.
+    type StoreData: Send;
+    /// What a host passes with each request to [`ProxyHandler::handle`].
+    type RequestData: Send + Sync;
+
+    /// Whether the instance takes another request, with `concurrent_count` in flight and
+    /// `total_count` taken so far.
+    fn should_accept_request(&self, concurrent_count: usize, total_count: usize) -> ShouldAccept;
+
+    /// A request is starting as guest task `task`. When the returned future completes before
+    /// the guest has produced a response, the request expires: its caller gets an
+    /// [`ExpirationError`] and the instance takes no more requests.
+    fn on_request_start(
+        &self,
+        store: StoreContextMut<'_, Self::StoreData>,
+        data: Self::RequestData,
+        task: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + 'static + Send + Sync>>;
+
+    /// The worker is done with `store`; `result` is `Err` when it ended on a trap, an
+    /// expiration with requests in flight, or a panic (`Ok` when its task was cancelled).
+    fn drop(&self, store: Store<Self::StoreData>, result: wasmtime::Result<()>);
+}
+
+/// A store and the instance in it that serve requests, made by [`HandlerState::instantiate`].
+pub struct Instance<T: 'static, E: WorkerExpiration, S: WorkerState> {
+    /// The store.
+    pub store: Store<T>,
+    /// The handler instance in `store`.
+    pub proxy: Proxy,
+    /// The store data's wasi:http view.
+    pub view: fn(&mut T) -> WasiHttpCtxView<'_>,
+    /// When the instance expires.
+    pub expiration: E,
+    /// How it takes requests.
+    pub state: S,
+}
+
+/// The answer of [`WorkerState::should_accept_request`].
+pub enum ShouldAccept {
+    /// Take another request.
+    Yes,
+    /// Not now; ask again when a request finishes.
+    No,
+    /// Never again: the instance ends once its requests are done.
+    Never,
+}
+
+/// A server's state: how to make instances.
+pub trait HandlerState: 'static + Sync + Send + Sized {
+    /// The stores' data.
+    type StoreData: Send;
+    /// See [`WorkerExpiration`].
+    type WorkerExpiration: WorkerExpiration;
+    /// See [`WorkerState`].
+    type WorkerState: WorkerState<StoreData = Self::StoreData>;
+
+    /// A new store with a handler instance in it (a timeout on instantiation is the
+    /// implementer's).
+    fn instantiate(
+        &self,
+    ) -> impl Future<
+        Output = wasmtime::Result<
+            Instance<Self::StoreData, Self::WorkerExpiration, Self::WorkerState>,
+        >,
+    > + Send;
+}
+
+/// `HandlerState::instantiate` failed for a request; the request comes back in it.
+pub struct InstantiationError<T> {
+    /// What the host passed with the request.
+    pub request_data: T,
+    /// The request (in a `Mutex`, for `wasmtime::Error`'s `Sync` bound).
+    pub request: Mutex<Request>,
+    /// Why instantiation failed (shared by every request that was waiting for it).
+    pub error: Arc<wasmtime::Error>,
+}
+
+impl<T> fmt::Display for InstantiationError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "instantiation error: {}", self.error)
+    }
+}
+
+impl<T> fmt::Debug for InstantiationError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "instantiation error: {:?}", self.error)
+    }
+}
+
+impl<T> error::Error for InstantiationError<T> {}
+
+/// The request expired (see [`WorkerState::on_request_start`]) before it had a response.
+pub struct ExpirationError;
+
+impl fmt::Display for ExpirationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("guest timed out")
+    }
+}
+
+impl fmt::Debug for ExpirationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("guest timed out")
+    }
+}
+
+impl error::Error for ExpirationError {}
+
+/// The instance serving the request trapped, expired or panicked before it had a response.
+pub struct TrapOrPanicError;
+
+impl fmt::Display for TrapOrPanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("worker trapped or panicked")
+    }
+}
+
+impl fmt::Debug for TrapOrPanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("worker trapped or panicked")
+    }
+}
+
+impl error::Error for TrapOrPanicError {}
+
+type RequestData<S> = <<S as HandlerState>::WorkerState as WorkerState>::RequestData;
+type StoreData<S> = <S as HandlerState>::StoreData;
+type Reply = oneshot::Sender<wasmtime::Result<Response>>;
+/// A request waiting for an instance, and where its response goes.
+type Job<S> = (RequestData<S>, Request, Reply);
+
+struct Inner<S: HandlerState> {
+    state: S,
+    queue: Mutex<VecDeque<Job<S>>>,
     pushed: Notify,
-    /// WASIp3 workers that can take another request now.
+    /// Workers that can take another request now.
     available: AtomicUsize,
 }
 
-/// Serves requests with a prepared component; cheap to clone.
-pub struct ProxyHandler<T: 'static>(Arc<Inner<T>>);
+/// Runs requests on instances that [`HandlerState`] makes; cheap to clone.
+pub struct ProxyHandler<S: HandlerState>(Arc<Inner<S>>);
 
-impl<T: 'static> Clone for ProxyHandler<T> {
+impl<S: HandlerState> Clone for ProxyHandler<S> {
     fn clone(&self) -> Self {
         ProxyHandler(self.0.clone())
     }
 }
 
-impl<T: WasiHttpView + Send + 'static> ProxyHandler<T> {
-    /// A handler for `pre`, whose stores `new_store` makes; requests arrive over `scheme`.
-    pub fn new(
-        pre: ProxyPre<T>,
-        new_store: impl Fn() -> wasmtime::Result<Store<T>> + Send + Sync + 'static,
-        scheme: http::uri::Scheme,
-        options: HandlerOptions,
-    ) -> Self {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<S: HandlerState> ProxyHandler<S> {
+    /// A handler making its instances with `state`.
+    pub fn new(state: S) -> Self {
         ProxyHandler(Arc::new(Inner {
-            pre,
-            new_store: Box::new(new_store),
-            options,
-            scheme,
+            state,
             queue: Mutex::new(VecDeque::new()),
             pushed: Notify::new(),
             available: AtomicUsize::new(0),
         }))
     }
 
-    /// Handles one request. A trap, an error response or a guest that never answers is an
-    /// `Err` (a server answers 500).
-    pub async fn handle<B>(
-        &self,
-        request: http::Request<B>,
-    ) -> wasmtime::Result<http::Response<WasiBody>>
-    where
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<super::Error>,
-    {
-        let request = request.map(|b| b.map_err(Into::into).boxed_unsync());
-        match &self.0.pre {
-            ProxyPre::P2(pre) => {
-                let store = (self.0.new_store)()?;
-                handle_p2(store, pre.clone(), request).await
-            }
-            ProxyPre::P3(_) => {
-                let (tx, rx) = oneshot::channel();
-                self.dispatch((request, tx));
-                match rx.await {
-                    Ok(result) => result,
-                    Err(_) => wasmtime::bail!("the instance handling the request failed"),
-                }
-            }
-        }
+    /// The handler's state.
+    pub fn state(&self) -> &S {
+        &self.0.state
     }
 
-    /// Queues a WASIp3 job for an available worker, or starts a worker for it.
-    fn dispatch(&self, job: Job) {
+    /// Handles `request` on an instance that takes it (a new one when none does). Errors:
+    /// [`InstantiationError`] (the request comes back in it), [`ExpirationError`],
+    /// [`TrapOrPanicError`] when the instance ended before the response, or the handler's
+    /// own error (a trap, a p2 error response, a response never set).
+    ///
+    /// No backpressure here: bound the requests in flight (e.g. with a semaphore) around it.
+    pub async fn handle(
+        &self,
+        data: RequestData<S>,
+        request: Request,
+    ) -> wasmtime::Result<Response> {
+        let (tx, rx) = oneshot::channel();
+        self.dispatch((data, request, tx));
+        rx.await.map_err(|_| TrapOrPanicError)?
+    }
+
+    /// Queues a job for an available worker, or starts a worker for it.
+    fn dispatch(&self, job: Job<S>) {
         let inner = &self.0;
         if inner.available.load(Ordering::SeqCst) == 0 {
             self.start_worker(Some(job));
             return;
         }
-        let mut queue = inner.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = lock(&inner.queue);
         queue.push_back(job);
         if inner.available.load(Ordering::SeqCst) == 0 {
             // The last available worker went away meanwhile.
@@ -157,161 +303,323 @@ impl<T: WasiHttpView + Send + 'static> ProxyHandler<T> {
         }
     }
 
-    fn start_worker(&self, first: Option<Job>) {
-        let handler = self.clone();
-        tokio::spawn(async move { handler.worker(first).await });
-    }
-
-    fn pop(&self) -> Option<Job> {
-        self.0
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop_front()
-    }
-
-    /// One WASIp3 instance serving requests until its reuse count is spent, it traps, or it
-    /// has been idle too long.
-    async fn worker(self, first: Option<Job>) {
-        let ProxyPre::P3(pre) = &self.0.pre else {
-            return;
-        };
-        let inner = &self.0;
-        let mut store = match (inner.new_store)() {
-            Ok(store) => store,
-            Err(e) => return fail(first, e),
-        };
-        let service = match pre.instantiate_async(&mut store).await {
-            Ok(service) => service,
-            Err(e) => return fail(first, e),
-        };
-        let handler = self.clone();
-        // When each in-flight request started, for the watchdog below: a guest that spins
-        // never lets the event loop look at its own timers, so the overrun is caught outside
-        // it, and the instance is dropped where it yields (an epoch tick).
-        let starts: Arc<Mutex<Vec<(u64, std::time::Instant)>>> = Arc::default();
-        let watch = starts.clone();
-        let running = store.run_concurrent(async move |accessor| {
-            let inner = &handler.0;
-            let mut next_id = 0u64;
-            let opts = inner.options;
-            let mut in_flight = FuturesUnordered::new();
-            let mut total = 0usize;
-            let mut healthy = true;
-            // Counted as available while it accepts; uncounted when dropped, also when
-            // a trap ends `run_concurrent` early.
-            let mut available = Available {
-                handler: handler.clone(),
-                counted: false,
-            };
-            let mut start = |(request, tx): Job, in_flight: &mut FuturesUnordered<_>| {
-                let service = &service;
-                let scheme = inner.scheme.clone();
-                let id = next_id;
-                next_id += 1;
-                starts
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((id, std::time::Instant::now()));
-                let starts = &starts;
-                in_flight.push(async move {
-                    let result = super::p3::serve_in(accessor, service, scheme, request, tx).await;
-                    starts
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .retain(|(i, _)| *i != id);
-                    result
-                });
-            };
-            if let Some(job) = first {
-                total += 1;
-                start(job, &mut in_flight);
-            }
-            loop {
-                let accepting = healthy
-                    && total < opts.max_instance_reuse_count
-                    && in_flight.len() < opts.max_instance_concurrent_reuse_count;
-                available.set(accepting);
-                if accepting && let Some(job) = handler.pop() {
-                    total += 1;
-                    start(job, &mut in_flight);
-                    continue;
-                }
-                if in_flight.is_empty() && !accepting {
-                    break;
-                }
-                tokio::select! {
-                    Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                        if let Err(e) = done {
-                            eprintln!("error: worker trapped: {e:?}");
-                            healthy = false;
-                        }
-                    }
-                    _ = inner.pushed.notified(), if accepting => {}
-                    _ = tokio::time::sleep(opts.idle_instance_timeout), if in_flight.is_empty() => {
-                        break;
-                    }
-                }
-            }
-            available.set(false);
-        });
-        let timeout = self.0.options.request_timeout;
-        let watchdog = async move {
-            let Some(limit) = timeout else {
-                return std::future::pending().await;
-            };
-            loop {
-                let oldest = watch
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .iter()
-                    .map(|(_, t)| *t)
-                    .min();
-                match oldest {
-                    Some(t) if t.elapsed() >= limit => return limit,
-                    Some(t) => tokio::time::sleep(limit - t.elapsed()).await,
-                    None => tokio::time::sleep(limit).await,
-                }
-            }
-        };
-        let result = tokio::select! {
-            result = running => result,
-            limit = watchdog => {
-                eprintln!(
-                    "error: a request ran past {limit:?}; its instance is dropped with the \
-                     requests it was serving"
-                );
-                return;
-            }
-        };
-        if let Err(e) = result {
-            eprintln!("error: worker failed: {e:?}");
-        }
+    fn start_worker(&self, first: Option<Job<S>>) {
+        tokio::spawn(self.clone().worker(first));
     }
 
     /// A worker stops taking requests; if it was the last and requests wait, start another.
     fn unavailable(&self) {
         let inner = &self.0;
-        if inner.available.fetch_sub(1, Ordering::SeqCst) == 1 {
-            let waiting = !inner
-                .queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_empty();
-            if waiting {
-                self.start_worker(None);
+        if inner.available.fetch_sub(1, Ordering::SeqCst) == 1 && !lock(&inner.queue).is_empty() {
+            self.start_worker(None);
+        }
+    }
+
+    /// Instantiation failed: the job that started the worker (or, for a worker started for
+    /// the queue, every queued job) gets the error.
+    fn instantiation_failed(&self, first: Option<Job<S>>, error: wasmtime::Error) {
+        let error = Arc::new(error);
+        let jobs: Vec<Job<S>> = match first {
+            Some(job) => vec![job],
+            None => lock(&self.0.queue).drain(..).collect(),
+        };
+        for (request_data, request, tx) in jobs {
+            let _ = tx.send(Err(InstantiationError {
+                request_data,
+                request: Mutex::new(request),
+                error: error.clone(),
+            }
+            .into()));
+        }
+    }
+
+    /// One instance serving requests until its [`WorkerState`] takes no more and they are
+    /// done, it traps, or its [`WorkerExpiration`] ends it.
+    async fn worker(self, first: Option<Job<S>>) {
+        let Instance {
+            store,
+            proxy,
+            view,
+            expiration,
+            state,
+        } = match self.0.state.instantiate().await {
+            Ok(instance) => instance,
+            Err(e) => return self.instantiation_failed(first, e),
+        };
+        let mut guard = Guard::<S> {
+            state,
+            store: Some(store),
+        };
+        let status = Mutex::new((WorkerStatus::Idle, Instant::now()));
+        let result = {
+            let Guard { state, store } = &mut guard;
+            let Some(store) = store.as_mut() else {
+                return;
+            };
+            let worker = Worker {
+                handler: &self,
+                proxy: &proxy,
+                view,
+                state,
+                status: &status,
+            };
+            let mut running = pin!(
+                store.run_concurrent(async |accessor| { worker.serve(accessor, first).await })
+            );
+            let mut expiration = pin!(expiration);
+            future::poll_fn(|cx| {
+                if let Poll::Ready(result) = running.as_mut().poll(cx) {
+                    return Poll::Ready(result.and_then(|r| r));
+                }
+                // Outside the event loop: heard even while a guest keeps the loop busy.
+                let (status, since) = *lock(&status);
+                match expiration.as_mut().poll(cx, status, since) {
+                    Poll::Ready(()) if status == WorkerStatus::Idle => Poll::Ready(Ok(())),
+                    Poll::Ready(()) => Poll::Ready(Err(wasmtime::format_err!("guest timed out"))),
+                    Poll::Pending => Poll::Pending,
+                }
+            })
+            .await
+        };
+        if let Some(store) = guard.store.take() {
+            guard.state.drop(store, result);
+        }
+    }
+}
+
+/// Hands the store to [`WorkerState::drop`] also when the worker panics (`Err`) or its task
+/// is cancelled, e.g. when the runtime shuts down (`Ok`: nothing went wrong in the guest).
+struct Guard<S: HandlerState> {
+    state: S::WorkerState,
+    store: Option<Store<StoreData<S>>>,
+}
+
+impl<S: HandlerState> Drop for Guard<S> {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            let result = if std::thread::panicking() {
+                Err(wasmtime::format_err!("worker panicked"))
+            } else {
+                Ok(())
+            };
+            self.state.drop(store, result);
+        }
+    }
+}
+
+/// What a worker's loop needs, borrowed for the life of its instance.
+struct Worker<'a, S: HandlerState> {
+    handler: &'a ProxyHandler<S>,
+    proxy: &'a Proxy,
+    view: fn(&mut StoreData<S>) -> WasiHttpCtxView<'_>,
+    state: &'a S::WorkerState,
+    status: &'a Mutex<(WorkerStatus, Instant)>,
+}
+
+impl<S: HandlerState> Worker<'_, S> {
+    /// The worker's loop on the store's event loop. `Err` is a trap.
+    async fn serve(
+        &self,
+        accessor: &Accessor<StoreData<S>>,
+        first: Option<Job<S>>,
+    ) -> wasmtime::Result<()> {
+        let handler = self.handler;
+        // Counted as available while it accepts; uncounted when dropped, also when the
+        // expiration drops this loop.
+        let mut available = Available {
+            handler: handler.clone(),
+            counted: false,
+        };
+        let mut in_flight = FuturesUnordered::new();
+        let mut starts: Vec<Instant> = Vec::new();
+        let mut total = 0usize;
+        let mut may_accept = true;
+        let mut next = first;
+        loop {
+            if let Some(job) = next.take() {
+                total += 1;
+                let start = Instant::now();
+                starts.push(start);
+                *lock(self.status) = (WorkerStatus::Requests, start);
+                in_flight.push(self.run(accessor, job, start));
+                continue;
+            }
+            let accepting = may_accept
+                && match self.state.should_accept_request(in_flight.len(), total) {
+                    ShouldAccept::Yes => true,
+                    ShouldAccept::No => false,
+                    ShouldAccept::Never => {
+                        may_accept = false;
+                        false
+                    }
+                };
+            available.set(accepting);
+            if accepting && let Some(job) = lock(&handler.0.queue).pop_front() {
+                next = Some(job);
+                continue;
+            }
+            if in_flight.is_empty() {
+                if !may_accept {
+                    break;
+                }
+                let mut status = lock(self.status);
+                if status.0 != WorkerStatus::Idle {
+                    *status = (WorkerStatus::Idle, Instant::now());
+                }
+            }
+            tokio::select! {
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    let (responded, start) = done?;
+                    if let Some(i) = starts.iter().position(|s| *s == start) {
+                        starts.swap_remove(i);
+                    }
+                    if let Some(latest) = starts.iter().max() {
+                        *lock(self.status) = (WorkerStatus::Requests, *latest);
+                    }
+                    // An expired request: take no more, finish the others.
+                    may_accept &= responded;
+                }
+                _ = handler.0.pushed.notified(), if accepting => {}
+            }
+        }
+        available.set(false);
+        Ok(())
+    }
+
+    /// One request: `Ok(true)` once its response is out (and hyper is done with a p3 body),
+    /// `Ok(false)` when it expired first, `Err` on a trap.
+    async fn run(
+        &self,
+        accessor: &Accessor<StoreData<S>>,
+        (data, request, reply): Job<S>,
+        start: Instant,
+    ) -> wasmtime::Result<(bool, Instant)> {
+        let scheme = request
+            .uri()
+            .scheme()
+            .cloned()
+            .unwrap_or(http::uri::Scheme::HTTP);
+        let view = self.view;
+        let mut reply = Some(reply);
+        let respond = |reply: &mut Option<Reply>, result: wasmtime::Result<Response>| {
+            if let Some(reply) = reply.take() {
+                let _ = reply.send(result);
+            }
+        };
+        match self.proxy {
+            Proxy::P3(service) => {
+                let started = accessor.with(|mut store| {
+                    let call =
+                        super::p3::start(store.as_context_mut(), service, view, scheme, request)?;
+                    let expires =
+                        self.state
+                            .on_request_start(store.as_context_mut(), data, call.task());
+                    Ok::<_, wasmtime::Error>((call, expires))
+                });
+                let (call, mut expires) = match started {
+                    Ok(started) => started,
+                    Err(e) => {
+                        respond(&mut reply, Err(e));
+                        return Ok((true, start));
+                    }
+                };
+                let (response_tx, mut response_rx) = oneshot::channel();
+                let mut finishing = pin!(super::p3::finish(
+                    accessor,
+                    service,
+                    view,
+                    call,
+                    response_tx
+                ));
+                let mut response_open = true;
+                loop {
+                    tokio::select! {
+                        biased;
+                        done = &mut finishing => {
+                            // A trap ends the instance: the worker's end reports it, and every
+                            // request still in flight gets a `TrapOrPanicError`.
+                            done?;
+                            if reply.is_some() && response_open && let Ok(response) = response_rx.try_recv() {
+                                respond(&mut reply, response);
+                            }
+                            return Ok((true, start));
+                        }
+                        response = &mut response_rx, if reply.is_some() && response_open => {
+                            match response {
+                                Ok(response) => respond(&mut reply, response),
+                                Err(_) => response_open = false,
+                            }
+                        }
+                        () = &mut expires, if reply.is_some() => {
+                            respond(&mut reply, Err(ExpirationError.into()));
+                            return Ok((false, start));
+                        }
+                    }
+                }
+            }
+            Proxy::P2(proxy) => {
+                // The response leaves from inside the guest's `set` (a p2 guest may go on
+                // blocking the store, so nothing on the event loop would forward it).
+                let reply = Arc::new(Mutex::new(reply));
+                let func = proxy.wasi_http_incoming_handler().func_handle();
+                let started = accessor.with(|mut store| {
+                    let mut http = view(store.data_mut());
+                    let request = http.new_incoming_request(scheme, request)?;
+                    let out = http.new_response_outparam_from_callback::<HttpError>({
+                        let reply = reply.clone();
+                        move |set| {
+                            respond(
+                                &mut lock(&reply),
+                                set.map(|response| response.map(|body| body.boxed_unsync()))
+                                    .map_err(|e| {
+                                        wasmtime::format_err!("guest set an error response: {e:?}")
+                                    }),
+                            )
+                        }
+                    })?;
+                    let call =
+                        func.start_call_concurrent(store.as_context_mut(), (request, out))?;
+                    let expires =
+                        self.state
+                            .on_request_start(store.as_context_mut(), data, call.task());
+                    Ok::<_, wasmtime::Error>((call, expires))
+                });
+                let (call, mut expires) = match started {
+                    Ok(started) => started,
+                    Err(e) => {
+                        respond(&mut lock(&reply), Err(e));
+                        return Ok((true, start));
+                    }
+                };
+                const NEVER_SET: &str = "guest never invoked `response-outparam::set` method";
+                let mut calling = pin!(func.finish_call_concurrent(accessor, call));
+                tokio::select! {
+                    done = &mut calling => match done {
+                        Ok(()) => {
+                            respond(&mut lock(&reply), Err(wasmtime::format_err!("{NEVER_SET}")));
+                            Ok((true, start))
+                        }
+                        // As for p3: the worker's end reports the trap.
+                        Err(trap) => Err(trap),
+                    },
+                    // As wasmtime-wasi-http: the whole p2 call is bounded, also after `set`.
+                    () = &mut expires => {
+                        respond(&mut lock(&reply), Err(ExpirationError.into()));
+                        Ok((false, start))
+                    }
+                }
             }
         }
     }
 }
 
 /// A worker's place in the count of available workers.
-struct Available<T: WasiHttpView + Send + 'static> {
-    handler: ProxyHandler<T>,
+struct Available<S: HandlerState> {
+    handler: ProxyHandler<S>,
     counted: bool,
 }
 
-impl<T: WasiHttpView + Send + 'static> Available<T> {
+impl<S: HandlerState> Available<S> {
     fn set(&mut self, accepting: bool) {
         if accepting != self.counted {
             if accepting {
@@ -324,57 +632,8 @@ impl<T: WasiHttpView + Send + 'static> Available<T> {
     }
 }
 
-impl<T: WasiHttpView + Send + 'static> Drop for Available<T> {
+impl<S: HandlerState> Drop for Available<S> {
     fn drop(&mut self) {
         self.set(false);
-    }
-}
-
-fn fail(job: Option<Job>, e: wasmtime::Error) {
-    match job {
-        Some((_, tx)) => {
-            let _ = tx.send(Err(e));
-        }
-        None => eprintln!("error: {e:?}"),
-    }
-}
-
-/// One request on a fresh WASIp2 instance: the guest runs on its own task, so it can go on
-/// writing the body after `response-outparam.set`.
-async fn handle_p2<T: WasiHttpView + Send + 'static>(
-    mut store: Store<T>,
-    pre: super::p2::bindings::ProxyPre<T>,
-    request: http::Request<WasiBody>,
-) -> wasmtime::Result<http::Response<WasiBody>> {
-    let (sender, receiver) = oneshot::channel();
-    let req = store
-        .data_mut()
-        .http()
-        .new_incoming_request(Scheme::Http, request)?;
-    let out = store.data_mut().http().new_response_outparam(sender)?;
-    let task = tokio::spawn(async move {
-        let proxy = pre.instantiate_async(&mut store).await?;
-        proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut store, req, out)
-            .await
-    });
-    const NEVER_SET: &str = "guest never invoked `response-outparam::set` method";
-    match receiver.await {
-        Ok(Ok(response)) => Ok(response.map(|body| {
-            body.map_err(|code: ErrorCode| super::Error::from(code))
-                .boxed_unsync()
-        })),
-        Ok(Err(code)) => Err(wasmtime::format_err!(
-            "guest set an error response: {code:?}"
-        )),
-        Err(_) => {
-            let e = match task.await {
-                Ok(Ok(())) => wasmtime::format_err!("{NEVER_SET}"),
-                Ok(Err(e)) => e,
-                Err(e) => e.into(),
-            };
-            Err(e.context(NEVER_SET))
-        }
     }
 }

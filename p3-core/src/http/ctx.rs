@@ -91,4 +91,23 @@ impl WasiHttpCtxView<'_> {
     {
         Ok(self.table.push(super::ResponseOutparam::channel(sender))?)
     }
+
+    /// [`new_response_outparam`](Self::new_response_outparam) with a callback instead of a
+    /// channel (wasmtime-wasi-http's `new_response_outparam_from_callback`): `callback` runs
+    /// inside the guest's `set`, so the response leaves even while the guest goes on
+    /// blocking the store.
+    pub fn new_response_outparam_from_callback<E>(
+        &mut self,
+        callback: impl FnOnce(Result<hyper::Response<BoxBody<bytes::Bytes, E>>, E>)
+        + Send
+        + Sync
+        + 'static,
+    ) -> wasmtime::Result<Resource<super::ResponseOutparam>>
+    where
+        E: From<super::HttpError> + Send + Sync + 'static,
+    {
+        Ok(self
+            .table
+            .push(super::ResponseOutparam::callback(callback))?)
+    }
 }

@@ -30,12 +30,25 @@ impl ResponseOutparam {
     where
         E: From<HttpError> + Send + Sync + 'static,
     {
+        Self::callback(move |result| {
+            let _ = sender.send(result);
+        })
+    }
+
+    /// An outparam that hands the response to `callback`, its body boxed with errors of the
+    /// host's type.
+    pub fn callback<E>(
+        callback: impl FnOnce(Result<http::Response<BoxBody<Bytes, E>>, E>) + Send + Sync + 'static,
+    ) -> Self
+    where
+        E: From<HttpError> + Send + Sync + 'static,
+    {
         Self::new(move |result| {
-            let _ = sender.send(
+            callback(
                 result
                     .map(|r| r.map(|body| body.map_err(E::from).boxed()))
                     .map_err(E::from),
-            );
+            )
         })
     }
 

@@ -60,3 +60,18 @@ impl<U> stderr::HostWithStore<U> for WasiP3 {
 }
 
 crate::cli_interfaces!(initial_cwd = get_initial_cwd);
+
+/// Adds the `wasi:cli/*@0.3.0` interfaces to `linker` (wasmtime-wasi's
+/// `p3::cli::add_to_linker`).
+pub fn add_to_linker<T: crate::WasiView + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    use super::bindings::cli;
+    crate::add_interfaces!(linker, T, super::WasiP3;
+        cli::{
+            environment, exit, stdin, stdout, stderr, terminal_input, terminal_output,
+            terminal_stdin, terminal_stdout, terminal_stderr, types,
+        },
+    );
+    Ok(())
+}

@@ -49,3 +49,15 @@ impl<U> monotonic_clock::HostWithStore<U> for WasiP3 {
         Ok(())
     }
 }
+
+/// Adds the `wasi:clocks/*@0.3.0` interfaces to `linker` (wasmtime-wasi's
+/// `p3::clocks::add_to_linker`).
+pub fn add_to_linker<T: crate::WasiView + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    use super::bindings::clocks;
+    crate::add_interfaces!(linker, T, super::WasiP3;
+        clocks::{types, monotonic_clock, system_clock},
+    );
+    Ok(())
+}

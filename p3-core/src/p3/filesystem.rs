@@ -400,3 +400,15 @@ impl preopens::Host for WasiCtxView<'_> {
         self.push_preopens()
     }
 }
+
+/// Adds the `wasi:filesystem/*@0.3.0` interfaces to `linker` (wasmtime-wasi's
+/// `p3::filesystem::add_to_linker`).
+pub fn add_to_linker<T: crate::WasiView + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    use super::bindings::filesystem;
+    crate::add_interfaces!(linker, T, super::WasiP3;
+        filesystem::{types, preopens},
+    );
+    Ok(())
+}

@@ -7,12 +7,12 @@
 //! [`ByteSource`]: crate::io::ByteSource
 
 pub mod bindings;
-mod cli;
-mod clocks;
-mod filesystem;
+pub mod cli;
+pub mod clocks;
+pub mod filesystem;
 #[cfg(feature = "http")]
 pub mod http;
-mod random;
+pub mod random;
 pub mod sockets;
 pub mod streams;
 
@@ -92,16 +92,9 @@ pub const INTERFACES: &[&str] = &[
 /// # }
 /// ```
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    use bindings::{cli, clocks, filesystem, random, sockets};
-    crate::add_interfaces!(linker, T, WasiP3;
-        cli::{
-            environment, exit, stdin, stdout, stderr, terminal_input, terminal_output,
-            terminal_stdin, terminal_stdout, terminal_stderr, types,
-        },
-        clocks::{types, monotonic_clock, system_clock},
-        filesystem::{types, preopens},
-        random::{random, insecure, insecure_seed},
-        sockets::{types, ip_name_lookup},
-    );
-    Ok(())
+    cli::add_to_linker(linker)?;
+    clocks::add_to_linker(linker)?;
+    filesystem::add_to_linker(linker)?;
+    random::add_to_linker(linker)?;
+    sockets::add_to_linker(linker)
 }

@@ -37,3 +37,15 @@ impl insecure_seed::Host for WasiCtxView<'_> {
         Ok(self.ctx.random().insecure_seed())
     }
 }
+
+/// Adds the `wasi:random/*@0.3.0` interfaces to `linker` (wasmtime-wasi's
+/// `p3::random::add_to_linker`).
+pub fn add_to_linker<T: crate::WasiView + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    use super::bindings::random;
+    crate::add_interfaces!(linker, T, super::WasiP3;
+        random::{random, insecure, insecure_seed},
+    );
+    Ok(())
+}

@@ -400,3 +400,15 @@ impl<U: 'static> ip_name_lookup::HostWithStore<U> for WasiP3 {
             .map_err(ip_name_lookup::ErrorCode::from))
     }
 }
+
+/// Adds the `wasi:sockets/*@0.3.0` interfaces to `linker` (wasmtime-wasi's
+/// `p3::sockets::add_to_linker`).
+pub fn add_to_linker<T: crate::WasiView + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    use super::bindings::sockets;
+    crate::add_interfaces!(linker, T, super::WasiP3;
+        sockets::{types, ip_name_lookup},
+    );
+    Ok(())
+}

@@ -13,6 +13,9 @@
 //   /trailers          reads the request body and its trailers, answers with their count and
 //                      values, and finishes with trailers `x-reply: done` (declared in
 //                      `trailer: x-reply`)
+//   /fields/N          appends N fields of 1000 bytes to a new fields resource; answers
+//                      `appended K` and, when an append failed, `, then ERROR` (the
+//                      host's field size limit)
 //   /set-err           response-outparam.set(err(internal-error))
 //   /never-set         returns without setting the response
 //   /trap              traps
@@ -263,6 +266,32 @@ static void echo(wasi_http_types_own_incoming_request_t req,
 
 static uint8_t xs[65536];
 
+static char big_value[1000];
+static void fields_limit(guest_string_t *path, wasi_http_types_own_response_outparam_t outparam) {
+    unsigned long long n = 0;
+    for (size_t i = strlen("/fields/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    memset(big_value, 'v', sizeof big_value);
+    wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
+    unsigned long long k = 0;
+    wasi_http_types_header_error_t he;
+    int failed = 0;
+    for (; k < n; k++) {
+        char name[32] = "x-f-";
+        size_t len = 4, j = k;
+        char digits[24]; size_t d = 0;
+        do { digits[d++] = '0' + j % 10; j /= 10; } while (j);
+        while (d) name[len++] = digits[--d];
+        wasi_http_types_field_name_t fn = { (uint8_t *)name, len };
+        wasi_http_types_field_value_t fv = { (uint8_t *)big_value, sizeof big_value };
+        if (!wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(f), &fn, &fv, &he)) { failed = 1; break; }
+    }
+    wasi_http_types_fields_drop_own(f);
+    put_s("appended "); put_u(k);
+    if (failed) { put_s(", then "); put_s(header_error_name(&he)); }
+    put_s("\n");
+    reply_text(outparam, 200);
+}
+
 static void bytes(guest_string_t *path, wasi_http_types_own_response_outparam_t outparam) {
     unsigned long long n = 0;
     for (size_t i = strlen("/bytes/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
@@ -473,6 +502,7 @@ void exports_wasi_http_incoming_handler_handle(
     else if (is(&path, "/length/long")) { wasi_http_types_incoming_request_drop_own(req); length(outparam, 1); }
     else if (is(&path, "/trailers")) trailers(req, outparam);
     else if (starts(&path, "/bytes/")) { wasi_http_types_incoming_request_drop_own(req); bytes(&path, outparam); }
+    else if (starts(&path, "/fields/")) { wasi_http_types_incoming_request_drop_own(req); fields_limit(&path, outparam); }
     else if (is(&path, "/set-err")) {
         wasi_http_types_incoming_request_drop_own(req);
         wasi_http_types_result_own_outgoing_response_error_code_t res = { .is_err = true };

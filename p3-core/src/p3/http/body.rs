@@ -22,7 +22,8 @@ type GuestTrailers = FutureReader<Result<Option<Resource<FieldMap>>, ErrorCode>>
 /// A transmission result future.
 type ResultFuture = FutureReader<Result<(), ErrorCode>>;
 /// How a store's data is viewed as wasi:http.
-type Getter<T> = fn(&mut T) -> WasiHttpCtxView<'_>;
+/// How a store's data gives its wasi:http view.
+pub type Getter<T> = fn(&mut T) -> WasiHttpCtxView<'_>;
 
 /// A body as `wasi:http@0.3.0` holds it.
 pub enum Body {

@@ -2,6 +2,7 @@
 
 use super::bindings::http::types::ErrorCode;
 use super::bindings::{Service, ServicePre};
+use super::body::Getter;
 use super::body::Request;
 use crate::http::{self as core, HttpError, WasiBody, WasiHttpView};
 use bytes::Bytes;
@@ -9,7 +10,7 @@ use http_body_util::BodyExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::oneshot;
-use wasmtime::component::{Accessor, Resource};
+use wasmtime::component::{Accessor, GuestTaskId, Resource, TypedFuncCallConcurrent};
 use wasmtime::{AsContextMut, Store};
 
 /// Handles `request` with a fresh instance of `pre` in `store`.
@@ -64,18 +65,74 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<HttpError>,
 {
-    let request = accessor.with(|mut access| -> wasmtime::Result<_> {
-        let view = access.get().http();
-        let request =
-            core::incoming_request(view.hooks, scheme, request).map_err(wasmtime::Error::msg)?;
-        Ok(view.table.push(Request::incoming(request))?)
-    })?;
+    let call = accessor.with(|store| start(store, service, T::http, scheme, request))?;
+    finish(accessor, service, T::http, call, response).await
+}
+
+/// The `handle` call's typed function: `request` in, `result<response, error-code>` out.
+type HandleCall<T> = TypedFuncCallConcurrent<
+    T,
+    (Resource<Request>,),
+    (Result<Resource<super::Response>, ErrorCode>,),
+>;
+
+/// A `handle` call that [`start`] queued on a store and [`finish`] completes.
+pub struct StartedCall<T: 'static> {
+    call: HandleCall<T>,
+}
+
+impl<T: 'static> StartedCall<T> {
+    /// The guest task that runs the call.
+    pub fn task(&self) -> GuestTaskId {
+        self.call.task()
+    }
+}
+
+/// Puts `request` (arrived over `scheme`) in the store's table and queues `service`'s
+/// `handle` call with it; `view` is the store data's wasi:http view.
+pub fn start<T, B>(
+    mut store: impl AsContextMut<Data = T>,
+    service: &Service,
+    view: Getter<T>,
+    scheme: http::uri::Scheme,
+    request: http::Request<B>,
+) -> wasmtime::Result<StartedCall<T>>
+where
+    T: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<HttpError>,
+{
+    let mut store = store.as_context_mut();
+    let http = view(store.data_mut());
+    let request =
+        core::incoming_request(http.hooks, scheme, request).map_err(wasmtime::Error::msg)?;
+    let request = http.table.push(Request::incoming(request))?;
+    let call = service
+        .wasi_http_handler()
+        .func_handle()
+        .start_call_concurrent(store, (request,))?;
+    Ok(StartedCall { call })
+}
+
+/// Completes a call [`start`] queued: sends the response (or the error) on `response`, and
+/// returns once hyper is done with the body. `Err` is a trap.
+pub async fn finish<T>(
+    accessor: &Accessor<T>,
+    service: &Service,
+    view: Getter<T>,
+    call: StartedCall<T>,
+    response: oneshot::Sender<wasmtime::Result<http::Response<WasiBody>>>,
+) -> wasmtime::Result<()>
+where
+    T: Send + 'static,
+{
     let result = match service
         .wasi_http_handler()
-        .call_handle(accessor, request)
+        .func_handle()
+        .finish_call_concurrent(accessor, call.call)
         .await
     {
-        Ok(result) => result,
+        Ok((result,)) => result,
         Err(trap) => {
             let _ = response.send(Err(wasmtime::format_err!("{trap:?}")));
             return Err(trap);
@@ -90,8 +147,8 @@ where
     };
     let (done_tx, done_rx) = oneshot::channel();
     let converted = accessor.with(|mut access| -> wasmtime::Result<_> {
-        let handed = access.get().http().table.delete(handed)?;
-        handed.into_http(access.as_context_mut(), T::http)
+        let handed = view(access.get()).table.delete(handed)?;
+        handed.into_http(access.as_context_mut(), view)
     });
     let converted = match converted {
         Ok(r) => r,

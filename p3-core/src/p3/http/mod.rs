@@ -14,8 +14,9 @@ mod client;
 mod handler;
 mod types;
 
+pub use body::Getter;
 pub use body::{Body, Request, Response};
-pub use handler::{handle, serve_in};
+pub use handler::{StartedCall, finish, handle, serve_in, start};
 pub use types::{HeaderError, HttpError, RequestOptions, RequestOptionsError};
 
 use crate::http::{WasiHttp, WasiHttpView};
