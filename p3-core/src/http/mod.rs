@@ -23,7 +23,7 @@ pub use client::{FutureResponse, send};
 pub use ctx::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 pub use message::{Body, Invalid, Request, Response, incoming_request};
 pub use outparam::ResponseOutparam;
-pub use sink::{BodyFinisher, BodyReceiver, BodySink, Direction, body_pipe};
+pub use sink::{BodyFinisher, BodyReceiver, BodySink, Direction, body_pipe, body_pipe_with_budget};
 
 pub use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, FieldMap, FieldMapError, RequestOptions,

@@ -58,6 +58,8 @@ struct Shared {
     /// Whether a write past the declared length is refused and aborts the body (WASIp3), or
     /// goes out and fails (WASIp2, whose framing then cuts it).
     strict_length: std::sync::atomic::AtomicBool,
+    /// Bytes the queue holds before the sink waits.
+    budget: usize,
 }
 
 impl Shared {
@@ -76,7 +78,17 @@ pub fn body_pipe(
     direction: Direction,
     content_length: Option<u64>,
 ) -> (BodySink, BodyFinisher, BodyReceiver) {
+    body_pipe_with_budget(direction, content_length, BODY_BUDGET)
+}
+
+/// [`body_pipe`] whose queue holds `budget` bytes.
+pub fn body_pipe_with_budget(
+    direction: Direction,
+    content_length: Option<u64>,
+    budget: usize,
+) -> (BodySink, BodyFinisher, BodyReceiver) {
     let shared = Arc::new(Shared {
+        budget,
         pipe: Mutex::new(Pipe {
             queue: VecDeque::new(),
             queued: 0,
@@ -158,8 +170,8 @@ impl ByteSink for BodySink {
     fn poll_write_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, CoreError>> {
         let mut pipe = self.0.lock();
         check_open(&pipe)?;
-        if pipe.queued < BODY_BUDGET {
-            return Poll::Ready(Ok(BODY_BUDGET - pipe.queued));
+        if pipe.queued < self.0.budget {
+            return Poll::Ready(Ok(self.0.budget - pipe.queued));
         }
         pipe.tx = Some(cx.waker().clone());
         Poll::Pending

@@ -22,6 +22,12 @@ type GuestTrailers = FutureReader<Result<Option<Resource<FieldMap>>, ErrorCode>>
 /// A transmission result future.
 type ResultFuture = FutureReader<Result<(), ErrorCode>>;
 /// How a store's data is viewed as wasi:http.
+/// Bytes of a guest's body stream the host queues before the guest's write waits. A p3
+/// guest sees no permits, so this is only how far the guest runs ahead of the peer: a short
+/// queue keeps the bytes in cache between the guest's write and hyper's (measured in
+/// docs/performance.md).
+const P3_BODY_BUDGET: usize = 512 << 10;
+
 /// How a store's data gives its wasi:http view.
 pub type Getter<T> = fn(&mut T) -> WasiHttpCtxView<'_>;
 
@@ -274,7 +280,8 @@ impl Body {
             let _ = result.send(Ok(()));
             return Ok(core::Body::Empty);
         };
-        let (sink, finisher, mut receiver) = core::body_pipe(direction, content_length);
+        let (sink, finisher, mut receiver) =
+            core::body_pipe_with_budget(direction, content_length, P3_BODY_BUDGET);
         // The body ends when both the stream has ended and the trailers future resolved,
         // whichever comes last; no task waits for either.
         let ending = Arc::new(Mutex::new(Ending {
