@@ -213,6 +213,26 @@ fn options_shape_requests_and_output() {
     assert_eq!(line, "request: /info", "no prefix with --no-logging-prefix");
 }
 
+/// As `wasmtime serve`: without `-S cli` a p3 handler gets only the service world's imports
+/// (wasi:cli, clocks, random, http); one that imports wasi:filesystem is refused in one line,
+/// and served with `-S cli`.
+#[test]
+fn a_p3_handler_importing_more_than_the_service_world_needs_s_cli() {
+    let o = command(&["serve", "--addr", "127.0.0.1:0", &guest("p3-http-fs.wasm")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("wasi:filesystem/"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    let server = start(&["-Scli", "--dir", ".", &guest("p3-http-fs.wasm")]);
+    let (status, _) = request(&server.addr, "GET", "/", b"");
+    assert_eq!(status, 500);
+    let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(report.contains("preopens: 1"), "{report}");
+}
+
 /// `-S max-http-fields-size` is the limit a guest's fields meet (p3: `size-exceeded`).
 #[test]
 fn max_http_fields_size_is_the_limit_a_guest_meets() {
