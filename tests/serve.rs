@@ -224,6 +224,7 @@ fn a_p3_handler_importing_more_than_the_service_world_needs_s_cli() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("wasi:filesystem/"), "{err}");
+    assert!(err.contains("-S cli links all of WASI"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 
     let server = start(&["-Scli", "--dir", ".", &guest("p3-http-fs.wasm")]);

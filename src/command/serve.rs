@@ -383,9 +383,15 @@ impl ServeCommand {
                 }
             )));
         }
-        let instance_pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?;
+        let cli = run.common.wasi.cli == Some(true);
+        let instance_pre = linker.instantiate_pre(&component).map_err(|e| {
+            let hint = if cli {
+                ""
+            } else {
+                " (serve links only the HTTP proxy worlds' imports; -S cli links all of WASI)"
+            };
+            usage(format!("cannot serve {path}: {e:#}{hint}"))
+        })?;
         // As `wasmtime serve`: a p3 handler is served as p3 even beside a p2 one.
         let pre = if p3 {
             Handler::P3(
