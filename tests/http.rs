@@ -475,6 +475,51 @@ async fn request_fields_reach_the_guest_and_bad_response_fields_get_the_same_err
     }
 }
 
+/// A `WorkerState` that answers `ShouldAccept::No` with nothing in flight (here: a
+/// concurrency limit of 0, so each p3 instance takes only the request it was started for and
+/// then idles until its expiration): every request is still served, by new instances, on
+/// both hosts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_declines_every_request_leaves_them_to_new_ones() {
+    let engine = engine();
+    let native = native_http::native::handler_with(&engine, P3, Some((128, 0)));
+    let bridge = native_http::bridge::handler_with(&engine, P3, Some((128, 0)));
+    let failed = (
+        native.state().failed_workers.clone(),
+        bridge.state().failed_workers.clone(),
+    );
+    let s = Servers {
+        native: serve(move |req| {
+            let handler = native.clone();
+            async move {
+                handler
+                    .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
+                    .await
+            }
+        })
+        .await,
+        bridge: serve(move |req| {
+            let handler = bridge.clone();
+            async move {
+                handler
+                    .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
+                    .await
+            }
+        })
+        .await,
+    };
+    for _ in 0..3 {
+        let (native, bridge) = both(&s, |a| get(a, "/hello")).await;
+        assert_eq!(native, bridge);
+        assert_eq!(body_of(&bridge), "Hello, wasi:http/proxy world!\n");
+    }
+    // The declining workers idle (until their 1 s expiration); none ended in an error.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let load =
+        |a: &Arc<std::sync::atomic::AtomicUsize>| a.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!((load(&failed.0), load(&failed.1)), (0, 0));
+}
+
 /// The host's field size limit (wasmtime-wasi-http's default, 128 KiB of names and values),
 /// met by a guest that keeps appending 1000-byte fields: p3 gets `size-exceeded`, p2 traps
 /// (wasi:http@0.2 has no such header error), on both hosts after the same number of fields.

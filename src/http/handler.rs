@@ -480,6 +480,9 @@ impl<S: HandlerState> Worker<'_, S> {
                     may_accept &= responded;
                 }
                 _ = handler.0.pushed.notified(), if accepting => {}
+                // Nothing in flight and `ShouldAccept::No`: idle until the expiration ends
+                // the instance (a queued request meanwhile starts another worker).
+                else => std::future::pending::<()>().await,
             }
         }
         available.set(false);

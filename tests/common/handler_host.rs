@@ -48,6 +48,8 @@ pub struct State {
     pre: ProxyPre<Host>,
     reuse: usize,
     concurrent: usize,
+    /// Workers that ended with an error (a trap, an expiration, a panic).
+    pub failed_workers: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Expires an idle instance after `wasmtime serve`'s default second.
@@ -77,6 +79,7 @@ impl WorkerExpiration for IdleExpiration {
 pub struct Reuse {
     reuse: usize,
     concurrent: usize,
+    failed_workers: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl WorkerState for Reuse {
@@ -102,8 +105,12 @@ impl WorkerState for Reuse {
         Box::pin(std::future::pending())
     }
 
-    fn drop(&self, store: Store<Host>, _result: wasmtime::Result<()>) {
+    fn drop(&self, store: Store<Host>, result: wasmtime::Result<()>) {
         drop(store);
+        if result.is_err() {
+            self.failed_workers
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 }
 
@@ -132,6 +139,7 @@ impl HandlerState for State {
             state: Reuse {
                 reuse: self.reuse,
                 concurrent: self.concurrent,
+                failed_workers: self.failed_workers.clone(),
             },
         })
     }
@@ -140,6 +148,15 @@ impl HandlerState for State {
 /// A handler for the component at `path`: p3 when it exports a p3 handler, as `wasmtime serve`
 /// decides.
 pub fn handler(engine: &Engine, path: &str) -> Arc<ProxyHandler<State>> {
+    handler_with(engine, path, None)
+}
+
+/// [`handler`] with the p3 limits `(reuse, concurrent)` instead of wasmtime serve's.
+pub fn handler_with(
+    engine: &Engine,
+    path: &str,
+    p3_limits: Option<(usize, usize)>,
+) -> Arc<ProxyHandler<State>> {
     let component = Component::from_file(engine, path).unwrap();
     let mut linker = Linker::new(engine);
     wasi_http::p2::add_to_linker_async(&mut linker).unwrap();
@@ -150,7 +167,10 @@ pub fn handler(engine: &Engine, path: &str) -> Arc<ProxyHandler<State>> {
     let instance = linker.instantiate_pre(&component).unwrap();
     let (pre, reuse, concurrent) =
         match wasi_http::p3::bindings::ServicePre::new(instance.clone()) {
-            Ok(pre) => (ProxyPre::P3(pre), 128, 16),
+            Ok(pre) => {
+                let (reuse, concurrent) = p3_limits.unwrap_or((128, 16));
+                (ProxyPre::P3(pre), reuse, concurrent)
+            }
             Err(_) => (
                 ProxyPre::P2(wasi_http::p2::bindings::ProxyPre::new(instance).unwrap()),
                 1,
@@ -162,5 +182,6 @@ pub fn handler(engine: &Engine, path: &str) -> Arc<ProxyHandler<State>> {
         pre,
         reuse,
         concurrent,
+        failed_workers: Default::default(),
     }))
 }
