@@ -139,15 +139,6 @@ impl RequestHeaders {
     }
 }
 
-/// What every request needs: the prepared component and how to build its store.
-/// The served component, prepared.
-enum Handler {
-    /// `wasi:http/incoming-handler@0.2.x`: a store per request.
-    P2(wasi_bridge::http::p2::bindings::ProxyPre<CliHost>),
-    /// `wasi:http/handler@0.3.0`.
-    P3(wasi_bridge::http::p3::bindings::ServicePre<CliHost>),
-}
-
 /// What makes a store for an instance.
 struct Stores {
     run: RunCommand,
@@ -392,28 +383,32 @@ impl ServeCommand {
             };
             usage(format!("cannot serve {path}: {e:#}{hint}"))
         })?;
-        // As `wasmtime serve`: a p3 handler is served as p3 even beside a p2 one.
-        let pre = if p3 {
-            Handler::P3(
-                wasi_bridge::http::p3::bindings::ServicePre::new(instance_pre)
-                    .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?,
+        // As `wasmtime serve`: a p3 handler is served as p3 even beside a p2 one; a p2
+        // instance serves one request, a p3 one 128 (16 at a time) unless told otherwise.
+        let (pre, reuse, concurrent) = if p3 {
+            let pre = wasi_bridge::http::p3::bindings::ServicePre::new(instance_pre)
+                .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?;
+            (
+                ProxyPre::P3(pre),
+                options.max_instance_reuse_count.unwrap_or(128).max(1),
+                options
+                    .max_instance_concurrent_reuse_count
+                    .unwrap_or(16)
+                    .max(1),
             )
         } else {
-            Handler::P2(
-                wasi_bridge::http::p2::bindings::ProxyPre::new(instance_pre)
-                    .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?,
-            )
+            let pre = wasi_bridge::http::p2::bindings::ProxyPre::new(instance_pre)
+                .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?;
+            if let Some(n) = options.max_instance_reuse_count
+                && n != 1
+            {
+                eprintln!(
+                    "warning: --max-instance-reuse-count={n}: a WASIp2 handler serves one \
+                     request per instance"
+                );
+            }
+            (ProxyPre::P2(pre), 1, 1)
         };
-        if let Handler::P2(_) = pre
-            && let Some(n) = options.max_instance_reuse_count
-            && n != 1
-        {
-            eprintln!(
-                "warning: --max-instance-reuse-count={n}: a WASIp2 handler serves one request \
-                 per instance"
-            );
-        }
-        let p3 = matches!(pre, Handler::P3(_));
         let stores = Stores {
             deadline_ticks: timeout
                 .map(|t| (t.as_millis() / EPOCH_PERIOD.as_millis()).max(1) as u64),
@@ -422,17 +417,6 @@ impl ServeCommand {
             no_logging_prefix: options.no_logging_prefix,
             next_instance: AtomicU64::new(0),
             p3,
-        };
-        let (pre, reuse, concurrent) = match pre {
-            Handler::P2(pre) => (ProxyPre::P2(pre), 1, 1),
-            Handler::P3(pre) => (
-                ProxyPre::P3(pre),
-                options.max_instance_reuse_count.unwrap_or(128).max(1),
-                options
-                    .max_instance_concurrent_reuse_count
-                    .unwrap_or(16)
-                    .max(1),
-            ),
         };
         let handler = ProxyHandler::new(ServeState {
             pre,

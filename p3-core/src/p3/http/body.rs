@@ -21,11 +21,11 @@ use wasmtime::{AsContextMut, StoreContextMut};
 type GuestTrailers = FutureReader<Result<Option<Resource<FieldMap>>, ErrorCode>>;
 /// A transmission result future.
 type ResultFuture = FutureReader<Result<(), ErrorCode>>;
-/// How a store's data is viewed as wasi:http.
+
 /// Bytes of a guest's body stream the host queues before the guest's write waits. A p3
-/// guest sees no permits, so this is only how far the guest runs ahead of the peer: a short
-/// queue keeps the bytes in cache between the guest's write and hyper's (measured in
-/// docs/performance.md).
+/// guest sees no permits, so this is only how far the guest runs ahead of the peer; 512 KiB
+/// was the best of 128 KiB … 2 MiB for the 1 MiB GET in docs/performance.md (2 MiB, the p2
+/// budget, queued whole bodies and cost page faults and cold copies).
 const P3_BODY_BUDGET: usize = 512 << 10;
 
 /// How a store's data gives its wasi:http view.
