@@ -9,19 +9,21 @@
 //! 128 requests, 16 at a time, 1 s idle) is a [`WorkerState`] / [`WorkerExpiration`] choice
 //! (`wasi-bridge serve` makes the same one).
 
+use super::p3::BodyDone;
 use super::{Error as HttpError, WasiBody, WasiHttpCtxView};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use http_body_util::BodyExt;
 use std::collections::VecDeque;
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Instant;
 use std::{error, fmt, future};
+use tokio::sync::futures::Notified;
 use tokio::sync::{Notify, oneshot};
-use wasmtime::component::{Accessor, GuestTaskId};
+use wasmtime::component::{Accessor, Func, GuestTaskId};
 use wasmtime::{AsContextMut, Store, StoreContextMut};
 
 /// A request for [`ProxyHandler::handle`].
@@ -69,6 +71,16 @@ pub enum Proxy {
     P2(super::p2::bindings::Proxy),
     /// `wasi:http/handler@0.3.0`.
     P3(super::p3::bindings::Service),
+}
+
+impl Proxy {
+    /// The exported handler function.
+    fn func(&self) -> Func {
+        match self {
+            Proxy::P2(proxy) => *proxy.wasi_http_incoming_handler().func_handle().func(),
+            Proxy::P3(service) => *service.wasi_http_handler().func_handle().func(),
+        }
+    }
 }
 
 /// What a worker (one instance) is doing, for [`WorkerExpiration::poll`].
@@ -307,6 +319,27 @@ impl<S: HandlerState> ProxyHandler<S> {
         tokio::spawn(self.clone().worker(first));
     }
 
+    /// The next queued job, for a worker that takes one; `waiting` holds the worker's place
+    /// among those waiting for a push.
+    fn poll_pop<'a>(
+        &'a self,
+        waiting: &mut Option<Pin<Box<Notified<'a>>>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Job<S>> {
+        loop {
+            let notified = waiting.get_or_insert_with(|| Box::pin(self.0.pushed.notified()));
+            notified.as_mut().enable();
+            if let Some(job) = lock(&self.0.queue).pop_front() {
+                *waiting = None;
+                return Poll::Ready(job);
+            }
+            if notified.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            *waiting = None;
+        }
+    }
+
     /// A worker stops taking requests; if it was the last and requests wait, start another.
     fn unavailable(&self) {
         let inner = &self.0;
@@ -351,6 +384,10 @@ impl<S: HandlerState> ProxyHandler<S> {
             store: Some(store),
         };
         let status = Mutex::new((WorkerStatus::Idle, Instant::now()));
+        // False from taking a request until the store's event loop next waits: a new request
+        // is assumed CPU-bound until then, and further ones are better off on another
+        // instance (wasmtime-wasi-http's rule).
+        let accept_concurrent = AtomicBool::new(true);
         let result = {
             let Guard { state, store } = &mut guard;
             let Some(store) = store.as_mut() else {
@@ -362,6 +399,7 @@ impl<S: HandlerState> ProxyHandler<S> {
                 view,
                 state,
                 status: &status,
+                accept_concurrent: &accept_concurrent,
             };
             let mut running = pin!(
                 store.run_concurrent(async |accessor| { worker.serve(accessor, first).await })
@@ -373,11 +411,20 @@ impl<S: HandlerState> ProxyHandler<S> {
                 }
                 // Outside the event loop: heard even while a guest keeps the loop busy.
                 let (status, since) = *lock(&status);
-                match expiration.as_mut().poll(cx, status, since) {
-                    Poll::Ready(()) if status == WorkerStatus::Idle => Poll::Ready(Ok(())),
-                    Poll::Ready(()) => Poll::Ready(Err(wasmtime::format_err!("guest timed out"))),
-                    Poll::Pending => Poll::Pending,
+                if expiration.as_mut().poll(cx, status, since).is_ready() {
+                    return Poll::Ready(match status {
+                        WorkerStatus::Idle => Ok(()),
+                        _ => Err(wasmtime::format_err!("guest timed out")),
+                    });
                 }
+                // The loop waits: every task is blocked, so the worker may take another
+                // request; let it look once more.
+                if !accept_concurrent.swap(true, Ordering::Relaxed)
+                    && let Poll::Ready(result) = running.as_mut().poll(cx)
+                {
+                    return Poll::Ready(result.and_then(|r| r));
+                }
+                Poll::Pending
             })
             .await
         };
@@ -414,10 +461,14 @@ struct Worker<'a, S: HandlerState> {
     view: fn(&mut StoreData<S>) -> WasiHttpCtxView<'_>,
     state: &'a S::WorkerState,
     status: &'a Mutex<(WorkerStatus, Instant)>,
+    accept_concurrent: &'a AtomicBool,
 }
 
 impl<S: HandlerState> Worker<'_, S> {
-    /// The worker's loop on the store's event loop. `Err` is a trap.
+    /// The worker's loop on the store's event loop, as wasmtime-wasi-http's: a request is
+    /// taken only when the instance can start a call without queuing it, and not while one
+    /// just taken may still be running; the loop ends once nothing is in flight, no guest task
+    /// is left and no request will be taken. `Err` is a trap.
     async fn serve(
         &self,
         accessor: &Accessor<StoreData<S>>,
@@ -431,72 +482,95 @@ impl<S: HandlerState> Worker<'_, S> {
             counted: false,
         };
         let mut in_flight = FuturesUnordered::new();
+        // Response bodies hyper is still taking (the guest may still be writing them).
+        let mut bodies = FuturesUnordered::new();
         let mut starts: Vec<Instant> = Vec::new();
         let mut total = 0usize;
         let mut may_accept = true;
-        let mut next = first;
-        loop {
-            if let Some(job) = next.take() {
-                total += 1;
-                let start = Instant::now();
-                starts.push(start);
-                *lock(self.status) = (WorkerStatus::Requests, start);
-                in_flight.push(self.run(accessor, job, start));
-                continue;
-            }
-            let accepting = may_accept
-                && match self.state.should_accept_request(in_flight.len(), total) {
-                    ShouldAccept::Yes => true,
-                    ShouldAccept::No => false,
-                    ShouldAccept::Never => {
-                        may_accept = false;
-                        false
+        let mut waiting = None;
+        let func = self.proxy.func();
+        let accept = |job: Job<S>,
+                      in_flight: &mut FuturesUnordered<_>,
+                      starts: &mut Vec<Instant>,
+                      total: &mut usize| {
+            self.accept_concurrent.store(false, Ordering::Relaxed);
+            *total += 1;
+            let start = Instant::now();
+            starts.push(start);
+            *lock(self.status) = (WorkerStatus::Requests, start);
+            in_flight.push(self.run(accessor, job, start));
+        };
+        if let Some(job) = first {
+            accept(job, &mut in_flight, &mut starts, &mut total);
+        }
+        future::poll_fn(|cx| {
+            loop {
+                // Requests first: an expired one stops the taking of new ones.
+                match in_flight.poll_next_unpin(cx) {
+                    Poll::Ready(Some(Err(trap))) => return Poll::Ready(Err(trap)),
+                    Poll::Ready(Some(Ok((responded, start, body)))) => {
+                        if let Some(i) = starts.iter().position(|s| *s == start) {
+                            starts.swap_remove(i);
+                        }
+                        *lock(self.status) = match starts.iter().max() {
+                            Some(latest) => (WorkerStatus::Requests, *latest),
+                            None => (WorkerStatus::PostReturn, Instant::now()),
+                        };
+                        bodies.push(body);
+                        // An expired request: take no more, finish the others.
+                        may_accept &= responded;
                     }
-                };
-            available.set(accepting);
-            if accepting && let Some(job) = lock(&handler.0.queue).pop_front() {
-                next = Some(job);
-                continue;
-            }
-            if in_flight.is_empty() {
-                if !may_accept {
-                    break;
+                    Poll::Ready(None) | Poll::Pending => {}
+                }
+                while let Poll::Ready(Some(())) = bodies.poll_next_unpin(cx) {}
+                let is_ready = accessor.poll_ready_for_concurrent_call(func, cx).is_ready();
+                let accepting = may_accept
+                    && is_ready
+                    && match self.state.should_accept_request(in_flight.len(), total) {
+                        ShouldAccept::Yes => {
+                            in_flight.is_empty() || self.accept_concurrent.load(Ordering::Relaxed)
+                        }
+                        ShouldAccept::No => false,
+                        ShouldAccept::Never => {
+                            may_accept = false;
+                            false
+                        }
+                    };
+                available.set(accepting);
+                if !accepting {
+                    // A notification this worker holds goes on to another one.
+                    waiting = None;
+                } else if let Poll::Ready(job) = handler.poll_pop(&mut waiting, cx) {
+                    accept(job, &mut in_flight, &mut starts, &mut total);
+                    continue;
+                }
+                if !in_flight.is_empty() || !bodies.is_empty() {
+                    return Poll::Pending;
+                }
+                if accessor.poll_no_interesting_tasks(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                if !(may_accept && is_ready) {
+                    return Poll::Ready(Ok(()));
                 }
                 let mut status = lock(self.status);
                 if status.0 != WorkerStatus::Idle {
                     *status = (WorkerStatus::Idle, Instant::now());
                 }
+                return Poll::Pending;
             }
-            tokio::select! {
-                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                    let (responded, start) = done?;
-                    if let Some(i) = starts.iter().position(|s| *s == start) {
-                        starts.swap_remove(i);
-                    }
-                    if let Some(latest) = starts.iter().max() {
-                        *lock(self.status) = (WorkerStatus::Requests, *latest);
-                    }
-                    // An expired request: take no more, finish the others.
-                    may_accept &= responded;
-                }
-                _ = handler.0.pushed.notified(), if accepting => {}
-                // Nothing in flight and `ShouldAccept::No`: idle until the expiration ends
-                // the instance (a queued request meanwhile starts another worker).
-                else => std::future::pending::<()>().await,
-            }
-        }
-        available.set(false);
-        Ok(())
+        })
+        .await
     }
 
-    /// One request: `Ok(true)` once its response is out (and hyper is done with a p3 body),
-    /// `Ok(false)` when it expired first, `Err` on a trap.
+    /// One request: `Ok(true)` once its response is out (with what says when hyper is done
+    /// with its body), `Ok(false)` when it expired first, `Err` on a trap.
     async fn run(
         &self,
         accessor: &Accessor<StoreData<S>>,
         (data, request, reply): Job<S>,
         start: Instant,
-    ) -> wasmtime::Result<(bool, Instant)> {
+    ) -> wasmtime::Result<(bool, Instant, BodyDone)> {
         let scheme = request
             .uri()
             .scheme()
@@ -523,40 +597,22 @@ impl<S: HandlerState> Worker<'_, S> {
                     Ok(started) => started,
                     Err(e) => {
                         respond(&mut reply, Err(e));
-                        return Ok((true, start));
+                        return Ok((true, start, BodyDone::none()));
                     }
                 };
-                let (response_tx, mut response_rx) = oneshot::channel();
-                let mut finishing = pin!(super::p3::finish(
-                    accessor,
-                    service,
-                    view,
-                    call,
-                    response_tx
-                ));
-                let mut response_open = true;
-                loop {
-                    tokio::select! {
-                        biased;
-                        done = &mut finishing => {
-                            // A trap ends the instance: the worker's end reports it, and every
-                            // request still in flight gets a `TrapOrPanicError`.
-                            done?;
-                            if reply.is_some() && response_open && let Ok(response) = response_rx.try_recv() {
-                                respond(&mut reply, response);
-                            }
-                            return Ok((true, start));
-                        }
-                        response = &mut response_rx, if reply.is_some() && response_open => {
-                            match response {
-                                Ok(response) => respond(&mut reply, response),
-                                Err(_) => response_open = false,
-                            }
-                        }
-                        () = &mut expires, if reply.is_some() => {
-                            respond(&mut reply, Err(ExpirationError.into()));
-                            return Ok((false, start));
-                        }
+                let mut finishing = pin!(super::p3::finish(accessor, service, view, call));
+                tokio::select! {
+                    biased;
+                    done = &mut finishing => {
+                        // A trap ends the instance: the worker's end reports it, and every
+                        // request still in flight gets a `TrapOrPanicError`.
+                        let (response, body) = done?;
+                        respond(&mut reply, response);
+                        Ok((true, start, body))
+                    }
+                    () = &mut expires => {
+                        respond(&mut reply, Err(ExpirationError.into()));
+                        Ok((false, start, BodyDone::none()))
                     }
                 }
             }
@@ -591,7 +647,7 @@ impl<S: HandlerState> Worker<'_, S> {
                     Ok(started) => started,
                     Err(e) => {
                         respond(&mut lock(&reply), Err(e));
-                        return Ok((true, start));
+                        return Ok((true, start, BodyDone::none()));
                     }
                 };
                 const NEVER_SET: &str = "guest never invoked `response-outparam::set` method";
@@ -600,7 +656,7 @@ impl<S: HandlerState> Worker<'_, S> {
                     done = &mut calling => match done {
                         Ok(()) => {
                             respond(&mut lock(&reply), Err(wasmtime::format_err!("{NEVER_SET}")));
-                            Ok((true, start))
+                            Ok((true, start, BodyDone::none()))
                         }
                         // As for p3: the worker's end reports the trap.
                         Err(trap) => Err(trap),
@@ -608,7 +664,7 @@ impl<S: HandlerState> Worker<'_, S> {
                     // As wasmtime-wasi-http: the whole p2 call is bounded, also after `set`.
                     () = &mut expires => {
                         respond(&mut lock(&reply), Err(ExpirationError.into()));
-                        Ok((false, start))
+                        Ok((false, start, BodyDone::none()))
                     }
                 }
             }

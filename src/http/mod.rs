@@ -76,7 +76,7 @@ pub mod p2 {
 /// `wasi:http@0.3.0`, mirroring `wasmtime_wasi_http::p3`.
 pub mod p3 {
     pub use p3_core::p3::http::{
-        Body, Getter, HeaderError, HttpError, INTERFACES, Request, RequestOptions,
+        Body, BodyDone, Getter, HeaderError, HttpError, INTERFACES, Request, RequestOptions,
         RequestOptionsError, Response, StartedCall, add_to_linker, finish, handle, serve_in, start,
     };
 

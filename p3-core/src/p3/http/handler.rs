@@ -66,7 +66,12 @@ where
     B::Error: Into<HttpError>,
 {
     let call = accessor.with(|store| start(store, service, T::http, scheme, request))?;
-    finish(accessor, service, T::http, call, response).await
+    let (result, body_done) = finish(accessor, service, T::http, call).await?;
+    if response.send(result).is_ok() {
+        // Keep the event loop turning while hyper takes the body.
+        body_done.await;
+    }
+    Ok(())
 }
 
 /// The `handle` call's typed function: `request` in, `result<response, error-code>` out.
@@ -114,61 +119,66 @@ where
     Ok(StartedCall { call })
 }
 
-/// Completes a call [`start`] queued: sends the response (or the error) on `response`, and
-/// returns once hyper is done with the body. `Err` is a trap.
+/// Completes a call [`start`] queued: the guest's response (or why there is none) once
+/// `handle` returns it, and a [`BodyDone`] that resolves once hyper is done with its body
+/// (keep the store's event loop turning until then: the guest may go on writing it). `Err` is a
+/// trap (the instance is unusable from then on).
 pub async fn finish<T>(
     accessor: &Accessor<T>,
     service: &Service,
     view: Getter<T>,
     call: StartedCall<T>,
-    response: oneshot::Sender<wasmtime::Result<http::Response<WasiBody>>>,
-) -> wasmtime::Result<()>
+) -> wasmtime::Result<(wasmtime::Result<http::Response<WasiBody>>, BodyDone)>
 where
     T: Send + 'static,
 {
-    let result = match service
+    let result = service
         .wasi_http_handler()
         .func_handle()
         .finish_call_concurrent(accessor, call.call)
-        .await
-    {
-        Ok((result,)) => result,
-        Err(trap) => {
-            let _ = response.send(Err(wasmtime::format_err!("{trap:?}")));
-            return Err(trap);
-        }
-    };
+        .await?
+        .0;
     let handed: Resource<super::Response> = match result {
         Ok(handed) => handed,
-        Err(code) => {
-            let _ = response.send(Err(error(code)));
-            return Ok(());
-        }
+        Err(code) => return Ok((Err(error(code)), BodyDone::none())),
     };
     let (done_tx, done_rx) = oneshot::channel();
     let converted = accessor.with(|mut access| -> wasmtime::Result<_> {
         let handed = view(access.get()).table.delete(handed)?;
         handed.into_http(access.as_context_mut(), view)
     });
-    let converted = match converted {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = response.send(Err(e));
-            return Ok(());
-        }
-    };
-    let converted = converted.map(|body| {
-        NotifyOnDrop {
-            body,
-            done: Some(done_tx),
-        }
-        .boxed_unsync()
+    let converted = converted.map(|response| {
+        response.map(|body| {
+            NotifyOnDrop {
+                body,
+                done: Some(done_tx),
+            }
+            .boxed_unsync()
+        })
     });
-    if response.send(Ok(converted)).is_ok() {
-        // Keep the event loop turning while hyper takes the body.
-        let _ = done_rx.await;
+    Ok((converted, BodyDone(Some(done_rx))))
+}
+
+/// Resolves once hyper has dropped a response body [`finish`] made (at once when there is
+/// none).
+pub struct BodyDone(Option<oneshot::Receiver<()>>);
+
+impl BodyDone {
+    /// A `BodyDone` for a response without a body from [`finish`]: ready at once.
+    pub fn none() -> Self {
+        BodyDone(None)
     }
-    Ok(())
+}
+
+impl Future for BodyDone {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.0.as_mut() {
+            Some(done) => Pin::new(done).poll(cx).map(|_| ()),
+            None => Poll::Ready(()),
+        }
+    }
 }
 
 fn error(code: ErrorCode) -> wasmtime::Error {

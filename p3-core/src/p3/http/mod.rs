@@ -16,7 +16,7 @@ mod types;
 
 pub use body::Getter;
 pub use body::{Body, Request, Response};
-pub use handler::{StartedCall, finish, handle, serve_in, start};
+pub use handler::{BodyDone, StartedCall, finish, handle, serve_in, start};
 pub use types::{HeaderError, HttpError, RequestOptions, RequestOptionsError};
 
 use crate::http::{WasiHttp, WasiHttpView};
