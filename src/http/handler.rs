@@ -519,6 +519,8 @@ impl<S: HandlerState> Worker<'_, S> {
                         bodies.push(body);
                         // An expired request: take no more, finish the others.
                         may_accept &= responded;
+                        // Another may be done too, and it will not wake this loop again.
+                        continue;
                     }
                     Poll::Ready(None) | Poll::Pending => {}
                 }
