@@ -20,6 +20,7 @@ use wasmtime::{Engine, Store};
 
 const P2: &str = "tests/guests/wasm/p2-http.wasm";
 const P3: &str = "tests/guests/wasm/p3-http.wasm";
+const P3_CALLBACK: &str = "tests/guests/wasm/p3-http-cb.wasm";
 const GUEST: &str = P2;
 
 fn engine() -> Engine {
@@ -518,6 +519,74 @@ async fn a_worker_that_declines_every_request_leaves_them_to_new_ones() {
     let load =
         |a: &Arc<std::sync::atomic::AtomicUsize>| a.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!((load(&failed.0), load(&failed.1)), (0, 0));
+}
+
+/// A p3 handler that never blocks (the callback style) serves requests concurrently on one
+/// instance, on both hosts: with one instance up and idle, 8 requests that each wait 400 ms,
+/// sent 25 ms apart, all go to it (wasmtime serve's limits: 16 at once) and finish in about
+/// one wait, not eight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_style_handler_serves_requests_concurrently_on_one_instance() {
+    let engine = engine();
+    let native = native_http::native::handler(&engine, P3_CALLBACK);
+    let bridge = native_http::bridge::handler(&engine, P3_CALLBACK);
+    let s = Servers {
+        native: serve({
+            let native = native.clone();
+            move |req| {
+                let handler = native.clone();
+                async move {
+                    handler
+                        .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
+                        .await
+                }
+            }
+        })
+        .await,
+        bridge: serve({
+            let bridge = bridge.clone();
+            move |req| {
+                let handler = bridge.clone();
+                async move {
+                    handler
+                        .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
+                        .await
+                }
+            }
+        })
+        .await,
+    };
+    let instances = |host: &str| {
+        let counter = match host {
+            "native" => &native.state().instances,
+            _ => &bridge.state().instances,
+        };
+        counter.load(std::sync::atomic::Ordering::SeqCst)
+    };
+    for (host, addr) in [("native", s.native), ("wasi-bridge", s.bridge)] {
+        assert_eq!(
+            body_of(&fetch(addr, get(addr, "/")).await),
+            "hello\n",
+            "{host}"
+        );
+        assert_eq!(instances(host), 1, "{host}");
+        let start = std::time::Instant::now();
+        let mut sleeping = Vec::new();
+        for _ in 0..8 {
+            sleeping.push(tokio::spawn(fetch(addr, get(addr, "/sleep/400"))));
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        for request in sleeping {
+            let seen = request.await.unwrap();
+            assert_eq!(body_of(&seen), "slept 400 ms\n", "{host}");
+        }
+        let took = start.elapsed();
+        assert!(
+            took < Duration::from_millis(2000),
+            "{host}: 8 requests of 400 ms on one instance took {took:?}"
+        );
+        assert_eq!(instances(host), 1, "{host}: one instance served them all");
+    }
 }
 
 /// The host's field size limit (wasmtime-wasi-http's default, 128 KiB of names and values),

@@ -50,6 +50,8 @@ pub struct State {
     concurrent: usize,
     /// Workers that ended with an error (a trap, an expiration, a panic).
     pub failed_workers: Arc<std::sync::atomic::AtomicUsize>,
+    /// Instances made so far.
+    pub instances: std::sync::atomic::AtomicUsize,
 }
 
 /// Expires an idle instance after `wasmtime serve`'s default second.
@@ -120,6 +122,8 @@ impl HandlerState for State {
     type WorkerState = Reuse;
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<Host, IdleExpiration, Reuse>> {
+        self.instances
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut store = Store::new(
             &self.engine,
             Host {
@@ -183,5 +187,6 @@ pub fn handler_with(
         reuse,
         concurrent,
         failed_workers: Default::default(),
+        instances: Default::default(),
     }))
 }

@@ -20,6 +20,7 @@
 #   p3-http/guest.c wasi:http@0.3.0 handler (service world): the same modes, plus /forward
 #   mixed-http/guest.c  run@0.2.12 beside handler@0.3.0
 #   p3-http-fs/guest.c  a p3 handler that also imports wasi:filesystem (served with -S cli)
+#   p3-http-cb/guest.c  a p3 handler in the callback style (never blocks): /sleep/N, hello
 #   p2-ops/guest.c  the op-program interpreter (ops/vocab.h): a program on stdin, one line per
 #                   WASI call; what the p2_ops / sandbox fuzzers and tests/ops.rs compare
 #   p3-ops/guest.c  the same for wasi:*@0.3.0 (the p3_ops fuzzer)
@@ -74,6 +75,7 @@ build_direct p2-http "$root/wit/p2/deps"
 build_direct p3-http "$root/wit/p3/deps"
 build_direct mixed-http "$root/wit/p2/deps" "$root/wit/p3/deps"
 build_direct p3-http-fs "$root/wit/p3/deps"
+build_direct p3-http-cb "$root/wit/p3/deps"
 build_direct p2-ops "$root/wit/p2/deps"
 build_direct p3-ops "$root/wit/p3/deps"
 # Hand-written components (reactor, unsupported imports) from WAT.
