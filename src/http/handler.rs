@@ -323,20 +323,23 @@ impl<S: HandlerState> ProxyHandler<S> {
     /// among those waiting for a push.
     fn poll_pop<'a>(
         &'a self,
-        waiting: &mut Option<Pin<Box<Notified<'a>>>>,
+        mut waiting: Pin<&mut Option<Notified<'a>>>,
         cx: &mut Context<'_>,
     ) -> Poll<Job<S>> {
         loop {
-            let notified = waiting.get_or_insert_with(|| Box::pin(self.0.pushed.notified()));
+            let Some(mut notified) = waiting.as_mut().as_pin_mut() else {
+                waiting.set(Some(self.0.pushed.notified()));
+                continue;
+            };
             notified.as_mut().enable();
             if let Some(job) = lock(&self.0.queue).pop_front() {
-                *waiting = None;
+                waiting.set(None);
                 return Poll::Ready(job);
             }
-            if notified.as_mut().poll(cx).is_pending() {
+            if notified.poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            *waiting = None;
+            waiting.set(None);
         }
     }
 
@@ -487,7 +490,7 @@ impl<S: HandlerState> Worker<'_, S> {
         let mut starts: Vec<Instant> = Vec::new();
         let mut total = 0usize;
         let mut may_accept = true;
-        let mut waiting = None;
+        let mut waiting = pin!(None);
         let func = self.proxy.func();
         let accept = |job: Job<S>,
                       in_flight: &mut FuturesUnordered<_>,
@@ -541,8 +544,8 @@ impl<S: HandlerState> Worker<'_, S> {
                 available.set(accepting);
                 if !accepting {
                     // A notification this worker holds goes on to another one.
-                    waiting = None;
-                } else if let Poll::Ready(job) = handler.poll_pop(&mut waiting, cx) {
+                    waiting.set(None);
+                } else if let Poll::Ready(job) = handler.poll_pop(waiting.as_mut(), cx) {
                     accept(job, &mut in_flight, &mut starts, &mut total);
                     continue;
                 }

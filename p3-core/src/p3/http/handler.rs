@@ -66,7 +66,13 @@ where
     B::Error: Into<HttpError>,
 {
     let call = accessor.with(|store| start(store, service, T::http, scheme, request))?;
-    let (result, body_done) = finish(accessor, service, T::http, call).await?;
+    let (result, body_done) = match finish(accessor, service, T::http, call).await {
+        Ok(finished) => finished,
+        Err(trap) => {
+            let _ = response.send(Err(wasmtime::format_err!("{trap:?}")));
+            return Err(trap);
+        }
+    };
     if response.send(result).is_ok() {
         // Keep the event loop turning while hyper takes the body.
         body_done.await;
