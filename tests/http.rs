@@ -75,6 +75,42 @@ where
     addr
 }
 
+/// Serves with a `handler_host` handler, of either crate.
+macro_rules! serve_handler {
+    ($handler:expr) => {{
+        let handler = $handler.clone();
+        serve(move |req| {
+            let handler = handler.clone();
+            async move {
+                handler
+                    .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
+                    .await
+            }
+        })
+        .await
+    }};
+}
+
+/// Both hosts' `handler_host` handlers for `guest` with `limits` (see `handler_with`), each
+/// serving on its own address.
+async fn handler_servers(
+    guest: &str,
+    limits: Option<(usize, usize)>,
+) -> (
+    Arc<wasmtime_wasi_http::handler::ProxyHandler<native_http::native::State>>,
+    Arc<wasi_bridge::http::handler::ProxyHandler<native_http::bridge::State>>,
+    Servers,
+) {
+    let engine = engine();
+    let native = native_http::native::handler_with(&engine, guest, limits);
+    let bridge = native_http::bridge::handler_with(&engine, guest, limits);
+    let servers = Servers {
+        native: serve_handler!(native),
+        bridge: serve_handler!(bridge),
+    };
+    (native, bridge, servers)
+}
+
 // ---- the oracle: wasmtime-wasi-http's ProxyHandler, scheduled as `wasmtime serve` ----
 
 async fn native_server(engine: &Engine, guest: &str) -> SocketAddr {
@@ -482,33 +518,11 @@ async fn request_fields_reach_the_guest_and_bad_response_fields_get_the_same_err
 /// both hosts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_that_declines_every_request_leaves_them_to_new_ones() {
-    let engine = engine();
-    let native = native_http::native::handler_with(&engine, P3, Some((128, 0)));
-    let bridge = native_http::bridge::handler_with(&engine, P3, Some((128, 0)));
+    let (native, bridge, s) = handler_servers(P3, Some((128, 0))).await;
     let failed = (
         native.state().failed_workers.clone(),
         bridge.state().failed_workers.clone(),
     );
-    let s = Servers {
-        native: serve(move |req| {
-            let handler = native.clone();
-            async move {
-                handler
-                    .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
-                    .await
-            }
-        })
-        .await,
-        bridge: serve(move |req| {
-            let handler = bridge.clone();
-            async move {
-                handler
-                    .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
-                    .await
-            }
-        })
-        .await,
-    };
     for _ in 0..3 {
         let (native, bridge) = both(&s, |a| get(a, "/hello")).await;
         assert_eq!(native, bridge);
@@ -521,41 +535,98 @@ async fn a_worker_that_declines_every_request_leaves_them_to_new_ones() {
     assert_eq!((load(&failed.0), load(&failed.1)), (0, 0));
 }
 
+/// `set-status-code` takes what wasmtime-wasi-http 48 takes on each ABI: p3 RFC 9110's
+/// 100–599 (wasi-bridge used to take 600–999 too), p2 any three-digit code; a refused code
+/// leaves the response at 200 and the guest told so, on both hosts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_codes_are_checked_as_native_checks_them() {
+    for guest in [P2, P3] {
+        let s = servers_for(guest).await;
+        for (code, taken) in [
+            (99, false),
+            (200, true),
+            (599, true),
+            (600, guest == P2),
+            (999, guest == P2),
+            (1000, false),
+        ] {
+            let path = format!("/status/{code}");
+            let (native, bridge) = both(&s, |a| get(a, &path)).await;
+            assert_eq!(native, bridge, "{guest} {path}");
+            let Seen::Response { status, body, .. } = &bridge else {
+                panic!("{guest} {path}: {bridge:?}")
+            };
+            let expect = if taken {
+                (code, format!("status {code}: set\n"))
+            } else {
+                (200, format!("status {code}: refused\n"))
+            };
+            assert_eq!(
+                (*status, String::from_utf8_lossy(body).into_owned()),
+                expect,
+                "{guest} {path}"
+            );
+        }
+    }
+}
+
+/// p2 instance reuse (`wasmtime serve --max-instance-reuse-count 3`) on both hosts: an
+/// instance serves three requests one at a time and keeps its guest's state between them (a
+/// counter in a global); a trap retires it and the next request gets a fresh one; the same
+/// answers, instance counts and failed workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_p2_instance_keeps_its_state_until_reuse_or_a_trap_ends_it() {
+    let (native, bridge, s) = handler_servers(P2, Some((3, 16))).await;
+    let mut seen = (Vec::new(), Vec::new());
+    for path in [
+        "/count", "/count", "/count", "/count", "/trap", "/count", "/count",
+    ] {
+        let (native, bridge) = both(&s, |a| get(a, path)).await;
+        for (seen, answer) in [(&mut seen.0, native), (&mut seen.1, bridge)] {
+            let status = match &answer {
+                Seen::Response { status, .. } => *status,
+                Seen::Failed { status, .. } => status.unwrap_or(0),
+            };
+            seen.push(format!("{status} {}", body_of(&answer).trim_end()));
+        }
+        // The response leaves during the guest's call: let the instance finish it, so the
+        // next request finds it waiting (well within the 1 s idle timeout).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(seen.0, seen.1);
+    assert_eq!(
+        seen.1,
+        [
+            "200 count 1",
+            "200 count 2",
+            "200 count 3",
+            "200 count 1",
+            "500 handler failed",
+            "200 count 1",
+            "200 count 2",
+        ]
+    );
+    let load = |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::SeqCst);
+    let (n, b) = (native.state(), bridge.state());
+    assert_eq!(
+        (load(&n.instances), load(&n.failed_workers)),
+        (3, 1),
+        "native: instances, failed workers (the trap)"
+    );
+    assert_eq!(
+        (load(&b.instances), load(&b.failed_workers)),
+        (3, 1),
+        "wasi-bridge: instances, failed workers (the trap)"
+    );
+}
+
 /// A p3 handler that never blocks (the callback style) serves requests concurrently on one
 /// instance, on both hosts: with one instance up and idle, 8 requests that each wait 400 ms,
 /// sent 25 ms apart, all go to it (wasmtime serve's limits: 16 at once) and finish in about
 /// one wait, not eight.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callback_style_handler_serves_requests_concurrently_on_one_instance() {
-    let engine = engine();
-    let native = native_http::native::handler(&engine, P3_CALLBACK);
-    let bridge = native_http::bridge::handler(&engine, P3_CALLBACK);
-    let s = Servers {
-        native: serve({
-            let native = native.clone();
-            move |req| {
-                let handler = native.clone();
-                async move {
-                    handler
-                        .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
-                        .await
-                }
-            }
-        })
-        .await,
-        bridge: serve({
-            let bridge = bridge.clone();
-            move |req| {
-                let handler = bridge.clone();
-                async move {
-                    handler
-                        .handle((), req.map(|b| b.map_err(Into::into).boxed_unsync()))
-                        .await
-                }
-            }
-        })
-        .await,
-    };
+    let (native, bridge, s) = handler_servers(P3_CALLBACK, None).await;
     let instances = |host: &str| {
         let counter = match host {
             "native" => &native.state().instances,

@@ -155,11 +155,13 @@ pub fn handler(engine: &Engine, path: &str) -> Arc<ProxyHandler<State>> {
     handler_with(engine, path, None)
 }
 
-/// [`handler`] with the p3 limits `(reuse, concurrent)` instead of wasmtime serve's.
+/// [`handler`] with the limits `(reuse, concurrent)` instead of wasmtime serve's defaults (p2:
+/// one request per instance; p3: 128, 16 at a time). As in `wasmtime serve`, a p2 instance
+/// takes one request at a time whatever `concurrent` says.
 pub fn handler_with(
     engine: &Engine,
     path: &str,
-    p3_limits: Option<(usize, usize)>,
+    limits: Option<(usize, usize)>,
 ) -> Arc<ProxyHandler<State>> {
     let component = Component::from_file(engine, path).unwrap();
     let mut linker = Linker::new(engine);
@@ -172,12 +174,12 @@ pub fn handler_with(
     let (pre, reuse, concurrent) =
         match wasi_http::p3::bindings::ServicePre::new(instance.clone()) {
             Ok(pre) => {
-                let (reuse, concurrent) = p3_limits.unwrap_or((128, 16));
+                let (reuse, concurrent) = limits.unwrap_or((128, 16));
                 (ProxyPre::P3(pre), reuse, concurrent)
             }
             Err(_) => (
                 ProxyPre::P2(wasi_http::p2::bindings::ProxyPre::new(instance).unwrap()),
-                1,
+                limits.map_or(1, |(reuse, _)| reuse),
                 1,
             ),
         };

@@ -536,7 +536,9 @@ impl types::HostOutgoingResponse for WasiHttpCtxView<'_> {
         status: StatusCode,
     ) -> wasmtime::Result<Result<(), ()>> {
         let resp = &mut self.table.get_mut(&id)?.0;
-        Ok(resp.set_status(status).map_err(drop))
+        Ok(resp
+            .set_status(status, core::StatusCodes::ThreeDigit)
+            .map_err(drop))
     }
 
     fn headers(

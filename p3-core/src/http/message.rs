@@ -16,6 +16,17 @@ use std::task::{Context, Poll};
 #[error("invalid value")]
 pub struct Invalid;
 
+/// Which status codes `set-status-code` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusCodes {
+    /// RFC 9110's (§15: "all valid status codes are within the range of 100 to 599"): WASIp3,
+    /// as wasmtime-wasi-http 48's p3 checks.
+    Rfc9110,
+    /// Any three-digit code, 100–999 (`http::StatusCode`'s range): WASIp2, as wasmtime-wasi-http
+    /// 48's p2 takes them, so a p2 guest sees the same answers as on wasmtime.
+    ThreeDigit,
+}
+
 /// A request or response body.
 pub enum Body {
     /// No body.
@@ -232,8 +243,15 @@ impl Response {
         }
     }
 
-    /// Sets the status; `Err` (unchanged) outside 100–999.
-    pub fn set_status(&mut self, status: u16) -> Result<(), Invalid> {
+    /// Sets the status; `Err` (unchanged) when `codes` does not take it.
+    pub fn set_status(&mut self, status: u16, codes: StatusCodes) -> Result<(), Invalid> {
+        let valid = match codes {
+            StatusCodes::Rfc9110 => (100..=599).contains(&status),
+            StatusCodes::ThreeDigit => (100..=999).contains(&status),
+        };
+        if !valid {
+            return Err(Invalid);
+        }
         self.status = StatusCode::from_u16(status).map_err(|_| Invalid)?;
         Ok(())
     }

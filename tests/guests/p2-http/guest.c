@@ -18,6 +18,10 @@
 //                      host's field size limit)
 //   /set-err           response-outparam.set(err(internal-error))
 //   /never-set         returns without setting the response
+//   /status/N          a response whose status code is set to N (0-65535); the body says
+//                      `status N: set`, or `: refused` when set-status-code failed (then 200)
+//   /count             `count N`: how many requests this instance has served, kept in a
+//                      global (instance reuse, `--max-instance-reuse-count`)
 //   /trap              traps
 //   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
@@ -118,11 +122,14 @@ typedef struct {
 } reply_t;
 
 // Builds a response with `fields`, takes its body and stream, and sets it.
+// Whether the last `respond` could set its status code (else the response keeps 200).
+static int status_set;
+
 static reply_t respond(wasi_http_types_own_response_outparam_t outparam, uint16_t status,
                        wasi_http_types_own_fields_t fields) {
     reply_t r;
     wasi_http_types_own_outgoing_response_t resp = wasi_http_types_constructor_outgoing_response(fields);
-    wasi_http_types_method_outgoing_response_set_status_code(
+    status_set = wasi_http_types_method_outgoing_response_set_status_code(
         wasi_http_types_borrow_outgoing_response(resp), status);
     wasi_http_types_method_outgoing_response_body(wasi_http_types_borrow_outgoing_response(resp), &r.body);
     wasi_http_types_method_outgoing_body_write(wasi_http_types_borrow_outgoing_body(r.body), &r.stream);
@@ -489,12 +496,26 @@ static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t 
     reply_text(outparam, 200);
 }
 
+// `/status/N`: a response whose status code is set to N; the body says whether that was taken.
+static void status_mode(guest_string_t *path, wasi_http_types_own_response_outparam_t outparam) {
+    unsigned long long n = 0;
+    for (size_t i = strlen("/status/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    reply_t r = respond(outparam, (uint16_t)n, wasi_http_types_constructor_fields());
+    put_s("status "); put_u(n); put_s(status_set ? ": set\n" : ": refused\n");
+    write_all(r.stream, (uint8_t *)buf, pos);
+    pos = 0;
+    finish(r, NULL);
+}
+
+static unsigned long long served;
+
 void exports_wasi_http_incoming_handler_handle(
     exports_wasi_http_incoming_handler_own_incoming_request_t req,
     exports_wasi_http_incoming_handler_own_response_outparam_t outparam) {
     guest_string_t path = { 0 };
     wasi_http_types_method_incoming_request_path_with_query(wasi_http_types_borrow_incoming_request(req), &path);
     log_line("request: ", &path);
+    served++;
     if (is(&path, "/hello")) { wasi_http_types_incoming_request_drop_own(req); hello(outparam); }
     else if (is(&path, "/echo")) echo(req, outparam);
     else if (starts(&path, "/info")) info(req, outparam);
@@ -515,6 +536,12 @@ void exports_wasi_http_incoming_handler_handle(
         wasi_http_types_incoming_request_drop_own(req);
         wasi_http_types_response_outparam_drop_own(outparam);
     }
+    else if (is(&path, "/count")) {
+        wasi_http_types_incoming_request_drop_own(req);
+        put_s("count "); put_u(served); put_s("\n");
+        reply_text(outparam, 200);
+    }
+    else if (starts(&path, "/status/")) { wasi_http_types_incoming_request_drop_own(req); status_mode(&path, outparam); }
     else if (is(&path, "/trap")) abort();
     else if (is(&path, "/spin")) { for (volatile int i = 0;; i++) {} }
     else if (starts(&path, "/proxy/")) { wasi_http_types_incoming_request_drop_own(req); proxy(&path, outparam); }

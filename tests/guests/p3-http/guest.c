@@ -17,6 +17,8 @@
 //                      `appended K` and, when an append failed, `, then ERROR` (the
 //                      host's field size limit)
 //   /set-err           handle returns err(internal-error)
+//   /status/N          a response whose status code is set to N (0-65535); the body says
+//                      `status N: set`, or `: refused` when set-status-code failed (then 200)
 //   /trap              traps
 //   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
@@ -157,13 +159,16 @@ typedef struct {
 } reply_t;
 
 // Builds a response with `fields` and a body stream, and returns it from the handler.
+// Whether the last `respond` could set its status code (else the response keeps 200).
+static int status_set;
+
 static reply_t respond(uint16_t status, wasi_http_types_own_fields_t fields) {
     reply_t r;
     body_r contents = wasi_http_types_stream_u8_new(&r.body);
     trailers_r trailers = wasi_http_types_future_result_option_own_trailers_error_code_new(&r.trailers);
     wasi_http_types_tuple2_own_response_future_result_void_error_code_t made;
     wasi_http_types_static_response_new(fields, &contents, trailers, &made);
-    wasi_http_types_method_response_set_status_code(wasi_http_types_borrow_response(made.f0), status);
+    status_set = wasi_http_types_method_response_set_status_code(wasi_http_types_borrow_response(made.f0), status);
     r.result = made.f1;
     exports_wasi_http_handler_result_own_response_error_code_t ret = { .is_err = false };
     ret.val.ok = made.f0;
@@ -275,6 +280,17 @@ static void fields_limit(guest_string_t *path) {
     if (failed) { put_s(", then "); put_s(header_error_name(&he)); }
     put_s("\n");
     reply_text(200);
+}
+
+// `/status/N`: a response whose status code is set to N; the body says whether that was taken.
+static void status_mode(guest_string_t *path) {
+    unsigned long long n = 0;
+    for (size_t i = strlen("/status/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    reply_t r = respond((uint16_t)n, wasi_http_types_constructor_fields());
+    put_s("status "); put_u(n); put_s(status_set ? ": set\n" : ": refused\n");
+    write_body(r.body, (uint8_t *)buf, pos);
+    pos = 0;
+    finish(r, NULL);
 }
 
 static void bytes(guest_string_t *path) {
@@ -509,6 +525,7 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
         ret.val.err.val.internal_error.val = str("set-err mode");
         exports_wasi_http_handler_handle_return(ret);
     }
+    else if (starts(&path, "/status/")) { wasi_http_types_request_drop_own(req); status_mode(&path); }
     else if (is(&path, "/trap")) abort();
     else if (is(&path, "/spin")) { for (volatile int i = 0;; i++) {} }
     else if (is(&path, "/unsent")) { wasi_http_types_request_drop_own(req); unsent(); }

@@ -246,7 +246,9 @@ impl types::HostResponse for WasiHttpCtxView<'_> {
         status: StatusCode,
     ) -> wasmtime::Result<Result<(), ()>> {
         let head = &mut self.table.get_mut(&res)?.head;
-        Ok(head.set_status(status).map_err(drop))
+        Ok(head
+            .set_status(status, crate::http::StatusCodes::Rfc9110)
+            .map_err(drop))
     }
 
     fn get_headers(&mut self, res: Resource<Response>) -> wasmtime::Result<Resource<FieldMap>> {
