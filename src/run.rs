@@ -58,6 +58,26 @@ pub enum Entry {
     P3,
 }
 
+/// Whether to turn wasmtime's pooling allocator on for a server, as `wasmtime serve` 48 decides
+/// it (`Some(true)`), or leave it off (`None`): its default pool reserves about 2^42 bytes of
+/// address space (1000 linear memories of 4 GiB plus guards), which some systems cannot give
+/// (39-bit address spaces, a `ulimit -v`), and a store that can reserve one 2^42-byte memory
+/// says the machine can. Pass the answer to `wasmtime_cli_flags::CommonOptions::config`, or
+/// turn the allocator on with `Config::allocation_strategy` when it is `Some(true)`.
+pub fn pooling_allocator_by_default() -> Option<bool> {
+    const BITS: u32 = 42;
+    let mut config = wasmtime::Config::new();
+    config.wasm_memory64(true);
+    config.memory_reservation(1 << BITS);
+    let engine = Engine::new(&config).ok()?;
+    let mut store = wasmtime::Store::new(&engine, ());
+    // The maximum is counted in 64 KiB pages.
+    let ty = wasmtime::MemoryType::new64(0, Some(1 << (BITS - 16)));
+    wasmtime::Memory::new(&mut store, ty)
+        .is_ok()
+        .then_some(true)
+}
+
 /// A configured engine for WASI programs of every version.
 pub fn engine() -> wasmtime::Result<Engine> {
     engine_with_cache(false)

@@ -45,7 +45,18 @@ fn lines(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 }
 
 fn start(args: &[&str]) -> Server {
-    let mut child = command(&[&["serve", "--addr", "127.0.0.1:0"], args].concat())
+    let (server, _) = start_listening(&[&["--addr", "127.0.0.1:0"], args].concat(), 1);
+    server
+}
+
+/// Starts `serve ARGS` and waits for its `listeners` `Serving HTTP on ...` lines; the server's
+/// address is the first TCP one, and every line's target comes back in order.
+fn start_listening(args: &[&str], listeners: usize) -> (Server, Vec<String>) {
+    start_command(command(&[&["serve"], args].concat()), listeners)
+}
+
+fn start_command(mut command: Command, listeners: usize) -> (Server, Vec<String>) {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -53,21 +64,32 @@ fn start(args: &[&str]) -> Server {
         .unwrap();
     let stderr = lines(child.stderr.take().unwrap());
     let stdout = lines(child.stdout.take().unwrap());
-    let first = stderr
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the server says where it serves");
-    let addr = first
-        .strip_prefix("Serving HTTP on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("first stderr line: {first}"))
-        .to_string();
-    assert!(!addr.ends_with(":0"), "the real port is printed: {first}");
-    Server {
-        child,
-        addr,
-        stderr,
-        stdout,
+    let mut targets = Vec::new();
+    for _ in 0..listeners {
+        let line = stderr
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server says where it serves");
+        let target = line
+            .strip_prefix("Serving HTTP on ")
+            .unwrap_or_else(|| panic!("stderr line: {line}"))
+            .to_string();
+        assert!(!target.ends_with(":0/"), "the real port is printed: {line}");
+        targets.push(target);
     }
+    let addr = targets
+        .iter()
+        .find_map(|t| t.strip_prefix("http://")?.strip_suffix('/'))
+        .unwrap_or_default()
+        .to_string();
+    (
+        Server {
+            child,
+            addr,
+            stderr,
+            stdout,
+        },
+        targets,
+    )
 }
 
 impl Drop for Server {
@@ -91,6 +113,11 @@ fn request(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) 
     s.write_all(&message).unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).unwrap();
+    parse_response(out)
+}
+
+/// The status and (de-chunked) body of a whole HTTP/1 response.
+fn parse_response(out: Vec<u8>) -> (u16, Vec<u8>) {
     let text = String::from_utf8_lossy(&out).into_owned();
     let status = text
         .split_whitespace()
@@ -384,7 +411,7 @@ fn bad_clients_do_not_hurt_the_server() {
         ok();
 
         // A client that stops reading a 256 MiB response: the server's memory stays bounded
-        // (the body pipe's 2 MiB budget and socket buffers), then the client leaves.
+        // (the body pipe's budget and socket buffers), then the client leaves.
         let before = rss_kib(server.child.id());
         let mut s = TcpStream::connect(&addr).unwrap();
         write!(s, "GET /bytes/268435456 HTTP/1.1\r\nhost: a\r\n\r\n").unwrap();
@@ -450,4 +477,303 @@ fn a_request_past_the_timeout_ends_with_its_instance() {
             "{component}: {used} ticks of CPU in 2 s after the timeout"
         );
     }
+}
+
+/// A `POST /echo` whose body (content-length 10) has sent only half: the p2 instance serving
+/// it stays busy (the guest has answered with its head and waits for the rest) until
+/// [`HeldEcho::finish`].
+struct HeldEcho(TcpStream, Vec<u8>);
+
+impl HeldEcho {
+    fn open(addr: &str) -> Self {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let head = format!(
+            "POST /echo HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 10\r\nconnection: close\r\n\r\n01234"
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        // The response head means an instance has the request.
+        let mut seen = Vec::new();
+        let mut byte = [0u8; 1];
+        while !seen.ends_with(b"\r\n\r\n") {
+            assert_eq!(s.read(&mut byte).unwrap(), 1, "the echo's head: {seen:?}");
+            seen.push(byte[0]);
+        }
+        HeldEcho(s, seen)
+    }
+
+    fn finish(mut self) -> (u16, Vec<u8>) {
+        self.0.write_all(b"56789").unwrap();
+        let mut out = self.1;
+        self.0.read_to_end(&mut out).unwrap();
+        parse_response(out)
+    }
+}
+
+/// `--max-instance-reuse-count` for a p2 handler, as `wasmtime serve` 48: one instance serves
+/// up to N requests, keeping its state between them (the guest's request counter), one at a
+/// time whatever `--max-instance-concurrent-reuse-count` says; a trap retires it.
+#[test]
+fn a_p2_instance_is_reused_one_request_at_a_time() {
+    let server = start(&[
+        "--max-instance-reuse-count",
+        "3",
+        "--max-instance-concurrent-reuse-count",
+        "8",
+        "--idle-instance-timeout",
+        "1500ms",
+        &guest("p2-http.wasm"),
+    ]);
+    let count = |server: &Server| {
+        let (status, body) = request(&server.addr, "GET", "/count", b"");
+        assert_eq!(status, 200);
+        // The response leaves during the guest's call: let the instance finish it (a loaded
+        // CI machine can take a while), well within the idle timeout.
+        std::thread::sleep(Duration::from_millis(300));
+        String::from_utf8(body).unwrap()
+    };
+    let seen: Vec<String> = (0..4).map(|_| count(&server)).collect();
+    assert_eq!(seen, ["count 1\n", "count 2\n", "count 3\n", "count 1\n"]);
+    // One request at a time: while an echo holds the second instance, another request gets a
+    // third one.
+    let held = HeldEcho::open(&server.addr);
+    assert_eq!(count(&server), "count 1\n");
+    assert_eq!(held.finish(), (200, b"0123456789".to_vec()));
+    // Past the idle timeout both are gone; a trap retires the next one after its first
+    // request, so the request after it starts from a fresh instance (else: `count 3`).
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(count(&server), "count 1\n");
+    let (status, _) = request(&server.addr, "GET", "/trap", b"");
+    assert_eq!(status, 500);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(count(&server), "count 1\n");
+}
+
+/// The pooling allocator (`wasmtime serve`'s default where the machine can reserve it) and its
+/// `-O pooling-*` options: with room for one component instance, a second concurrent request
+/// gets a 500 and wasmtime serve's `error: instantiation error: ...` line, never a hang; once
+/// the first instance is gone, requests are served again. The same limit without
+/// `pooling-allocator=y` shows the default.
+#[test]
+fn an_exhausted_pool_answers_500_and_recovers() {
+    let mut server = start(&[
+        "-O",
+        "pooling-allocator=y",
+        "-O",
+        "pooling-total-component-instances=1",
+        &guest("p2-http.wasm"),
+    ]);
+    let held = HeldEcho::open(&server.addr);
+    let (status, body) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(status, 500);
+    assert!(String::from_utf8_lossy(&body).contains("500 Internal Server Error"));
+    let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(
+        report.starts_with("error: instantiation error: ")
+            && report.contains("maximum concurrent limit of 1 for component instances reached"),
+        "{report}"
+    );
+    assert_eq!(held.finish(), (200, b"0123456789".to_vec()));
+    let mut served = false;
+    for _ in 0..250 {
+        std::thread::sleep(Duration::from_millis(20));
+        let (status, body) = request(&server.addr, "GET", "/hello", b"");
+        if status == 200 {
+            assert_eq!(body, b"Hello, wasi:http/proxy world!\n");
+            served = true;
+            break;
+        }
+    }
+    assert!(
+        served,
+        "the slot is free again once the first instance is dropped"
+    );
+    sigint(&server.child);
+    assert_eq!(wait(&mut server.child).code(), Some(0));
+
+    // Without `-O pooling-allocator`: the pool is `serve`'s default exactly when wasmtime
+    // serve's probe says the machine can reserve it (so the limit applies), else the on-demand
+    // allocator serves both requests.
+    let pooled = wasi_bridge::run::pooling_allocator_by_default() == Some(true);
+    let mut server = start(&[
+        "-O",
+        "pooling-total-component-instances=1",
+        &guest("p2-http.wasm"),
+    ]);
+    let held = HeldEcho::open(&server.addr);
+    let (status, _) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(
+        status,
+        if pooled { 500 } else { 200 },
+        "pooling by default: {pooled}"
+    );
+    assert_eq!(held.finish(), (200, b"0123456789".to_vec()));
+    sigint(&server.child);
+    assert_eq!(wait(&mut server.child).code(), Some(0));
+}
+
+/// `--addr` more than once: one listener each (IPv4 and IPv6 loopback), both served.
+#[test]
+fn several_addrs_are_all_served() {
+    let v6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    let mut args = vec!["--addr", "127.0.0.1:0"];
+    if v6 {
+        args.extend(["--addr", "[::1]:0"]);
+    }
+    let component = guest("p2-http.wasm");
+    args.push(&component);
+    let (server, targets) = start_listening(&args, if v6 { 2 } else { 1 });
+    for target in &targets {
+        let addr = target
+            .strip_prefix("http://")
+            .and_then(|t| t.strip_suffix('/'))
+            .unwrap();
+        let (status, body) = request(addr, "GET", "/hello", b"");
+        assert_eq!(
+            (status, &body[..]),
+            (200, &b"Hello, wasi:http/proxy world!\n"[..])
+        );
+    }
+    if v6 {
+        assert!(targets[1].starts_with("http://[::1]:"), "{targets:?}");
+    }
+    drop(server);
+}
+
+/// `--systemd-listenfd`: the sockets systemd-style activation passes in (a TCP and a
+/// Unix-domain listener as fds 3 and 4, `LISTEN_FDS=2`, `LISTEN_PID` = the server's pid, set
+/// by a python3 stand-in for systemd that execs the server), both served.
+#[test]
+fn systemd_listenfd_serves_the_inherited_tcp_and_unix_sockets() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("serve.sock");
+    let activate = r#"
+import os, socket, sys
+tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+tcp.bind(("127.0.0.1", 0)); tcp.listen(16)
+unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+unix.bind(sys.argv[1]); unix.listen(16)
+t, u = os.dup(tcp.fileno()), os.dup(unix.fileno())
+os.dup2(t, 3); os.dup2(u, 4)
+os.set_inheritable(3, True); os.set_inheritable(4, True)
+os.environ.update(LISTEN_FDS="2", LISTEN_PID=str(os.getpid()))
+os.execv(sys.argv[2], sys.argv[2:])
+"#;
+    let mut command = Command::new("python3");
+    command
+        .args(["-c", activate])
+        .arg(&sock)
+        .arg(env!("CARGO_BIN_EXE_wasi-bridge"))
+        .args(["serve", "--systemd-listenfd", &guest("p2-http.wasm")])
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("wasi-bridge-serve-test-cache"),
+        );
+    let (server, targets) = start_command(command, 2);
+    assert!(targets[0].starts_with("http://127.0.0.1:"), "{targets:?}");
+    assert_eq!(targets[1], format!("unix:{}", sock.display()));
+    let (status, body) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(
+        (status, &body[..]),
+        (200, &b"Hello, wasi:http/proxy world!\n"[..])
+    );
+    let mut unix = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    unix.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    unix.write_all(b"GET /hello HTTP/1.1\r\nhost: local\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = Vec::new();
+    unix.read_to_end(&mut out).unwrap();
+    assert_eq!(
+        parse_response(out),
+        (200, b"Hello, wasi:http/proxy world!\n".to_vec())
+    );
+
+    // Without sockets to inherit: one line saying so, status 2.
+    let o = command_output(&["serve", "--systemd-listenfd", &guest("p2-http.wasm")]);
+    assert_eq!(o.0, Some(2), "{}", o.1);
+    assert!(
+        o.1.contains("--systemd-listenfd: no sockets were passed in"),
+        "{}",
+        o.1
+    );
+    assert_eq!(o.1.trim_end().lines().count(), 1, "{}", o.1);
+}
+
+fn command_output(args: &[&str]) -> (Option<i32>, String) {
+    let o = command(args).env_remove("LISTEN_FDS").output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `--idle-process-timeout`: the server exits 0 once no connection has been open for that
+/// long, and not while one is (a keep-alive connection held past the timeout).
+#[test]
+fn idle_process_timeout_exits_once_no_connection_is_open() {
+    let mut server = start(&["--idle-process-timeout", "700ms", &guest("p2-http.wasm")]);
+    let mut held = TcpStream::connect(&server.addr).unwrap();
+    held.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    held.write_all(format!("GET /hello HTTP/1.1\r\nhost: {}\r\n\r\n", server.addr).as_bytes())
+        .unwrap();
+    let mut first = [0u8; 12];
+    held.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "an open keep-alive connection keeps the server up"
+    );
+    drop(held);
+    let started = std::time::Instant::now();
+    assert_eq!(wait(&mut server.child).code(), Some(0));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+
+    // A bad duration: clap's error, status 2.
+    let o = command_output(&[
+        "serve",
+        "--idle-process-timeout",
+        "soon",
+        &guest("p2-http.wasm"),
+    ]);
+    assert_eq!(o.0, Some(2), "{}", o.1);
+    assert!(
+        o.1.contains("invalid value 'soon' for '--idle-process-timeout"),
+        "{}",
+        o.1
+    );
+}
+
+/// `-W timeout` bounds each request of a reused p2 instance, not the instance's life: a
+/// request made after the instance has lived longer than the timeout is served, and one that
+/// overruns still gets its 500.
+#[test]
+fn the_timeout_of_a_reused_p2_instance_counts_from_each_request() {
+    let server = start(&[
+        "-W",
+        "timeout=1s",
+        "--max-instance-reuse-count",
+        "10",
+        "--idle-instance-timeout",
+        "3s",
+        &guest("p2-http.wasm"),
+    ]);
+    let count = || {
+        let (status, body) = request(&server.addr, "GET", "/count", b"");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    assert_eq!(count(), (200, "count 1\n".to_string()));
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(count(), (200, "count 2\n".to_string()));
+    // The instance is now older than the timeout; its next requests are served.
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(count(), (200, "count 3\n".to_string()));
+    let (status, _) = request(&server.addr, "GET", "/spin", b"");
+    assert_eq!(status, 500);
 }

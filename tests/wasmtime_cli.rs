@@ -732,6 +732,30 @@ fn wasmtime_command_lines_run_unchanged() {
             ],
             "GREETING=inherited\n",
         ),
+        // The pooling allocator is compiled in, as in the `wasmtime` binary: `run` honours
+        // `-O pooling-allocator` and its limits, for components and p1 modules alike.
+        (
+            vec![
+                "run".into(),
+                "-O".into(),
+                "pooling-allocator=y,pooling-total-component-instances=4,pooling-total-memories=8"
+                    .into(),
+                "-Sp3".into(),
+                guest("p3-cli.wasm"),
+                "env".into(),
+            ],
+            "arg: env\n",
+        ),
+        (
+            vec![
+                "run".into(),
+                "-Opooling-allocator".into(),
+                "--wasi".into(),
+                "inherit-env".into(),
+                guest("hello.p1.wasm"),
+            ],
+            "GREETING=inherited\n",
+        ),
     ] {
         let o = bridge(&args, b"");
         let out = String::from_utf8_lossy(&o.stdout);

@@ -219,13 +219,16 @@ impl RunCommand {
         Ok(out)
     }
 
-    fn engine(&mut self) -> Result<Engine, Failure> {
+    /// The engine wasmtime builds from these options. `pooling_default` is whether the
+    /// pooling allocator is on when `-O pooling-allocator` does not say (`run`: off, as
+    /// `wasmtime run`; `serve`: [`run::pooling_allocator_by_default`], as `wasmtime serve`).
+    fn engine(&mut self, pooling_default: Option<bool>) -> Result<Engine, Failure> {
         if self.no_cache {
             self.common.codegen.cache = Some(false);
         }
         let mut config = self
             .common
-            .config(None)
+            .config(pooling_default)
             .map_err(|e| usage(format!("{e:#}")))?;
         // WASIp3 needs the component model's async ABI; wasmtime's CLI turns it on by
         // default too. `-W component-model-async=n` still turns it off.
@@ -473,7 +476,7 @@ impl RunCommand {
                  modules)",
             ));
         }
-        let engine = self.engine()?;
+        let engine = self.engine(None)?;
         let module_name = self.module_and_args[0].to_string_lossy().into_owned();
         let timeout = self.common.wasm.timeout.unwrap_or(std::time::Duration::MAX);
         let listeners = if native_p1 {

@@ -96,7 +96,7 @@ pub fn check_wasi(
         if set {
             warnings.push(format!(
                 "warning: -S {name} is ignored: wasi-bridge buffers a p2 outgoing body in a \
-                 byte-exact 2 MiB budget (more than wasmtime's default 1 x 1 MiB chunk)"
+                 byte-exact 128 KiB queue (what wasmtime's default two 64 KiB writes hold)"
             ));
         }
     }

@@ -3,8 +3,11 @@
 //! hyper HTTP/1 with keep-alive, one task per connection, `listen(100)`, no Nagle; the first
 //! stderr line is `Serving HTTP on http://ADDR/`; Ctrl-C stops accepting and waits for the
 //! connections in flight (a second Ctrl-C quits at once); a handler that fails or never answers
-//! gives a 500 and one `error:` line on stderr, and the server goes on. A WASIp2 handler gets a
-//! fresh store per request, as `wasmtime serve` gives it.
+//! gives a 500 and one `error:` line on stderr, and the server goes on. The engine is
+//! `wasmtime serve`'s (the pooling allocator when the machine can reserve it), and so is the
+//! scheduling: a WASIp2 instance serves `--max-instance-reuse-count` requests (default 1), one
+//! at a time; a WASIp3 one 128, 16 at a time. Beside wasmtime 48's options: several `--addr`,
+//! `--systemd-listenfd` and `--idle-process-timeout` (wasmtime 50's).
 
 use super::{CliHost, Failure, RunCommand, usage};
 use bytes::Bytes;
@@ -14,12 +17,12 @@ use hyper::server::conn::http1;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use std::time::Instant;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, watch};
 use wasi_bridge::http::WasiBody;
 use wasi_bridge::http::WasiHttpView;
 use wasi_bridge::http::handler::{
@@ -58,9 +61,18 @@ pub struct ServeCommand {
     /// (repeatable).
     #[arg(long = "env", number_of_values = 1, value_name = "NAME[=VAL]")]
     vars: Vec<String>,
-    /// Socket address for the web server to bind to.
-    #[arg(long, value_name = "SOCKADDR", default_value_t = DEFAULT_ADDR)]
-    addr: SocketAddr,
+    /// Socket address for the web server to bind to (repeatable: one listener each, e.g. an
+    /// IPv4 and an IPv6 one; default 0.0.0.0:8080 unless `--systemd-listenfd` gives sockets).
+    #[arg(long = "addr", value_name = "SOCKADDR")]
+    addrs: Vec<SocketAddr>,
+    /// Serve on the listening sockets systemd-style socket activation passes in (`LISTEN_FDS`,
+    /// `LISTEN_PID`): TCP and Unix-domain stream sockets, beside any `--addr`.
+    #[arg(long)]
+    systemd_listenfd: bool,
+    /// Exit (status 0) once no connection has been open for this long (`30s`, `5m`, ...):
+    /// scale to zero under socket activation.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    idle_process_timeout: Option<Duration>,
     /// Socket address where, when connected to, will initiate a graceful shutdown (as well as
     /// Ctrl-C).
     #[arg(long, value_name = "SOCKADDR")]
@@ -69,11 +81,11 @@ pub struct ServeCommand {
     #[arg(long)]
     no_logging_prefix: bool,
     /// Maximum number of requests to send to one component instance before dropping it
-    /// (WASIp2 handlers: 1).
+    /// (default: 1 for WASIp2 handlers, 128 for WASIp3 ones).
     #[arg(long)]
     max_instance_reuse_count: Option<usize>,
-    /// Maximum number of concurrent requests to send to one component instance (WASIp2
-    /// handlers: 1).
+    /// Maximum number of concurrent requests to send to one component instance (default 16;
+    /// always 1 for WASIp2 handlers).
     #[arg(long)]
     max_instance_concurrent_reuse_count: Option<usize>,
     /// Time to hold an idle component instance for possible reuse before dropping it
@@ -192,6 +204,7 @@ impl HandlerState for ServeState {
                 reuse: self.reuse,
                 concurrent: self.concurrent,
                 timeout: self.timeout,
+                p2_deadline_ticks: self.stores.deadline_ticks.filter(|_| !self.stores.p3),
             },
         })
     }
@@ -231,6 +244,9 @@ struct Reuse {
     reuse: usize,
     concurrent: usize,
     timeout: Option<Duration>,
+    /// A WASIp2 request traps at its store's epoch deadline, this many ticks after it starts
+    /// (the deadline is reset for each request of a reused instance).
+    p2_deadline_ticks: Option<u64>,
 }
 
 impl WorkerState for Reuse {
@@ -249,10 +265,13 @@ impl WorkerState for Reuse {
 
     fn on_request_start(
         &self,
-        _store: StoreContextMut<'_, CliHost>,
+        mut store: StoreContextMut<'_, CliHost>,
         _data: (),
         _task: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
+        if let Some(ticks) = self.p2_deadline_ticks {
+            store.set_epoch_deadline(ticks);
+        }
         match self.timeout {
             Some(limit) => Box::pin(tokio::time::sleep(limit)),
             None => Box::pin(std::future::pending()),
@@ -286,7 +305,9 @@ impl ServeCommand {
             module_and_args: vec![self.component.clone().into_os_string()],
         };
         let options = ServeOptions {
-            addr: self.addr,
+            addrs: self.addrs,
+            systemd_listenfd: self.systemd_listenfd,
+            idle_process_timeout: self.idle_process_timeout,
             shutdown_addr: self.shutdown_addr,
             no_logging_prefix: self.no_logging_prefix,
             max_instance_reuse_count: self.max_instance_reuse_count,
@@ -314,18 +335,13 @@ impl ServeCommand {
                  disabled",
             ));
         }
+        // As `wasmtime serve`: the pooling allocator unless `-O pooling-allocator` says
+        // otherwise or the machine cannot reserve its address space.
+        let engine = run.engine(wasi_bridge::run::pooling_allocator_by_default())?;
         // Each request gets its own deadline on a shared epoch ticker, not `run`'s one-shot
         // timer (which would interrupt every store of the engine).
         let timeout = run.common.wasm.timeout.take();
-        let mut engine = run.engine()?;
         if timeout.is_some() {
-            let mut config = run
-                .common
-                .config(None)
-                .map_err(|e| usage(format!("{e:#}")))?;
-            config.wasm_component_model_async(run.common.wasm.component_model_async != Some(false));
-            config.epoch_interruption(true);
-            engine = Engine::new(&config).map_err(|e| usage(format!("{e:#}")))?;
             let ticker = engine.clone();
             std::thread::spawn(move || {
                 loop {
@@ -384,7 +400,8 @@ impl ServeCommand {
             usage(format!("cannot serve {path}: {e:#}{hint}"))
         })?;
         // As `wasmtime serve`: a p3 handler is served as p3 even beside a p2 one; a p2
-        // instance serves one request, a p3 one 128 (16 at a time) unless told otherwise.
+        // instance serves one request unless told otherwise, always one at a time; a p3 one
+        // 128, 16 at a time.
         let (pre, reuse, concurrent) = if p3 {
             let pre = wasi_bridge::http::p3::bindings::ServicePre::new(instance_pre)
                 .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?;
@@ -399,15 +416,11 @@ impl ServeCommand {
         } else {
             let pre = wasi_bridge::http::p2::bindings::ProxyPre::new(instance_pre)
                 .map_err(|e| usage(format!("cannot serve {path}: {e:#}")))?;
-            if let Some(n) = options.max_instance_reuse_count
-                && n != 1
-            {
-                eprintln!(
-                    "warning: --max-instance-reuse-count={n}: a WASIp2 handler serves one \
-                     request per instance"
-                );
-            }
-            (ProxyPre::P2(pre), 1, 1)
+            (
+                ProxyPre::P2(pre),
+                options.max_instance_reuse_count.unwrap_or(1).max(1),
+                1,
+            )
         };
         let stores = Stores {
             deadline_ticks: timeout
@@ -437,7 +450,9 @@ impl ServeCommand {
 
 /// The options that shape the server rather than each request.
 struct ServeOptions {
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
+    systemd_listenfd: bool,
+    idle_process_timeout: Option<Duration>,
     shutdown_addr: Option<SocketAddr>,
     no_logging_prefix: bool,
     max_instance_reuse_count: Option<usize>,
@@ -482,42 +497,149 @@ impl RunCommand {
     }
 }
 
-/// Shutdown bookkeeping: a request to stop, and the connections still open.
-#[derive(Default)]
+/// Shutdown bookkeeping: a request to stop, and how many connections are open.
 struct Shutdown {
     requested: Notify,
-    done: Notify,
-    active: Mutex<(usize, bool)>,
+    open: watch::Sender<usize>,
 }
 
-struct Active(Arc<Shutdown>);
+/// One open connection, counted while it lives.
+struct Open(Arc<Shutdown>);
 
 impl Shutdown {
-    fn enter(self: &Arc<Self>) -> Active {
-        self.active.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
-        Active(self.clone())
+    fn new() -> Arc<Self> {
+        Arc::new(Shutdown {
+            requested: Notify::new(),
+            open: watch::Sender::new(0),
+        })
     }
 
-    /// Stops counting new work; true when nothing is left.
-    fn close(&self) -> bool {
-        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
-        active.1 = true;
-        active.0 == 0
+    fn enter(self: &Arc<Self>) -> Open {
+        self.open.send_modify(|n| *n += 1);
+        Open(self.clone())
     }
-}
 
-impl Drop for Active {
-    fn drop(&mut self) {
-        let mut active = self.0.active.lock().unwrap_or_else(|e| e.into_inner());
-        active.0 -= 1;
-        if active.1 && active.0 == 0 {
-            self.0.done.notify_one();
+    /// Completes once no connection has been open for `limit` (`--idle-process-timeout`).
+    async fn idle_for(&self, limit: Duration) {
+        let mut open = self.open.subscribe();
+        loop {
+            if open.wait_for(|n| *n == 0).await.is_err() {
+                return std::future::pending().await;
+            }
+            // Any change (a connection opening) restarts the wait.
+            if tokio::time::timeout(limit, open.changed()).await.is_err() {
+                return;
+            }
         }
     }
 }
 
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.send_modify(|n| *n -= 1);
+    }
+}
+
+/// A socket `serve` accepts connections on.
+enum Listener {
+    Tcp(tokio::net::TcpListener),
+    Unix(tokio::net::UnixListener),
+}
+
+/// An accepted connection.
+enum Connection {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+}
+
+impl Listener {
+    /// Binds `addr` as `wasmtime serve` does: `SO_REUSEADDR`, a backlog of 100.
+    fn bind(addr: SocketAddr) -> Result<Self, Failure> {
+        let listen = || -> std::io::Result<tokio::net::TcpListener> {
+            let socket = match addr {
+                SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+                SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+            };
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(100)
+        };
+        listen().map(Listener::Tcp).map_err(|e| {
+            usage(format!(
+                "--addr {addr}: cannot listen there: {e} (pick a free address, or port 0 for any)"
+            ))
+        })
+    }
+
+    /// The listening sockets systemd-style activation passed in, in order.
+    fn inherited() -> Result<Vec<Self>, Failure> {
+        let mut fds = listenfd::ListenFd::from_env();
+        if fds.len() == 0 {
+            return Err(usage(
+                "--systemd-listenfd: no sockets were passed in (LISTEN_FDS is unset or 0, or \
+                 LISTEN_PID names another process); start wasi-bridge from a systemd socket \
+                 unit (or `systemd-socket-activate`), or serve on --addr instead",
+            ));
+        }
+        let mut out = Vec::new();
+        for i in 0..fds.len() {
+            let fd = i + 3;
+            let adopt = |e: std::io::Error| {
+                usage(format!(
+                    "--systemd-listenfd: cannot serve on inherited fd {fd}: {e}"
+                ))
+            };
+            let listener = match fds.take_tcp_listener(i) {
+                Ok(Some(l)) => {
+                    l.set_nonblocking(true).map_err(adopt)?;
+                    Listener::Tcp(tokio::net::TcpListener::from_std(l).map_err(adopt)?)
+                }
+                Ok(None) => continue,
+                Err(_) => match fds.take_unix_listener(i) {
+                    Ok(Some(l)) => {
+                        l.set_nonblocking(true).map_err(adopt)?;
+                        Listener::Unix(tokio::net::UnixListener::from_std(l).map_err(adopt)?)
+                    }
+                    Ok(None) => continue,
+                    Err(_) => {
+                        return Err(usage(format!(
+                            "--systemd-listenfd: inherited fd {fd} is not a listening TCP or \
+                             Unix-domain stream socket (datagram sockets cannot serve HTTP)"
+                        )));
+                    }
+                },
+            };
+            out.push(listener);
+        }
+        Ok(out)
+    }
+
+    /// Where it listens, as the `Serving HTTP on ...` line says it.
+    fn describe(&self) -> std::io::Result<String> {
+        Ok(match self {
+            Listener::Tcp(l) => format!("http://{}/", l.local_addr()?),
+            Listener::Unix(l) => match l.local_addr()?.as_pathname() {
+                Some(path) => format!("unix:{}", path.display()),
+                None => "unix:(unnamed)".to_string(),
+            },
+        })
+    }
+
+    async fn accept(&self) -> std::io::Result<Connection> {
+        Ok(match self {
+            Listener::Tcp(l) => {
+                let (stream, _) = l.accept().await?;
+                // As `wasmtime serve`: no Nagle (small, intermittent body chunks).
+                let _ = stream.set_nodelay(true);
+                Connection::Tcp(stream)
+            }
+            Listener::Unix(l) => Connection::Unix(l.accept().await?.0),
+        })
+    }
+}
+
 async fn serve(server: Arc<Server>, options: &ServeOptions) -> Result<i32, Failure> {
-    let shutdown = Arc::new(Shutdown::default());
+    let shutdown = Shutdown::new();
     tokio::spawn({
         let shutdown = shutdown.clone();
         async move {
@@ -538,56 +660,79 @@ async fn serve(server: Arc<Server>, options: &ServeOptions) -> Result<i32, Failu
             shutdown.requested.notify_one();
         });
     }
-    let addr = options.addr;
-    let listen = || -> std::io::Result<tokio::net::TcpListener> {
-        let socket = match addr {
-            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
-            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
-        };
-        socket.set_reuseaddr(true)?;
-        socket.bind(addr)?;
-        socket.listen(100)
+    let mut listeners = if options.systemd_listenfd {
+        Listener::inherited()?
+    } else {
+        Vec::new()
     };
-    let listener = listen().map_err(|e| {
-        usage(format!(
-            "--addr {addr}: cannot listen there: {e} (pick a free address, or port 0 for any)"
-        ))
-    })?;
-    let local = listener.local_addr().map_err(|e| usage(e.to_string()))?;
-    eprintln!("Serving HTTP on http://{local}/");
+    if options.addrs.is_empty() && !options.systemd_listenfd {
+        listeners.push(Listener::bind(DEFAULT_ADDR)?);
+    }
+    for addr in &options.addrs {
+        listeners.push(Listener::bind(*addr)?);
+    }
+    for listener in &listeners {
+        let at = listener.describe().map_err(|e| usage(e.to_string()))?;
+        eprintln!("Serving HTTP on {at}");
+    }
     let connections = Arc::new(Semaphore::new(options.max_concurrent_connections));
-    loop {
-        let (permit, stream) = tokio::select! {
-            _ = shutdown.requested.notified() => break,
-            accepted = async {
-                let permit = connections.clone().acquire_owned().await.ok()?;
-                Some((permit, listener.accept().await))
-            } => match accepted {
-                Some((permit, Ok((stream, _)))) => (permit, stream),
-                Some((_, Err(e))) => {
-                    eprintln!("error: accept failed: {e}");
-                    continue;
+    // One accept loop per listener; each connection is a task of its own, which outlives
+    // the loop that accepted it.
+    let loops: Vec<_> = listeners
+        .into_iter()
+        .map(|listener| {
+            let (server, connections, shutdown) =
+                (server.clone(), connections.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Ok(permit) = connections.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let stream = match listener.accept().await {
+                        Ok(stream) => stream,
+                        Err(e) => {
+                            eprintln!("error: accept failed: {e}");
+                            // Out of descriptors, say: give connections a moment to close.
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            continue;
+                        }
+                    };
+                    let open = shutdown.enter();
+                    let server = server.clone();
+                    tokio::spawn(async move {
+                        match stream {
+                            Connection::Tcp(s) => serve_connection(server, s).await,
+                            Connection::Unix(s) => serve_connection(server, s).await,
+                        }
+                        drop(open);
+                        drop(permit);
+                    });
                 }
-                None => break,
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let active = shutdown.enter();
-        let server = server.clone();
-        tokio::spawn(async move {
-            serve_connection(server, stream).await;
-            drop(active);
-            drop(permit);
-        });
+            })
+        })
+        .collect();
+    let idle = async {
+        match options.idle_process_timeout {
+            Some(limit) => shutdown.idle_for(limit).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = shutdown.requested.notified() => {}
+        () = idle => {}
+    }
+    for accept in &loops {
+        accept.abort();
     }
     server.requests.close();
-    if shutdown.close() {
+    let mut open = shutdown.open.subscribe();
+    if *open.borrow_and_update() == 0 {
         return Ok(0);
     }
     eprintln!("Waiting for child tasks to exit, ctrl-c again to quit sooner...");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
-        _ = shutdown.done.notified() => {}
+        _ = open.wait_for(|n| *n == 0) => {}
     }
     Ok(0)
 }
@@ -607,7 +752,10 @@ const ERROR_HTML: &str = "\
 </body>
 </html>";
 
-async fn serve_connection(server: Arc<Server>, stream: tokio::net::TcpStream) {
+async fn serve_connection<S>(server: Arc<Server>, stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |req| {
         let server = server.clone();
         async move {
@@ -652,13 +800,9 @@ impl Stores {
         };
         let mut builder = self.run.context().map_err(failed)?;
         builder.env("INSTANCE_ID", id.to_string());
-        let (out, err) = if self.no_logging_prefix {
-            (String::new(), String::new())
-        } else {
-            (format!("stdout [{id}] :: "), format!("stderr [{id}] :: "))
-        };
-        builder.stdout(LogStream::new(out, Output::Stdout));
-        builder.stderr(LogStream::new(err, Output::Stderr));
+        let prefix = (!self.no_logging_prefix).then_some(id);
+        builder.stdout(LogStream::new(prefix, Output::Stdout));
+        builder.stderr(LogStream::new(prefix, Output::Stderr));
         let mut store = self
             .run
             .store(&self.engine, WasiP1Ctx::new(builder.build()))
@@ -668,6 +812,7 @@ impl Stores {
                 store.epoch_deadline_async_yield_and_update(1);
                 store.set_epoch_deadline(1);
             } else {
+                // Bounds instantiation; each request then starts its own deadline.
                 store.set_epoch_deadline(ticks);
             }
         }
@@ -694,19 +839,21 @@ enum Output {
     Stderr,
 }
 
-/// A guest's stdout or stderr, each line prefixed with its instance (as `wasmtime serve`).
+/// A guest's stdout or stderr, each line prefixed with its instance (as `wasmtime serve`:
+/// `stdout [N] :: `), or not (`--no-logging-prefix`). The prefix is written as the line starts,
+/// not kept as a string: a store per request costs no formatting until its guest prints.
 #[derive(Clone)]
 struct LogStream {
     output: Output,
-    prefix: Arc<str>,
+    instance: Option<u64>,
     at_line_start: Arc<AtomicBool>,
 }
 
 impl LogStream {
-    fn new(prefix: String, output: Output) -> Self {
+    fn new(instance: Option<u64>, output: Output) -> Self {
         LogStream {
             output,
-            prefix: prefix.into(),
+            instance,
             at_line_start: Arc::new(AtomicBool::new(true)),
         }
     }
@@ -718,8 +865,14 @@ impl LogStream {
             Output::Stderr => Box::new(std::io::stderr().lock()),
         };
         while !bytes.is_empty() {
-            if self.at_line_start.swap(false, Ordering::Relaxed) {
-                out.write_all(self.prefix.as_bytes())?;
+            if self.at_line_start.swap(false, Ordering::Relaxed)
+                && let Some(id) = self.instance
+            {
+                let name = match self.output {
+                    Output::Stdout => "stdout",
+                    Output::Stderr => "stderr",
+                };
+                write!(out, "{name} [{id}] :: ")?;
             }
             match bytes.iter().position(|b| *b == b'\n') {
                 Some(i) => {

@@ -660,7 +660,11 @@ impl<S: HandlerState> Worker<'_, S> {
                 tokio::select! {
                     done = &mut calling => match done {
                         Ok(()) => {
-                            respond(&mut lock(&reply), Err(wasmtime::format_err!("{NEVER_SET}")));
+                            // Only an unanswered request gets the error (made only then: an
+                            // error is an allocation, and a backtrace with RUST_BACKTRACE set).
+                            if let Some(reply) = lock(&reply).take() {
+                                let _ = reply.send(Err(wasmtime::format_err!("{NEVER_SET}")));
+                            }
                             Ok((true, start, BodyDone::none()))
                         }
                         // As for p3: the worker's end reports the trap.
