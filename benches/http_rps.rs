@@ -1,5 +1,6 @@
 //! Requests per second of the same handlers under native p2 (wasmtime-wasi + wasmtime-wasi-http
-//! behind its `ProxyHandler`, as `wasmtime serve` runs it), wasi-bridge p2, native p3 and
+//! behind its `ProxyHandler`, as `wasmtime serve` runs it, on the engine `wasmtime serve` builds:
+//! the pooling allocator when the machine can reserve it), wasi-bridge p2, native p3 and
 //! wasi-bridge p3: median RPS, p50/p99 latency and server CPU µs per request, each server a
 //! subprocess on loopback, rounds interleaved, load from `wrk` (installed from Debian if
 //! missing).
@@ -23,9 +24,14 @@ use wasmtime::Engine;
 const P2: &str = "tests/guests/wasm/p2-http.wasm";
 const P3: &str = "tests/guests/wasm/p3-http.wasm";
 
+/// The engine `wasmtime serve` builds, for both hosts: the pooling allocator (wasmtime's
+/// default pool) when the machine can reserve it.
 fn engine() -> Engine {
     let mut config = wasmtime::Config::new();
     config.wasm_component_model_async(true);
+    if wasi_bridge::run::pooling_allocator_by_default() == Some(true) {
+        config.allocation_strategy(wasmtime::PoolingAllocationConfig::default());
+    }
     Engine::new(&config).unwrap()
 }
 
