@@ -35,23 +35,71 @@
 pub mod http;
 pub mod run;
 
+#[doc(no_inline)]
+pub use async_trait::async_trait;
 pub use p3_core::{
-    CoreError, I32Exit, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+    CoreError, I32Exit, ResourceTable, TrappableError, WasiCtx, WasiCtxBuilder, WasiCtxView,
+    WasiView,
 };
-pub use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock};
+#[doc(no_inline)]
+pub use rand::Rng;
+pub use wasmtime::component::ResourceTableError;
+#[doc(no_inline)]
+pub use wasmtime_wasi::SystemTimeSpec;
+pub use wasmtime_wasi::random::{Deterministic, thread_rng};
+pub use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, OpenMode};
 
-/// Stdio types accepted by [`WasiCtxBuilder`]: wasmtime-wasi's own.
+/// `wasi:cli`: the per-package context, its view and [`HasData`] marker, and the stdio types
+/// [`WasiCtxBuilder`] accepts (wasmtime-wasi's own).
+///
+/// [`HasData`]: wasmtime::component::HasData
 pub mod cli {
+    pub use p3_core::cli::{WasiCli, WasiCliCtx, WasiCliCtxView, WasiCliView};
     pub use wasmtime_wasi::cli::{
-        AsyncStdinStream, AsyncStdoutStream, InputFile, IsTerminal, OutputFile, StdinStream,
-        StdoutStream, stderr, stdin, stdout,
+        AsyncStdinStream, AsyncStdoutStream, InputFile, IsTerminal, OutputFile, Stderr, Stdin,
+        StdinStream, Stdout, StdoutStream, stderr, stdin, stdout,
     };
 }
 
-/// Clock traits and host clocks accepted by [`WasiCtxBuilder`]: wasmtime-wasi's own.
+/// `wasi:clocks`: the per-package context, its view and marker, and the clock traits and host
+/// clocks [`WasiCtxBuilder`] accepts (wasmtime-wasi's own).
 pub mod clocks {
+    pub use p3_core::clocks::{WasiClocks, WasiClocksCtx, WasiClocksCtxView, WasiClocksView};
     pub use wasmtime_wasi::clocks::{
         HostMonotonicClock, HostWallClock, MonotonicClock, WallClock, monotonic_clock, wall_clock,
+    };
+}
+
+/// `wasi:random`: the per-package context, its view and marker.
+pub mod random {
+    pub use p3_core::random::{DEFAULT_MAX_SIZE, WasiRandom, WasiRandomCtx, WasiRandomView};
+    pub use wasmtime_wasi::random::{Deterministic, thread_rng};
+}
+
+/// `wasi:filesystem`: the per-package context, its view and marker, and the descriptor types.
+pub mod filesystem {
+    pub use p3_core::filesystem::{
+        Descriptor, Dir, File, WasiFilesystem, WasiFilesystemCtx, WasiFilesystemCtxView,
+        WasiFilesystemView,
+    };
+    pub use wasmtime_wasi::FsPerms;
+}
+
+/// `wasi:sockets`: the per-package context (the network policy), its view and marker.
+pub mod sockets {
+    pub use p3_core::sockets::tcp::TcpSocket;
+    pub use p3_core::sockets::udp::UdpSocket;
+    pub use p3_core::sockets::{
+        ErrorCode, SocketAddrUse, WasiSockets, WasiSocketsCtx, WasiSocketsCtxView, WasiSocketsView,
+    };
+}
+
+/// Helpers for hosts that mix synchronous and asynchronous code: wasmtime-wasi's own (they
+/// hold no WASI state).
+pub mod runtime {
+    pub use wasmtime_wasi::runtime::{
+        AbortOnDropJoinHandle, in_tokio, poll_noop, spawn, spawn_blocking,
+        with_ambient_tokio_runtime,
     };
 }
 

@@ -156,3 +156,104 @@ fn p3_http_interface_list_is_what_the_linker_serves() {
         },
     );
 }
+
+/// A plugin host that grants only `wasi:clocks` and `wasi:random`: its store holds only those
+/// two per-package contexts, with wasmtime-wasi's names and shapes.
+#[derive(Default)]
+struct Granted {
+    clocks: wasi_bridge::clocks::WasiClocksCtx,
+    random: wasi_bridge::random::WasiRandomCtx,
+    table: ResourceTable,
+}
+
+impl wasi_bridge::clocks::WasiClocksView for Granted {
+    fn clocks(&mut self) -> wasi_bridge::clocks::WasiClocksCtxView<'_> {
+        wasi_bridge::clocks::WasiClocksCtxView {
+            ctx: &mut self.clocks,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasi_bridge::random::WasiRandomView for Granted {
+    fn random(&mut self) -> &mut wasi_bridge::random::WasiRandomCtx {
+        &mut self.random
+    }
+}
+
+/// What a granted guest reads: two random numbers and two clock readings.
+fn granted_readings(calls: impl FnMut(&str) -> u64) -> [u64; 4] {
+    let mut calls = calls;
+    [calls("random"), calls("random"), calls("now"), calls("now")]
+}
+
+fn check_granted_readings([r1, r2, t1, t2]: [u64; 4]) {
+    assert_ne!(r1, r2, "wasi:random returned the same u64 twice");
+    assert!(t2 >= t1, "the monotonic clock went back: {t1} then {t2}");
+}
+
+#[test]
+fn a_p2_host_can_link_and_hold_only_clocks_and_random() {
+    use wasi_bridge::p2::bindings::{clocks, random};
+    let engine = wasmtime::Engine::default();
+    let mut linker = Linker::<Granted>::new(&engine);
+    // wasmtime-wasi's per-interface form: a HasData marker and a getter per package.
+    clocks::monotonic_clock::add_to_linker::<_, wasi_bridge::clocks::WasiClocks>(
+        &mut linker,
+        |s| wasi_bridge::clocks::WasiClocksCtxView {
+            ctx: &mut s.clocks,
+            table: &mut s.table,
+        },
+    )
+    .unwrap();
+    random::random::add_to_linker::<_, wasi_bridge::random::WasiRandom>(&mut linker, |s| {
+        &mut s.random
+    })
+    .unwrap();
+    let mut store = wasmtime::Store::new(&engine, Granted::default());
+    let granted = Component::from_file(&engine, "tests/guests/wasm/granted-p2.wasm").unwrap();
+    let instance = linker.instantiate(&mut store, &granted).unwrap();
+    let readings = granted_readings(|name| {
+        let f = instance
+            .get_typed_func::<(), (u64,)>(&mut store, name)
+            .unwrap();
+        let (v,) = f.call(&mut store, ()).unwrap();
+        f.post_return(&mut store).unwrap();
+        v
+    });
+    check_granted_readings(readings);
+    // Nothing else is linked: a command that wants the environment does not instantiate.
+    let command = Component::from_file(&engine, "tests/guests/wasm/p2-cli.wasm").unwrap();
+    let err = linker
+        .instantiate_pre(&command)
+        .err()
+        .expect("p2-cli needs more than granted");
+    assert!(format!("{err:?}").contains("wasi:"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_p3_host_can_link_and_hold_only_clocks_and_random() {
+    let engine = wasi_bridge::run::engine().unwrap();
+    let mut linker = Linker::<Granted>::new(&engine);
+    // wasmtime-wasi's per-package form: `T` implements only the granted views.
+    wasi_bridge::p3::clocks::add_to_linker(&mut linker).unwrap();
+    wasi_bridge::p3::random::add_to_linker(&mut linker).unwrap();
+    let mut store = wasmtime::Store::new(&engine, Granted::default());
+    let granted = Component::from_file(&engine, "tests/guests/wasm/granted-p3.wasm").unwrap();
+    let instance = linker
+        .instantiate_async(&mut store, &granted)
+        .await
+        .unwrap();
+    let mut readings = [0; 4];
+    for (slot, name) in readings.iter_mut().zip(["random", "random", "now", "now"]) {
+        let f = instance
+            .get_typed_func::<(), (u64,)>(&mut store, name)
+            .unwrap();
+        let (v,) = f.call_async(&mut store, ()).await.unwrap();
+        f.post_return_async(&mut store).await.unwrap();
+        *slot = v;
+    }
+    check_granted_readings(readings);
+    let command = Component::from_file(&engine, "tests/guests/wasm/p3-cli.wasm").unwrap();
+    assert!(linker.instantiate_pre(&command).is_err());
+}

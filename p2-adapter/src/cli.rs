@@ -5,29 +5,27 @@ use crate::bindings::cli::{
     terminal_stdin, terminal_stdout,
 };
 use crate::streams::{SinkStream, SourceStream};
-use p3_core::WasiCtxView;
+use p3_core::cli::WasiCliCtxView;
 use wasmtime::component::Resource;
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
-impl stdin::Host for WasiCtxView<'_> {
+impl stdin::Host for WasiCliCtxView<'_> {
     fn get_stdin(&mut self) -> wasmtime::Result<Resource<DynInputStream>> {
-        let stream: DynInputStream = Box::new(SourceStream::new(self.ctx.cli().stdin().handle()));
+        let stream: DynInputStream = Box::new(SourceStream::new(self.ctx.stdin().handle()));
         Ok(self.table.push(stream)?)
     }
 }
 
-impl stdout::Host for WasiCtxView<'_> {
+impl stdout::Host for WasiCliCtxView<'_> {
     fn get_stdout(&mut self) -> wasmtime::Result<Resource<DynOutputStream>> {
-        let stream: DynOutputStream =
-            Box::new(SinkStream::for_stdio(self.ctx.cli().stdout().handle()));
+        let stream: DynOutputStream = Box::new(SinkStream::for_stdio(self.ctx.stdout().handle()));
         Ok(self.table.push(stream)?)
     }
 }
 
-impl stderr::Host for WasiCtxView<'_> {
+impl stderr::Host for WasiCliCtxView<'_> {
     fn get_stderr(&mut self) -> wasmtime::Result<Resource<DynOutputStream>> {
-        let stream: DynOutputStream =
-            Box::new(SinkStream::for_stdio(self.ctx.cli().stderr().handle()));
+        let stream: DynOutputStream = Box::new(SinkStream::for_stdio(self.ctx.stderr().handle()));
         Ok(self.table.push(stream)?)
     }
 }

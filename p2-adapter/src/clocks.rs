@@ -2,21 +2,21 @@
 
 use crate::bindings::clocks::monotonic_clock::{self, Duration, Instant};
 use crate::bindings::clocks::wall_clock::{self, Datetime};
-use p3_core::WasiCtxView;
 use p3_core::clocks::Timer;
+use p3_core::clocks::WasiClocksCtxView;
 use wasmtime::component::Resource;
 use wasmtime_wasi_io::poll::{DynPollable, Pollable, subscribe};
 
-impl wall_clock::Host for WasiCtxView<'_> {
+impl wall_clock::Host for WasiClocksCtxView<'_> {
     fn now(&mut self) -> wasmtime::Result<Datetime> {
-        let now = self.ctx.clocks().wall_now();
+        let now = self.ctx.wall_now();
         Ok(Datetime {
             seconds: now.as_secs(),
             nanoseconds: now.subsec_nanos(),
         })
     }
     fn resolution(&mut self) -> wasmtime::Result<Datetime> {
-        let res = self.ctx.clocks().wall_resolution();
+        let res = self.ctx.wall_resolution();
         Ok(Datetime {
             seconds: res.as_secs(),
             nanoseconds: res.subsec_nanos(),
@@ -48,7 +48,7 @@ impl Pollable for Deadline {
 }
 
 fn subscribe_timer(
-    view: &mut WasiCtxView<'_>,
+    view: &mut WasiClocksCtxView<'_>,
     timer: Timer,
 ) -> wasmtime::Result<Resource<DynPollable>> {
     // This resource is an implementation detail: only the pollable is handed to the guest.
@@ -59,19 +59,19 @@ fn subscribe_timer(
     subscribe(view.table, deadline)
 }
 
-impl monotonic_clock::Host for WasiCtxView<'_> {
+impl monotonic_clock::Host for WasiClocksCtxView<'_> {
     fn now(&mut self) -> wasmtime::Result<Instant> {
-        Ok(self.ctx.clocks().monotonic_now())
+        Ok(self.ctx.monotonic_now())
     }
     fn resolution(&mut self) -> wasmtime::Result<Duration> {
-        Ok(self.ctx.clocks().monotonic_resolution())
+        Ok(self.ctx.monotonic_resolution())
     }
     fn subscribe_instant(&mut self, when: Instant) -> wasmtime::Result<Resource<DynPollable>> {
-        let timer = self.ctx.clocks().wait_until(when);
+        let timer = self.ctx.wait_until(when);
         subscribe_timer(self, timer)
     }
     fn subscribe_duration(&mut self, when: Duration) -> wasmtime::Result<Resource<DynPollable>> {
-        let timer = self.ctx.clocks().wait_for(when);
+        let timer = self.ctx.wait_for(when);
         subscribe_timer(self, timer)
     }
 }

@@ -9,8 +9,9 @@ use crate::bindings::filesystem::types::{
     PathFlags,
 };
 use crate::streams::{SinkStream, SourceStream};
+use p3_core::CoreError;
+use p3_core::filesystem::WasiFilesystemCtxView;
 use p3_core::filesystem::{self as core, Descriptor, DirEntries};
-use p3_core::{CoreError, WasiCtxView};
 use std::collections::VecDeque;
 use std::time::SystemTime;
 use wasmtime::component::Resource;
@@ -57,7 +58,7 @@ impl DirectoryEntryStream {
     }
 }
 
-impl types::Host for WasiCtxView<'_> {
+impl types::Host for WasiFilesystemCtxView<'_> {
     fn convert_error_code(&mut self, err: FsError) -> wasmtime::Result<ErrorCode> {
         err.downcast()
     }
@@ -78,7 +79,7 @@ impl types::Host for WasiCtxView<'_> {
     }
 }
 
-impl HostDescriptor for WasiCtxView<'_> {
+impl HostDescriptor for WasiFilesystemCtxView<'_> {
     fn read_via_stream(
         &mut self,
         fd: Resource<Descriptor>,
@@ -322,7 +323,7 @@ impl HostDescriptor for WasiCtxView<'_> {
     }
 }
 
-impl HostDirectoryEntryStream for WasiCtxView<'_> {
+impl HostDirectoryEntryStream for WasiFilesystemCtxView<'_> {
     async fn read_directory_entry(
         &mut self,
         stream: Resource<DirectoryEntryStream>,
@@ -336,7 +337,7 @@ impl HostDirectoryEntryStream for WasiCtxView<'_> {
     }
 }
 
-impl preopens::Host for WasiCtxView<'_> {
+impl preopens::Host for WasiFilesystemCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
         self.push_preopens()
     }

@@ -5,8 +5,8 @@
 use crate::bindings::filesystem::types as a;
 use crate::bindings::sync::filesystem::types as s;
 use crate::filesystem::{DirectoryEntryStream, FsError, FsResult};
-use p3_core::WasiCtxView;
 use p3_core::filesystem::Descriptor;
+use p3_core::filesystem::WasiFilesystemCtxView;
 use wasmtime::component::Resource;
 use wasmtime_wasi::runtime::in_tokio;
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
@@ -91,7 +91,7 @@ fn error_code(e: a::ErrorCode) -> s::ErrorCode {
         CrossDevice])
 }
 
-impl s::Host for WasiCtxView<'_> {
+impl s::Host for WasiFilesystemCtxView<'_> {
     fn convert_error_code(&mut self, err: FsError) -> wasmtime::Result<s::ErrorCode> {
         Ok(error_code(err.downcast()?))
     }
@@ -104,7 +104,7 @@ impl s::Host for WasiCtxView<'_> {
     }
 }
 
-impl s::HostDescriptor for WasiCtxView<'_> {
+impl s::HostDescriptor for WasiFilesystemCtxView<'_> {
     fn read_via_stream(
         &mut self,
         fd: Resource<Descriptor>,
@@ -334,7 +334,7 @@ impl s::HostDescriptor for WasiCtxView<'_> {
     }
 }
 
-impl s::HostDirectoryEntryStream for WasiCtxView<'_> {
+impl s::HostDirectoryEntryStream for WasiFilesystemCtxView<'_> {
     fn read_directory_entry(
         &mut self,
         stream: Resource<DirectoryEntryStream>,

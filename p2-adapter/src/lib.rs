@@ -21,22 +21,23 @@ mod random;
 pub mod sockets;
 pub mod streams;
 
+pub use filesystem::{DirectoryEntryStream as ReaddirIterator, FsError, FsResult};
 pub use p3_core::cli::{TerminalInput, TerminalOutput};
 pub use p3_core::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+pub use sockets::{Network, SocketError, SocketResult, TcpSocket, UdpSocket};
+pub use wasmtime_wasi::p2::IsATTY;
 pub use wasmtime_wasi_io::poll::{DynFuture, DynPollable, MakeFuture, Pollable, subscribe};
 pub use wasmtime_wasi_io::streams::{
     DynInputStream, DynOutputStream, Error as IoError, InputStream, OutputStream, StreamError,
     StreamResult,
 };
 
+use p3_core::cli::{WasiCli, WasiCliView as _};
+use p3_core::clocks::{WasiClocks, WasiClocksView as _};
+use p3_core::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+use p3_core::random::{WasiRandom, WasiRandomView as _};
+use p3_core::sockets::{WasiSockets, WasiSocketsView as _};
 use wasmtime::component::{HasData, Linker, ResourceTable};
-
-/// The [`HasData`] marker the p2 bindings are linked with.
-pub struct WasiP2;
-
-impl HasData for WasiP2 {
-    type Data<'a> = WasiCtxView<'a>;
-}
 
 struct HasIo;
 
@@ -134,8 +135,8 @@ pub fn add_to_linker_with_options_async<T: WasiView + 'static>(
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     use bindings::{filesystem, sockets};
-    p3_core::add_interfaces!(&mut *l, T, WasiP2;
-        filesystem::{types},
+    p3_core::add_interfaces!(&mut *l, T, WasiFilesystem, T::filesystem; filesystem::{types});
+    p3_core::add_interfaces!(&mut *l, T, WasiSockets, T::sockets;
         sockets::{tcp, udp, udp_create_socket},
     );
     add_nonblocking_to_linker(linker, &options.into())
@@ -193,8 +194,8 @@ pub fn add_to_linker_with_options_sync<T: WasiView + 'static>(
     io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     use bindings::sync::{filesystem, sockets};
-    p3_core::add_interfaces!(&mut *l, T, WasiP2;
-        filesystem::{types},
+    p3_core::add_interfaces!(&mut *l, T, WasiFilesystem, T::filesystem; filesystem::{types});
+    p3_core::add_interfaces!(&mut *l, T, WasiSockets, T::sockets;
         sockets::{tcp, udp, udp_create_socket},
     );
     add_nonblocking_to_linker(linker, &options.into())
@@ -230,11 +231,11 @@ fn add_proxy_nonblocking_to_linker<T: WasiView + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
     use bindings::{cli, clocks, random};
-    p3_core::add_interfaces!(linker, T, WasiP2;
+    p3_core::add_interfaces!(&mut *linker, T, WasiClocks, T::clocks;
         clocks::{wall_clock, monotonic_clock},
-        random::{random},
-        cli::{stdin, stdout, stderr},
     );
+    p3_core::add_interfaces!(&mut *linker, T, WasiRandom, T::random; random::{random});
+    p3_core::add_interfaces!(&mut *linker, T, WasiCli, T::cli; cli::{stdin, stdout, stderr});
     Ok(())
 }
 
@@ -244,15 +245,23 @@ fn add_nonblocking_to_linker<T: WasiView + 'static>(
     network: &bindings::sockets::network::LinkOptions,
 ) -> wasmtime::Result<()> {
     use bindings::{cli, clocks, filesystem, random, sockets};
-    sockets::network::add_to_linker::<T, WasiP2>(linker, network, T::ctx)?;
-    p3_core::add_interfaces!(linker, T, WasiP2;
+    sockets::network::add_to_linker::<T, WasiSockets>(linker, network, T::sockets)?;
+    p3_core::add_interfaces!(&mut *linker, T, WasiClocks, T::clocks;
         clocks::{wall_clock, monotonic_clock},
+    );
+    p3_core::add_interfaces!(&mut *linker, T, WasiRandom, T::random;
         random::{random, insecure, insecure_seed},
+    );
+    p3_core::add_interfaces!(&mut *linker, T, WasiCli, T::cli;
         cli::{
             exit, environment, stdin, stdout, stderr, terminal_input, terminal_output,
             terminal_stdin, terminal_stdout, terminal_stderr,
         },
+    );
+    p3_core::add_interfaces!(&mut *linker, T, WasiFilesystem, T::filesystem;
         filesystem::{preopens},
+    );
+    p3_core::add_interfaces!(&mut *linker, T, WasiSockets, T::sockets;
         sockets::{instance_network, tcp_create_socket, ip_name_lookup},
     );
     Ok(())

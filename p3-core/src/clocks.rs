@@ -4,24 +4,48 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use wasmtime::component::{HasData, ResourceTable};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
 
+/// The [`HasData`] marker of the `wasi:clocks` interfaces, as wasmtime-wasi's: link one of
+/// them alone with it (`…::monotonic_clock::add_to_linker::<T, WasiClocks>(linker, getter)`).
+pub struct WasiClocks;
+
+impl HasData for WasiClocks {
+    type Data<'a> = WasiClocksCtxView<'a>;
+}
+
+/// Access to the clock pair and the resource table inside a host's store data: what a host
+/// that grants only `wasi:clocks` implements (a [`WasiView`](crate::WasiView) has it already).
+pub trait WasiClocksView: Send {
+    /// Returns the clocks and the resource table.
+    fn clocks(&mut self) -> WasiClocksCtxView<'_>;
+}
+
+/// The clock pair and the table the `wasi:clocks` host functions work with.
+pub struct WasiClocksCtxView<'a> {
+    /// The clocks.
+    pub ctx: &'a mut WasiClocksCtx,
+    /// The guest's resources (p2's pollables live here).
+    pub table: &'a mut ResourceTable,
+}
+
 /// The clock pair shared by every ABI, so marks are comparable across p2 and p3 calls.
-pub struct ClocksCtx {
+pub struct WasiClocksCtx {
     pub(crate) wall: Box<dyn HostWallClock + Send>,
     pub(crate) monotonic: Box<dyn HostMonotonicClock + Send>,
 }
 
-impl Default for ClocksCtx {
+impl Default for WasiClocksCtx {
     fn default() -> Self {
-        ClocksCtx {
+        WasiClocksCtx {
             wall: wasmtime_wasi::clocks::wall_clock(),
             monotonic: wasmtime_wasi::clocks::monotonic_clock(),
         }
     }
 }
 
-impl ClocksCtx {
+impl WasiClocksCtx {
     /// Time since the Unix epoch.
     pub fn wall_now(&self) -> Duration {
         self.wall.now()

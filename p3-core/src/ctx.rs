@@ -1,11 +1,14 @@
 //! The one context: [`WasiCtx`], its builder, and the view hosts implement.
 
-use crate::cli::CliCtx;
-use crate::cli::{SharedSink, SharedSource};
-use crate::clocks::ClocksCtx;
-use crate::filesystem::{Dir, FilesystemCtx, FsPerms, OpenMode, Preopen};
-use crate::random::RandomCtx;
-use crate::sockets::{AddrCheck, SocketAddrUse, SocketsCtx};
+use crate::cli::{SharedSink, SharedSource, WasiCliCtx, WasiCliCtxView, WasiCliView};
+use crate::clocks::{WasiClocksCtx, WasiClocksCtxView, WasiClocksView};
+use crate::filesystem::{
+    Dir, FsPerms, OpenMode, Preopen, WasiFilesystemCtx, WasiFilesystemCtxView, WasiFilesystemView,
+};
+use crate::random::{WasiRandomCtx, WasiRandomView};
+use crate::sockets::{
+    AddrCheck, SocketAddrUse, WasiSocketsCtx, WasiSocketsCtxView, WasiSocketsView,
+};
 use rand::Rng;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -50,10 +53,10 @@ pub struct WasiCtxBuilder {
     stdin: Box<dyn StdinStream>,
     stdout: Box<dyn StdoutStream>,
     stderr: Box<dyn StdoutStream>,
-    clocks: ClocksCtx,
-    random: RandomCtx,
-    sockets: SocketsCtx,
-    filesystem: FilesystemCtx,
+    clocks: WasiClocksCtx,
+    random: WasiRandomCtx,
+    sockets: WasiSocketsCtx,
+    filesystem: WasiFilesystemCtx,
     built: bool,
 }
 
@@ -66,10 +69,10 @@ impl Default for WasiCtxBuilder {
             stdin: Box::new(tokio::io::empty()),
             stdout: Box::new(tokio::io::empty()),
             stderr: Box::new(tokio::io::empty()),
-            clocks: ClocksCtx::default(),
-            random: RandomCtx::default(),
-            sockets: SocketsCtx::default(),
-            filesystem: FilesystemCtx::default(),
+            clocks: WasiClocksCtx::default(),
+            random: WasiRandomCtx::default(),
+            sockets: WasiSocketsCtx::default(),
+            filesystem: WasiFilesystemCtx::default(),
             built: false,
         }
     }
@@ -210,9 +213,10 @@ impl WasiCtxBuilder {
             .map_err(|e| {
                 wasmtime::format_err!("failed to open directory {}: {e}", host_path.display())
             })?;
-        let open_mode = OpenMode {
-            read: true,
-            write: !perms.write_not_permitted(),
+        let open_mode = if perms.write_not_permitted() {
+            OpenMode::READ
+        } else {
+            OpenMode::READ | OpenMode::WRITE
         };
         self.filesystem.preopens.push(Preopen {
             dir: Dir::new(
@@ -365,7 +369,7 @@ impl WasiCtxBuilder {
             "WASI context built"
         );
         WasiCtx {
-            cli: CliCtx {
+            cli: WasiCliCtx {
                 environment: b.environment,
                 arguments: b.arguments,
                 initial_cwd: b.initial_cwd,
@@ -392,12 +396,18 @@ impl WasiCtxBuilder {
 }
 
 /// Per-store WASI state serving every ABI (p1 through the adapter, p2, p3, mixed).
+///
+/// It is made of one context per WASI package, with wasmtime-wasi's names ([`WasiCliCtx`],
+/// [`WasiClocksCtx`], [`WasiRandomCtx`], [`WasiFilesystemCtx`], [`WasiSocketsCtx`]); each
+/// package's host functions see only their own. A host that grants only some packages can hold
+/// only those contexts and implement their view traits ([`WasiClocksView`], ...) instead of
+/// [`WasiView`]; every [`WasiView`] has all five views.
 pub struct WasiCtx {
-    cli: CliCtx,
-    clocks: ClocksCtx,
-    random: RandomCtx,
-    sockets: SocketsCtx,
-    filesystem: FilesystemCtx,
+    pub(crate) cli: WasiCliCtx,
+    pub(crate) clocks: WasiClocksCtx,
+    pub(crate) random: WasiRandomCtx,
+    pub(crate) sockets: WasiSocketsCtx,
+    pub(crate) filesystem: WasiFilesystemCtx,
 }
 
 impl Default for WasiCtx {
@@ -413,27 +423,27 @@ impl WasiCtx {
     }
 
     /// Command-line state: args, env, cwd, stdio.
-    pub fn cli(&mut self) -> &mut CliCtx {
+    pub fn cli(&mut self) -> &mut WasiCliCtx {
         &mut self.cli
     }
 
     /// The clock pair.
-    pub fn clocks(&mut self) -> &mut ClocksCtx {
+    pub fn clocks(&mut self) -> &mut WasiClocksCtx {
         &mut self.clocks
     }
 
     /// The random generators.
-    pub fn random(&mut self) -> &mut RandomCtx {
+    pub fn random(&mut self) -> &mut WasiRandomCtx {
         &mut self.random
     }
 
     /// The network policy.
-    pub fn sockets(&mut self) -> &mut SocketsCtx {
+    pub fn sockets(&mut self) -> &mut WasiSocketsCtx {
         &mut self.sockets
     }
 
     /// The preopened directories.
-    pub fn filesystem(&mut self) -> &mut FilesystemCtx {
+    pub fn filesystem(&mut self) -> &mut WasiFilesystemCtx {
         &mut self.filesystem
     }
 
@@ -458,32 +468,57 @@ pub struct WasiCtxView<'a> {
     pub table: &'a mut ResourceTable,
 }
 
-impl WasiCtxView<'_> {
-    /// Puts a descriptor for every preopened directory in the table, with its guest name: what
-    /// `get-directories` returns on both ABIs.
-    pub fn push_preopens(
-        &mut self,
-    ) -> wasmtime::Result<
-        Vec<(
-            wasmtime::component::Resource<crate::filesystem::Descriptor>,
-            String,
-        )>,
-    > {
-        let preopens = self.ctx.filesystem().preopens().to_vec();
-        let mut out = Vec::with_capacity(preopens.len());
-        for p in preopens {
-            let fd = self.table.push(crate::filesystem::Descriptor::Dir(p.dir))?;
-            out.push((fd, p.guest_path));
-        }
-        Ok(out)
-    }
-}
-
 impl WasiView for WasiCtxView<'_> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
             ctx: self.ctx,
             table: self.table,
+        }
+    }
+}
+
+impl<T: WasiView> WasiCliView for T {
+    fn cli(&mut self) -> WasiCliCtxView<'_> {
+        let WasiCtxView { ctx, table } = self.ctx();
+        WasiCliCtxView {
+            ctx: &mut ctx.cli,
+            table,
+        }
+    }
+}
+
+impl<T: WasiView> WasiClocksView for T {
+    fn clocks(&mut self) -> WasiClocksCtxView<'_> {
+        let WasiCtxView { ctx, table } = self.ctx();
+        WasiClocksCtxView {
+            ctx: &mut ctx.clocks,
+            table,
+        }
+    }
+}
+
+impl<T: WasiView> WasiRandomView for T {
+    fn random(&mut self) -> &mut WasiRandomCtx {
+        &mut self.ctx().ctx.random
+    }
+}
+
+impl<T: WasiView> WasiFilesystemView for T {
+    fn filesystem(&mut self) -> WasiFilesystemCtxView<'_> {
+        let WasiCtxView { ctx, table } = self.ctx();
+        WasiFilesystemCtxView {
+            ctx: &mut ctx.filesystem,
+            table,
+        }
+    }
+}
+
+impl<T: WasiView> WasiSocketsView for T {
+    fn sockets(&mut self) -> WasiSocketsCtxView<'_> {
+        let WasiCtxView { ctx, table } = self.ctx();
+        WasiSocketsCtxView {
+            ctx: &mut ctx.sockets,
+            table,
         }
     }
 }

@@ -1,22 +1,44 @@
 //! `wasi:random`: secure and insecure generators and the insecure seed.
 
 use rand::{Rng, SeedableRng};
+use wasmtime::component::HasData;
+
+/// The [`HasData`] marker of the `wasi:random` interfaces, as wasmtime-wasi's: their host
+/// functions need only the generators (`&mut WasiRandomCtx`), no resource table.
+pub struct WasiRandom;
+
+impl HasData for WasiRandom {
+    type Data<'a> = &'a mut WasiRandomCtx;
+}
+
+/// Access to the generators inside a host's store data: what a host that grants only
+/// `wasi:random` implements (a [`WasiView`](crate::WasiView) has it already).
+pub trait WasiRandomView: Send {
+    /// Returns the generators.
+    fn random(&mut self) -> &mut WasiRandomCtx;
+}
+
+impl WasiRandomView for WasiRandomCtx {
+    fn random(&mut self) -> &mut WasiRandomCtx {
+        self
+    }
+}
 
 /// Default cap on one request for random bytes (64 MiB), as in wasmtime-wasi.
 pub const DEFAULT_MAX_SIZE: u64 = 64 << 20;
 
 /// The generators shared by every ABI.
-pub struct RandomCtx {
+pub struct WasiRandomCtx {
     pub(crate) secure: Box<dyn Rng + Send>,
     pub(crate) insecure: Box<dyn Rng + Send>,
     pub(crate) insecure_seed: u128,
     pub(crate) max_size: u64,
 }
 
-impl Default for RandomCtx {
+impl Default for WasiRandomCtx {
     fn default() -> Self {
         let mut thread = rand::rng();
-        RandomCtx {
+        WasiRandomCtx {
             secure: Box::new(rand::rngs::StdRng::from_rng(&mut thread)),
             insecure: Box::new(rand::rngs::SmallRng::from_rng(&mut thread)),
             insecure_seed: thread.next_u64() as u128 | ((thread.next_u64() as u128) << 64),
@@ -45,7 +67,7 @@ pub enum Kind {
     Insecure,
 }
 
-impl RandomCtx {
+impl WasiRandomCtx {
     /// The configured cap on one request.
     pub fn max_size(&self) -> u64 {
         self.max_size

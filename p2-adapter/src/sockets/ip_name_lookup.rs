@@ -4,7 +4,7 @@ use super::{Network, SocketResult, ip_out};
 use crate::bindings::sockets::ip_name_lookup;
 use crate::bindings::sockets::network::{ErrorCode, IpAddress};
 use crate::streams::noop_cx;
-use p3_core::WasiCtxView;
+use p3_core::sockets::WasiSocketsCtxView;
 use p3_core::sockets::lookup::Resolve;
 use std::task::Poll;
 use wasmtime::component::Resource;
@@ -23,14 +23,14 @@ impl Pollable for ResolveAddressStream {
     }
 }
 
-impl ip_name_lookup::Host for WasiCtxView<'_> {
+impl ip_name_lookup::Host for WasiSocketsCtxView<'_> {
     fn resolve_addresses(
         &mut self,
         network: Resource<Network>,
         name: String,
     ) -> SocketResult<Resource<ResolveAddressStream>> {
         self.table.get(&network)?;
-        let resolve = Resolve::start(self.ctx.sockets(), &name);
+        let resolve = Resolve::start(self.ctx, &name);
         // Refusals and malformed names are reported by this call, as wasmtime-wasi does.
         if let Resolve::Done(Err(e)) = &resolve {
             return Err(ErrorCode::from(*e).into());
@@ -39,7 +39,7 @@ impl ip_name_lookup::Host for WasiCtxView<'_> {
     }
 }
 
-impl ip_name_lookup::HostResolveAddressStream for WasiCtxView<'_> {
+impl ip_name_lookup::HostResolveAddressStream for WasiSocketsCtxView<'_> {
     fn resolve_next_address(
         &mut self,
         this: Resource<ResolveAddressStream>,

@@ -19,15 +19,18 @@ use crate::bindings::sockets::network::{
     self, ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress,
     Ipv6SocketAddress,
 };
+use p3_core::TrappableError;
 use p3_core::error::CoreError;
 use p3_core::sockets as core;
-use p3_core::{TrappableError, WasiCtxView};
+use p3_core::sockets::WasiSocketsCtxView;
 use rustix::io::Errno;
 use wasmtime::component::Resource;
 
 /// The error of a `wasi:sockets` call: a p2 `error-code` for the guest, or a trap.
 pub type SocketError = TrappableError<ErrorCode>;
-type SocketResult<T> = Result<T, SocketError>;
+
+/// The result of a `wasi:sockets` call.
+pub type SocketResult<T> = Result<T, SocketError>;
 
 impl From<ErrorCode> for SocketError {
     fn from(code: ErrorCode) -> Self {
@@ -56,7 +59,7 @@ p3_core::socket_conversions!(
 /// p2's `network`: a capability token the adapter mints and every socket call checks.
 pub struct Network(());
 
-impl network::Host for WasiCtxView<'_> {
+impl network::Host for WasiSocketsCtxView<'_> {
     fn convert_error_code(&mut self, err: SocketError) -> wasmtime::Result<ErrorCode> {
         err.downcast()
     }
@@ -76,14 +79,14 @@ impl network::Host for WasiCtxView<'_> {
     }
 }
 
-impl network::HostNetwork for WasiCtxView<'_> {
+impl network::HostNetwork for WasiSocketsCtxView<'_> {
     fn drop(&mut self, rep: Resource<Network>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
         Ok(())
     }
 }
 
-impl instance_network::Host for WasiCtxView<'_> {
+impl instance_network::Host for WasiSocketsCtxView<'_> {
     fn instance_network(&mut self) -> wasmtime::Result<Resource<Network>> {
         Ok(self.table.push(Network(()))?)
     }
@@ -121,8 +124,8 @@ mod tests {
             other => panic!("expected a failed read, got {other:?}"),
         };
         let res = table.push(err).unwrap();
-        let mut view = WasiCtxView {
-            ctx: &mut ctx,
+        let mut view = WasiSocketsCtxView {
+            ctx: ctx.sockets(),
             table: &mut table,
         };
         let code = view.network_error_code(res).unwrap();

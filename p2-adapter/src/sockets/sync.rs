@@ -8,7 +8,7 @@ use super::{
 use crate::bindings::sockets::network::{IpAddressFamily, IpSocketAddress};
 use crate::bindings::sockets::{tcp, udp, udp_create_socket};
 use crate::bindings::sync::sockets as sync;
-use p3_core::WasiCtxView;
+use p3_core::sockets::WasiSocketsCtxView;
 use tcp::HostTcpSocket as AsyncTcp;
 use udp::{
     HostIncomingDatagramStream as AsyncIncoming, HostOutgoingDatagramStream as AsyncOutgoing,
@@ -19,9 +19,9 @@ use wasmtime_wasi::runtime::in_tokio;
 use wasmtime_wasi_io::poll::DynPollable;
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
-impl sync::tcp::Host for WasiCtxView<'_> {}
+impl sync::tcp::Host for WasiSocketsCtxView<'_> {}
 
-impl sync::tcp::HostTcpSocket for WasiCtxView<'_> {
+impl sync::tcp::HostTcpSocket for WasiSocketsCtxView<'_> {
     fn start_bind(
         &mut self,
         this: Resource<TcpSocket>,
@@ -140,15 +140,15 @@ impl sync::tcp::HostTcpSocket for WasiCtxView<'_> {
     }
 }
 
-impl sync::udp_create_socket::Host for WasiCtxView<'_> {
+impl sync::udp_create_socket::Host for WasiSocketsCtxView<'_> {
     fn create_udp_socket(&mut self, f: IpAddressFamily) -> SocketResult<Resource<UdpSocket>> {
         udp_create_socket::Host::create_udp_socket(self, f)
     }
 }
 
-impl sync::udp::Host for WasiCtxView<'_> {}
+impl sync::udp::Host for WasiSocketsCtxView<'_> {}
 
-impl sync::udp::HostUdpSocket for WasiCtxView<'_> {
+impl sync::udp::HostUdpSocket for WasiSocketsCtxView<'_> {
     fn start_bind(
         &mut self,
         this: Resource<UdpSocket>,
@@ -205,7 +205,7 @@ impl sync::udp::HostUdpSocket for WasiCtxView<'_> {
     }
 }
 
-impl sync::udp::HostIncomingDatagramStream for WasiCtxView<'_> {
+impl sync::udp::HostIncomingDatagramStream for WasiSocketsCtxView<'_> {
     fn receive(
         &mut self,
         this: Resource<IncomingDatagramStream>,
@@ -230,7 +230,7 @@ impl sync::udp::HostIncomingDatagramStream for WasiCtxView<'_> {
     }
 }
 
-impl sync::udp::HostOutgoingDatagramStream for WasiCtxView<'_> {
+impl sync::udp::HostOutgoingDatagramStream for WasiSocketsCtxView<'_> {
     fn check_send(&mut self, this: Resource<OutgoingDatagramStream>) -> SocketResult<u64> {
         AsyncOutgoing::check_send(self, this)
     }

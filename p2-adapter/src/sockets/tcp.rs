@@ -5,7 +5,7 @@ use super::{Network, SocketResult, addr_in, addr_out, family, family_out};
 use crate::bindings::sockets::network::{ErrorCode, IpAddressFamily, IpSocketAddress};
 use crate::bindings::sockets::{tcp, tcp_create_socket};
 use crate::streams::{SinkStream, SourceStream, noop_cx};
-use p3_core::WasiCtxView;
+use p3_core::sockets::WasiSocketsCtxView;
 use p3_core::sockets::tcp::{TcpAcceptor, TcpSocket as CoreTcp};
 use std::task::Poll;
 use wasmtime::component::Resource;
@@ -40,12 +40,12 @@ impl Pollable for TcpSocket {
     }
 }
 
-impl tcp_create_socket::Host for WasiCtxView<'_> {
+impl tcp_create_socket::Host for WasiSocketsCtxView<'_> {
     fn create_tcp_socket(
         &mut self,
         address_family: IpAddressFamily,
     ) -> SocketResult<Resource<TcpSocket>> {
-        let inner = CoreTcp::new(self.ctx.sockets(), family(address_family))?;
+        let inner = CoreTcp::new(self.ctx, family(address_family))?;
         Ok(self.table.push(TcpSocket {
             inner,
             op: None,
@@ -54,9 +54,9 @@ impl tcp_create_socket::Host for WasiCtxView<'_> {
     }
 }
 
-impl tcp::Host for WasiCtxView<'_> {}
+impl tcp::Host for WasiSocketsCtxView<'_> {}
 
-impl tcp::HostTcpSocket for WasiCtxView<'_> {
+impl tcp::HostTcpSocket for WasiSocketsCtxView<'_> {
     async fn start_bind(
         &mut self,
         this: Resource<TcpSocket>,

@@ -5,7 +5,7 @@ use super::{Network, SocketError, SocketResult, addr_in, addr_out, family, famil
 use crate::bindings::sockets::network::{ErrorCode, IpAddressFamily, IpSocketAddress};
 use crate::bindings::sockets::{udp, udp_create_socket};
 use crate::streams::noop_cx;
-use p3_core::WasiCtxView;
+use p3_core::sockets::WasiSocketsCtxView;
 use p3_core::sockets::udp::{UdpReceiver, UdpSender, UdpSocket as CoreUdp};
 use std::task::Poll;
 use wasmtime::component::Resource;
@@ -54,12 +54,12 @@ impl Pollable for OutgoingDatagramStream {
     }
 }
 
-impl udp_create_socket::Host for WasiCtxView<'_> {
+impl udp_create_socket::Host for WasiSocketsCtxView<'_> {
     fn create_udp_socket(
         &mut self,
         address_family: IpAddressFamily,
     ) -> SocketResult<Resource<UdpSocket>> {
-        let inner = CoreUdp::new(self.ctx.sockets(), family(address_family))?;
+        let inner = CoreUdp::new(self.ctx, family(address_family))?;
         Ok(self.table.push(UdpSocket {
             inner,
             binding: false,
@@ -67,9 +67,9 @@ impl udp_create_socket::Host for WasiCtxView<'_> {
     }
 }
 
-impl udp::Host for WasiCtxView<'_> {}
+impl udp::Host for WasiSocketsCtxView<'_> {}
 
-impl udp::HostUdpSocket for WasiCtxView<'_> {
+impl udp::HostUdpSocket for WasiSocketsCtxView<'_> {
     async fn start_bind(
         &mut self,
         this: Resource<UdpSocket>,
@@ -188,7 +188,7 @@ impl udp::HostUdpSocket for WasiCtxView<'_> {
     }
 }
 
-impl udp::HostIncomingDatagramStream for WasiCtxView<'_> {
+impl udp::HostIncomingDatagramStream for WasiSocketsCtxView<'_> {
     fn receive(
         &mut self,
         this: Resource<IncomingDatagramStream>,
@@ -230,7 +230,7 @@ impl udp::HostIncomingDatagramStream for WasiCtxView<'_> {
     }
 }
 
-impl udp::HostOutgoingDatagramStream for WasiCtxView<'_> {
+impl udp::HostOutgoingDatagramStream for WasiSocketsCtxView<'_> {
     fn check_send(&mut self, this: Resource<OutgoingDatagramStream>) -> SocketResult<u64> {
         let stream = self.table.get_mut(&this)?;
         stream.permits = match stream.sender.poll_idle(&mut noop_cx()) {

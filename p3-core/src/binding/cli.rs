@@ -1,7 +1,7 @@
 //! The `wasi:cli` interfaces both bindings expand the same way.
 
 /// The `wasi:cli/{environment,exit,terminal-*}` host traits on
-/// [`WasiCtxView`](crate::WasiCtxView), for a binding whose `terminal-input` and
+/// [`WasiCliCtxView`](crate::cli::WasiCliCtxView), for a binding whose `terminal-input` and
 /// `terminal-output` resources are [`cli::TerminalInput`](crate::cli::TerminalInput) and
 /// [`cli::TerminalOutput`](crate::cli::TerminalOutput). `initial_cwd` names the binding's
 /// function for the initial directory (p2: `initial-cwd`, p3: `get-initial-cwd`).
@@ -12,19 +12,19 @@
 #[macro_export]
 macro_rules! cli_interfaces {
     (initial_cwd = $initial_cwd:ident) => {
-        impl environment::Host for $crate::WasiCtxView<'_> {
+        impl environment::Host for $crate::cli::WasiCliCtxView<'_> {
             fn get_environment(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
-                Ok(self.ctx.cli().environment().to_vec())
+                Ok(self.ctx.environment().to_vec())
             }
             fn get_arguments(&mut self) -> wasmtime::Result<Vec<String>> {
-                Ok(self.ctx.cli().arguments().to_vec())
+                Ok(self.ctx.arguments().to_vec())
             }
             fn $initial_cwd(&mut self) -> wasmtime::Result<Option<String>> {
-                Ok(self.ctx.cli().initial_cwd().map(str::to_owned))
+                Ok(self.ctx.initial_cwd().map(str::to_owned))
             }
         }
 
-        impl exit::Host for $crate::WasiCtxView<'_> {
+        impl exit::Host for $crate::cli::WasiCliCtxView<'_> {
             fn exit(&mut self, status: Result<(), ()>) -> wasmtime::Result<()> {
                 Err($crate::cli::exit(status))
             }
@@ -33,10 +33,10 @@ macro_rules! cli_interfaces {
             }
         }
 
-        impl terminal_input::Host for $crate::WasiCtxView<'_> {}
-        impl terminal_output::Host for $crate::WasiCtxView<'_> {}
+        impl terminal_input::Host for $crate::cli::WasiCliCtxView<'_> {}
+        impl terminal_output::Host for $crate::cli::WasiCliCtxView<'_> {}
 
-        impl terminal_input::HostTerminalInput for $crate::WasiCtxView<'_> {
+        impl terminal_input::HostTerminalInput for $crate::cli::WasiCliCtxView<'_> {
             fn drop(
                 &mut self,
                 rep: wasmtime::component::Resource<$crate::cli::TerminalInput>,
@@ -46,7 +46,7 @@ macro_rules! cli_interfaces {
             }
         }
 
-        impl terminal_output::HostTerminalOutput for $crate::WasiCtxView<'_> {
+        impl terminal_output::HostTerminalOutput for $crate::cli::WasiCliCtxView<'_> {
             fn drop(
                 &mut self,
                 rep: wasmtime::component::Resource<$crate::cli::TerminalOutput>,
@@ -56,32 +56,32 @@ macro_rules! cli_interfaces {
             }
         }
 
-        impl terminal_stdin::Host for $crate::WasiCtxView<'_> {
+        impl terminal_stdin::Host for $crate::cli::WasiCliCtxView<'_> {
             fn get_terminal_stdin(
                 &mut self,
             ) -> wasmtime::Result<Option<wasmtime::component::Resource<$crate::cli::TerminalInput>>>
             {
-                let is_terminal = self.ctx.cli().stdin().is_terminal();
+                let is_terminal = self.ctx.stdin().is_terminal();
                 $crate::cli::push_terminal(self.table, is_terminal, $crate::cli::TerminalInput)
             }
         }
 
-        impl terminal_stdout::Host for $crate::WasiCtxView<'_> {
+        impl terminal_stdout::Host for $crate::cli::WasiCliCtxView<'_> {
             fn get_terminal_stdout(
                 &mut self,
             ) -> wasmtime::Result<Option<wasmtime::component::Resource<$crate::cli::TerminalOutput>>>
             {
-                let is_terminal = self.ctx.cli().stdout().is_terminal();
+                let is_terminal = self.ctx.stdout().is_terminal();
                 $crate::cli::push_terminal(self.table, is_terminal, $crate::cli::TerminalOutput)
             }
         }
 
-        impl terminal_stderr::Host for $crate::WasiCtxView<'_> {
+        impl terminal_stderr::Host for $crate::cli::WasiCliCtxView<'_> {
             fn get_terminal_stderr(
                 &mut self,
             ) -> wasmtime::Result<Option<wasmtime::component::Resource<$crate::cli::TerminalOutput>>>
             {
-                let is_terminal = self.ctx.cli().stderr().is_terminal();
+                let is_terminal = self.ctx.stderr().is_terminal();
                 $crate::cli::push_terminal(self.table, is_terminal, $crate::cli::TerminalOutput)
             }
         }

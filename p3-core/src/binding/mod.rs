@@ -14,16 +14,16 @@ mod filesystem;
 mod sockets;
 
 /// Adds each listed interface of a binding to `linker`, all with the same `HasData` marker and
-/// the `WasiView::ctx` getter, grouped by package (each package a module in scope):
-/// `add_interfaces!(linker, T, Marker; cli::{stdin, stdout}, clocks::{monotonic_clock})`.
+/// getter, grouped by package (each package a module in scope):
+/// `add_interfaces!(linker, T, WasiCli, T::cli; cli::{stdin, stdout})`.
 #[macro_export]
 macro_rules! add_interfaces {
-    ($linker:expr, $t:ident, $data:ty; $($package:ident::{$($iface:ident),+ $(,)?}),+ $(,)?) => {{
+    ($linker:expr, $t:ident, $data:ty, $getter:expr; $($package:ident::{$($iface:ident),+ $(,)?}),+ $(,)?) => {{
         let linker = $linker;
-        $($crate::add_interfaces!(@package linker, $t, $data, $package, $($iface),+);)+
+        $($crate::add_interfaces!(@package linker, $t, $data, $getter, $package, $($iface),+);)+
     }};
-    (@package $linker:ident, $t:ident, $data:ty, $package:ident, $($iface:ident),+) => {
-        $($package::$iface::add_to_linker::<$t, $data>(&mut *$linker, $t::ctx)?;)+
+    (@package $linker:ident, $t:ident, $data:ty, $getter:expr, $package:ident, $($iface:ident),+) => {
+        $($package::$iface::add_to_linker::<$t, $data>(&mut *$linker, $getter)?;)+
     };
 }
 

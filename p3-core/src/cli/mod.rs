@@ -6,8 +6,44 @@ pub use stdio::{
     MAX_BACKLOG, SOURCE_READ_AHEAD, SharedSink, SharedSource, SinkHandle, SourceHandle,
 };
 
-use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::I32Exit;
+
+/// The [`HasData`] marker of the `wasi:cli` interfaces, as wasmtime-wasi's.
+pub struct WasiCli;
+
+impl HasData for WasiCli {
+    type Data<'a> = WasiCliCtxView<'a>;
+}
+
+/// Access to the command-line state and the resource table inside a host's store data: what a
+/// host that grants only `wasi:cli` implements (a [`WasiView`](crate::WasiView) has it already).
+pub trait WasiCliView: Send {
+    /// Returns the command-line state and the resource table.
+    fn cli(&mut self) -> WasiCliCtxView<'_>;
+}
+
+/// The command-line state and the table the `wasi:cli` host functions work with.
+pub struct WasiCliCtxView<'a> {
+    /// Arguments, environment, stdio.
+    pub ctx: &'a mut WasiCliCtx,
+    /// The guest's resources (stdio streams, terminals).
+    pub table: &'a mut ResourceTable,
+}
+
+impl Default for WasiCliCtx {
+    /// No arguments or environment, stdin closed, stdout and stderr discarded.
+    fn default() -> Self {
+        WasiCliCtx {
+            environment: Vec::new(),
+            arguments: Vec::new(),
+            initial_cwd: None,
+            stdin: SharedSource::new(Box::new(tokio::io::empty()), false),
+            stdout: SharedSink::new(Box::new(tokio::io::empty()), false),
+            stderr: SharedSink::new(Box::new(tokio::io::empty()), false),
+        }
+    }
+}
 
 /// The `terminal-input` resource of both ABIs: stdin is a terminal.
 pub struct TerminalInput;
@@ -30,7 +66,7 @@ pub fn push_terminal<T: Send + 'static>(
 
 /// The command-line state shared by every ABI: one argument list, one environment, one
 /// initial directory, one stdin source and one ordered stdout and stderr sink.
-pub struct CliCtx {
+pub struct WasiCliCtx {
     pub(crate) environment: Vec<(String, String)>,
     pub(crate) arguments: Vec<String>,
     pub(crate) initial_cwd: Option<String>,
@@ -39,7 +75,7 @@ pub struct CliCtx {
     pub(crate) stderr: SharedSink,
 }
 
-impl CliCtx {
+impl WasiCliCtx {
     /// The environment variables, in the order they were configured.
     pub fn environment(&self) -> &[(String, String)] {
         &self.environment

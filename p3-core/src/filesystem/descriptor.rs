@@ -264,7 +264,7 @@ impl Dir {
         flags: DescriptorFlags,
     ) -> Result<Descriptor, ErrorCode> {
         let mut create = false;
-        let mut open_mode = OpenMode::default();
+        let mut open_mode = OpenMode::empty();
         let mut opts = OpenOptions::new();
         opts.maybe_dir(true);
         if oflags.create {
@@ -275,23 +275,23 @@ impl Dir {
             }
             create = true;
             opts.write(true);
-            open_mode.write = true;
+            open_mode |= OpenMode::WRITE;
         }
         if oflags.truncate {
             opts.truncate(true).write(true);
-            open_mode.write = true;
+            open_mode |= OpenMode::WRITE;
         }
         if flags.read {
             opts.read(true);
-            open_mode.read = true;
+            open_mode |= OpenMode::READ;
         }
         if flags.write {
             opts.write(true);
-            open_mode.write = true;
+            open_mode |= OpenMode::WRITE;
         } else {
             // Open for reading so the OS lets us open it; permissions reject writes later.
             opts.read(true);
-            open_mode.read = true;
+            open_mode |= OpenMode::READ;
         }
         opts.follow(follow(symlink_follow));
         if flags.file_integrity_sync || flags.data_integrity_sync || flags.requested_write_sync {
@@ -300,7 +300,7 @@ impl Dir {
         if oflags.directory && (oflags.create || oflags.exclusive || oflags.truncate) {
             return Err(ErrorCode::Invalid);
         }
-        if self.perms.write_not_permitted() && (create || open_mode.write) {
+        if self.perms.write_not_permitted() && (create || open_mode.contains(OpenMode::WRITE)) {
             return Err(ErrorCode::NotPermitted);
         }
         enum Opened {
@@ -405,7 +405,7 @@ impl Dir {
     /// `read-directory`: the entries, produced lazily in batches. The directory is opened
     /// for listing by the first batch, so this never blocks.
     pub fn read_directory(&self) -> Result<DirEntries, ErrorCode> {
-        if !self.open_mode.read {
+        if !self.open_mode.contains(OpenMode::READ) {
             return Err(ErrorCode::NotPermitted);
         }
         Ok(DirEntries::new(
@@ -469,13 +469,13 @@ impl Descriptor {
         let fd_flags = fd_flags.map_err(|e| ErrorCode::from(io::Error::from(e)))?;
         use rustix::fs::OFlags;
         let mut flags = DescriptorFlags {
-            read: mode.read,
+            read: mode.contains(OpenMode::READ),
             ..DescriptorFlags::default()
         };
         if is_dir {
-            flags.mutate_directory = mode.write;
+            flags.mutate_directory = mode.contains(OpenMode::WRITE);
         } else {
-            flags.write = mode.write;
+            flags.write = mode.contains(OpenMode::WRITE);
         }
         flags.data_integrity_sync = fd_flags.contains(OFlags::DSYNC);
         flags.requested_write_sync = fd_flags.contains(OFlags::RSYNC);

@@ -25,6 +25,44 @@ pub use types::{
 pub use wasmtime_wasi::FsPerms;
 
 use std::sync::Arc;
+use wasmtime::component::{HasData, ResourceTable};
+
+/// The [`HasData`] marker of the `wasi:filesystem` interfaces, as wasmtime-wasi's.
+pub struct WasiFilesystem;
+
+impl HasData for WasiFilesystem {
+    type Data<'a> = WasiFilesystemCtxView<'a>;
+}
+
+/// Access to the preopens and the resource table inside a host's store data: what a host that
+/// grants only `wasi:filesystem` implements (a [`WasiView`](crate::WasiView) has it already).
+pub trait WasiFilesystemView: Send {
+    /// Returns the filesystem state and the resource table.
+    fn filesystem(&mut self) -> WasiFilesystemCtxView<'_>;
+}
+
+/// The filesystem state and the table the `wasi:filesystem` host functions work with.
+pub struct WasiFilesystemCtxView<'a> {
+    /// The preopens and their policy.
+    pub ctx: &'a mut WasiFilesystemCtx,
+    /// The guest's resources (descriptors, streams).
+    pub table: &'a mut ResourceTable,
+}
+
+impl WasiFilesystemCtxView<'_> {
+    /// Puts a descriptor for every preopened directory in the table, with its guest name: what
+    /// `get-directories` returns on both ABIs.
+    pub fn push_preopens(
+        &mut self,
+    ) -> wasmtime::Result<Vec<(wasmtime::component::Resource<Descriptor>, String)>> {
+        let mut out = Vec::with_capacity(self.ctx.preopens.len());
+        for p in &self.ctx.preopens {
+            let fd = self.table.push(Descriptor::Dir(p.dir.clone()))?;
+            out.push((fd, p.guest_path.clone()));
+        }
+        Ok(out)
+    }
+}
 
 /// One preopened directory.
 #[derive(Clone)]
@@ -37,12 +75,12 @@ pub struct Preopen {
 
 /// The filesystem state shared by every ABI.
 #[derive(Clone, Default)]
-pub struct FilesystemCtx {
+pub struct WasiFilesystemCtx {
     pub(crate) preopens: Vec<Preopen>,
     pub(crate) allow_blocking_current_thread: bool,
 }
 
-impl FilesystemCtx {
+impl WasiFilesystemCtx {
     /// The preopened directories, in the order they were configured.
     pub fn preopens(&self) -> &[Preopen] {
         &self.preopens

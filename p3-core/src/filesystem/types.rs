@@ -173,14 +173,9 @@ pub struct DescriptorFlags {
     pub mutate_directory: bool,
 }
 
-/// How a descriptor was opened.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OpenMode {
-    /// Opened for reading.
-    pub read: bool,
-    /// Opened for writing (for a directory: may mutate it).
-    pub write: bool,
-}
+/// How a descriptor was opened (`READ`, `WRITE`; for a directory, `WRITE` means it may be
+/// mutated): wasmtime-wasi's own type, so a host names it the same way.
+pub use wasmtime_wasi::OpenMode;
 
 /// A directory entry.
 #[derive(Clone, Debug, PartialEq, Eq)]

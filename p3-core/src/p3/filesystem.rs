@@ -5,7 +5,6 @@
 //! the cursor moves only by what was delivered. `read-directory` delivers as many entries per
 //! guest read as the guest has room for.
 
-use super::WasiP3;
 use super::bindings::clocks::system_clock;
 use super::bindings::filesystem::preopens;
 use super::bindings::filesystem::types::{
@@ -13,10 +12,10 @@ use super::bindings::filesystem::types::{
     MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
 };
 use super::streams;
-use crate::WasiCtxView;
 use crate::binding::TrappableError;
 use crate::error::CoreError;
 use crate::filesystem::{self as core, Descriptor, DirEntries};
+use crate::filesystem::{WasiFilesystem, WasiFilesystemCtxView};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -54,15 +53,18 @@ fn stream_error_code(err: CoreError) -> ErrorCode {
 }
 
 /// Clones a descriptor out of the table so no borrow of the store is held across an await.
-fn descriptor<U>(store: &Accessor<U, WasiP3>, fd: &Resource<Descriptor>) -> FsResult<Descriptor> {
+fn descriptor<U>(
+    store: &Accessor<U, WasiFilesystem>,
+    fd: &Resource<Descriptor>,
+) -> FsResult<Descriptor> {
     store.with(|mut view| Ok(view.get().table.get(fd)?.clone()))
 }
 
-fn file<U>(store: &Accessor<U, WasiP3>, fd: &Resource<Descriptor>) -> FsResult<core::File> {
+fn file<U>(store: &Accessor<U, WasiFilesystem>, fd: &Resource<Descriptor>) -> FsResult<core::File> {
     Ok(descriptor(store, fd)?.file()?.clone())
 }
 
-fn dir<U>(store: &Accessor<U, WasiP3>, fd: &Resource<Descriptor>) -> FsResult<core::Dir> {
+fn dir<U>(store: &Accessor<U, WasiFilesystem>, fd: &Resource<Descriptor>) -> FsResult<core::Dir> {
     Ok(descriptor(store, fd)?.dir()?.clone())
 }
 
@@ -121,7 +123,7 @@ impl<D> StreamProducer<D> for DirProducer {
 }
 
 fn write_stream<U>(
-    mut store: Access<U, WasiP3>,
+    mut store: Access<U, WasiFilesystem>,
     fd: Resource<Descriptor>,
     data: StreamReader<u8>,
     offset: Option<u64>,
@@ -139,20 +141,20 @@ fn write_stream<U>(
     )
 }
 
-impl types::Host for WasiCtxView<'_> {
+impl types::Host for WasiFilesystemCtxView<'_> {
     fn convert_error_code(&mut self, err: FsError) -> wasmtime::Result<ErrorCode> {
         err.downcast()
     }
 }
 
-impl types::HostDescriptor for WasiCtxView<'_> {
+impl types::HostDescriptor for WasiFilesystemCtxView<'_> {
     fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
         self.table.delete(fd)?;
         Ok(())
     }
 }
 
-impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
+impl<U> types::HostDescriptorWithStore<U> for WasiFilesystem {
     fn read_via_stream(
         mut store: Access<U, Self>,
         fd: Resource<Descriptor>,
@@ -395,7 +397,7 @@ impl<U> types::HostDescriptorWithStore<U> for WasiP3 {
     }
 }
 
-impl preopens::Host for WasiCtxView<'_> {
+impl preopens::Host for WasiFilesystemCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
         self.push_preopens()
     }
@@ -403,11 +405,11 @@ impl preopens::Host for WasiCtxView<'_> {
 
 /// Adds the `wasi:filesystem/*@0.3.0` interfaces to `linker` (wasmtime-wasi's
 /// `p3::filesystem::add_to_linker`).
-pub fn add_to_linker<T: crate::WasiView + 'static>(
+pub fn add_to_linker<T: crate::filesystem::WasiFilesystemView + 'static>(
     linker: &mut wasmtime::component::Linker<T>,
 ) -> wasmtime::Result<()> {
     use super::bindings::filesystem;
-    crate::add_interfaces!(linker, T, super::WasiP3;
+    crate::add_interfaces!(linker, T, WasiFilesystem, T::filesystem;
         filesystem::{types, preopens},
     );
     Ok(())

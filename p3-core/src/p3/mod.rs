@@ -16,15 +16,8 @@ pub mod random;
 pub mod sockets;
 pub mod streams;
 
-use crate::{WasiCtxView, WasiView};
-use wasmtime::component::{HasData, Linker};
-
-/// The [`HasData`] marker the p3 bindings are linked with.
-pub struct WasiP3;
-
-impl HasData for WasiP3 {
-    type Data<'a> = WasiCtxView<'a>;
-}
+use crate::WasiView;
+use wasmtime::component::Linker;
 
 /// Every `wasi:*@0.3.0` interface the bindings serve (without its version). [`add_to_linker`]
 /// adds exactly these; a test checks that against the vendored WIT.

@@ -1,17 +1,16 @@
 //! `wasi:sockets/{types,ip-name-lookup}@0.3.0` on the core sockets.
 
-use super::WasiP3;
 use super::bindings::sockets::ip_name_lookup;
 use super::bindings::sockets::types::{
     self, Duration, ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress,
     Ipv6SocketAddress, TcpSocket, UdpSocket,
 };
 use super::streams::{read_stream, write_stream};
-use crate::WasiCtxView;
 use crate::binding::TrappableError;
 use crate::error::CoreError;
 use crate::sockets::lookup::Resolve;
 use crate::sockets::tcp::TcpAcceptor;
+use crate::sockets::{WasiSockets, WasiSocketsCtxView};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use wasmtime::StoreContextMut;
@@ -41,7 +40,7 @@ fn stream_error_code(err: CoreError) -> ErrorCode {
 /// `listen`'s producer: as many accepted sockets per guest read as the guest has room for.
 struct ListenProducer<D: 'static> {
     acceptor: TcpAcceptor,
-    getter: for<'a> fn(&'a mut D) -> WasiCtxView<'a>,
+    getter: for<'a> fn(&'a mut D) -> WasiSocketsCtxView<'a>,
 }
 
 impl<D: 'static> StreamProducer<D> for ListenProducer<D> {
@@ -80,13 +79,13 @@ impl<D: 'static> StreamProducer<D> for ListenProducer<D> {
     }
 }
 
-impl types::Host for WasiCtxView<'_> {
+impl types::Host for WasiSocketsCtxView<'_> {
     fn convert_error_code(&mut self, err: SocketError) -> wasmtime::Result<ErrorCode> {
         err.downcast()
     }
 }
 
-impl<U: Send + 'static> types::HostTcpSocketWithStore<U> for WasiP3 {
+impl<U: Send + 'static> types::HostTcpSocketWithStore<U> for WasiSockets {
     async fn connect(
         store: &Accessor<U, Self>,
         socket: Resource<TcpSocket>,
@@ -141,9 +140,9 @@ impl<U: Send + 'static> types::HostTcpSocketWithStore<U> for WasiP3 {
     }
 }
 
-impl types::HostTcpSocket for WasiCtxView<'_> {
+impl types::HostTcpSocket for WasiSocketsCtxView<'_> {
     fn create(&mut self, address_family: IpAddressFamily) -> SocketResult<Resource<TcpSocket>> {
-        let socket = TcpSocket::new(self.ctx.sockets(), family(address_family))?;
+        let socket = TcpSocket::new(self.ctx, family(address_family))?;
         Ok(self.table.push(socket)?)
     }
 
@@ -272,7 +271,7 @@ impl types::HostTcpSocket for WasiCtxView<'_> {
     }
 }
 
-impl<U: 'static> types::HostUdpSocketWithStore<U> for WasiP3 {
+impl<U: 'static> types::HostUdpSocketWithStore<U> for WasiSockets {
     async fn send(
         store: &Accessor<U, Self>,
         socket: Resource<UdpSocket>,
@@ -301,9 +300,9 @@ impl<U: 'static> types::HostUdpSocketWithStore<U> for WasiP3 {
     }
 }
 
-impl types::HostUdpSocket for WasiCtxView<'_> {
+impl types::HostUdpSocket for WasiSocketsCtxView<'_> {
     fn create(&mut self, address_family: IpAddressFamily) -> SocketResult<Resource<UdpSocket>> {
-        let socket = UdpSocket::new(self.ctx.sockets(), family(address_family))?;
+        let socket = UdpSocket::new(self.ctx, family(address_family))?;
         Ok(self.table.push(socket)?)
     }
 
@@ -386,14 +385,14 @@ impl types::HostUdpSocket for WasiCtxView<'_> {
     }
 }
 
-impl ip_name_lookup::Host for WasiCtxView<'_> {}
+impl ip_name_lookup::Host for WasiSocketsCtxView<'_> {}
 
-impl<U: 'static> ip_name_lookup::HostWithStore<U> for WasiP3 {
+impl<U: 'static> ip_name_lookup::HostWithStore<U> for WasiSockets {
     async fn resolve_addresses(
         store: &Accessor<U, Self>,
         name: String,
     ) -> wasmtime::Result<Result<Vec<IpAddress>, ip_name_lookup::ErrorCode>> {
-        let policy = store.with(|mut s| s.get().ctx.sockets().clone());
+        let policy = store.with(|mut s| s.get().ctx.clone());
         Ok(Resolve::resolve(&policy, &name)
             .await
             .map(|addrs| addrs.into_iter().map(ip_out).collect())
@@ -403,11 +402,11 @@ impl<U: 'static> ip_name_lookup::HostWithStore<U> for WasiP3 {
 
 /// Adds the `wasi:sockets/*@0.3.0` interfaces to `linker` (wasmtime-wasi's
 /// `p3::sockets::add_to_linker`).
-pub fn add_to_linker<T: crate::WasiView + 'static>(
+pub fn add_to_linker<T: crate::sockets::WasiSocketsView + 'static>(
     linker: &mut wasmtime::component::Linker<T>,
 ) -> wasmtime::Result<()> {
     use super::bindings::sockets;
-    crate::add_interfaces!(linker, T, super::WasiP3;
+    crate::add_interfaces!(linker, T, WasiSockets, T::sockets;
         sockets::{types, ip_name_lookup},
     );
     Ok(())

@@ -1,6 +1,6 @@
 //! `ip-name-lookup`: resolves a host name (or an IP literal) to addresses.
 
-use super::{LookupError, SocketsCtx, in_runtime};
+use super::{LookupError, WasiSocketsCtx, in_runtime};
 use std::net::{IpAddr, Ipv6Addr};
 use std::task::{Context, Poll, ready};
 use tokio::task::JoinHandle;
@@ -16,7 +16,7 @@ pub enum Resolve {
 impl Resolve {
     /// Starts resolving `name`. Refusals and malformed names are answered at once; IP literals
     /// resolve to themselves; domain names (converted to punycode) go to the system resolver.
-    pub fn start(policy: &SocketsCtx, name: &str) -> Resolve {
+    pub fn start(policy: &WasiSocketsCtx, name: &str) -> Resolve {
         if !policy.allow_ip_name_lookup {
             return Resolve::Done(Err(LookupError::PermanentResolverFailure));
         }
@@ -59,7 +59,7 @@ impl Resolve {
     }
 
     /// Resolves `name`, waiting as long as it takes (WASIp3's `resolve-addresses`).
-    pub async fn resolve(policy: &SocketsCtx, name: &str) -> Result<Vec<IpAddr>, LookupError> {
+    pub async fn resolve(policy: &WasiSocketsCtx, name: &str) -> Result<Vec<IpAddr>, LookupError> {
         let mut r = Resolve::start(policy, name);
         std::future::poll_fn(|cx| r.poll(cx).map(|r| r.clone())).await
     }

@@ -1,5 +1,5 @@
 //! `wasi:sockets` in the core: TCP ([`tcp`]), UDP ([`udp`]) and name lookup ([`lookup`]) on
-//! tokio, governed by one policy ([`SocketsCtx`]: which protocols a guest may use and which
+//! tokio, governed by one policy ([`WasiSocketsCtx`]: which protocols a guest may use and which
 //! addresses it may reach).
 //!
 //! Every object is store-independent and poll-based: in-flight work (a connect, an accept, a
@@ -19,7 +19,31 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use wasmtime::component::{HasData, ResourceTable};
 pub use wasmtime_wasi::sockets::SocketAddrUse;
+
+/// The [`HasData`] marker of the `wasi:sockets` interfaces, as wasmtime-wasi's.
+pub struct WasiSockets;
+
+impl HasData for WasiSockets {
+    type Data<'a> = WasiSocketsCtxView<'a>;
+}
+
+/// Access to the network policy and the resource table inside a host's store data: what a
+/// host that grants only `wasi:sockets` implements (a [`WasiView`](crate::WasiView) has it
+/// already).
+pub trait WasiSocketsView: Send {
+    /// Returns the network policy and the resource table.
+    fn sockets(&mut self) -> WasiSocketsCtxView<'_>;
+}
+
+/// The network policy and the table the `wasi:sockets` host functions work with.
+pub struct WasiSocketsCtxView<'a> {
+    /// The network policy.
+    pub ctx: &'a mut WasiSocketsCtx,
+    /// The guest's resources (sockets, streams).
+    pub table: &'a mut ResourceTable,
+}
 
 /// The boxed future a socket-address check returns.
 pub type CheckFuture = Pin<Box<dyn Future<Output = bool> + Send + Sync>>;
@@ -28,7 +52,7 @@ type CheckFn = dyn Fn(SocketAddr, SocketAddrUse) -> CheckFuture + Send + Sync;
 
 /// The network policy shared by every ABI.
 #[derive(Clone, Default)]
-pub struct SocketsCtx {
+pub struct WasiSocketsCtx {
     pub(crate) allow_tcp: bool,
     pub(crate) allow_udp: bool,
     pub(crate) allow_ip_name_lookup: bool,
@@ -71,7 +95,7 @@ impl Decision {
     }
 }
 
-impl SocketsCtx {
+impl WasiSocketsCtx {
     /// Whether TCP may be used at all.
     pub fn tcp_allowed(&self) -> bool {
         self.allow_tcp
@@ -98,7 +122,7 @@ impl SocketsCtx {
         }
     }
 
-    /// [`SocketsCtx::decide`] and wait for the answer: `access-denied` when refused.
+    /// [`WasiSocketsCtx::decide`] and wait for the answer: `access-denied` when refused.
     pub async fn allow(&self, addr: SocketAddr, addr_use: SocketAddrUse) -> Result<(), ErrorCode> {
         self.decide(addr, addr_use).allowed().await
     }

@@ -1,7 +1,7 @@
 //! UDP: bind, connect/disconnect, and datagram send/receive with and without a remote address.
 
 use super::{
-    CheckFuture, Decision, ErrorCode, Family, SocketAddrUse, SocketsCtx, in_runtime, opts,
+    CheckFuture, Decision, ErrorCode, Family, SocketAddrUse, WasiSocketsCtx, in_runtime, opts,
     spawn_detached, valid_family, valid_remote,
 };
 use rustix::io::Errno;
@@ -17,7 +17,7 @@ pub const MAX_DATAGRAM_SIZE: usize = u16::MAX as usize;
 pub struct UdpSocket {
     socket: Arc<tokio::net::UdpSocket>,
     family: Family,
-    policy: SocketsCtx,
+    policy: WasiSocketsCtx,
     bound: bool,
     remote: Option<SocketAddr>,
     /// The receive buffer, kept between receivers so it is allocated once per socket.
@@ -26,7 +26,7 @@ pub struct UdpSocket {
 
 impl UdpSocket {
     /// A new, unbound socket of `family`; `access-denied` when the policy forbids UDP.
-    pub fn new(policy: &SocketsCtx, family: Family) -> Result<Self, ErrorCode> {
+    pub fn new(policy: &WasiSocketsCtx, family: Family) -> Result<Self, ErrorCode> {
         if !policy.allow_udp {
             return Err(ErrorCode::AccessDenied);
         }
@@ -223,7 +223,7 @@ pub struct Datagram {
 /// Receives datagrams into one reused buffer and hands out exactly-sized copies.
 pub struct UdpReceiver {
     socket: Arc<tokio::net::UdpSocket>,
-    policy: SocketsCtx,
+    policy: WasiSocketsCtx,
     bound: bool,
     connected: Option<SocketAddr>,
     buf: Vec<u8>,
@@ -315,7 +315,7 @@ type InFlight = Arc<Mutex<SendSlot>>;
 /// (never dropped); the next send waits for it.
 pub struct UdpSender {
     socket: Arc<tokio::net::UdpSocket>,
-    policy: SocketsCtx,
+    policy: WasiSocketsCtx,
     family: Family,
     bound: bool,
     connected: Option<SocketAddr>,

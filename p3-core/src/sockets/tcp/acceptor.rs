@@ -3,7 +3,7 @@
 use super::conn::Conn;
 use super::{DEFAULT_BACKLOG, State, TcpSocket};
 use crate::sockets::{
-    CheckFuture, Decision, ErrorCode, Family, SocketAddrUse, SocketsCtx, in_runtime,
+    CheckFuture, Decision, ErrorCode, Family, SocketAddrUse, WasiSocketsCtx, in_runtime,
 };
 use rustix::io::Errno;
 use std::io;
@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct TcpAcceptor {
     listener: Arc<TcpListener>,
     family: Family,
-    policy: SocketsCtx,
+    policy: WasiSocketsCtx,
     /// A connection waiting for the host's (asynchronous) address check.
     checking: Option<(TcpStream, CheckFuture)>,
     /// The next result, once known.
@@ -25,7 +25,7 @@ pub struct TcpAcceptor {
 
 impl TcpAcceptor {
     /// Accepts on `listener` for sockets of `family`, under `policy`.
-    pub(super) fn new(listener: Arc<TcpListener>, family: Family, policy: SocketsCtx) -> Self {
+    pub(super) fn new(listener: Arc<TcpListener>, family: Family, policy: WasiSocketsCtx) -> Self {
         TcpAcceptor {
             listener,
             family,

@@ -8,7 +8,7 @@ pub use acceptor::TcpAcceptor;
 pub use conn::{SEND_PERMIT, TcpSink, TcpSource};
 
 use super::{
-    Decision, ErrorCode, Family, SocketAddrUse, SocketsCtx, in_runtime, opts, valid_family,
+    Decision, ErrorCode, Family, SocketAddrUse, WasiSocketsCtx, in_runtime, opts, valid_family,
     valid_remote, valid_unicast,
 };
 use conn::Conn;
@@ -46,13 +46,13 @@ pub struct TcpSocket {
     state: State,
     family: Family,
     backlog: u32,
-    policy: SocketsCtx,
+    policy: WasiSocketsCtx,
     bound: bool,
 }
 
 impl TcpSocket {
     /// A new, unbound socket of `family`; `access-denied` when the policy forbids TCP.
-    pub fn new(policy: &SocketsCtx, family: Family) -> Result<Self, ErrorCode> {
+    pub fn new(policy: &WasiSocketsCtx, family: Family) -> Result<Self, ErrorCode> {
         if !policy.allow_tcp {
             return Err(ErrorCode::AccessDenied);
         }
@@ -220,7 +220,7 @@ impl TcpSocket {
     /// acceptor. The host's grant is the permission: the connections it accepts are not
     /// checked against the socket-address policy, while sockets the guest creates still are.
     pub fn preopened(
-        policy: &SocketsCtx,
+        policy: &WasiSocketsCtx,
         listener: std::net::TcpListener,
     ) -> Result<(TcpSocket, TcpAcceptor), ErrorCode> {
         let family = match listener.local_addr()? {
@@ -229,7 +229,7 @@ impl TcpSocket {
         };
         listener.set_nonblocking(true)?;
         let listener = Arc::new(in_runtime(|| TcpListener::from_std(listener))?);
-        let granted = SocketsCtx {
+        let granted = WasiSocketsCtx {
             check: super::AddrCheck::AllowAll,
             ..policy.clone()
         };
@@ -445,11 +445,11 @@ mod tests {
     use crate::io::{ByteSink as _, ByteSource as _};
     use std::io::Read;
 
-    fn policy() -> SocketsCtx {
-        SocketsCtx {
+    fn policy() -> WasiSocketsCtx {
+        WasiSocketsCtx {
             allow_tcp: true,
             check: super::super::AddrCheck::AllowAll,
-            ..SocketsCtx::default()
+            ..WasiSocketsCtx::default()
         }
     }
 
@@ -501,10 +501,10 @@ mod tests {
             seen.fetch_add(1, Ordering::SeqCst);
             Box::pin(async { true })
         });
-        let policy = SocketsCtx {
+        let policy = WasiSocketsCtx {
             allow_tcp: true,
             check: super::super::AddrCheck::Custom(check),
-            ..SocketsCtx::default()
+            ..WasiSocketsCtx::default()
         };
         let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let mut s = TcpSocket::new(&policy, Family::Ipv4).unwrap();
@@ -515,7 +515,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn shutdown_receive_ends_the_source_and_refused_protocols_are_access_denied() {
         assert_eq!(
-            TcpSocket::new(&SocketsCtx::default(), Family::Ipv4).err(),
+            TcpSocket::new(&WasiSocketsCtx::default(), Family::Ipv4).err(),
             Some(ErrorCode::AccessDenied)
         );
         let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
