@@ -35,17 +35,17 @@
 pub mod http;
 pub mod run;
 
-#[doc(no_inline)]
-pub use async_trait::async_trait;
 pub use p3_core::{
     CoreError, I32Exit, ResourceTable, TrappableError, WasiCtx, WasiCtxBuilder, WasiCtxView,
     WasiView,
 };
-#[doc(no_inline)]
-pub use rand::Rng;
 pub use wasmtime::component::ResourceTableError;
 #[doc(no_inline)]
+pub use wasmtime_wasi::Rng;
+#[doc(no_inline)]
 pub use wasmtime_wasi::SystemTimeSpec;
+#[doc(no_inline)]
+pub use wasmtime_wasi::async_trait;
 pub use wasmtime_wasi::random::{Deterministic, thread_rng};
 pub use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, OpenMode};
 
@@ -66,7 +66,8 @@ pub mod cli {
 pub mod clocks {
     pub use p3_core::clocks::{WasiClocks, WasiClocksCtx, WasiClocksCtxView, WasiClocksView};
     pub use wasmtime_wasi::clocks::{
-        HostMonotonicClock, HostWallClock, MonotonicClock, WallClock, monotonic_clock, wall_clock,
+        DatetimeError, HostMonotonicClock, HostWallClock, MonotonicClock, WallClock,
+        monotonic_clock, wall_clock,
     };
 }
 
@@ -82,7 +83,7 @@ pub mod filesystem {
         Descriptor, Dir, File, WasiFilesystem, WasiFilesystemCtx, WasiFilesystemCtxView,
         WasiFilesystemView,
     };
-    pub use wasmtime_wasi::FsPerms;
+    pub use wasmtime_wasi::{FsPerms, OpenMode};
 }
 
 /// `wasi:sockets`: the per-package context (the network policy), its view and marker.
@@ -138,7 +139,15 @@ pub mod runtime {
 /// # Ok(()) }
 /// ```
 pub mod p1 {
-    pub use p1_adapter::{WasiP1Ctx, add_to_linker_async, add_to_linker_sync};
+    pub use p1_adapter::{
+        WasiP1Ctx, add_to_linker_async, add_to_linker_sync, types, wasi_snapshot_preview1,
+    };
+}
+
+/// `wasi_unstable` (WASI preview 0) for old core modules, mirroring `wasmtime_wasi::p0`: a
+/// translation onto [`p1`], with the same [`WasiP1Ctx`](p1::WasiP1Ctx).
+pub mod p0 {
+    pub use p1_adapter::preview0::{add_to_linker_async, add_to_linker_sync, types, wasi_unstable};
 }
 
 /// `wasi:*@0.2.x`, mirroring `wasmtime_wasi::p2`.

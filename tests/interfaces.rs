@@ -218,7 +218,6 @@ fn a_p2_host_can_link_and_hold_only_clocks_and_random() {
             .get_typed_func::<(), (u64,)>(&mut store, name)
             .unwrap();
         let (v,) = f.call(&mut store, ()).unwrap();
-        f.post_return(&mut store).unwrap();
         v
     });
     check_granted_readings(readings);
@@ -250,7 +249,6 @@ async fn a_p3_host_can_link_and_hold_only_clocks_and_random() {
             .get_typed_func::<(), (u64,)>(&mut store, name)
             .unwrap();
         let (v,) = f.call_async(&mut store, ()).await.unwrap();
-        f.post_return_async(&mut store).await.unwrap();
         *slot = v;
     }
     check_granted_readings(readings);

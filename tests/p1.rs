@@ -109,3 +109,19 @@ async fn assemblyscript_style_calls() {
          env 0: A=1\nenv 1: BB=two words\nwrite to fd 42: errno 8\n"
     );
 }
+
+/// A `wasi_unstable` (preview 0) module under wasmtime-wasi's `p0` and wasi-bridge's: the
+/// layouts p0 does not share with p1 (a clock subscription's identifier, `whence`'s order,
+/// `filestat.nlink` as u32) give the same results.
+#[tokio::test(flavor = "multi_thread")]
+async fn preview0_module_matches_native() {
+    let case = Case::new(&["p0"]).preopen("/data", FsPerms::ReadWrite, |_| {});
+    let (out, tree) = differential_p1_tree("hello.p0.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(0), "{}", out.stdout_str());
+    assert_eq!(
+        out.stdout_str(),
+        "hello from wasi_unstable\npoll clock: ok\nopen: ok\nseek end: ok\nseek set: ok\n\
+         filestat: ok\n"
+    );
+    assert_eq!(tree, vec!["f.txt = \"0123456789\"".to_string()]);
+}

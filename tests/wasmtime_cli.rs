@@ -304,10 +304,18 @@ fn cases() -> Vec<Case> {
             &["-Spreview0=n", "@p2-cli.wasm", "hello"],
             hello,
         ),
+        // Components ignore it, as wasmtime does; core modules get `wasi_unstable` unless
+        // `-Spreview0=n`.
+        case("preview0", &["-Spreview0", "@p2-cli.wasm", "hello"], hello),
         case(
             "preview0",
-            &["-Spreview0", "@p2-cli.wasm", "hello"],
-            Refused("wasi_unstable"),
+            &["-Spreview0=n", "@hello.p0.wasm"],
+            Refused("wasi_unstable::fd_write"),
+        ),
+        case(
+            "preview0",
+            &["@hello.p0.wasm"],
+            Stdout("hello from wasi_unstable\npoll clock: ok\nopen: bad\n"),
         ),
         case(
             "inherit-env",

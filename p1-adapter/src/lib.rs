@@ -32,6 +32,7 @@ mod conv;
 mod fds;
 mod io;
 mod poll;
+pub mod preview0;
 mod preview1;
 mod sockets;
 mod stat;
@@ -42,7 +43,7 @@ use wiggle::{GuestMemory, GuestPtr};
 
 // The generated modules, traits and types are this crate's own business. The witx functions
 // have as many parameters as the ABI gives them.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, missing_docs)]
 mod generated {
     wiggle::from_witx!({
         witx: ["witx/wasi_snapshot_preview1.witx"],
@@ -59,7 +60,9 @@ mod generated {
         errors: { errno => trappable Error },
     });
 }
-use generated::{types, wasi_snapshot_preview1};
+/// The witx-generated ABI: `wasi_snapshot_preview1`'s types and its host trait, as in
+/// wasmtime-wasi's `p1` (the trait is implemented by [`WasiP1Ctx`]).
+pub use generated::{types, wasi_snapshot_preview1};
 
 #[allow(clippy::too_many_arguments)]
 mod sync {

@@ -23,10 +23,21 @@ enum Waiter {
     Ready,
 }
 
-pub(crate) async fn poll_oneoff(
+/// A subscription as a guest lays it out: p1's own, or p0's (converted to p1's).
+pub(crate) trait Subscription: wiggle::GuestType {
+    fn into_p1(self) -> Result<types::Subscription>;
+}
+
+impl Subscription for types::Subscription {
+    fn into_p1(self) -> Result<types::Subscription> {
+        Ok(self)
+    }
+}
+
+pub(crate) async fn poll_oneoff<S: Subscription>(
     ctx: &mut WasiP1Ctx,
     memory: &mut GuestMemory<'_>,
-    subs: GuestPtr<types::Subscription>,
+    subs: GuestPtr<S>,
     events: GuestPtr<types::Event>,
     nsubscriptions: types::Size,
 ) -> Result<types::Size> {
@@ -41,7 +52,9 @@ pub(crate) async fn poll_oneoff(
 
     // A lone relative sleep, reported as the original host reports it.
     if nsubscriptions == 1 && ctx.wasi.filesystem().allow_blocking_current_thread() {
-        let sub = memory.read(subs.get(0).expect("one subscription"))?;
+        let sub = memory
+            .read(subs.get(0).expect("one subscription"))?
+            .into_p1()?;
         if let types::SubscriptionU::Clock(c) = sub.u
             && !c
                 .flags
@@ -60,7 +73,7 @@ pub(crate) async fn poll_oneoff(
     let mut waiters = Vec::with_capacity(nsubscriptions as usize);
     let mut read = Vec::with_capacity(nsubscriptions as usize);
     for sub in subs.iter() {
-        let sub = memory.read(sub?)?;
+        let sub = memory.read(sub?)?.into_p1()?;
         let waiter = match &sub.u {
             types::SubscriptionU::Clock(c) => {
                 let absolute = c

@@ -24,6 +24,6 @@ impl insecure::Host for WasiRandomCtx {
 
 impl insecure_seed::Host for WasiRandomCtx {
     fn insecure_seed(&mut self) -> wasmtime::Result<(u64, u64)> {
-        Ok(self.insecure_seed())
+        Ok(WasiRandomCtx::insecure_seed(self))
     }
 }

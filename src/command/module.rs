@@ -26,6 +26,12 @@ impl Program {
         if let Some(enable) = cmd.common.wasm.unknown_exports_allow {
             linker.allow_unknown_exports(enable);
         }
+        // As `wasmtime run` 48: `wasi_unstable` beside `wasi_snapshot_preview1` unless
+        // `-S preview0=n`.
+        if cmd.common.wasi.preview0 != Some(false) {
+            wasi_bridge::p0::add_to_linker_async(&mut linker, |h| &mut h.wasi)
+                .map_err(Failure::Guest)?;
+        }
         wasi_bridge::p1::add_to_linker_async(&mut linker, |h| &mut h.wasi)
             .map_err(Failure::Guest)?;
         for preload in &cmd.preloads {
@@ -65,8 +71,8 @@ impl Program {
         if !missing.is_empty() {
             return Err(usage(format!(
                 "cannot run {path}: it imports functions wasi-bridge does not provide: {} \
-                 (WASIp1 is `wasi_snapshot_preview1`; -W unknown-imports-trap makes them trap \
-                 when called)",
+                 (WASIp1 is `wasi_snapshot_preview1`, preview 0 `wasi_unstable` unless \
+                 -S preview0=n; -W unknown-imports-trap makes them trap when called)",
                 missing.join(", ")
             )));
         }

@@ -54,7 +54,8 @@ pub fn check_wasi(
         tcplisten,
         tls,
         preview2,
-        preview0,
+        // Read where core modules are linked (`command/module.rs`), as `wasmtime run` does.
+        preview0: _,
     } = o;
     let mut warnings = Vec::new();
     // As `wasmtime run`: `-S common` is a deprecated alias of `-S cli`.
@@ -116,13 +117,6 @@ pub fn check_wasi(
     }
     if *preview2 == Some(false) {
         return Err("the `-Spreview2=n` flag is no longer supported".into());
-    }
-    if *preview0 == Some(true) {
-        return Err(
-            "-S preview0: wasi-bridge does not run `wasi_unstable` (WASI preview 0) \
-                    modules; rebuild the program for wasm32-wasip1 or later"
-                .into(),
-        );
     }
     if core_module {
         if *config == Some(true) {

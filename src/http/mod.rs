@@ -5,6 +5,8 @@
 //! The hooks ([`WasiHttpHooks`]), fields, errors and default client are wasmtime-wasi-http's own
 //! ABI-neutral types, re-exported, so a host's hooks implementation carries over unchanged.
 
+pub use p3_core::http::{ForbiddenHeaderFilter, HttpResult as Result};
+
 pub use p3_core::http::{
     DEFAULT_FORBIDDEN_HEADERS, FieldMap, FieldMapError, HttpError as Error, RequestOptions,
     WasiBody, WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView, default_hooks,
@@ -24,9 +26,10 @@ pub mod p2 {
     use crate::WasiView;
     use wasmtime::component::Linker;
 
-    pub use p2_adapter::http::types::{HeaderError, HttpError};
+    pub use p2_adapter::http::types::{HeaderError, HeaderResult, HttpError, HttpResult};
     pub use p2_adapter::http::{
         INTERFACES, add_only_http_to_linker_async, add_only_http_to_linker_sync,
+        http_request_error, hyper_request_error, hyper_response_error,
     };
 
     /// Raw bindings: `wasi:http@0.2.x` interfaces and the `proxy` world (`Proxy`, `ProxyPre`).
@@ -45,6 +48,10 @@ pub mod p2 {
     /// Bodies: the host types of the body resources and the boxed response body a handler gets.
     pub mod body {
         pub use p2_adapter::http::types::{HostFutureTrailers, HostIncomingBody, HostOutgoingBody};
+
+        /// A body a host hands to a p2 guest (wasmtime-wasi-http's `HyperIncomingBody`).
+        pub type HyperIncomingBody =
+            http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, crate::http::Error>;
 
         /// The body of a response a p2 guest set (wasmtime-wasi-http's `HyperOutgoingBody`).
         pub type HyperOutgoingBody = http_body_util::combinators::BoxBody<

@@ -502,6 +502,7 @@ pub async fn native_p1(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     let (stdout, stderr) = configure!(&mut b, case, dir);
     let mut linker = wasmtime::Linker::<wasmtime_wasi::p1::WasiP1Ctx>::new(engine());
     wasmtime_wasi::p1::add_to_linker_async(&mut linker, |t| t).unwrap();
+    wasmtime_wasi::p0::add_to_linker_async(&mut linker, |t| t).unwrap();
     let mut store = Store::new(engine(), b.build_p1());
     let code = start_p1(&mut store, &linker, name).await;
     drop(store);
@@ -516,6 +517,7 @@ pub async fn bridge_p1(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     let (stdout, stderr) = configure!(&mut b, case, dir);
     let mut linker = wasmtime::Linker::<wasi_bridge::p1::WasiP1Ctx>::new(engine());
     wasi_bridge::p1::add_to_linker_async(&mut linker, |t| t).unwrap();
+    wasi_bridge::p0::add_to_linker_async(&mut linker, |t| t).unwrap();
     let mut store = Store::new(engine(), b.build_p1::<wasi_bridge::p1::WasiP1Ctx>());
     let code = start_p1(&mut store, &linker, name).await;
     wasi_bridge::WasiView::ctx(store.data_mut())

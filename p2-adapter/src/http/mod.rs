@@ -12,6 +12,9 @@
 mod handler;
 pub mod types;
 
+use bindings::http::types::ErrorCode;
+use p3_core::http::HttpError;
+
 pub use p3_core::http::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use wasmtime::component::Linker;
 
@@ -52,6 +55,9 @@ pub mod bindings {
     pub use self::generated::exports;
     pub use self::generated::wasi::http;
     pub use self::generated::{LinkOptions, Proxy, ProxyIndices, ProxyPre};
+    // The world's other imports are the WASI bindings' own, as in wasmtime-wasi-http.
+    pub use crate::bindings::{cli, clocks, random};
+    pub use wasmtime_wasi_io::bindings::wasi::io;
 
     /// The same bindings for a synchronous store (`add_to_linker_sync`).
     pub mod sync {
@@ -73,6 +79,9 @@ pub mod bindings {
         }
         pub use self::generated::exports;
         pub use self::generated::{Proxy, ProxyIndices, ProxyPre};
+        pub use crate::bindings::sync::{cli, clocks, random};
+        pub use crate::http::bindings::http;
+        pub use wasmtime_wasi::p2::bindings::sync::io;
     }
 }
 
@@ -99,4 +108,36 @@ pub fn add_only_http_to_linker_sync<T: WasiHttpView + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
     add_only_http_to_linker_async(linker)
+}
+
+/// The `error-code` of an [`http::Error`] met while building a request, as wasmtime-wasi-http's
+/// `http_request_error`: an invalid URI is `HTTP-request-URI-invalid`, anything else
+/// `HTTP-protocol-error`.
+pub fn http_request_error(err: http::Error) -> ErrorCode {
+    if err.is::<http::uri::InvalidUri>() {
+        return ErrorCode::HttpRequestUriInvalid;
+    }
+    tracing::debug!("http request error: {err:?}");
+    ErrorCode::HttpProtocolError
+}
+
+/// The `error-code` of a [`hyper::Error`] met while sending a request, as wasmtime-wasi-http's
+/// `hyper_request_error`: the code a hook put inside it, or `HTTP-protocol-error`.
+pub fn hyper_request_error(err: hyper::Error) -> ErrorCode {
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        if let Some(code) = cause.downcast_ref::<ErrorCode>() {
+            return code.clone();
+        }
+        source = cause.source();
+    }
+    tracing::debug!("hyper request error: {err:?}");
+    ErrorCode::HttpProtocolError
+}
+
+/// The `error-code` of a [`hyper::Error`] met while receiving a response, as
+/// wasmtime-wasi-http's `hyper_response_error`: a timeout is `HTTP-response-timeout`, otherwise
+/// the code inside it or `HTTP-protocol-error` (the core's one conversion table).
+pub fn hyper_response_error(err: hyper::Error) -> ErrorCode {
+    ErrorCode::from(&HttpError::Hyper(err))
 }

@@ -19,8 +19,10 @@ use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 pub type HttpError = p3_core::TrappableError<ErrorCode>;
 /// A `header-error` for the guest, or a trap.
 pub type HeaderError = p3_core::TrappableError<types::HeaderError>;
-type HttpResult<T> = Result<T, HttpError>;
-type HeaderResult<T> = Result<T, HeaderError>;
+/// The result of a wasi:http call (wasmtime-wasi-http's `HttpResult`).
+pub type HttpResult<T, E = HttpError> = Result<T, E>;
+/// The result of a `fields` call (wasmtime-wasi-http's `HeaderResult`).
+pub type HeaderResult<T, E = HeaderError> = Result<T, E>;
 
 fn code(e: impl Into<ErrorCode>) -> HttpError {
     HttpError::code(e.into())

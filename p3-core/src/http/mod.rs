@@ -26,8 +26,9 @@ pub use outparam::ResponseOutparam;
 pub use sink::{BodyFinisher, BodyReceiver, BodySink, Direction, body_pipe, body_pipe_with_budget};
 
 pub use wasmtime_wasi_http::{
-    DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, FieldMap, FieldMapError, RequestOptions,
-    WasiBody, WasiHttpHooks, default_hooks, default_send_request, io::TokioIo,
+    DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, FieldMap, FieldMapError, ForbiddenHeaderFilter,
+    RequestOptions, Result as HttpResult, WasiBody, WasiHttpHooks, default_hooks,
+    default_send_request, io::TokioIo,
 };
 
 /// Bytes a WASIp2 guest may have written into an outgoing body that the host has not taken yet.

@@ -25,7 +25,7 @@ mod generated {
         },
         exports: { default: async | store },
         trappable_error_type: {
-            "wasi:filesystem/types.error-code" => crate::p3::filesystem::FsError,
+            "wasi:filesystem/types.error-code" => crate::p3::filesystem::FilesystemError,
             "wasi:sockets/types.error-code" => crate::p3::sockets::SocketError,
         },
         with: {

@@ -10,6 +10,8 @@ use crate::cli::{WasiCli, WasiCliCtxView};
 use crate::error::CoreError;
 use wasmtime::component::{Access, FutureReader, StreamReader};
 
+pub use crate::cli::{TerminalInput, TerminalOutput};
+
 fn error_code(err: CoreError) -> ErrorCode {
     match err {
         CoreError::Closed => ErrorCode::Pipe,

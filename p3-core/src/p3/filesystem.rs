@@ -27,9 +27,12 @@ use wasmtime::component::{
     StreamResult, VecBuffer,
 };
 
-/// The error of a p3 filesystem call.
-pub type FsError = TrappableError<ErrorCode>;
-type FsResult<T> = Result<T, FsError>;
+/// The error of a p3 filesystem call: an error code for the guest, or a trap.
+pub type FilesystemError = TrappableError<ErrorCode>;
+/// The result of a p3 filesystem call.
+pub type FilesystemResult<T> = Result<T, FilesystemError>;
+use FilesystemError as FsError;
+use FilesystemResult as FsResult;
 
 /// Entries fetched per batch when the reader is the host (no guest buffer to size it).
 const HOST_DIRENT_BATCH: usize = 64;

@@ -85,6 +85,16 @@ pub const INTERFACES: &[&str] = &[
 /// # }
 /// ```
 pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    add_to_linker_with_options(linker, &bindings::LinkOptions::default())
+}
+
+/// [`add_to_linker`] with the unstable features of `options`, as wasmtime-wasi's
+/// `p3::add_to_linker_with_options` (no `wasi:*@0.3.0` interface the core serves is gated by
+/// one yet, so every option links the same interfaces).
+pub fn add_to_linker_with_options<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+    _options: &bindings::LinkOptions,
+) -> wasmtime::Result<()> {
     cli::add_to_linker(linker)?;
     clocks::add_to_linker(linker)?;
     filesystem::add_to_linker(linker)?;

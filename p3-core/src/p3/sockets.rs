@@ -21,7 +21,8 @@ use wasmtime::component::{
 
 /// The error of a `wasi:sockets/types` call: an error code for the guest, or a trap.
 pub type SocketError = TrappableError<ErrorCode>;
-type SocketResult<T> = Result<T, SocketError>;
+/// The result of a `wasi:sockets/types` call.
+pub type SocketResult<T> = Result<T, SocketError>;
 
 /// Most sockets one `listen` stream read hands over.
 const MAX_ACCEPT_BATCH: usize = 64;

@@ -38,4 +38,6 @@ mod generated {
 
 pub use self::generated::exports;
 pub use self::generated::wasi::http;
+// The world's other imports are the WASI bindings' own, as in wasmtime-wasi-http.
 pub use self::generated::{Service, ServiceIndices, ServicePre};
+pub use crate::p3::bindings::{cli, clocks, random};

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""The public names of wasmtime-wasi 48.0.8 and wasmtime-wasi-http 48.0.8, and the test that
+`use`s each of them under wasi-bridge's paths.
+
+    python3 tests/api/generate.py            # rustdoc JSON (nightly) -> names.txt -> api_names.rs
+    python3 tests/api/generate.py --from-list   # names.txt -> api_names.rs only (no nightly)
+
+The names come from rustdoc's JSON output (`cargo +nightly rustdoc -- --output-format json`) of
+the two crates with the features a host uses (wasmtime-wasi: p0, p1, p2, p3; wasmtime-wasi-http:
+p2, p3, default-send-request, component-model-async), built in a scratch crate outside the repository. A name is every
+public path a host can write: modules, types, traits, functions, constants, macros, and
+re-exports, walked from each crate root. Generated bindings are listed to one level below each
+`bindings` module (the world types, `LinkOptions`, the per-package modules and `sync`): below
+that they are WIT-generated code with the same shape in any bindgen of the same WIT. The
+witx-generated modules of p0 and p1 (`types`, `wasi_unstable`, `wasi_snapshot_preview1`) are
+listed without their contents, for the same reason.
+
+`names.txt` holds one `crate kind path` line per name; `exceptions.txt` lists the names that
+cannot exist under wasi-bridge with the reason (the README's differences repeat them). The
+generated test (`tests/api_names.rs`) `use`s every other name under the swapped path
+(`wasmtime_wasi::` -> `wasi_bridge::`, `wasmtime_wasi_http::` -> `wasi_bridge::http::`) and
+checks its kind where the kind can be checked without knowing generic parameters.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CRATES = {
+    "wasmtime_wasi": ("wasmtime-wasi", '["p0", "p1", "p2", "p3"]', "wasi_bridge"),
+    "wasmtime_wasi_http": (
+        "wasmtime-wasi-http",
+        '["p2", "p3", "default-send-request", "component-model-async"]',
+        "wasi_bridge::http",
+    ),
+}
+VERSION = "48.0.8"
+
+
+def rustdoc_json(work: pathlib.Path) -> dict:
+    (work / "src").mkdir(parents=True, exist_ok=True)
+    deps = "\n".join(
+        f'{pkg} = {{ version = "={VERSION}", features = {features} }}'
+        for pkg, features, _ in CRATES.values()
+    )
+    (work / "Cargo.toml").write_text(
+        f'[package]\nname = "apilist"\nversion = "0.0.0"\nedition = "2024"\n'
+        f"[dependencies]\n{deps}\n[workspace]\n"
+    )
+    (work / "src/lib.rs").write_text("")
+    lock = REPO / "Cargo.lock"
+    if lock.exists():
+        (work / "Cargo.lock").write_bytes(lock.read_bytes())
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", work / "target"))
+    docs = {}
+    for krate, (pkg, _, _) in CRATES.items():
+        subprocess.run(
+            ["cargo", "+nightly", "rustdoc", "-q", "-p", pkg, "--",
+             "-Zunstable-options", "--output-format", "json"],
+            cwd=work, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(target)},
+        )
+        docs[krate] = json.loads((target / "doc" / f"{krate}.json").read_text())
+    return docs
+
+
+KINDS = {
+    "module": "mod", "struct": "struct", "enum": "enum", "union": "union", "trait": "trait",
+    "function": "fn", "type_alias": "type", "constant": "const", "static": "static",
+    "macro": "macro", "proc_macro": "macro", "trait_alias": "trait", "primitive": None,
+    "variant": None, "struct_field": None, "impl": None, "assoc_const": None,
+    "assoc_type": None, "extern_crate": None,
+}
+
+
+WITX_MODULES = {"p0::types", "p0::wasi_unstable", "p1::types", "p1::wasi_snapshot_preview1"}
+
+
+def names_of(doc: dict) -> list[tuple[str, str]]:
+    index, paths = doc["index"], doc["paths"]
+    out: dict[str, str] = {}
+
+    def kind_of(item_id) -> str | None:
+        item = index.get(str(item_id))
+        if item is not None:
+            (inner,) = item["inner"].keys()
+            if inner == "use":
+                target = item["inner"]["use"].get("id")
+                return kind_of(target) if target is not None else None
+            return KINDS.get(inner)
+        summary = paths.get(str(item_id))
+        return KINDS.get(summary["kind"]) if summary else None
+
+    def walk(module_id, prefix: list[str], depth_below_bindings: int | None):
+        module = index[str(module_id)]["inner"]["module"]
+        for item_id in module["items"]:
+            item = index[str(item_id)]
+            if item.get("visibility") != "public":
+                continue
+            (inner,) = item["inner"].keys()
+            if inner == "use":
+                use = item["inner"]["use"]
+                target = use.get("id")
+                if use["is_glob"]:
+                    if target is not None and str(target) in index:
+                        walk(target, prefix, depth_below_bindings)
+                    continue
+                name, kind = use["name"], kind_of(target)
+                is_local_module = (
+                    kind == "mod" and target is not None and str(target) in index
+                )
+            else:
+                name, kind = item.get("name"), KINDS.get(inner)
+                is_local_module = inner == "module"
+                target = item_id
+            if kind is None or name is None:
+                continue
+            path = prefix + [name]
+            out["::".join(path)] = kind
+            if is_local_module:
+                depth = depth_below_bindings
+                if depth is not None:
+                    depth += 1
+                if name == "bindings":
+                    depth = 0
+                # Below a `bindings` module: its direct children, and `sync`'s. The
+                # witx-generated p0/p1 modules are listed, not walked (like bindings).
+                if "::".join(path) in WITX_MODULES:
+                    continue
+                if depth is None or depth == 0 or (depth == 1 and name == "sync"):
+                    walk(target, path, depth)
+
+    walk(doc["root"], [], None)
+    return sorted(out.items())
+
+
+def read_list() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in (HERE / "names.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            krate, kind, path = line.split()
+            rows.append((krate, kind, path))
+    return rows
+
+
+def read_exceptions() -> dict[str, str]:
+    out = {}
+    for line in (HERE / "exceptions.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, reason = line.split(None, 1)
+            out[name] = reason
+    return out
+
+
+def swapped(krate: str, path: str) -> str:
+    return f"{CRATES[krate][2]}::{path}"
+
+
+def write_test(rows, exceptions):
+    lines = [
+        "//! GENERATED by `tests/api/generate.py` from `tests/api/names.txt` (do not edit):",
+        "//! every public name of wasmtime-wasi 48.0.8 and wasmtime-wasi-http 48.0.8 resolves",
+        "//! under wasi-bridge's paths, with the same kind where the kind can be checked without",
+        "//! knowing its generic parameters; `tests/api/exceptions.txt` lists the rest, with reasons.",
+        "#![allow(unused_imports, dead_code, clippy::all)]",
+        "",
+    ]
+    checks = []
+    used = []
+    for n, (krate, kind, path) in enumerate(rows):
+        key = f"{krate}::{path}"
+        if key in exceptions:
+            continue
+        ours = swapped(krate, path)
+        used.append(key)
+        if kind == "mod":
+            checks.append(f"mod m{n} {{ pub use {ours}::*; }}")
+        else:
+            checks.append(f"use {ours} as _n{n};")
+    lines += checks
+    lines += [
+        "",
+        "/// The names `use`d above, to check this file against the list it was generated from.",
+        "const USED: &[&str] = &[",
+        *[f'    "{k}",' for k in used],
+        "];",
+        "",
+        "#[test]",
+        "fn every_listed_name_is_used_here_or_a_reasoned_exception() {",
+        '    let exceptions = include_str!("api/exceptions.txt");',
+        '    let exceptions: Vec<&str> = exceptions',
+        "        .lines()",
+        "        .filter(|l| !l.is_empty() && !l.starts_with('#'))",
+        "        .map(|l| l.split_whitespace().next().unwrap())",
+        "        .collect();",
+        '    let missing: Vec<String> = include_str!("api/names.txt")',
+        "        .lines()",
+        "        .filter(|l| !l.is_empty() && !l.starts_with('#'))",
+        "        .map(|l| {",
+        "            let f: Vec<&str> = l.split_whitespace().collect();",
+        '            format!("{}::{}", f[0], f[2])',
+        "        })",
+        "        .filter(|k| !USED.contains(&k.as_str()) && !exceptions.contains(&k.as_str()))",
+        "        .collect();",
+        '    assert!(missing.is_empty(), "regenerate tests/api_names.rs: {missing:?}");',
+        "    assert!(USED.len() > 150, \"the list lost its names: {}\", USED.len());",
+        "}",
+    ]
+    (REPO / "tests" / "api_names.rs").write_text("\n".join(lines) + "\n")
+
+
+def main():
+    if "--from-list" not in sys.argv:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = pathlib.Path(os.environ.get("APILIST_DIR", tmp))
+            docs = rustdoc_json(work)
+        with open(HERE / "names.txt", "w") as f:
+            f.write("# GENERATED by tests/api/generate.py: crate kind path, one public name per line\n")
+            for krate, doc in docs.items():
+                for path, kind in names_of(doc):
+                    f.write(f"{krate} {kind} {path}\n")
+    write_test(read_list(), read_exceptions())
+
+
+if __name__ == "__main__":
+    main()
