@@ -104,6 +104,12 @@ pub mod runtime {
     };
 }
 
+/// The doc examples of wasmtime-wasi 48.0.8 and wasmtime-wasi-http 48.0.8 with the paths
+/// swapped (`tests/upstream/generate.py`), compiled and run as this crate's doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../tests/upstream/examples.md")]
+pub struct UpstreamDocExamples;
+
 /// `wasi_snapshot_preview1` for core modules, mirroring `wasmtime_wasi::p1`.
 ///
 /// A wasmtime-wasi p1 host migrates by changing its `use` paths:
