@@ -937,3 +937,30 @@ async fn wasmtime_48_bugs_are_not_copied() {
     assert_eq!(body_of(&bridge), "unsent: error internal-error\n");
     assert_eq!(body_of(&native), "unsent: ok\n");
 }
+
+/// wasmtime-wasi-http's p3 host API (`Request::from_http`, `Service::handle`,
+/// `Response::into_http`) in one host text against both crates: the same responses, and the
+/// guest's `error-code` typed, not folded into a trap message.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_p3_host_api_gives_what_wasmtime_wasi_http_gives() {
+    let engine = engine();
+    let guest = "tests/guests/wasm/p3-http.wasm";
+    for path in ["/hello", "/status/204", "/set-err", "/length/long"] {
+        let native = native_http::native_service::get(&engine, guest, path).await;
+        let ours = native_http::bridge_service::get(&engine, guest, path).await;
+        assert_eq!(native, ours, "{path}");
+    }
+    let ours = native_http::bridge_service::get(&engine, guest, "/set-err").await;
+    assert_eq!(
+        ours,
+        "error-code ErrorCode::InternalError(Some(\"set-err mode\"))"
+    );
+    let ours = native_http::bridge_service::get(&engine, guest, "/hello").await;
+    assert!(ours.starts_with("200 "), "{ours}");
+    // Deliberately different: a body shorter than its content-length is an error for the host
+    // reading it (native ends it short, without one, and leaves the mismatch to hyper).
+    let native = native_http::native_service::get(&engine, guest, "/length/short").await;
+    let ours = native_http::bridge_service::get(&engine, guest, "/length/short").await;
+    assert_eq!(native, "200 \"12345\"");
+    assert_eq!(ours, "200 body error HttpResponseBodySize(Some(5))");
+}

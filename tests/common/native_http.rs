@@ -17,3 +17,20 @@ pub mod bridge {
 }
 
 pub use native::handler as native_handler;
+
+/// The p3 host API host (`p3_service_host.rs`) against the oracle (used by `tests/http.rs`;
+/// the http bench includes this file for the handlers only).
+#[allow(dead_code)]
+pub mod native_service {
+    use wasmtime_wasi as wasi;
+    use wasmtime_wasi_http as wasi_http;
+    include!("p3_service_host.rs");
+}
+
+/// The p3 host API host against wasi-bridge, only the crate paths changed.
+#[allow(dead_code)]
+pub mod bridge_service {
+    use wasi_bridge as wasi;
+    use wasi_bridge::http as wasi_http;
+    include!("p3_service_host.rs");
+}

@@ -74,8 +74,7 @@ impl WasiHttpCtxView<'_> {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<super::HttpError>,
     {
-        let request = super::incoming_request(self.hooks, scheme.into(), request)
-            .map_err(wasmtime::Error::msg)?;
+        let request = super::incoming_request(self.hooks, scheme.into(), request);
         Ok(self.table.push(request)?)
     }
 

@@ -195,7 +195,7 @@ pub fn incoming_request<B>(
     hooks: &mut dyn WasiHttpHooks,
     scheme: Scheme,
     request: http::Request<B>,
-) -> Result<Request, HttpError>
+) -> Request
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<HttpError>,
@@ -212,7 +212,7 @@ where
     };
     let path_with_query = parts.uri.path_and_query().map(|p| p.as_str().to_string());
     let body = body.map_err(Into::into).boxed_unsync();
-    Ok(Request {
+    Request {
         method: parts.method,
         scheme: Some(parts.uri.scheme().cloned().unwrap_or(scheme)),
         authority,
@@ -220,7 +220,7 @@ where
         headers: FieldMap::new_immutable(hooks, parts.headers),
         options: None,
         body: Some(Body::Incoming(IncomingBody::new(body))),
-    })
+    }
 }
 
 /// An HTTP response: one a guest returns, or one a guest's client call received.

@@ -4,10 +4,11 @@ use super::bindings::http::types::{self, ErrorCode};
 use super::types::{HttpError, RequestOptions};
 use crate::http::{
     self as core, BodyReader, Direction, FieldMap, HttpError as CoreHttpError, TrailersFuture,
-    WasiHttp, WasiHttpCtxView,
+    WasiBody, WasiHttp, WasiHttpCtxView, WasiHttpView,
 };
 use crate::p3::streams::{SinkConsumer, SinkEnd, SourceProducer};
 use http::HeaderMap;
+use http_body_util::BodyExt as _;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -44,7 +45,13 @@ pub enum Body {
         result: oneshot::Sender<Result<(), ErrorCode>>,
     },
     /// From the host (an inbound request, a client's response).
-    Host(core::Body),
+    Host {
+        /// The body.
+        body: core::Body,
+        /// Where the result a consuming guest reports goes (`Request::from_http`'s future),
+        /// if a host asked for it.
+        result: Option<oneshot::Sender<Result<(), ErrorCode>>>,
+    },
 }
 
 /// A `request` resource: the core's request head and a body.
@@ -69,8 +76,44 @@ impl Request {
         let body = head.body.take().unwrap_or(core::Body::Empty);
         Request {
             head,
-            body: Body::Host(body),
+            body: Body::Host { body, result: None },
         }
+    }
+
+    /// A request for a guest's handler from a host's `http` request, as wasmtime-wasi-http's
+    /// `Request::from_http`: its headers immutable (checked by `hooks`), its scheme the URI's
+    /// (or none), its body read lazily as the guest consumes it. The future resolves with
+    /// what the guest reported when it consumed the body (`Ok(())` if it never did).
+    pub fn from_http<B>(
+        hooks: &mut dyn crate::http::WasiHttpHooks,
+        request: http::Request<B>,
+    ) -> (
+        Self,
+        impl Future<Output = Result<(), CoreHttpError>> + Send + 'static + use<B>,
+    )
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<CoreHttpError>,
+    {
+        let scheme = request.uri().scheme().cloned();
+        let mut head = core::incoming_request(hooks, http::uri::Scheme::HTTP, request);
+        head.scheme = scheme;
+        let body = head.body.take().unwrap_or(core::Body::Empty);
+        let (tx, rx) = oneshot::channel();
+        let request = Request {
+            head,
+            body: Body::Host {
+                body,
+                result: Some(tx),
+            },
+        };
+        let consumed = async move {
+            match rx.await {
+                Ok(Err(code)) => Err(CoreHttpError::from(code)),
+                Ok(Ok(())) | Err(_) => Ok(()),
+            }
+        };
+        (request, consumed)
     }
 }
 
@@ -196,9 +239,12 @@ fn consume<T: 'static, S: AsContextMut<Data = T>>(
             res.pipe(&mut store, Forward { tx: Some(result) })?;
             Ok((contents, trailers))
         }
-        Body::Host(body) => {
-            // A host body has nobody to tell how the guest fared with it.
-            res.close(&mut store)?;
+        Body::Host { body, result } => {
+            // Tell the host how the guest fared with its body, if it asked.
+            match result {
+                Some(tx) => res.pipe(&mut store, Forward { tx: Some(tx) })?,
+                None => res.close(&mut store)?,
+            }
             let (reader, trailers) = match body {
                 core::Body::Incoming(body) => {
                     let (reader, trailers) = body.split(false);
@@ -254,7 +300,7 @@ impl Body {
         content_length: Option<u64>,
     ) -> wasmtime::Result<core::Body> {
         let (contents, trailers, result) = match self {
-            Body::Host(body) => return Ok(body),
+            Body::Host { body, .. } => return Ok(body),
             Body::Guest {
                 contents,
                 trailers,
@@ -524,8 +570,45 @@ impl<T: 'static> FutureConsumer<T> for Forward {
 }
 
 impl Response {
-    /// The response as `http`'s, for hyper (see [`Body::into_core`]).
-    pub fn into_http<T: 'static>(
+    /// The response as `http`'s, as wasmtime-wasi-http's `Response::into_http`. `io` is the
+    /// host's side of sending it (for example its connection task): a guest body's
+    /// transmission future resolves once the body is through and `io` has finished, with the
+    /// first error. A host body (a guest forwarding one) is handed over as it is, and `io` is
+    /// dropped.
+    pub fn into_http<T: WasiHttpView + 'static>(
+        self,
+        store: impl AsContextMut<Data = T>,
+        io: impl Future<Output = Result<(), CoreHttpError>> + Send + 'static,
+    ) -> wasmtime::Result<http::Response<WasiBody>> {
+        self.into_http_with_getter(store, io, T::http)
+    }
+
+    /// [`Response::into_http`] with the store data's wasi:http view given by `getter`.
+    pub fn into_http_with_getter<T: 'static>(
+        mut self,
+        mut store: impl AsContextMut<Data = T>,
+        io: impl Future<Output = Result<(), CoreHttpError>> + Send + 'static,
+        getter: Getter<T>,
+    ) -> wasmtime::Result<http::Response<WasiBody>> {
+        if let Body::Guest { result, .. } = &mut self.body {
+            let (tx, rx) = oneshot::channel();
+            let guest = std::mem::replace(result, tx);
+            tokio::spawn(async move {
+                let outcome = match rx.await {
+                    Ok(Ok(())) => io.await.map_err(ErrorCode::from),
+                    Ok(Err(code)) => Err(code),
+                    // Never sent: the guest's future says so when `guest` drops.
+                    Err(_) => return,
+                };
+                let _ = guest.send(outcome);
+            });
+        }
+        let response = self.into_hyper(store.as_context_mut(), getter)?;
+        Ok(response.map(|body| body.boxed_unsync()))
+    }
+
+    /// The response as `http`'s with the core's body, for hyper (see [`Body::into_core`]).
+    pub fn into_hyper<T: 'static>(
         self,
         store: StoreContextMut<'_, T>,
         getter: Getter<T>,

@@ -50,7 +50,7 @@ impl<U: 'static> client::HostWithStore<U> for WasiHttp {
             let body = head.body.take().unwrap_or(core::Body::Empty);
             Ok(view.table.push(Response {
                 head,
-                body: Body::Host(body),
+                body: Body::Host { body, result: None },
             })?)
         })
     }

@@ -115,8 +115,7 @@ where
 {
     let mut store = store.as_context_mut();
     let http = view(store.data_mut());
-    let request =
-        core::incoming_request(http.hooks, scheme, request).map_err(wasmtime::Error::msg)?;
+    let request = core::incoming_request(http.hooks, scheme, request);
     let request = http.table.push(Request::incoming(request))?;
     let call = service
         .wasi_http_handler()
@@ -151,7 +150,7 @@ where
     let (done_tx, done_rx) = oneshot::channel();
     let converted = accessor.with(|mut access| -> wasmtime::Result<_> {
         let handed = view(access.get()).table.delete(handed)?;
-        handed.into_http(access.as_context_mut(), view)
+        handed.into_hyper(access.as_context_mut(), view)
     });
     let converted = converted.map(|response| {
         response.map(|body| {
@@ -222,5 +221,25 @@ impl http_body::Body for NotifyOnDrop {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
+    }
+}
+
+impl Service {
+    /// Calls the guest's `wasi:http/handler#handle` with `request` on the store's event loop
+    /// (inside `run_concurrent`), as wasmtime-wasi-http's `Service::handle`: the guest's
+    /// response, taken out of the table, or the `error-code` it returned, typed.
+    pub async fn handle<T: WasiHttpView>(
+        &self,
+        store: &Accessor<T>,
+        request: impl Into<Request>,
+    ) -> wasmtime::Result<Result<super::Response, ErrorCode>> {
+        let request = store.with(|mut s| s.data_mut().http().table.push(request.into()))?;
+        match self.wasi_http_handler().call_handle(store, request).await? {
+            Ok(response) => {
+                let response = store.with(|mut s| s.data_mut().http().table.delete(response))?;
+                Ok(Ok(response))
+            }
+            Err(code) => Ok(Err(code)),
+        }
     }
 }

@@ -1,0 +1,81 @@
+// A host driving a p3 `wasi:http/service` component through wasmtime-wasi-http 48's p3 host
+// API, as its own tests do: `p3::Request::from_http`, the bindings' `Service::handle` (the
+// guest's `error-code` typed) and `p3::Response::into_http`. It names the crates only as
+// `wasi` and `wasi_http`, which the module including it binds to the oracle or to wasi-bridge.
+
+use http_body_util::BodyExt as _;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+
+/// The store data.
+pub struct Host {
+    wasi: wasi::WasiCtx,
+    http: wasi_http::WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl wasi::WasiView for Host {
+    fn ctx(&mut self) -> wasi::WasiCtxView<'_> {
+        wasi::WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasi_http::WasiHttpView for Host {
+    fn http(&mut self) -> wasi_http::WasiHttpCtxView<'_> {
+        wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: wasi_http::default_hooks(),
+        }
+    }
+}
+
+/// What the host got for a GET of `path`: the response's status and whole body (or the
+/// error reading it), or the guest's `error-code`, as debug text.
+pub async fn get(engine: &Engine, guest: &str, path: &str) -> String {
+    let mut linker = Linker::new(engine);
+    wasi::p3::add_to_linker(&mut linker).unwrap();
+    wasi_http::p3::add_to_linker(&mut linker).unwrap();
+    let component = Component::from_file(engine, guest).unwrap();
+    let host = Host {
+        wasi: wasi::WasiCtx::builder().build(),
+        http: wasi_http::WasiHttpCtx::new(),
+        table: ResourceTable::new(),
+    };
+    let mut store = Store::new(engine, host);
+    let service =
+        wasi_http::p3::bindings::Service::instantiate_async(&mut store, &component, &linker)
+            .await
+            .unwrap();
+    let request = http::Request::get(format!("http://localhost{path}"))
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    store
+        .run_concurrent(async move |store| -> wasmtime::Result<String> {
+            // The future `from_http` returns borrows the hooks (in both crates' signatures), so
+            // it stays in here; this host does not ask how the guest fared with the body.
+            let request = store.with(|mut s| {
+                let hooks = wasi_http::WasiHttpView::http(s.data_mut()).hooks;
+                wasi_http::p3::Request::from_http(hooks, request).0
+            });
+            let response = match service.handle(store, request).await? {
+                Ok(response) => response,
+                Err(code) => return Ok(format!("error-code {code:?}")),
+            };
+            let response = store.with(|mut s| response.into_http(&mut s, async { Ok(()) }))?;
+            let status = response.status().as_u16();
+            Ok(match response.into_body().collect().await {
+                Ok(body) => format!(
+                    "{status} {:?}",
+                    String::from_utf8_lossy(&body.to_bytes())
+                ),
+                Err(e) => format!("{status} body error {e:?}"),
+            })
+        })
+        .await
+        .unwrap()
+        .unwrap()
+}
