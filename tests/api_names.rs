@@ -290,6 +290,7 @@ use wasi_bridge::http::handler::ExpirationError as _n194;
 use wasi_bridge::http::handler::HandlerState as _n195;
 use wasi_bridge::http::handler::Instance as _n196;
 use wasi_bridge::http::handler::InstantiationError as _n197;
+use wasi_bridge::http::handler::Prepared as _n198;
 use wasi_bridge::http::handler::Proxy as _n199;
 use wasi_bridge::http::handler::ProxyHandler as _n200;
 use wasi_bridge::http::handler::ProxyPre as _n201;
@@ -612,6 +613,7 @@ const USED: &[&str] = &[
     "wasmtime_wasi_http::handler::HandlerState",
     "wasmtime_wasi_http::handler::Instance",
     "wasmtime_wasi_http::handler::InstantiationError",
+    "wasmtime_wasi_http::handler::Prepared",
     "wasmtime_wasi_http::handler::Proxy",
     "wasmtime_wasi_http::handler::ProxyHandler",
     "wasmtime_wasi_http::handler::ProxyPre",

@@ -957,6 +957,16 @@ async fn the_p3_host_api_gives_what_wasmtime_wasi_http_gives() {
     );
     let ours = native_http::bridge_service::get(&engine, guest, "/hello").await;
     assert!(ours.starts_with("200 "), "{ours}");
+    // The same requests through `handler::Prepared` (one request, one instance, no handler).
+    for path in ["/hello", "/status/204", "/set-err"] {
+        let native = native_http::native_service::get_prepared(&engine, guest, path).await;
+        let ours = native_http::bridge_service::get_prepared(&engine, guest, path).await;
+        assert_eq!(native, ours, "{path} through Prepared");
+    }
+    assert_eq!(
+        native_http::bridge_service::get_prepared(&engine, guest, "/set-err").await,
+        "error"
+    );
     // Deliberately different: a body shorter than its content-length is an error for the host
     // reading it (native ends it short, without one, and leaves the mismatch to hyper).
     let native = native_http::native_service::get(&engine, guest, "/length/short").await;

@@ -125,3 +125,22 @@ async fn preview0_module_matches_native() {
     );
     assert_eq!(tree, vec!["f.txt = \"0123456789\"".to_string()]);
 }
+
+/// GHSA-j366-h8gg-77pm (wasmtime 48.0.4): preview 0's `poll_oneoff` went around the hostcall
+/// fuel. 2^31 - 1 subscriptions are refused with `nomem` (48) before anything is read, as
+/// on wasmtime-wasi 48.0.8.
+#[tokio::test(flavor = "multi_thread")]
+async fn preview0_poll_oneoff_is_bounded_by_hostcall_fuel() {
+    let out = differential_p1("poll-flood.p0.wasm", Case::new(&["flood"])).await;
+    assert_eq!(out.exit, Exit::Code(48));
+}
+
+/// GHSA-96f6-r43r-8c24 (wasmtime 48.0.4): `fd_readdir` copied uninitialised struct padding
+/// into guest memory. The padding of a dirent reaches the guest as zeros, as on
+/// wasmtime-wasi 48.0.8.
+#[tokio::test(flavor = "multi_thread")]
+async fn fd_readdir_writes_no_host_bytes_into_dirent_padding() {
+    let case = Case::new(&["readdir"]).preopen("/data", FsPerms::ReadOnly, input);
+    let out = differential_p1("readdir-padding.p1.wasm", case).await;
+    assert_eq!(out.exit, Exit::Code(0));
+}

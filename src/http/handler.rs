@@ -576,104 +576,239 @@ impl<S: HandlerState> Worker<'_, S> {
         (data, request, reply): Job<S>,
         start: Instant,
     ) -> wasmtime::Result<(bool, Instant, BodyDone)> {
+        let reply = SharedReply::new(ReplyTx::Worker(reply));
+        let started = accessor.with(|mut store| {
+            let prepared = Prepared::new_shared(
+                store.as_context_mut(),
+                self.proxy,
+                request,
+                self.view,
+                reply.clone(),
+            )?;
+            let expires =
+                self.state
+                    .on_request_start(store.as_context_mut(), data, prepared.task());
+            Ok::<_, wasmtime::Error>((prepared, expires))
+        });
+        match started {
+            Ok((prepared, expires)) => {
+                let (responded, body) = prepared.finish(accessor, expires).await?;
+                Ok((responded, start, body))
+            }
+            Err(e) => {
+                reply.send(Err(e));
+                Ok((true, start, BodyDone::none()))
+            }
+        }
+    }
+}
+
+/// Where a request's response goes: one sender, shared between the p2 guest's
+/// `response-outparam` (the response leaves from inside its `set`) and the call's end (an
+/// expiration, or a guest that never set one).
+#[derive(Clone)]
+#[doc(hidden)]
+pub struct SharedReply(Arc<Mutex<Option<ReplyTx>>>);
+
+/// The worker's sender, or the one a host gave [`Prepared::new`] (wasmtime-wasi-http's type).
+enum ReplyTx {
+    Worker(Reply),
+    Host(futures_channel::oneshot::Sender<wasmtime::Result<Response>>),
+}
+
+impl SharedReply {
+    fn new(tx: ReplyTx) -> Self {
+        SharedReply(Arc::new(Mutex::new(Some(tx))))
+    }
+
+    /// Sends `result` unless a response went already.
+    fn send(&self, result: wasmtime::Result<Response>) {
+        match lock(&self.0).take() {
+            Some(ReplyTx::Worker(tx)) => drop(tx.send(result)),
+            Some(ReplyTx::Host(tx)) => drop(tx.send(result)),
+            None => {}
+        }
+    }
+
+    /// Whether no response went yet.
+    fn pending(&self) -> bool {
+        lock(&self.0).is_some()
+    }
+}
+
+/// A request's `handle` call queued on an instance, before it runs: wasmtime-wasi-http's
+/// `handler::Prepared`. [`Prepared::new`] puts the request in the store's table and starts the
+/// guest's call (so [`WorkerState::on_request_start`] can be given its task); [`Prepared::run`]
+/// runs it to its response, which goes to the sender given to `new`.
+pub enum Prepared<'a, T: 'static> {
+    /// A `wasi:http/incoming-handler@0.2.x` call.
+    #[doc(hidden)]
+    P2 {
+        /// The instance.
+        guest: &'a super::p2::bindings::Proxy,
+        /// The call.
+        call: wasmtime::component::TypedFuncCallConcurrent<
+            T,
+            (
+                wasmtime::component::Resource<p2_adapter::http::types::HostIncomingRequest>,
+                wasmtime::component::Resource<p2_adapter::http::types::HostResponseOutparam>,
+            ),
+            (),
+        >,
+        /// Where the response goes.
+        reply: SharedReply,
+    },
+    /// A `wasi:http/handler@0.3.0` call.
+    #[doc(hidden)]
+    P3 {
+        /// The instance.
+        guest: &'a super::p3::bindings::Service,
+        /// The call.
+        call: super::p3::StartedCall<T>,
+        /// Where the response goes.
+        reply: SharedReply,
+        /// The store data's wasi:http view.
+        view: fn(&mut T) -> WasiHttpCtxView<'_>,
+    },
+}
+
+impl<'a, T: Send> Prepared<'a, T> {
+    /// Puts `request` in the store's table and starts `proxy`'s handler with it; the response
+    /// (or why there is none) goes to `tx` once [`Prepared::run`] gets it.
+    pub fn new(
+        store: StoreContextMut<'_, T>,
+        proxy: &'a Proxy,
+        request: Request,
+        view: fn(&mut T) -> WasiHttpCtxView<'_>,
+        tx: futures_channel::oneshot::Sender<wasmtime::Result<Response>>,
+    ) -> wasmtime::Result<Prepared<'a, T>> {
+        Self::new_shared(
+            store,
+            proxy,
+            request,
+            view,
+            SharedReply::new(ReplyTx::Host(tx)),
+        )
+    }
+
+    fn new_shared(
+        mut store: StoreContextMut<'_, T>,
+        proxy: &'a Proxy,
+        request: Request,
+        view: fn(&mut T) -> WasiHttpCtxView<'_>,
+        reply: SharedReply,
+    ) -> wasmtime::Result<Prepared<'a, T>> {
         let scheme = request
             .uri()
             .scheme()
             .cloned()
             .unwrap_or(http::uri::Scheme::HTTP);
-        let view = self.view;
-        let mut reply = Some(reply);
-        let respond = |reply: &mut Option<Reply>, result: wasmtime::Result<Response>| {
-            if let Some(reply) = reply.take() {
-                let _ = reply.send(result);
+        Ok(match proxy {
+            Proxy::P3(guest) => {
+                let call = super::p3::start(store.as_context_mut(), guest, view, scheme, request)?;
+                Prepared::P3 {
+                    guest,
+                    call,
+                    reply,
+                    view,
+                }
             }
-        };
-        match self.proxy {
-            Proxy::P3(service) => {
-                let started = accessor.with(|mut store| {
-                    let call =
-                        super::p3::start(store.as_context_mut(), service, view, scheme, request)?;
-                    let expires =
-                        self.state
-                            .on_request_start(store.as_context_mut(), data, call.task());
-                    Ok::<_, wasmtime::Error>((call, expires))
-                });
-                let (call, mut expires) = match started {
-                    Ok(started) => started,
-                    Err(e) => {
-                        respond(&mut reply, Err(e));
-                        return Ok((true, start, BodyDone::none()));
+            Proxy::P2(guest) => {
+                let mut http = view(store.data_mut());
+                let request = http.new_incoming_request(scheme, request)?;
+                let out = http.new_response_outparam_from_callback::<HttpError>({
+                    let reply = reply.clone();
+                    move |set| {
+                        reply.send(
+                            set.map(|response| response.map(|body| body.boxed_unsync()))
+                                .map_err(|e| {
+                                    wasmtime::format_err!("guest set an error response: {e:?}")
+                                }),
+                        )
                     }
-                };
-                let mut finishing = pin!(super::p3::finish(accessor, service, view, call));
+                })?;
+                let call = guest
+                    .wasi_http_incoming_handler()
+                    .func_handle()
+                    .start_call_concurrent(store.as_context_mut(), (request, out))?;
+                Prepared::P2 { guest, call, reply }
+            }
+        })
+    }
+
+    /// The guest task that runs the call.
+    pub fn task(&self) -> GuestTaskId {
+        match self {
+            Prepared::P2 { call, .. } => call.task(),
+            Prepared::P3 { call, .. } => call.task(),
+        }
+    }
+
+    /// Runs the call until its response is out, or `expiration` comes first (the response is
+    /// then an [`ExpirationError`]): `Ok(true)` if the response was sent, `Ok(false)` if it
+    /// expired, `Err` on a trap. Runs on the store's event loop; as with wasmtime-wasi-http,
+    /// keep that loop turning while the response's body is read (the guest may still be
+    /// writing it).
+    pub async fn run(
+        self,
+        accessor: &Accessor<T>,
+        expiration: impl Future<Output = ()>,
+    ) -> wasmtime::Result<bool> {
+        Ok(self.finish(accessor, expiration).await?.0)
+    }
+
+    /// [`Prepared::run`] without waiting for the body: with what says when hyper is done with
+    /// it, so one worker can go on taking requests meanwhile.
+    async fn finish(
+        self,
+        accessor: &Accessor<T>,
+        expiration: impl Future<Output = ()>,
+    ) -> wasmtime::Result<(bool, BodyDone)> {
+        let mut expires = pin!(expiration);
+        match self {
+            Prepared::P3 {
+                guest,
+                call,
+                reply,
+                view,
+            } => {
+                let mut finishing = pin!(super::p3::finish(accessor, guest, view, call));
                 tokio::select! {
                     biased;
                     done = &mut finishing => {
                         // A trap ends the instance: the worker's end reports it, and every
                         // request still in flight gets a `TrapOrPanicError`.
                         let (response, body) = done?;
-                        respond(&mut reply, response);
-                        Ok((true, start, body))
+                        reply.send(response);
+                        Ok((true, body))
                     }
                     () = &mut expires => {
-                        respond(&mut reply, Err(ExpirationError.into()));
-                        Ok((false, start, BodyDone::none()))
+                        reply.send(Err(ExpirationError.into()));
+                        Ok((false, BodyDone::none()))
                     }
                 }
             }
-            Proxy::P2(proxy) => {
-                // The response leaves from inside the guest's `set` (a p2 guest may go on
-                // blocking the store, so nothing on the event loop would forward it).
-                let reply = Arc::new(Mutex::new(reply));
-                let func = proxy.wasi_http_incoming_handler().func_handle();
-                let started = accessor.with(|mut store| {
-                    let mut http = view(store.data_mut());
-                    let request = http.new_incoming_request(scheme, request)?;
-                    let out = http.new_response_outparam_from_callback::<HttpError>({
-                        let reply = reply.clone();
-                        move |set| {
-                            respond(
-                                &mut lock(&reply),
-                                set.map(|response| response.map(|body| body.boxed_unsync()))
-                                    .map_err(|e| {
-                                        wasmtime::format_err!("guest set an error response: {e:?}")
-                                    }),
-                            )
-                        }
-                    })?;
-                    let call =
-                        func.start_call_concurrent(store.as_context_mut(), (request, out))?;
-                    let expires =
-                        self.state
-                            .on_request_start(store.as_context_mut(), data, call.task());
-                    Ok::<_, wasmtime::Error>((call, expires))
-                });
-                let (call, mut expires) = match started {
-                    Ok(started) => started,
-                    Err(e) => {
-                        respond(&mut lock(&reply), Err(e));
-                        return Ok((true, start, BodyDone::none()));
-                    }
-                };
+            Prepared::P2 { guest, call, reply } => {
                 const NEVER_SET: &str = "guest never invoked `response-outparam::set` method";
+                let func = guest.wasi_http_incoming_handler().func_handle();
                 let mut calling = pin!(func.finish_call_concurrent(accessor, call));
                 tokio::select! {
                     done = &mut calling => match done {
                         Ok(()) => {
                             // Only an unanswered request gets the error (made only then: an
                             // error is an allocation, and a backtrace with RUST_BACKTRACE set).
-                            if let Some(reply) = lock(&reply).take() {
-                                let _ = reply.send(Err(wasmtime::format_err!("{NEVER_SET}")));
+                            if reply.pending() {
+                                reply.send(Err(wasmtime::format_err!("{NEVER_SET}")));
                             }
-                            Ok((true, start, BodyDone::none()))
+                            Ok((true, BodyDone::none()))
                         }
                         // As for p3: the worker's end reports the trap.
                         Err(trap) => Err(trap),
                     },
                     // As wasmtime-wasi-http: the whole p2 call is bounded, also after `set`.
                     () = &mut expires => {
-                        respond(&mut lock(&reply), Err(ExpirationError.into()));
-                        Ok((false, start, BodyDone::none()))
+                        reply.send(Err(ExpirationError.into()));
+                        Ok((false, BodyDone::none()))
                     }
                 }
             }

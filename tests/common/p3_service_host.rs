@@ -5,7 +5,7 @@
 
 use http_body_util::BodyExt as _;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, Store};
+use wasmtime::{AsContextMut as _, Engine, Store};
 
 /// The store data.
 pub struct Host {
@@ -73,6 +73,58 @@ pub async fn get(engine: &Engine, guest: &str, path: &str) -> String {
                     String::from_utf8_lossy(&body.to_bytes())
                 ),
                 Err(e) => format!("{status} body error {e:?}"),
+            })
+        })
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The same GET through `handler::Prepared`, one request on one instance without a
+/// `ProxyHandler`: the response's status and body, or `error` when the guest gave none.
+pub async fn get_prepared(engine: &Engine, guest: &str, path: &str) -> String {
+    let mut linker = Linker::new(engine);
+    wasi::p3::add_to_linker(&mut linker).unwrap();
+    wasi_http::p3::add_to_linker(&mut linker).unwrap();
+    let component = Component::from_file(engine, guest).unwrap();
+    let pre = linker.instantiate_pre(&component).unwrap();
+    let pre = wasi_http::handler::ProxyPre::P3(
+        wasi_http::p3::bindings::ServicePre::new(pre).unwrap(),
+    );
+    let host = Host {
+        wasi: wasi::WasiCtx::builder().build(),
+        http: wasi_http::WasiHttpCtx::new(),
+        table: ResourceTable::new(),
+    };
+    let mut store = Store::new(engine, host);
+    let proxy = pre.instantiate_async(&mut store).await.unwrap();
+    let request = http::Request::get(format!("http://localhost{path}"))
+        .body(
+            http_body_util::Empty::<bytes::Bytes>::new()
+                .map_err(|e| match e {})
+                .boxed_unsync(),
+        )
+        .unwrap();
+    let (tx, rx) = futures_channel::oneshot::channel();
+    store
+        .run_concurrent(async move |store| -> wasmtime::Result<String> {
+            let prepared = store.with(|mut s| {
+                wasi_http::handler::Prepared::new(
+                    s.as_context_mut(),
+                    &proxy,
+                    request,
+                    <Host as wasi_http::WasiHttpView>::http,
+                    tx,
+                )
+            })?;
+            assert!(prepared.run(store, std::future::pending()).await?);
+            Ok(match rx.await? {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = response.into_body().collect().await.unwrap().to_bytes();
+                    format!("{status} {:?}", String::from_utf8_lossy(&body))
+                }
+                Err(_) => "error".to_string(),
             })
         })
         .await
