@@ -41,3 +41,59 @@ async fn udp_connect_needs_the_remote_permitted_for_sending_and_receiving() {
         );
     }
 }
+
+/// GHSA-5qpp-g3j2-8frx (wasmtime 48.0.6): a guest's absolute-form `path-with-query`
+/// (`http://other/x`) sent the request to `other` instead of the request's authority. Both
+/// ABIs' `set-path-with-query` (and p3's `request.new`) take it through this one function,
+/// which accepts only what addresses the request's own authority.
+#[test]
+fn a_path_with_query_cannot_address_another_host() {
+    use p3_core::http::parse_path_with_query;
+    for absolute in [
+        "http://evil.example/x",
+        "https://evil.example",
+        "evil.example:80",
+        "*",
+        "HTTP://evil.example/",
+    ] {
+        assert!(
+            parse_path_with_query(absolute).is_none(),
+            "{absolute:?} was accepted"
+        );
+    }
+    for origin in ["", "/", "/a/b?c=d", "?q=1"] {
+        assert!(
+            parse_path_with_query(origin).is_some(),
+            "{origin:?} was refused"
+        );
+    }
+}
+
+/// GHSA-r8xh-cgf7-392j (48.0.7) and GHSA-h4wp-g4x3-7398 (48.0.8): conflicting or malformed
+/// `content-length` values reached the peer. The length a body is held to is read by this one
+/// function for both ABIs, and anything but exactly one plain decimal number is refused.
+#[test]
+fn content_length_is_one_decimal_number_or_refused() {
+    use p3_core::http::content_length;
+    let headers = |values: &[&str]| {
+        let mut h = http::HeaderMap::new();
+        for v in values {
+            h.append(http::header::CONTENT_LENGTH, v.parse().unwrap());
+        }
+        h
+    };
+    assert_eq!(content_length(&headers(&[])).unwrap(), None);
+    assert_eq!(content_length(&headers(&["42"])).unwrap(), Some(42));
+    for bad in [
+        &["5", "5"][..],
+        &["5", "6"],
+        &["+5"],
+        &["-1"],
+        &["5, 5"],
+        &[" 5"],
+        &["0x10"],
+        &["99999999999999999999999"],
+    ] {
+        assert!(content_length(&headers(bad)).is_err(), "{bad:?} was taken");
+    }
+}
