@@ -97,3 +97,48 @@ fn content_length_is_one_decimal_number_or_refused() {
         assert!(content_length(&headers(bad)).is_err(), "{bad:?} was taken");
     }
 }
+
+/// GHSA-w4qr-p94g-mjhv (wasmtime 48.0.4): a guest's zero timeout panicked the host's HTTP
+/// client (tokio refuses a zero interval). Both ABIs send through `p3_core::http::send`, which
+/// hands the guest's options to wasmtime-wasi-http 48.0.8's `default_send_request`; a request
+/// whose every timeout is zero must end in a response or an error code, never a panic.
+#[tokio::test(flavor = "multi_thread")]
+async fn zero_timeouts_do_not_panic_the_http_client() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    });
+    let hooks = wasi_bridge::http::default_hooks();
+    let mut request = p3_core::http::Request::new(p3_core::http::FieldMap::new_mutable(1 << 16));
+    request.set_authority(Some(addr.to_string())).unwrap();
+    request
+        .set_scheme(Some(Some(http::uri::Scheme::HTTP)))
+        .unwrap();
+    request.options = Some(wasi_bridge::http::RequestOptions {
+        connect_timeout: Some(Duration::ZERO),
+        first_byte_timeout: Some(Duration::ZERO),
+        between_bytes_timeout: Some(Duration::ZERO),
+    });
+    let mut pending = p3_core::http::send(hooks, request).unwrap();
+    std::future::poll_fn(|cx| pending.poll_ready(cx)).await;
+    match pending.take().expect("a result once ready") {
+        Ok((response, io)) => {
+            assert_eq!(response.status(), 200);
+            // Reading the body runs the zero between-bytes timer; an error is fine, a panic not.
+            let _ = http_body_util::BodyExt::collect(response.into_body()).await;
+            let _ = io.await;
+            server.join().unwrap();
+        }
+        // (The peer thread, never connected to, ends with the test process.)
+        Err(code) => eprintln!("zero timeouts: {code:?}"),
+    }
+}
