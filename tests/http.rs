@@ -946,31 +946,31 @@ async fn the_p3_host_api_gives_what_wasmtime_wasi_http_gives() {
     let engine = engine();
     let guest = "tests/guests/wasm/p3-http.wasm";
     for path in ["/hello", "/status/204", "/set-err", "/length/long"] {
-        let native = native_http::native_service::get(&engine, guest, path).await;
-        let ours = native_http::bridge_service::get(&engine, guest, path).await;
+        let native = native_http::native::get_with_service(&engine, guest, path).await;
+        let ours = native_http::bridge::get_with_service(&engine, guest, path).await;
         assert_eq!(native, ours, "{path}");
     }
-    let ours = native_http::bridge_service::get(&engine, guest, "/set-err").await;
+    let ours = native_http::bridge::get_with_service(&engine, guest, "/set-err").await;
     assert_eq!(
         ours,
         "error-code ErrorCode::InternalError(Some(\"set-err mode\"))"
     );
-    let ours = native_http::bridge_service::get(&engine, guest, "/hello").await;
+    let ours = native_http::bridge::get_with_service(&engine, guest, "/hello").await;
     assert!(ours.starts_with("200 "), "{ours}");
     // The same requests through `handler::Prepared` (one request, one instance, no handler).
     for path in ["/hello", "/status/204", "/set-err"] {
-        let native = native_http::native_service::get_prepared(&engine, guest, path).await;
-        let ours = native_http::bridge_service::get_prepared(&engine, guest, path).await;
+        let native = native_http::native::get_prepared(&engine, guest, path).await;
+        let ours = native_http::bridge::get_prepared(&engine, guest, path).await;
         assert_eq!(native, ours, "{path} through Prepared");
     }
     assert_eq!(
-        native_http::bridge_service::get_prepared(&engine, guest, "/set-err").await,
+        native_http::bridge::get_prepared(&engine, guest, "/set-err").await,
         "error"
     );
     // Deliberately different: a body shorter than its content-length is an error for the host
     // reading it (native ends it short, without one, and leaves the mismatch to hyper).
-    let native = native_http::native_service::get(&engine, guest, "/length/short").await;
-    let ours = native_http::bridge_service::get(&engine, guest, "/length/short").await;
+    let native = native_http::native::get_with_service(&engine, guest, "/length/short").await;
+    let ours = native_http::bridge::get_with_service(&engine, guest, "/length/short").await;
     assert_eq!(native, "200 \"12345\"");
     assert_eq!(ours, "200 body error HttpResponseBodySize(Some(5))");
 }

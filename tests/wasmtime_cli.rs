@@ -310,7 +310,7 @@ fn cases() -> Vec<Case> {
         case(
             "preview0",
             &["-Spreview0=n", "@hello.p0.wasm"],
-            Refused("wasi_unstable::fd_write"),
+            Refused("-S preview0=n turned that off"),
         ),
         case(
             "preview0",

@@ -69,6 +69,14 @@ impl Program {
             .map(|i| format!("{}::{}", i.module(), i.name()))
             .collect();
         if !missing.is_empty() {
+            let preview0_off = cmd.common.wasi.preview0 == Some(false)
+                && missing.iter().any(|m| m.starts_with("wasi_unstable::"));
+            if preview0_off {
+                return Err(usage(format!(
+                    "cannot run {path}: it is a WASI preview 0 (`wasi_unstable`) module and \
+                     -S preview0=n turned that off; drop the option to run it"
+                )));
+            }
             return Err(usage(format!(
                 "cannot run {path}: it imports functions wasi-bridge does not provide: {} \
                  (WASIp1 is `wasi_snapshot_preview1`, preview 0 `wasi_unstable` unless \

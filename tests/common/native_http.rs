@@ -7,6 +7,7 @@ pub mod native {
     use wasmtime_wasi as wasi;
     use wasmtime_wasi_http as wasi_http;
     include!("handler_host.rs");
+    include!("p3_service_host.rs");
 }
 
 /// wasi-bridge, through `wasi_bridge` / `wasi_bridge::http`.
@@ -14,23 +15,7 @@ pub mod bridge {
     use wasi_bridge as wasi;
     use wasi_bridge::http as wasi_http;
     include!("handler_host.rs");
+    include!("p3_service_host.rs");
 }
 
 pub use native::handler as native_handler;
-
-/// The p3 host API host (`p3_service_host.rs`) against the oracle (used by `tests/http.rs`;
-/// the http bench includes this file for the handlers only).
-#[allow(dead_code)]
-pub mod native_service {
-    use wasmtime_wasi as wasi;
-    use wasmtime_wasi_http as wasi_http;
-    include!("p3_service_host.rs");
-}
-
-/// The p3 host API host against wasi-bridge, only the crate paths changed.
-#[allow(dead_code)]
-pub mod bridge_service {
-    use wasi_bridge as wasi;
-    use wasi_bridge::http as wasi_http;
-    include!("p3_service_host.rs");
-}

@@ -1,41 +1,15 @@
 // A host driving a p3 `wasi:http/service` component through wasmtime-wasi-http 48's p3 host
 // API, as its own tests do: `p3::Request::from_http`, the bindings' `Service::handle` (the
-// guest's `error-code` typed) and `p3::Response::into_http`. It names the crates only as
-// `wasi` and `wasi_http`, which the module including it binds to the oracle or to wasi-bridge.
+// guest's `error-code` typed), `p3::Response::into_http` and `handler::Prepared`. It is
+// included after `handler_host.rs` in the same module (`native_http.rs`), whose store data
+// (`Host`) and imports it uses, so it too names the crates only as `wasi` and `wasi_http`.
 
 use http_body_util::BodyExt as _;
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{AsContextMut as _, Engine, Store};
+use wasmtime::AsContextMut as _;
 
-/// The store data.
-pub struct Host {
-    wasi: wasi::WasiCtx,
-    http: wasi_http::WasiHttpCtx,
-    table: ResourceTable,
-}
-
-impl wasi::WasiView for Host {
-    fn ctx(&mut self) -> wasi::WasiCtxView<'_> {
-        wasi::WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl wasi_http::WasiHttpView for Host {
-    fn http(&mut self) -> wasi_http::WasiHttpCtxView<'_> {
-        wasi_http::WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: wasi_http::default_hooks(),
-        }
-    }
-}
-
-/// What the host got for a GET of `path`: the response's status and whole body (or the
-/// error reading it), or the guest's `error-code`, as debug text.
-pub async fn get(engine: &Engine, guest: &str, path: &str) -> String {
+/// A fresh store for `guest`'s service, with the p3 WASI and wasi:http linked.
+#[allow(dead_code)]
+fn service_store(engine: &Engine, guest: &str) -> (Store<Host>, Linker<Host>, Component) {
     let mut linker = Linker::new(engine);
     wasi::p3::add_to_linker(&mut linker).unwrap();
     wasi_http::p3::add_to_linker(&mut linker).unwrap();
@@ -45,7 +19,14 @@ pub async fn get(engine: &Engine, guest: &str, path: &str) -> String {
         http: wasi_http::WasiHttpCtx::new(),
         table: ResourceTable::new(),
     };
-    let mut store = Store::new(engine, host);
+    (Store::new(engine, host), linker, component)
+}
+
+/// What the host got for a GET of `path`: the response's status and whole body (or the
+/// error reading it), or the guest's `error-code`, as debug text.
+#[allow(dead_code)] // (the http bench includes this file for the handlers only)
+pub async fn get_with_service(engine: &Engine, guest: &str, path: &str) -> String {
+    let (mut store, linker, component) = service_store(engine, guest);
     let service =
         wasi_http::p3::bindings::Service::instantiate_async(&mut store, &component, &linker)
             .await
@@ -82,21 +63,13 @@ pub async fn get(engine: &Engine, guest: &str, path: &str) -> String {
 
 /// The same GET through `handler::Prepared`, one request on one instance without a
 /// `ProxyHandler`: the response's status and body, or `error` when the guest gave none.
+#[allow(dead_code)]
 pub async fn get_prepared(engine: &Engine, guest: &str, path: &str) -> String {
-    let mut linker = Linker::new(engine);
-    wasi::p3::add_to_linker(&mut linker).unwrap();
-    wasi_http::p3::add_to_linker(&mut linker).unwrap();
-    let component = Component::from_file(engine, guest).unwrap();
+    let (mut store, linker, component) = service_store(engine, guest);
     let pre = linker.instantiate_pre(&component).unwrap();
     let pre = wasi_http::handler::ProxyPre::P3(
         wasi_http::p3::bindings::ServicePre::new(pre).unwrap(),
     );
-    let host = Host {
-        wasi: wasi::WasiCtx::builder().build(),
-        http: wasi_http::WasiHttpCtx::new(),
-        table: ResourceTable::new(),
-    };
-    let mut store = Store::new(engine, host);
     let proxy = pre.instantiate_async(&mut store).await.unwrap();
     let request = http::Request::get(format!("http://localhost{path}"))
         .body(
