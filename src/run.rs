@@ -80,17 +80,8 @@ pub fn pooling_allocator_by_default() -> Option<bool> {
 
 /// A configured engine for WASI programs of every version.
 pub fn engine() -> wasmtime::Result<Engine> {
-    engine_with_cache(false)
-}
-
-/// [`engine`], with wasmtime's on-disk compiled-code cache (its default configuration file and
-/// directory) when `cache` is true.
-pub fn engine_with_cache(cache: bool) -> wasmtime::Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.wasm_component_model_async(true);
-    if cache {
-        config.cache(Some(wasmtime::Cache::from_file(None)?));
-    }
     Engine::new(&config)
 }
 
@@ -248,22 +239,44 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
     // The library's linker also serves the unstable `network-error-code`; it only reads an
     // error the guest already holds.
-    add_to_linker_with(&mut linker, true, true)?;
+    let options = LinkOptions {
+        p3: true,
+        network_error_code: true,
+    };
+    add_to_linker_with(&mut linker, options)?;
     Ok(linker)
 }
 
-/// Adds the `wasi:*@0.2.x` interfaces, the `wasi:*@0.3.0` ones when `p3` is true, and the
-/// unstable p2 `network-error-code` when `network_error_code` is true (as `wasmtime run -S
-/// p3,network-error-code` does), to a linker for any store data that is a [`WasiView`].
+/// What [`add_to_linker_with`] links beside the `wasi:*@0.2.x` interfaces (as `wasmtime run
+/// -S p3,network-error-code` chooses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkOptions {
+    /// The `wasi:*@0.3.0` interfaces.
+    pub p3: bool,
+    /// p2's unstable `wasi:sockets/network.network-error-code`.
+    pub network_error_code: bool,
+}
+
+impl Default for LinkOptions {
+    /// WASIp3 on, as in `wasmtime run` 48; the unstable function off.
+    fn default() -> Self {
+        LinkOptions {
+            p3: true,
+            network_error_code: false,
+        }
+    }
+}
+
+/// Adds the `wasi:*@0.2.x` interfaces and what `options` adds to a linker for any store data
+/// that is a [`WasiView`].
 pub fn add_to_linker_with<T: WasiView + 'static>(
     linker: &mut Linker<T>,
-    p3: bool,
-    network_error_code: bool,
+    options: LinkOptions,
 ) -> wasmtime::Result<()> {
-    let mut options = p2_adapter::bindings::LinkOptions::default();
-    options.network_error_code(network_error_code);
-    p2_adapter::add_to_linker_with_options_async(linker, &options)?;
-    if p3 {
+    let mut p2 = p2_adapter::bindings::LinkOptions::default();
+    p2.network_error_code(options.network_error_code);
+    p2_adapter::add_to_linker_with_options_async(linker, &p2)?;
+    if options.p3 {
         p3_core::p3::add_to_linker(linker)?;
     }
     Ok(())

@@ -11,15 +11,35 @@ use wasmtime_cli_flags::{CommonOptions, WasiOptions, WasmOptions};
 /// Why an option cannot be used: the message printed after `wasi-bridge: ` (exit status 2).
 pub type Refusal = String;
 
-/// Checks every `-S` option: `Ok` with warnings to print, or the first refusal. `native_p1`:
-/// the program is a core module run on wasi-bridge's own WASIp1 (not wrapped as a component).
-pub fn check_wasi(
-    o: &WasiOptions,
-    core_module: bool,
-    native_p1: bool,
-) -> Result<Vec<String>, Refusal> {
+/// What the options are checked for: some apply only to core modules, some only to
+/// components.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    /// A WASIp1 core module on wasi-bridge's own WASIp1.
+    NativeP1,
+    /// A WASIp1 core module wrapped as a component with the preview1 adapter
+    /// (`--p1-adapter`).
+    WrappedP1,
+    /// A component (`run`'s p2, p3 or mixed program, or `serve`'s handler).
+    Component,
+}
+
+impl Program {
+    fn core_module(self) -> bool {
+        self != Program::Component
+    }
+
+    fn native_p1(self) -> bool {
+        self == Program::NativeP1
+    }
+}
+
+/// Checks every `-S` option: `Ok` with warnings to print, or the first refusal.
+pub fn check_wasi(o: &WasiOptions, program: Program) -> Result<Vec<String>, Refusal> {
+    let (core_module, native_p1) = (program.core_module(), program.native_p1());
     let WasiOptions {
-        // Honoured where the context, the linker or the store is built (see `mod.rs`).
+        // Honoured where the context, the linker or the store is built (`common.rs`,
+        // `linked.rs`).
         inherit_network: _,
         allow_ip_name_lookup: _,
         tcp: _,
@@ -54,7 +74,7 @@ pub fn check_wasi(
         tcplisten,
         tls,
         preview2,
-        // Read where core modules are linked (`command/module.rs`), as `wasmtime run` does.
+        // Read where core modules are linked (`run/module.rs`), as `wasmtime run` does.
         preview0: _,
     } = o;
     let mut warnings = Vec::new();
@@ -138,11 +158,11 @@ pub fn check_wasi(
 
 /// Checks every `-W` option. Engine settings are applied by wasmtime-cli-flags' `config()`
 /// (an engine feature this build lacks is refused there, with wasmtime's message); store
-/// settings where the store is built; the rest is refused here. `native_p1` as for
-/// [`check_wasi`].
-pub fn check_wasm(o: &WasmOptions, native_p1: bool) -> Result<(), Refusal> {
+/// settings where the store is built; the rest is refused here.
+pub fn check_wasm(o: &WasmOptions, program: Program) -> Result<(), Refusal> {
+    let native_p1 = program.native_p1();
     let WasmOptions {
-        // Store settings, applied in `mod.rs`.
+        // Store settings, applied in `common.rs`.
         fuel: _,
         max_memory_size: _,
         max_table_elements: _,

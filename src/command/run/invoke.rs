@@ -1,7 +1,8 @@
 //! `--invoke 'f(1, 2)'`: a WAVE-encoded call of a component export, found and printed as
 //! `wasmtime run --invoke` does.
 
-use super::{CliHost, Failure, usage};
+use crate::command::common::{Failure, usage};
+use crate::command::host::CliHost;
 use wasmtime::Store;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::wasm_wave::untyped::UntypedFuncCall;

@@ -2,11 +2,13 @@
 //! modules), import check, `_initialize`, and `_start` or the `--invoke`d export, with
 //! `wasmtime run`'s semantics for core modules.
 
-use super::{CliHost, Failure, RunCommand, usage};
+use crate::command::common::{Failure, RunCommon, usage};
+use crate::command::host::CliHost;
+use std::ffi::OsString;
 use wasmtime::{Engine, Func, Linker, Module, Store, Val, ValType};
 
 /// A compiled module, linked and ready to run.
-pub(super) struct Program {
+pub struct Program {
     module: Module,
     linker: Linker<CliHost>,
 }
@@ -14,7 +16,8 @@ pub(super) struct Program {
 impl Program {
     /// Compiles `bytes`, links WASIp1 and the preloaded modules, and checks the imports.
     pub async fn load(
-        cmd: &RunCommand,
+        run: &RunCommon,
+        preloads: &[String],
         engine: &Engine,
         store: &mut Store<CliHost>,
         bytes: &[u8],
@@ -23,18 +26,18 @@ impl Program {
         let module = Module::new(engine, bytes)
             .map_err(|e| usage(format!("{path} is not a valid module: {e:#}")))?;
         let mut linker = Linker::<CliHost>::new(engine);
-        if let Some(enable) = cmd.common.wasm.unknown_exports_allow {
+        if let Some(enable) = run.common.wasm.unknown_exports_allow {
             linker.allow_unknown_exports(enable);
         }
         // As `wasmtime run` 48: `wasi_unstable` beside `wasi_snapshot_preview1` unless
         // `-S preview0=n`.
-        if cmd.common.wasi.preview0 != Some(false) {
+        if run.common.wasi.preview0 != Some(false) {
             wasi_bridge::p0::add_to_linker_async(&mut linker, |h| &mut h.wasi)
                 .map_err(Failure::Guest)?;
         }
         wasi_bridge::p1::add_to_linker_async(&mut linker, |h| &mut h.wasi)
             .map_err(Failure::Guest)?;
-        for preload in &cmd.preloads {
+        for preload in preloads {
             let (name, file) = preload.split_once('=').ok_or_else(|| {
                 usage(format!(
                     "--preload {preload}: expected NAME=MODULE_PATH (one `=`)"
@@ -52,7 +55,7 @@ impl Program {
                     ))
                 })?;
         }
-        let wasm = &cmd.common.wasm;
+        let wasm = &run.common.wasm;
         if wasm.unknown_imports_trap == Some(true) {
             linker
                 .define_unknown_imports_as_traps(&module)
@@ -69,7 +72,7 @@ impl Program {
             .map(|i| format!("{}::{}", i.module(), i.name()))
             .collect();
         if !missing.is_empty() {
-            let preview0_off = cmd.common.wasi.preview0 == Some(false)
+            let preview0_off = run.common.wasi.preview0 == Some(false)
                 && missing.iter().any(|m| m.starts_with("wasi_unstable::"));
             if preview0_off {
                 return Err(usage(format!(
@@ -89,7 +92,12 @@ impl Program {
 
     /// Instantiates it, calls `_initialize` if present, then `--invoke NAME` with the guest
     /// arguments as its parameters, or the default export (`""`, else `_start`).
-    pub async fn run(&self, cmd: &RunCommand, store: &mut Store<CliHost>) -> Result<i32, Failure> {
+    pub async fn run(
+        &self,
+        invoke: Option<&str>,
+        args: &[OsString],
+        store: &mut Store<CliHost>,
+    ) -> Result<i32, Failure> {
         let result = async {
             let instance = self
                 .linker
@@ -101,7 +109,7 @@ impl Program {
                     .await?;
             }
             let func =
-                match &cmd.invoke {
+                match invoke {
                     Some(name) => Some(instance.get_func(&mut *store, name).ok_or_else(|| {
                         wasmtime::format_err!("no func export named `{name}` found")
                     })?),
@@ -110,7 +118,7 @@ impl Program {
                         .or_else(|| instance.get_func(&mut *store, "_start")),
                 };
             match func {
-                Some(func) => invoke(cmd, store, func).await,
+                Some(func) => call(invoke, args, store, func).await,
                 None => Ok(()),
             }
         }
@@ -121,7 +129,12 @@ impl Program {
 
 /// Calls `func` with the guest arguments parsed as its parameters (i32/i64 in decimal or
 /// `0x` hex, f32/f64), printing its results one per line, as `wasmtime run` does.
-async fn invoke(cmd: &RunCommand, store: &mut Store<CliHost>, func: Func) -> wasmtime::Result<()> {
+async fn call(
+    invoke: Option<&str>,
+    args: &[OsString],
+    store: &mut Store<CliHost>,
+    func: Func,
+) -> wasmtime::Result<()> {
     let ty = func.ty(&*store);
     if ty.params().len() > 0 {
         eprintln!(
@@ -129,8 +142,8 @@ async fn invoke(cmd: &RunCommand, store: &mut Store<CliHost>, func: Func) -> was
              and may break in the future"
         );
     }
-    let name = cmd.invoke.as_deref().unwrap_or("command default");
-    let mut args = cmd.module_and_args.iter().skip(1);
+    let name = invoke.unwrap_or("command default");
+    let mut args = args.iter();
     let mut values = Vec::new();
     for ty in ty.params() {
         let arg = args
