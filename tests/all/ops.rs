@@ -5,9 +5,9 @@
 //! ones naming each op, a fixed pseudo-random batch, and the inputs the fuzzers found
 //! (`tests/regressions/<target>/`).
 
-mod common;
+use crate::common;
 
-use common::ops::{Abi, differential, sandbox_program};
+use crate::common::ops::{Abi, differential, sandbox_program};
 
 /// A small deterministic generator (xorshift), so the batch is the same on every run.
 fn programs(seed: u64, count: usize, len: usize) -> Vec<Vec<u8>> {

@@ -1,10 +1,10 @@
 //! wasi:sockets on both ABIs against loopback peers: every p2 fixture gives the same output
 //! under wasmtime-wasi's native p2 and under the adapter.
 
-mod common;
+use crate::common;
 
-use common::peers::{TcpEcho, UdpEcho, clients, closed_port, free_port};
-use common::{Case, Exit, Net, Outcome, RunDir, differential_p2, differential_p3};
+use crate::common::peers::{TcpEcho, UdpEcho, clients, closed_port, free_port};
+use crate::common::{Case, Exit, Net, Outcome, RunDir, differential_p2, differential_p3};
 
 const P2: &str = "p2-sockets.wasm";
 const P3: &str = "p3-sockets.wasm";

@@ -1,9 +1,9 @@
 //! Every fixture under wasmtime-wasi 48 (the oracle) and under wasi-bridge: same stdout,
 //! stderr and exit status.
 
-mod common;
+use crate::common;
 
-use common::{Case, Exit, differential_p2, differential_p3};
+use crate::common::{Case, Exit, differential_p2, differential_p3};
 
 const P2: &str = "p2-cli.wasm";
 const P3: &str = "p3-cli.wasm";

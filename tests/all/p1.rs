@@ -1,9 +1,9 @@
 //! WASIp1 core modules under wasmtime-wasi 48's native p1 (the oracle) and wasi-bridge's p1
 //! adapter: same stdout, stderr, exit status and filesystem effects.
 
-mod common;
+use crate::common;
 
-use common::{Case, Exit, differential_p1, differential_p1_tree};
+use crate::common::{Case, Exit, differential_p1, differential_p1_tree};
 use std::path::Path;
 use wasmtime_wasi::FsPerms;
 

@@ -1,9 +1,9 @@
 //! Filesystem fixtures under wasmtime-wasi 48 and wasi-bridge: same output, same exit status,
 //! same resulting directory tree.
 
-mod common;
+use crate::common;
 
-use common::{Case, Exit, differential_p2_tree};
+use crate::common::{Case, Exit, differential_p2_tree};
 use std::path::Path;
 use wasmtime_wasi::FsPerms;
 

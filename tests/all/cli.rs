@@ -1,25 +1,10 @@
 //! The `wasi-bridge run` command: detection, arguments, environment, exit codes, errors.
 
-mod common;
+use crate::binary::{self, guest, run};
+use crate::common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-fn guest(name: &str) -> String {
-    format!("{}/tests/guests/wasm/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn wasi-bridge");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
+use std::process::{Output, Stdio};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -42,7 +27,7 @@ fn runs_a_p1_module_with_env_args_and_stdin() {
 #[test]
 fn env_without_value_inherits_it() {
     let g = guest("hello.p1.wasm");
-    let o = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+    let o = binary::command(&[])
         .args(["run", "--env", "GREETING", &g])
         .env("GREETING", "from the host")
         .stdin(Stdio::null())
@@ -126,7 +111,7 @@ fn bad_input_gets_a_one_line_error() {
 }
 
 fn run_in(args: &[&str], cache_home: &std::path::Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+    binary::command(&[])
         .args(args)
         .env("XDG_CACHE_HOME", cache_home)
         .env("HOME", cache_home)
@@ -221,7 +206,7 @@ fn argv0_and_guest_args_that_look_like_flags() {
 #[test]
 fn s_options_are_parsed_and_unknown_ones_rejected() {
     let g = guest("p2-cli.wasm");
-    let o = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+    let o = binary::command(&[])
         .args([
             "run",
             "-S",
@@ -244,7 +229,7 @@ fn s_options_are_parsed_and_unknown_ones_rejected() {
         "{}",
         stdout(&o)
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+    let o = binary::command(&[])
         .args(["run", &guest("hello.p1.wasm")])
         .env("GREETING", "inherited")
         .stdin(Stdio::null())
@@ -440,7 +425,7 @@ fn answer_prompt(args: &[&str], on_stderr: bool) {
     use std::io::Read;
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+    let mut child = binary::command(&[])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -6,9 +6,9 @@
 //! descriptor outlives the run. One test, its cases in sequence, so the descriptor count is
 //! this run's alone.
 
-mod common;
+use crate::common;
 
-use common::{Case, Exit, Net, assert_no_fd_leak, assert_same, open_fds};
+use crate::common::{Case, Exit, Net, assert_no_fd_leak, assert_same, open_fds};
 use std::io::Read;
 use std::net::TcpListener;
 use std::sync::mpsc;
@@ -58,6 +58,7 @@ fn peer(reset: bool) -> (String, mpsc::Receiver<(usize, bool)>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_reset_and_stalled_peers_match_native() {
+    let _alone = crate::alone().await;
     let mib = MIB.to_string();
     for p3 in [false, true] {
         let guest = if p3 {

@@ -1,9 +1,9 @@
 //! The synchronous p2 linker: same fixture, same output, under wasmtime-wasi's
 //! `add_to_linker_sync` and ours, with a plain (non-async) `call`.
 
-mod common;
+use crate::common;
 
-use common::{Case, Exit, Outcome};
+use crate::common::{Case, Exit, Outcome};
 use wasmtime::component::Linker;
 
 fn native_sync(name: &str, case: &Case, dir: &common::RunDir) -> Outcome {

@@ -2,29 +2,15 @@
 //! of wasmtime 48 (as listed by wasmtime's own parser) is honoured with an observable effect,
 //! accepted, or refused with one line; the README's table lists exactly those options.
 
+use crate::binary::{self, guest};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn guest(name: &str) -> String {
-    format!("{}/tests/guests/wasm/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
 fn bridge(args: &[String], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
-        .args(args)
-        .env("GREETING", "inherited")
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .env_remove("WASMTIME_LOG")
-        .env_remove("WASI_BRIDGE_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn wasi-bridge");
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+    let mut command = binary::command(&[]);
+    command.args(args).env("GREETING", "inherited");
+    binary::output(command, stdin)
 }
 
 /// The option names `wasi-bridge -S help` / `-W help` print (wasmtime-cli-flags' own list).
@@ -829,7 +815,7 @@ fn invoke_results_and_errors_are_wasmtimes() {
 #[test]
 fn logging_shows_the_cores_events_with_either_variable() {
     for var in ["WASMTIME_LOG", "WASI_BRIDGE_LOG"] {
-        let o = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+        let o = binary::command(&[])
             .args([
                 "-Sinherit-network,allow-ip-name-lookup".to_string(),
                 guest("p2-sockets.wasm"),
@@ -850,7 +836,7 @@ fn logging_shows_the_cores_events_with_either_variable() {
         assert!(err.contains("WASI context built"), "{var}: {err}");
     }
     // -D logging=n: no subscriber, nothing logged.
-    let o = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+    let o = binary::command(&[])
         .args([
             "-Dlogging=n".to_string(),
             "-Sinherit-network,allow-ip-name-lookup".into(),
@@ -900,7 +886,7 @@ fn ask(port: u16, msg: &[u8]) -> Vec<u8> {
 #[test]
 fn tcplisten_hands_a_p1_module_its_listener() {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+    let child = binary::command(&[])
         .args([
             format!("-Stcplisten=127.0.0.1:{port}"),
             guest("server.p1.wasm"),

@@ -1,7 +1,8 @@
 //! Inputs the fuzzers found, replayed: each file under `tests/regressions/<target>/` once made
 //! wasi-bridge panic. They must now give a one-line error (or run normally).
 
-use std::process::{Command, Stdio};
+use crate::binary;
+use std::process::Stdio;
 
 fn files(target: &str) -> Vec<std::path::PathBuf> {
     let dir = format!("{}/tests/regressions/{target}", env!("CARGO_MANIFEST_DIR"));
@@ -32,7 +33,7 @@ fn load_inputs_are_refused_in_one_line() {
             }
         }
         for flags in [&[][..], &["--p1-adapter"][..]] {
-            let o = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"))
+            let o = binary::command(&[])
                 .args(flags)
                 .arg(&path)
                 .env_remove("RUST_BACKTRACE")

@@ -2,9 +2,9 @@
 //! on every ABI, under wasmtime-wasi 48 and wasi-bridge: the guest gets the same error, goes on,
 //! and what it writes elsewhere (stderr) is not lost.
 
-mod common;
+use crate::common;
 
-use common::{Case, Exit, StdoutFault};
+use crate::common::{Case, Exit, StdoutFault};
 
 const FAULTS: [StdoutFault; 2] = [StdoutFault::DevFull, StdoutFault::ClosedPipe];
 

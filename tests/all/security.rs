@@ -1,7 +1,7 @@
 //! wasmtime 48.0.x's WASI security advisories, re-checked on wasi-bridge's own code (the fixes
 //! in wasmtime-wasi do not reach a re-implementation through the dependency). Each test is
 //! named in `docs/security.md`; the advisories whose attack is a core module are in
-//! `tests/p1.rs` (the p1/p0 differential harness), listed there too.
+//! `tests/all/p1.rs` (the p1/p0 differential harness), listed there too.
 
 use p3_core::sockets::udp::UdpSocket;
 use p3_core::sockets::{ErrorCode, Family, SocketAddrUse};

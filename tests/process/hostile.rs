@@ -6,9 +6,7 @@
 //! in a single test. The process's open descriptors are counted before and after each of
 //! wasi-bridge's runs: nothing may leak.
 
-mod common;
-
-use common::{
+use crate::common::{
     Case, Layout, RunDir, assert_no_fd_leak, assert_same, bridge_p2, native_p2, open_fds,
 };
 use std::path::Path;
@@ -110,6 +108,7 @@ const CASES: &[Hostile] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_guests_end_like_native_within_memory_bounds() {
+    let _alone = crate::alone().await;
     let mut report = Vec::new();
     for h in CASES {
         let n = h.n.to_string();

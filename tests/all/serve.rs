@@ -1,27 +1,12 @@
 //! `wasi-bridge serve` as a user meets it: the binary on 127.0.0.1:0, plain HTTP/1 requests,
 //! Ctrl-C (SIGINT) to stop.
 
+use crate::binary::{command, guest};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-
-fn guest(name: &str) -> String {
-    format!("{}/tests/guests/wasm/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wasi-bridge"));
-    c.args(args)
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("wasi-bridge-serve-test-cache"),
-        );
-    c
-}
 
 /// A running server: its address, and its stderr and stdout lines as they come.
 struct Server {
