@@ -30,4 +30,5 @@ impl stderr::Host for WasiCliCtxView<'_> {
     }
 }
 
+// Implements `environment`, `exit`, `terminal-*` on `WasiCliCtxView` (p3_core::veneer::cli).
 p3_core::cli_interfaces!(initial_cwd = initial_cwd);

@@ -29,6 +29,9 @@ pub type FsError = p3_core::TrappableError<ErrorCode>;
 /// The result of a p2 filesystem call.
 pub type FsResult<T> = Result<T, FsError>;
 
+// Defines `From<core ErrorCode>`, `descriptor_type`, `stat`, `directory_entry`, `follow`,
+// `open_flags`, `advice`, `hash`, `new_timestamp`, `open_at`, `link_at`, `set_times(_at)`,
+// `descriptor_flags_{in,out}` (p3_core::veneer::filesystem).
 p3_core::filesystem_conversions!(unknown = DescriptorType::Unknown);
 
 /// p2's `datetime` cannot express times before 1970: those become `none`.

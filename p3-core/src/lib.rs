@@ -11,7 +11,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod binding;
 pub mod cli;
 pub mod clocks;
 mod ctx;
@@ -23,9 +22,10 @@ pub mod io;
 pub mod p3;
 pub mod random;
 pub mod sockets;
+pub mod veneer;
 
-pub use binding::TrappableError;
 pub use ctx::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 pub use error::CoreError;
+pub use veneer::TrappableError;
 pub use wasmtime::component::ResourceTable;
 pub use wasmtime_wasi::I32Exit;

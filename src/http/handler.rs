@@ -10,10 +10,9 @@
 //! (`wasi-bridge serve` makes the same one).
 
 use super::p3::BodyDone;
-use super::{Error as HttpError, WasiBody, WasiHttpCtxView};
+use super::{WasiBody, WasiHttpCtxView};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use http_body_util::BodyExt;
 use std::collections::VecDeque;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -647,14 +646,7 @@ pub enum Prepared<'a, T: 'static> {
         /// The instance.
         guest: &'a super::p2::bindings::Proxy,
         /// The call.
-        call: wasmtime::component::TypedFuncCallConcurrent<
-            T,
-            (
-                wasmtime::component::Resource<p2_adapter::http::types::HostIncomingRequest>,
-                wasmtime::component::Resource<p2_adapter::http::types::HostResponseOutparam>,
-            ),
-            (),
-        >,
+        call: p2_adapter::http::handler::StartedCall<T>,
         /// Where the response goes.
         reply: SharedReply,
     },
@@ -714,23 +706,18 @@ impl<'a, T: Send> Prepared<'a, T> {
                 }
             }
             Proxy::P2(guest) => {
-                let mut http = view(store.data_mut());
-                let request = http.new_incoming_request(scheme, request)?;
-                let out = http.new_response_outparam_from_callback::<HttpError>({
+                let respond = {
                     let reply = reply.clone();
-                    move |set| {
-                        reply.send(
-                            set.map(|response| response.map(|body| body.boxed_unsync()))
-                                .map_err(|e| {
-                                    wasmtime::format_err!("guest set an error response: {e:?}")
-                                }),
-                        )
-                    }
-                })?;
-                let call = guest
-                    .wasi_http_incoming_handler()
-                    .func_handle()
-                    .start_call_concurrent(store.as_context_mut(), (request, out))?;
+                    move |response| reply.send(response)
+                };
+                let call = p2_adapter::http::handler::start(
+                    store.as_context_mut(),
+                    guest,
+                    view,
+                    scheme,
+                    request,
+                    respond,
+                )?;
                 Prepared::P2 { guest, call, reply }
             }
         })
@@ -790,8 +777,7 @@ impl<'a, T: Send> Prepared<'a, T> {
             }
             Prepared::P2 { guest, call, reply } => {
                 const NEVER_SET: &str = "guest never invoked `response-outparam::set` method";
-                let func = guest.wasi_http_incoming_handler().func_handle();
-                let mut calling = pin!(func.finish_call_concurrent(accessor, call));
+                let mut calling = pin!(p2_adapter::http::handler::finish(accessor, guest, call));
                 tokio::select! {
                     done = &mut calling => match done {
                         Ok(()) => {

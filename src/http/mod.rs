@@ -84,7 +84,7 @@ pub mod p2 {
 pub mod p3 {
     pub use p3_core::p3::http::{
         Body, BodyDone, Getter, HeaderError, HttpError, INTERFACES, Request, RequestOptions,
-        RequestOptionsError, Response, StartedCall, add_to_linker, finish, handle, serve_in, start,
+        RequestOptionsError, Response, StartedCall, add_to_linker, finish, start,
     };
 
     /// Raw bindings: `wasi:http@0.3.0` interfaces and the `service` world (`Service`,

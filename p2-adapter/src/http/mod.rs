@@ -9,7 +9,8 @@
 //! [`SourceStream`]: crate::streams::SourceStream
 //! [`SinkStream`]: crate::streams::SinkStream
 
-mod handler;
+mod client;
+pub mod handler;
 pub mod types;
 
 use bindings::http::types::ErrorCode;
@@ -85,6 +86,8 @@ pub mod bindings {
     }
 }
 
+// Defines `From` between `ErrorCode` and the core's `HttpError`, `method_{to,from}_http`,
+// `scheme_{to,from}_http` (p3_core::veneer's table).
 p3_core::http::http_conversions!(crate::http::bindings::http::types);
 
 /// Every `wasi:http@0.2.x` interface served (without its version).

@@ -5,7 +5,7 @@ use super::{method_from_http, method_to_http, scheme_from_http, scheme_to_http};
 use crate::streams::{SinkStream, SourceStream};
 use p3_core::CoreError;
 use p3_core::http::{
-    self as core, Body, BodyFinisher, BodySink, Direction, FieldMap, FieldMapError, RequestOptions,
+    self as core, Body, BodyFinisher, BodySink, Direction, FieldMap, RequestOptions,
     TrailersFuture, WasiHttpCtxView,
 };
 use std::task::Context;
@@ -28,15 +28,13 @@ fn code(e: impl Into<ErrorCode>) -> HttpError {
     HttpError::code(e.into())
 }
 
-fn header_error(e: FieldMapError) -> HeaderError {
-    match e {
-        FieldMapError::Immutable => HeaderError::code(types::HeaderError::Immutable),
-        FieldMapError::InvalidHeaderName | FieldMapError::InvalidHeaderValue => {
-            HeaderError::code(types::HeaderError::InvalidSyntax)
-        }
-        FieldMapError::Forbidden => HeaderError::code(types::HeaderError::Forbidden),
-        other => HeaderError::trap(other),
-    }
+impl p3_core::veneer::HeaderErrorCodes for types::HeaderError {
+    const IMMUTABLE: Self = types::HeaderError::Immutable;
+    const INVALID_SYNTAX: Self = types::HeaderError::InvalidSyntax;
+    const FORBIDDEN: Self = types::HeaderError::Forbidden;
+    // wasi:http@0.2 has no code for too many or too large fields: a trap, as in
+    // wasmtime-wasi-http.
+    const SIZE_EXCEEDED: Option<Self> = None;
 }
 
 impl From<Scheme> for http::uri::Scheme {
@@ -132,86 +130,11 @@ impl types::Host for WasiHttpCtxView<'_> {
 }
 
 impl types::HostFields for WasiHttpCtxView<'_> {
-    fn new(&mut self) -> wasmtime::Result<Resource<FieldMap>> {
-        Ok(self
-            .table
-            .push(FieldMap::new_mutable(self.ctx.field_size_limit()))?)
-    }
-
-    fn from_list(&mut self, entries: Vec<(String, Vec<u8>)>) -> HeaderResult<Resource<FieldMap>> {
-        let mut fields = FieldMap::new_mutable(self.ctx.field_size_limit());
-        for (name, value) in entries {
-            fields
-                .append(self.hooks, name, value)
-                .map_err(header_error)?;
-        }
-        Ok(self.table.push(fields)?)
-    }
-
-    fn get(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<Vec<Vec<u8>>> {
-        let fields = self.table.get(&fields)?;
-        Ok(match http::HeaderName::from_bytes(name.as_bytes()) {
-            Ok(name) => fields
-                .get_all(&name)
-                .iter()
-                .map(|v| v.as_bytes().to_vec())
-                .collect(),
-            Err(_) => Vec::new(),
-        })
-    }
-
-    fn has(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<bool> {
-        let fields = self.table.get(&fields)?;
-        Ok(http::HeaderName::from_bytes(name.as_bytes()).is_ok_and(|n| fields.contains_key(&n)))
-    }
-
-    fn set(
-        &mut self,
-        fields: Resource<FieldMap>,
-        name: String,
-        values: Vec<Vec<u8>>,
-    ) -> HeaderResult<()> {
-        let fields = self.table.get_mut(&fields)?;
-        fields.set(self.hooks, name, values).map_err(header_error)
-    }
-
-    fn delete(&mut self, fields: Resource<FieldMap>, name: String) -> HeaderResult<()> {
-        let fields = self.table.get_mut(&fields)?;
-        fields.remove_all(self.hooks, name).map_err(header_error)?;
-        Ok(())
-    }
-
-    fn append(
-        &mut self,
-        fields: Resource<FieldMap>,
-        name: String,
-        value: Vec<u8>,
-    ) -> HeaderResult<()> {
-        let fields = self.table.get_mut(&fields)?;
-        fields
-            .append(self.hooks, name, value)
-            .map_err(header_error)?;
-        Ok(())
-    }
+    // new, from-list, get, has, set, delete, append, clone, drop (p3_core::veneer's).
+    p3_core::http_fields_methods!(types::HeaderError);
 
     fn entries(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Vec<(String, Vec<u8>)>> {
-        Ok(self
-            .table
-            .get(&fields)?
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_owned()))
-            .collect())
-    }
-
-    fn clone(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Resource<FieldMap>> {
-        let mut fields = self.table.get(&fields)?.clone();
-        fields.set_mutable(self.ctx.field_size_limit());
-        Ok(self.table.push(fields)?)
-    }
-
-    fn drop(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<()> {
-        self.table.delete(fields)?;
-        Ok(())
+        self.field_entries(&fields)
     }
 }
 

@@ -49,6 +49,8 @@ fn io_error_code(e: &std::io::Error) -> ErrorCode {
     }
 }
 
+// Defines `From<core ErrorCode>`, `From<LookupError>`, `family`, `family_out`, `addr_in`,
+// `addr_out`, `ip_out` (p3_core::veneer::sockets).
 p3_core::socket_conversions!(
     // p2 has neither `connection-broken` nor `other`.
     connection_broken = ErrorCode::Unknown,

@@ -109,4 +109,18 @@ impl WasiHttpCtxView<'_> {
             .table
             .push(super::ResponseOutparam::callback(callback))?)
     }
+
+    /// Every field of `fields` as (name, value) pairs, in order (p2 `fields.entries`, p3
+    /// `fields.copy-all`).
+    pub fn field_entries(
+        &mut self,
+        fields: &Resource<super::FieldMap>,
+    ) -> wasmtime::Result<Vec<(String, Vec<u8>)>> {
+        Ok(self
+            .table
+            .get(fields)?
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_owned()))
+            .collect())
+    }
 }

@@ -12,7 +12,6 @@
 
 mod body;
 mod client;
-mod conv;
 mod ctx;
 mod message;
 mod outparam;

@@ -60,6 +60,7 @@ impl<U> stderr::HostWithStore<U> for WasiCli {
     }
 }
 
+// Implements `environment`, `exit`, `terminal-*` on `WasiCliCtxView` (p3_core::veneer::cli).
 crate::cli_interfaces!(initial_cwd = get_initial_cwd);
 
 /// Adds the `wasi:cli/*@0.3.0` interfaces to `linker` (wasmtime-wasi's

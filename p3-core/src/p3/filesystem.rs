@@ -12,10 +12,10 @@ use super::bindings::filesystem::types::{
     MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
 };
 use super::streams;
-use crate::binding::TrappableError;
 use crate::error::CoreError;
 use crate::filesystem::{self as core, Descriptor, DirEntries};
 use crate::filesystem::{WasiFilesystem, WasiFilesystemCtxView};
+use crate::veneer::TrappableError;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -39,6 +39,9 @@ const HOST_DIRENT_BATCH: usize = 64;
 /// Most entries fetched in one batch, whatever room the guest offers.
 const MAX_DIRENT_BATCH: usize = 4096;
 
+// Defines `From<core ErrorCode>`, `descriptor_type`, `stat`, `directory_entry`, `follow`,
+// `open_flags`, `advice`, `hash`, `new_timestamp`, `open_at`, `link_at`, `set_times(_at)`,
+// `descriptor_flags_{in,out}` (p3_core::veneer::filesystem).
 crate::filesystem_conversions!(unknown = DescriptorType::Other(None));
 
 /// p3's `instant` is signed: times before 1970 are representable.

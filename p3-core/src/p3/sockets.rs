@@ -6,11 +6,11 @@ use super::bindings::sockets::types::{
     Ipv6SocketAddress, TcpSocket, UdpSocket,
 };
 use super::streams::{read_stream, write_stream};
-use crate::binding::TrappableError;
 use crate::error::CoreError;
 use crate::sockets::lookup::Resolve;
 use crate::sockets::tcp::TcpAcceptor;
 use crate::sockets::{WasiSockets, WasiSocketsCtxView};
+use crate::veneer::TrappableError;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use wasmtime::StoreContextMut;
@@ -27,6 +27,8 @@ pub type SocketResult<T> = Result<T, SocketError>;
 /// Most sockets one `listen` stream read hands over.
 const MAX_ACCEPT_BATCH: usize = 64;
 
+// Defines `From<core ErrorCode>`, `From<LookupError>`, `family`, `family_out`, `addr_in`,
+// `addr_out`, `ip_out` (p3_core::veneer::sockets).
 crate::socket_conversions!(
     connection_broken = ErrorCode::ConnectionBroken,
     other = ErrorCode::Other(None),

@@ -1,4 +1,7 @@
-//! The one conversion table between wasi:http's WIT types and the neutral layer.
+//! wasi:http as both bindings expand it: the one conversion table between wasi:http's WIT types
+//! and the neutral layer ([`http_conversions!`](crate::http::http_conversions)), the `fields`
+//! resource's shared methods ([`http_fields_methods!`](crate::http_fields_methods)) and the
+//! `header-error` a field-map failure is ([`header_error`]).
 //!
 //! `wasi:http@0.2.x` and `@0.3.0` declare `error-code`, `method` and `scheme` with the same cases,
 //! so each ABI's bindings get their conversions from this macro rather than a copy of the table:
@@ -276,5 +279,156 @@ macro_rules! __http_conversions {
         }
         #[allow(unused_imports)]
         pub use __http_conv::{method_from_http, method_to_http, scheme_from_http, scheme_to_http};
+    };
+}
+
+/// A binding's `header-error` cases, for [`header_error`].
+pub trait HeaderErrorCodes: std::error::Error + Send + Sync + Sized + 'static {
+    /// `immutable`.
+    const IMMUTABLE: Self;
+    /// `invalid-syntax`.
+    const INVALID_SYNTAX: Self;
+    /// `forbidden`.
+    const FORBIDDEN: Self;
+    /// `size-exceeded`, where the ABI has it (WASIp3); without it (WASIp2) too many or too
+    /// large fields trap, as in wasmtime-wasi-http.
+    const SIZE_EXCEEDED: Option<Self>;
+}
+
+/// A field-map failure as a binding's `header-error` (or a trap).
+pub fn header_error<C: HeaderErrorCodes>(
+    e: crate::http::FieldMapError,
+) -> crate::TrappableError<C> {
+    use crate::http::FieldMapError as F;
+    match e {
+        F::Immutable => crate::TrappableError::code(C::IMMUTABLE),
+        F::InvalidHeaderName | F::InvalidHeaderValue => {
+            crate::TrappableError::code(C::INVALID_SYNTAX)
+        }
+        F::Forbidden => crate::TrappableError::code(C::FORBIDDEN),
+        other => match C::SIZE_EXCEEDED {
+            Some(code) => crate::TrappableError::code(code),
+            None => crate::TrappableError::trap(other),
+        },
+    }
+}
+
+/// The methods of the `fields` resource both ABIs share — `new`, `from-list`, `get`, `has`,
+/// `set`, `delete`, `append`, `clone`, `drop` — for the inside of a binding's
+/// `impl HostFields for WasiHttpCtxView<'_>`; `$codes` is the binding's `header-error` type
+/// (a [`HeaderErrorCodes`]). The ABI-specific methods (p2 `entries`; p3 `copy-all`,
+/// `get-and-delete`) are written beside it (`entries` and `copy-all` on
+/// [`WasiHttpCtxView::field_entries`](crate::http::WasiHttpCtxView::field_entries)).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! http_fields_methods {
+    ($codes:ty) => {
+        fn new(
+            &mut self,
+        ) -> wasmtime::Result<wasmtime::component::Resource<$crate::http::FieldMap>> {
+            Ok(self.table.push($crate::http::FieldMap::new_mutable(
+                self.ctx.field_size_limit(),
+            ))?)
+        }
+
+        fn from_list(
+            &mut self,
+            entries: Vec<(String, Vec<u8>)>,
+        ) -> Result<
+            wasmtime::component::Resource<$crate::http::FieldMap>,
+            $crate::TrappableError<$codes>,
+        > {
+            let mut fields = $crate::http::FieldMap::new_mutable(self.ctx.field_size_limit());
+            for (name, value) in entries {
+                fields
+                    .append(self.hooks, name, value)
+                    .map_err($crate::veneer::header_error::<$codes>)?;
+            }
+            Ok(self.table.push(fields)?)
+        }
+
+        fn get(
+            &mut self,
+            fields: wasmtime::component::Resource<$crate::http::FieldMap>,
+            name: String,
+        ) -> wasmtime::Result<Vec<Vec<u8>>> {
+            let fields = self.table.get(&fields)?;
+            Ok(
+                match $crate::http::__http::HeaderName::from_bytes(name.as_bytes()) {
+                    Ok(name) => fields
+                        .get_all(&name)
+                        .iter()
+                        .map(|v| v.as_bytes().to_vec())
+                        .collect(),
+                    Err(_) => Vec::new(),
+                },
+            )
+        }
+
+        fn has(
+            &mut self,
+            fields: wasmtime::component::Resource<$crate::http::FieldMap>,
+            name: String,
+        ) -> wasmtime::Result<bool> {
+            let fields = self.table.get(&fields)?;
+            Ok(
+                $crate::http::__http::HeaderName::from_bytes(name.as_bytes())
+                    .is_ok_and(|n| fields.contains_key(&n)),
+            )
+        }
+
+        fn set(
+            &mut self,
+            fields: wasmtime::component::Resource<$crate::http::FieldMap>,
+            name: String,
+            values: Vec<Vec<u8>>,
+        ) -> Result<(), $crate::TrappableError<$codes>> {
+            let fields = self.table.get_mut(&fields)?;
+            fields
+                .set(self.hooks, name, values)
+                .map_err($crate::veneer::header_error::<$codes>)
+        }
+
+        fn delete(
+            &mut self,
+            fields: wasmtime::component::Resource<$crate::http::FieldMap>,
+            name: String,
+        ) -> Result<(), $crate::TrappableError<$codes>> {
+            let fields = self.table.get_mut(&fields)?;
+            fields
+                .remove_all(self.hooks, name)
+                .map_err($crate::veneer::header_error::<$codes>)?;
+            Ok(())
+        }
+
+        fn append(
+            &mut self,
+            fields: wasmtime::component::Resource<$crate::http::FieldMap>,
+            name: String,
+            value: Vec<u8>,
+        ) -> Result<(), $crate::TrappableError<$codes>> {
+            let fields = self.table.get_mut(&fields)?;
+            fields
+                .append(self.hooks, name, value)
+                .map_err($crate::veneer::header_error::<$codes>)?;
+            Ok(())
+        }
+
+        fn clone(
+            &mut self,
+            fields: wasmtime::component::Resource<$crate::http::FieldMap>,
+        ) -> wasmtime::Result<wasmtime::component::Resource<$crate::http::FieldMap>> {
+            let mut fields = self.table.get(&fields)?.clone();
+            fields.set_mutable(self.ctx.field_size_limit());
+            Ok(self.table.push(fields)?)
+        }
+
+        fn drop(
+            &mut self,
+            fields: wasmtime::component::Resource<$crate::http::FieldMap>,
+        ) -> wasmtime::Result<()> {
+            self.table.delete(fields)?;
+            Ok(())
+        }
     };
 }

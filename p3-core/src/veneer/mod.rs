@@ -8,10 +8,19 @@
 //! | [`filesystem_conversions!`](crate::filesystem_conversions) | error codes, descriptor types, stat, flags, advice, hashes, timestamps, entries |
 //! | [`socket_conversions!`](crate::socket_conversions) | error codes, name-lookup errors, address families, socket addresses, IP addresses |
 //! | [`cli_interfaces!`](crate::cli_interfaces) | `wasi:cli/environment`, `exit` and the `terminal-*` interfaces |
+//! | [`http_conversions!`](crate::http::http_conversions) | wasi:http error codes, methods, schemes |
+//! | [`http_fields_methods!`](crate::http_fields_methods) | the `fields` resource's shared methods |
+//!
+//! Each invocation says in a comment on its line what it defines in the calling module.
 
 mod cli;
 mod filesystem;
+#[cfg(feature = "http")]
+mod http;
 mod sockets;
+
+#[cfg(feature = "http")]
+pub use http::{HeaderErrorCodes, header_error};
 
 /// Adds each listed interface of a binding to `linker`, all with the same `HasData` marker and
 /// getter, grouped by package (each package a module in scope):

@@ -1,7 +1,10 @@
-//! Calling a guest's `wasi:http/handler@0.3.0` export for a request hyper received.
+//! Calling a guest's `wasi:http/handler@0.3.0` export for a request hyper received: [`start`]
+//! puts the request in the table and queues the call, [`finish`] completes it with the
+//! response. (The `@0.2.x` side is the p2 adapter's `http::handler`;
+//! `wasi_bridge::http::handler::Prepared` holds either.)
 
+use super::bindings::Service;
 use super::bindings::http::types::ErrorCode;
-use super::bindings::{Service, ServicePre};
 use super::body::Getter;
 use super::body::Request;
 use crate::http::{self as core, HttpError, WasiBody, WasiHttpView};
@@ -10,75 +13,8 @@ use http_body_util::BodyExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::oneshot;
+use wasmtime::AsContextMut;
 use wasmtime::component::{Accessor, GuestTaskId, Resource, TypedFuncCallConcurrent};
-use wasmtime::{AsContextMut, Store};
-
-/// Handles `request` with a fresh instance of `pre` in `store`.
-///
-/// The guest runs on its own task on the store's event loop: the response head comes back as
-/// soon as `handle` returns it, and the loop keeps running (so the guest keeps writing the
-/// body) until hyper is done with the body. An `error-code` result, a trap, or a guest that
-/// returns nothing is an `Err`.
-pub async fn handle<T, B>(
-    mut store: Store<T>,
-    pre: ServicePre<T>,
-    scheme: http::uri::Scheme,
-    request: http::Request<B>,
-) -> wasmtime::Result<http::Response<WasiBody>>
-where
-    T: WasiHttpView + Send + 'static,
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<HttpError>,
-{
-    let (tx, rx) = oneshot::channel::<wasmtime::Result<http::Response<WasiBody>>>();
-    let task = tokio::spawn(async move {
-        let service = pre.instantiate_async(&mut store).await?;
-        store
-            .run_concurrent(async move |accessor| {
-                serve_in(accessor, &service, scheme, request, tx).await
-            })
-            .await?
-    });
-    match rx.await {
-        Ok(result) => result,
-        Err(_) => match task.await {
-            Ok(Ok(())) => wasmtime::bail!("guest never returned a response"),
-            Ok(Err(e)) => Err(e),
-            Err(e) => Err(e.into()),
-        },
-    }
-}
-
-/// Calls `service`'s handler for `request` on a store's event loop (inside `run_concurrent`),
-/// sends the response (or the error) on `response`, and returns once hyper is done with the
-/// body, so that a caller serving several requests on one instance knows when one is over.
-/// `Err` is a trap (the instance is unusable from then on).
-pub async fn serve_in<T, B>(
-    accessor: &Accessor<T>,
-    service: &Service,
-    scheme: http::uri::Scheme,
-    request: http::Request<B>,
-    response: oneshot::Sender<wasmtime::Result<http::Response<WasiBody>>>,
-) -> wasmtime::Result<()>
-where
-    T: WasiHttpView + Send + 'static,
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<HttpError>,
-{
-    let call = accessor.with(|store| start(store, service, T::http, scheme, request))?;
-    let (result, body_done) = match finish(accessor, service, T::http, call).await {
-        Ok(finished) => finished,
-        Err(trap) => {
-            let _ = response.send(Err(wasmtime::format_err!("{trap:?}")));
-            return Err(trap);
-        }
-    };
-    if response.send(result).is_ok() {
-        // Keep the event loop turning while hyper takes the body.
-        body_done.await;
-    }
-    Ok(())
-}
 
 /// The `handle` call's typed function: `request` in, `result<response, error-code>` out.
 type HandleCall<T> = TypedFuncCallConcurrent<

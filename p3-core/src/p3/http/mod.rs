@@ -16,12 +16,14 @@ mod types;
 
 pub use body::Getter;
 pub use body::{Body, Request, Response};
-pub use handler::{BodyDone, StartedCall, finish, handle, serve_in, start};
+pub use handler::{BodyDone, StartedCall, finish, start};
 pub use types::{HeaderError, HttpError, RequestOptions, RequestOptionsError};
 
 use crate::http::{WasiHttp, WasiHttpView};
 use wasmtime::component::Linker;
 
+// Defines `From` between `ErrorCode` and the core's `HttpError`, `method_{to,from}_http`,
+// `scheme_{to,from}_http` (crate::veneer's table).
 crate::http::http_conversions!(crate::p3::http::bindings::http::types);
 
 /// Every `wasi:http@0.3.0` interface served (without its version).

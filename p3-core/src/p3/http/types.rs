@@ -7,7 +7,7 @@ use super::bindings::http::types::{
 };
 use super::body::{Request, Response};
 use super::{method_from_http, method_to_http, scheme_from_http, scheme_to_http};
-use crate::http::{FieldMap, FieldMapError, WasiHttpCtxView};
+use crate::http::{FieldMap, WasiHttpCtxView};
 use std::time::Duration;
 use wasmtime::component::Resource;
 
@@ -30,17 +30,11 @@ pub struct RequestOptions {
     pub mutable: bool,
 }
 
-fn header_error(e: FieldMapError) -> HeaderError {
-    HeaderError::code(match e {
-        FieldMapError::Immutable => HeaderErrorCode::Immutable,
-        FieldMapError::InvalidHeaderName | FieldMapError::InvalidHeaderValue => {
-            HeaderErrorCode::InvalidSyntax
-        }
-        FieldMapError::Forbidden => HeaderErrorCode::Forbidden,
-        FieldMapError::TooManyFields | FieldMapError::TotalSizeTooBig => {
-            HeaderErrorCode::SizeExceeded
-        }
-    })
+impl crate::veneer::HeaderErrorCodes for HeaderErrorCode {
+    const IMMUTABLE: Self = HeaderErrorCode::Immutable;
+    const INVALID_SYNTAX: Self = HeaderErrorCode::InvalidSyntax;
+    const FORBIDDEN: Self = HeaderErrorCode::Forbidden;
+    const SIZE_EXCEEDED: Option<Self> = Some(HeaderErrorCode::SizeExceeded);
 }
 
 impl types::Host for WasiHttpCtxView<'_> {
@@ -61,54 +55,8 @@ impl types::Host for WasiHttpCtxView<'_> {
 }
 
 impl types::HostFields for WasiHttpCtxView<'_> {
-    fn new(&mut self) -> wasmtime::Result<Resource<FieldMap>> {
-        Ok(self
-            .table
-            .push(FieldMap::new_mutable(self.ctx.field_size_limit()))?)
-    }
-
-    fn from_list(&mut self, entries: Vec<(String, Vec<u8>)>) -> HeaderResult<Resource<FieldMap>> {
-        let mut fields = FieldMap::new_mutable(self.ctx.field_size_limit());
-        for (name, value) in entries {
-            fields
-                .append(self.hooks, name, value)
-                .map_err(header_error)?;
-        }
-        Ok(self.table.push(fields)?)
-    }
-
-    fn get(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<Vec<Vec<u8>>> {
-        let fields = self.table.get(&fields)?;
-        Ok(match http::HeaderName::from_bytes(name.as_bytes()) {
-            Ok(name) => fields
-                .get_all(&name)
-                .iter()
-                .map(|v| v.as_bytes().to_vec())
-                .collect(),
-            Err(_) => Vec::new(),
-        })
-    }
-
-    fn has(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<bool> {
-        let fields = self.table.get(&fields)?;
-        Ok(http::HeaderName::from_bytes(name.as_bytes()).is_ok_and(|n| fields.contains_key(&n)))
-    }
-
-    fn set(
-        &mut self,
-        fields: Resource<FieldMap>,
-        name: String,
-        values: Vec<Vec<u8>>,
-    ) -> HeaderResult<()> {
-        let fields = self.table.get_mut(&fields)?;
-        fields.set(self.hooks, name, values).map_err(header_error)
-    }
-
-    fn delete(&mut self, fields: Resource<FieldMap>, name: String) -> HeaderResult<()> {
-        let fields = self.table.get_mut(&fields)?;
-        fields.remove_all(self.hooks, name).map_err(header_error)?;
-        Ok(())
-    }
+    // new, from-list, get, has, set, delete, append, clone, drop (crate::veneer's).
+    crate::http_fields_methods!(HeaderErrorCode);
 
     fn get_and_delete(
         &mut self,
@@ -116,41 +64,14 @@ impl types::HostFields for WasiHttpCtxView<'_> {
         name: String,
     ) -> HeaderResult<Vec<Vec<u8>>> {
         let fields = self.table.get_mut(&fields)?;
-        let removed = fields.remove_all(self.hooks, name).map_err(header_error)?;
+        let removed = fields
+            .remove_all(self.hooks, name)
+            .map_err(crate::veneer::header_error::<HeaderErrorCode>)?;
         Ok(removed.into_iter().map(|v| v.as_bytes().to_vec()).collect())
     }
 
-    fn append(
-        &mut self,
-        fields: Resource<FieldMap>,
-        name: String,
-        value: Vec<u8>,
-    ) -> HeaderResult<()> {
-        let fields = self.table.get_mut(&fields)?;
-        fields
-            .append(self.hooks, name, value)
-            .map_err(header_error)?;
-        Ok(())
-    }
-
     fn copy_all(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Vec<(String, Vec<u8>)>> {
-        Ok(self
-            .table
-            .get(&fields)?
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_owned()))
-            .collect())
-    }
-
-    fn clone(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Resource<FieldMap>> {
-        let mut fields = self.table.get(&fields)?.clone();
-        fields.set_mutable(self.ctx.field_size_limit());
-        Ok(self.table.push(fields)?)
-    }
-
-    fn drop(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<()> {
-        self.table.delete(fields)?;
-        Ok(())
+        self.field_entries(&fields)
     }
 }
 
