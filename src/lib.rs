@@ -156,9 +156,17 @@ pub mod p0 {
     pub use p1_adapter::preview0::{add_to_linker_async, add_to_linker_sync, types, wasi_unstable};
 }
 
-/// `wasi:*@0.2.x`, mirroring `wasmtime_wasi::p2`.
+/// `wasi:*@0.2.x`, mirroring `wasmtime_wasi::p2` name for name (wasi:http@0.2.x is
+/// [`http::p2`], as in wasmtime-wasi-http).
 pub mod p2 {
-    pub use p2_adapter::*;
+    pub use p2_adapter::{
+        DynFuture, DynInputStream, DynOutputStream, DynPollable, FsError, FsResult, InputStream,
+        IoError, IsATTY, MakeFuture, Network, OutputStream, Pollable, ReaddirIterator, SocketError,
+        SocketResult, StreamError, StreamResult, TcpSocket, UdpSocket, add_to_linker_async,
+        add_to_linker_proxy_interfaces_async, add_to_linker_proxy_interfaces_sync,
+        add_to_linker_sync, add_to_linker_with_options_async, add_to_linker_with_options_sync,
+        bindings, subscribe,
+    };
 
     /// In-memory and async pipes for stdio, wasmtime-wasi's own.
     pub mod pipe {
@@ -166,9 +174,13 @@ pub mod p2 {
     }
 }
 
-/// `wasi:*@0.3.0`, mirroring `wasmtime_wasi::p3`.
+/// `wasi:*@0.3.0`, mirroring `wasmtime_wasi::p3` name for name (wasi:http@0.3.0 is
+/// [`http::p3`], as in wasmtime-wasi-http).
 pub mod p3 {
-    pub use p3_core::p3::*;
+    pub use p3_core::p3::{
+        add_to_linker, add_to_linker_with_options, bindings, cli, clocks, filesystem, random,
+        sockets,
+    };
 }
 
 /// Links both ABIs — every `wasi:*@0.2.x` and `wasi:*@0.3.0` interface — into one linker, so

@@ -4,7 +4,7 @@
 //! field by field, whether an option is honoured, accepted as a no-op (wasi-bridge always
 //! provides it) or refused with one line. Both structs are destructured without `..`, so a
 //! field added by a new wasmtime-cli-flags release does not compile until it is classified
-//! here (and in the README's table, which a test keeps in sync with `-S help` / `-W help`).
+//! here (and in the table of `docs/cli.md`, which a test keeps in sync with `-S help` / `-W help`).
 
 use wasmtime_cli_flags::{CommonOptions, WasiOptions, WasmOptions};
 

@@ -880,7 +880,7 @@ async fn wasmtime_wasi_http_runs_next_to_wasi_bridge_wasi() {
     );
 }
 
-/// What wasmtime 48 gets wrong and wasi-bridge gets right (README, "Deliberate differences").
+/// What wasmtime 48 gets wrong and wasi-bridge gets right (docs/differences.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wasmtime_48_bugs_are_not_copied() {
     let up = upstream().await;

@@ -249,7 +249,7 @@ fn p2_file_stream_write_over_the_permit_is_taken_like_native() {
     assert!(out.contains("4 stat d2 ok file size 1048576"), "{out}");
 }
 
-/// Deliberate difference (README): a p2 `blocking-read(0)` on a file stream. wasmtime-wasi 48
+/// Deliberate difference (docs/differences.md): a p2 `blocking-read(0)` on a file stream. wasmtime-wasi 48
 /// reads zero bytes, takes that for the end and closes the stream; wasi-bridge returns nothing
 /// and the stream goes on. The op guests never ask for it (`vocab.h`).
 #[test]

@@ -1,6 +1,6 @@
 //! `wasmtime run` command lines with the word `wasmtime` replaced: every `-S` and `-W` option
 //! of wasmtime 48 (as listed by wasmtime's own parser) is honoured with an observable effect,
-//! accepted, or refused with one line; the README's table lists exactly those options.
+//! accepted, or refused with one line; the table in `docs/cli.md` lists exactly those options.
 
 use crate::binary::{self, guest};
 use std::collections::BTreeSet;
@@ -29,12 +29,11 @@ fn help_names(group: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// `(group, name, what wasi-bridge does)` from the README's option table.
-fn readme_rows() -> Vec<(String, String, String)> {
-    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR")))
-        .expect("README.md");
-    readme
-        .lines()
+/// `(group, name, what wasi-bridge does)` from the option table in `docs/cli.md`.
+fn table_rows() -> Vec<(String, String, String)> {
+    let doc = std::fs::read_to_string(format!("{}/docs/cli.md", env!("CARGO_MANIFEST_DIR")))
+        .expect("docs/cli.md");
+    doc.lines()
         .filter_map(|l| {
             let rest = l.strip_prefix("| `")?;
             let (opt, rest) = rest.split_once("` | ")?;
@@ -49,20 +48,20 @@ fn readme_rows() -> Vec<(String, String, String)> {
 }
 
 #[test]
-fn the_readme_table_lists_every_option_of_wasmtime_48_once() {
-    let rows = readme_rows();
+fn the_option_table_lists_every_option_of_wasmtime_48_once() {
+    let rows = table_rows();
     for group in ["-S", "-W"] {
-        let in_readme: Vec<_> = rows
+        let in_table: Vec<_> = rows
             .iter()
             .filter(|(g, _, _)| g == group)
             .map(|(_, n, _)| n.clone())
             .collect();
-        let unique: BTreeSet<_> = in_readme.iter().cloned().collect();
-        assert_eq!(unique.len(), in_readme.len(), "{group}: a row is repeated");
+        let unique: BTreeSet<_> = in_table.iter().cloned().collect();
+        assert_eq!(unique.len(), in_table.len(), "{group}: a row is repeated");
         assert_eq!(
             unique,
             help_names(group),
-            "the README's {group} rows and `wasi-bridge {group} help` differ"
+            "the {group} rows of docs/cli.md and `wasi-bridge {group} help` differ"
         );
     }
     for (group, name, status) in rows {

@@ -17,7 +17,7 @@ listed without their contents, for the same reason.
 
 `names.txt` holds one `crate kind path generics` line per name (generics: `L`/`T`/`C` per
 lifetime, type and const parameter, `-` for none, `?` for another crate's item); `exceptions.txt` lists the names that
-cannot exist under wasi-bridge with the reason (the README's differences repeat them). The
+cannot exist under wasi-bridge with the reason (docs/differences.md repeats them). The
 generated test (`tests/all/api_names.rs`) `use`s every other name under the swapped path
 (`wasmtime_wasi::` -> `wasi_bridge::`, `wasmtime_wasi_http::` -> `wasi_bridge::http::`) and
 checks its kind where the kind can be checked without knowing generic parameters.

@@ -8,7 +8,7 @@ use super::hosts::*;
 /// substring of a reason, the class it belongs to); reasons not listed are compared verbatim.
 ///
 /// - TCP: the message counts the bytes written, one past the permit, and the permits differ
-///   deliberately (README: 64 KiB native, 256 KiB ours).
+///   deliberately (docs/differences.md: 64 KiB native, 256 KiB ours).
 pub const EQUIVALENT_TRAPS: &[(&str, &str)] =
     &[("not permitted to write ", "TCP write over permit")];
 

@@ -358,7 +358,7 @@ impl types::HostIncomingBody for WasiHttpCtxView<'_> {
         let Some(inner) = body.body.take() else {
             return Ok(Err(()));
         };
-        let (reader, trailers) = inner.split(true);
+        let (reader, trailers) = inner.split(core::EarlyDrop::Drain);
         body.trailers = Some(trailers);
         let stream: DynInputStream = Box::new(SourceStream::new(reader));
         Ok(Ok(self.table.push_child(stream, &id)?))

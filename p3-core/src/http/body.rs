@@ -191,9 +191,18 @@ pub struct BodyReader {
 /// body's end has been reached.
 pub struct TrailersFuture {
     state: TrailersState,
-    /// Whether a body dropped before its end is read to the end for its trailers (WASIp2's
-    /// `future-trailers`), or ends with no trailers (WASIp3's `consume-body`).
-    drain: bool,
+    early_drop: EarlyDrop,
+}
+
+/// What a [`TrailersFuture`] does when the reader of a split body is dropped before the body's
+/// end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EarlyDrop {
+    /// The rest of the body is read (and skipped) for its trailers (WASIp2's
+    /// `future-trailers`).
+    Drain,
+    /// The body ends there, with no trailers (WASIp3's `consume-body`).
+    NoTrailers,
 }
 
 enum TrailersState {
@@ -205,9 +214,8 @@ enum TrailersState {
 
 impl IncomingBody {
     /// Splits the body for a reader: the bytes go to the [`BodyReader`], the trailers to the
-    /// [`TrailersFuture`]. `drain` says what an early drop of the reader means (see
-    /// [`TrailersFuture`]).
-    pub fn split(self, drain: bool) -> (BodyReader, TrailersFuture) {
+    /// [`TrailersFuture`]. `early_drop` says what an early drop of the reader means.
+    pub fn split(self, early_drop: EarlyDrop) -> (BodyReader, TrailersFuture) {
         let (back, returned) = oneshot::channel();
         (
             BodyReader {
@@ -216,7 +224,7 @@ impl IncomingBody {
             },
             TrailersFuture {
                 state: TrailersState::Waiting(returned),
-                drain,
+                early_drop,
             },
         )
     }
@@ -227,7 +235,7 @@ impl TrailersFuture {
     pub fn of(body: IncomingBody) -> Self {
         TrailersFuture {
             state: TrailersState::Reading(body),
-            drain: true,
+            early_drop: EarlyDrop::Drain,
         }
     }
 
@@ -235,7 +243,7 @@ impl TrailersFuture {
     pub fn failed(err: HttpError) -> Self {
         TrailersFuture {
             state: TrailersState::Done(Err(err)),
-            drain: true,
+            early_drop: EarlyDrop::Drain,
         }
     }
 
@@ -245,7 +253,7 @@ impl TrailersFuture {
         loop {
             match &mut self.state {
                 TrailersState::Waiting(rx) => match ready!(Pin::new(rx).poll(cx)) {
-                    Ok(body) if self.drain || body.is_at_end() => {
+                    Ok(body) if self.early_drop == EarlyDrop::Drain || body.is_at_end() => {
                         self.state = TrailersState::Reading(body)
                     }
                     // The reader stopped early: no trailers.

@@ -17,7 +17,7 @@ mod message;
 mod outparam;
 mod sink;
 
-pub use body::{BodyReader, IncomingBody, TrailersFuture};
+pub use body::{BodyReader, EarlyDrop, IncomingBody, TrailersFuture};
 pub use client::{FutureResponse, send};
 pub use ctx::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 pub use message::{Body, Invalid, Request, Response, StatusCodes, incoming_request};

@@ -7,7 +7,7 @@
 
 mod write_behind;
 
-pub use write_behind::{Drain, Queue, WriteBehind};
+pub(crate) use write_behind::{Drain, WriteBehind};
 
 use crate::error::CoreError;
 use bytes::{Bytes, BytesMut};

@@ -9,6 +9,7 @@
 /// The calling module must have the binding's `environment`, `exit`, `terminal_input`,
 /// `terminal_output`, `terminal_stdin`, `terminal_stdout` and `terminal_stderr` modules in
 /// scope.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! cli_interfaces {
     (initial_cwd = $initial_cwd:ident) => {

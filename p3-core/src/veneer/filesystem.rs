@@ -12,6 +12,7 @@
 /// `stat`, `follow`, `open_flags`, `descriptor_flags_in`, `descriptor_flags_out`, `advice`,
 /// `hash`, `new_timestamp` and `directory_entry`, and the calls whose several arguments all
 /// need converting: `open_at`, `link_at`, `set_times` and `set_times_at`.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! filesystem_conversions {
     (unknown = $unknown:expr) => {

@@ -25,6 +25,7 @@ pub use http::{HeaderErrorCodes, header_error};
 /// Adds each listed interface of a binding to `linker`, all with the same `HasData` marker and
 /// getter, grouped by package (each package a module in scope):
 /// `add_interfaces!(linker, T, WasiCli, T::cli; cli::{stdin, stdout})`.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! add_interfaces {
     ($linker:expr, $t:ident, $data:ty, $getter:expr; $($package:ident::{$($iface:ident),+ $(,)?}),+ $(,)?) => {{

@@ -11,6 +11,7 @@
 ///
 /// Expands to `impl From<core ErrorCode> for ErrorCode`, `impl From<LookupError> for lookup`,
 /// and private functions `family`, `family_out`, `addr_in`, `addr_out` and `ip_out`.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! socket_conversions {
     (connection_broken = $broken:expr, other = $other:expr, lookup = $lookup:ty) => {

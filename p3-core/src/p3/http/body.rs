@@ -247,7 +247,7 @@ fn consume<T: 'static, S: AsContextMut<Data = T>>(
             }
             let (reader, trailers) = match body {
                 core::Body::Incoming(body) => {
-                    let (reader, trailers) = body.split(false);
+                    let (reader, trailers) = body.split(crate::http::EarlyDrop::NoTrailers);
                     (Some(reader), trailers)
                 }
                 // An outgoing body never reaches here: the core hands those to hyper.

@@ -5,7 +5,7 @@ mod acceptor;
 mod conn;
 
 pub use acceptor::TcpAcceptor;
-pub use conn::{SEND_PERMIT, TcpSink, TcpSource};
+pub use conn::{TcpSink, TcpSource};
 
 use super::{
     Decision, ErrorCode, Family, SocketAddrUse, WasiSocketsCtx, in_runtime, opts, valid_family,
@@ -476,7 +476,7 @@ mod tests {
         });
         let mut sink = s.take_send().unwrap();
         let data: Vec<u8> = (0..4u32 << 20).map(|i| (i % 253) as u8).collect();
-        for chunk in data.chunks(SEND_PERMIT) {
+        for chunk in data.chunks(super::conn::SEND_PERMIT) {
             // Wait for a permit as a p2 guest would, then hand over the whole chunk.
             std::future::poll_fn(|cx| sink.poll_write_ready(cx))
                 .await
