@@ -1,0 +1,283 @@
+//! `wasi-bridge serve` as a user meets it: the binary on 127.0.0.1:0, plain HTTP/1 requests,
+//! Ctrl-C (SIGINT) to stop.
+
+use crate::binary::{command, guest};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+mod instances;
+mod listeners;
+mod process;
+
+use process::*;
+
+#[test]
+fn serves_a_p2_handler_survives_a_trap_and_stops_on_sigint() {
+    // A WASIp2 instance serves one request.
+    serve_survive_and_stop("p2-http.wasm", [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn serves_a_p3_handler_survives_a_trap_and_stops_on_sigint() {
+    // A WASIp3 instance is reused until it traps; the next request gets a new one.
+    serve_survive_and_stop("p3-http.wasm", [0, 0, 0, 1, 1]);
+}
+
+fn serve_survive_and_stop(component: &str, instances: [u32; 5]) {
+    let mut server = start(&[&guest(component)]);
+    let (status, body) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(status, 200);
+    assert_eq!(body, b"Hello, wasi:http/proxy world!\n");
+    let (status, body) = request(&server.addr, "POST", "/echo", &[9u8; 100_000]);
+    assert_eq!((status, body.len()), (200, 100_000));
+
+    // A trap: 500, one `error:` report on stderr; the next request is served.
+    let (status, body) = request(&server.addr, "GET", "/trap", b"");
+    assert_eq!(status, 500);
+    assert!(String::from_utf8_lossy(&body).contains("500 Internal Server Error"));
+    let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(report.starts_with("error: "), "{report}");
+    let (status, _) = request(&server.addr, "GET", "/set-err", b"");
+    assert_eq!(status, 500);
+    let (status, _) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(status, 200);
+
+    // Each instance's output lines carry its number.
+    let mut seen = Vec::new();
+    while let Ok(line) = server.stdout.recv_timeout(Duration::from_secs(5)) {
+        seen.push(line);
+        if seen.len() == 5 {
+            break;
+        }
+    }
+    let expected: Vec<String> = ["/hello", "/echo", "/trap", "/set-err", "/hello"]
+        .iter()
+        .zip(instances)
+        .map(|(path, id)| format!("stdout [{id}] :: request: {path}"))
+        .collect();
+    assert_eq!(seen, expected);
+
+    sigint(&server.child);
+    let status = wait(&mut server.child);
+    assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
+}
+
+#[test]
+fn options_shape_requests_and_output() {
+    let server = start(&[
+        "--no-logging-prefix",
+        "-H",
+        "x-added: yes",
+        "--env",
+        "GREETING=hi",
+        &guest("p2-http.wasm"),
+    ]);
+    let (status, body) = request(&server.addr, "GET", "/info", b"");
+    assert_eq!(status, 200);
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("header x-added: yes"), "{body}");
+    assert!(
+        body.contains(&format!("authority: {}", server.addr)),
+        "{body}"
+    );
+    let line = server.stdout.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(line, "request: /info", "no prefix with --no-logging-prefix");
+}
+
+/// As `wasmtime serve`: without `-S cli` a p3 handler gets only the service world's imports
+/// (wasi:cli, clocks, random, http); one that imports wasi:filesystem is refused in one line,
+/// and served with `-S cli`.
+#[test]
+fn a_p3_handler_importing_more_than_the_service_world_needs_s_cli() {
+    let o = command(&["serve", "--addr", "127.0.0.1:0", &guest("p3-http-fs.wasm")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("wasi:filesystem/"), "{err}");
+    assert!(err.contains("-S cli links all of WASI"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    let server = start(&["-Scli", "--dir", ".", &guest("p3-http-fs.wasm")]);
+    let (status, _) = request(&server.addr, "GET", "/", b"");
+    assert_eq!(status, 500);
+    let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(report.contains("preopens: 1"), "{report}");
+}
+
+/// `-S max-http-fields-size` is the limit a guest's fields meet (p3: `size-exceeded`).
+#[test]
+fn max_http_fields_size_is_the_limit_a_guest_meets() {
+    let server = start(&["-Smax-http-fields-size=10000", &guest("p3-http.wasm")]);
+    let (status, body) = request(&server.addr, "GET", "/fields/100", b"");
+    assert_eq!(status, 200);
+    let body = String::from_utf8_lossy(&body);
+    let appended: usize = body
+        .strip_prefix("appended ")
+        .and_then(|rest| rest.strip_suffix(", then size-exceeded\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{body:?}"));
+    assert!((1..10).contains(&appended), "{body:?}");
+}
+
+#[test]
+fn more_connections_than_the_limit_wait_their_turn() {
+    // 1000 concurrent clients against a limit of 50 connections: the rest wait in the listen
+    // backlog (and the kernel's SYN retries) and are all answered.
+    let server = start(&["--max-concurrent-connections", "50", &guest("p2-http.wasm")]);
+    let addr = server.addr.clone();
+    let clients: Vec<_> = (0..1000)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || request(&addr, "GET", "/hello", b""))
+        })
+        .collect();
+    for c in clients {
+        let (status, body) = c.join().unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(body, b"Hello, wasi:http/proxy world!\n");
+    }
+}
+
+#[test]
+fn bad_files_and_components_without_a_handler_get_one_line_and_status_2() {
+    for (args, expect) in [
+        (
+            vec!["serve", "/nonexistent.wasm"],
+            "cannot read /nonexistent.wasm",
+        ),
+        (
+            vec!["serve", &guest("hello.p1.wasm")],
+            "is a core module; the serve command needs a wasi:http component",
+        ),
+        (
+            vec!["serve", &guest("p2-cli.wasm")],
+            "does not export wasi:http/handler@0.3.0 or wasi:http/incoming-handler@0.2.x (it \
+             exports: wasi:cli/run@0.2.12)",
+        ),
+        (
+            vec!["serve", "--addr", "256.0.0.1:1", &guest("p2-http.wasm")],
+            "invalid value '256.0.0.1:1' for '--addr <SOCKADDR>'",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| &**s).collect();
+        let o = command(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            if expect.starts_with("invalid value") {
+                err.trim_end().lines().count()
+            } else {
+                1
+            },
+            "{err}"
+        );
+    }
+    // An address in use: one line naming it.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = command(&["serve", "--addr", &addr, &guest("p2-http.wasm")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("--addr {addr}: cannot listen there")),
+        "{err}"
+    );
+}
+
+/// Bad input from clients: nothing reaches a panic, memory stays bounded, and the server
+/// keeps serving.
+#[test]
+fn bad_clients_do_not_hurt_the_server() {
+    for component in ["p2-http.wasm", "p3-http.wasm"] {
+        let server = start(&[&guest(component)]);
+        let addr = server.addr.clone();
+        let ok = || {
+            let (status, body) = request(&addr, "GET", "/hello", b"");
+            assert_eq!(
+                (status, &body[..]),
+                (200, &b"Hello, wasi:http/proxy world!\n"[..])
+            );
+        };
+        ok();
+
+        // A malformed request line: hyper answers 400 and closes.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"NOT HTTP AT ALL\r\n\r\n").unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        assert!(
+            out.starts_with(b"HTTP/1.1 400"),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        ok();
+
+        // Headers far over hyper's limit: refused (431) or the connection closed.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let huge = "x".repeat(1 << 20);
+        let _ = write!(s, "GET /hello HTTP/1.1\r\nhost: a\r\nx-big: {huge}\r\n\r\n");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        assert!(
+            out.is_empty() || out.starts_with(b"HTTP/1.1 431"),
+            "{}",
+            String::from_utf8_lossy(&out[..out.len().min(200)])
+        );
+        ok();
+
+        // A client that leaves in the middle of its request body.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /echo HTTP/1.1\r\nhost: a\r\ncontent-length: 1048576\r\n\r\n"
+        )
+        .unwrap();
+        s.write_all(&[1u8; 100_000]).unwrap();
+        drop(s);
+        ok();
+
+        // A client that stops reading a 256 MiB response: the server's memory stays bounded
+        // (the body pipe's budget and socket buffers), then the client leaves.
+        let before = rss_kib(server.child.id());
+        let mut s = TcpStream::connect(&addr).unwrap();
+        write!(s, "GET /bytes/268435456 HTTP/1.1\r\nhost: a\r\n\r\n").unwrap();
+        let mut first = vec![0u8; 65536];
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = s.read(&mut first).unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        let during = rss_kib(server.child.id());
+        assert!(
+            during < before + 64 * 1024,
+            "{component}: RSS grew from {before} KiB to {during} KiB with a stalled reader"
+        );
+        drop(s);
+        ok();
+    }
+}
+
+/// A component exporting `run@0.2.12` beside `handler@0.3.0`: `serve` serves the p3 handler,
+/// `run -S http` runs the command.
+#[test]
+fn a_mixed_component_is_served_as_p3_and_runs_as_a_command() {
+    let server = start(&[&guest("mixed-http.wasm")]);
+    let (status, body) = request(&server.addr, "GET", "/any?thing", b"");
+    assert_eq!((status, &body[..]), (200, &b"mixed: /any?thing\n"[..]));
+    let o = command(&["run", "-Shttp", &guest("mixed-http.wasm")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.stdout, b"mixed run\n");
+}
