@@ -8,39 +8,19 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::Abi;
+use common::{Abi, Host};
 
 use std::path::Path;
 use std::time::Duration;
 use wasmtime_wasi::FsPerms;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Host {
-    Native,
-    Bridge,
-}
-
 async fn run_once(host: Host, abi: Abi, name: &str, args: &[&str], dir: &Path) -> Duration {
     let component = common::component(name);
     let pipe = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
-    macro_rules! context {
-        ($b:expr) => {{
-            let mut b = $b;
-            b.args(args).stdout(pipe.clone());
-            b.preopened_dir(dir, "/d", FsPerms::ReadWrite).unwrap();
-            b.build()
-        }};
-    }
-    let (result, elapsed) = match host {
-        Host::Native => {
-            let mut store = common::native_store_of(context!(wasmtime_wasi::WasiCtxBuilder::new()));
-            common::run_native(&mut store, abi, &component).await
-        }
-        Host::Bridge => {
-            let mut store = common::bridge_store_of(context!(wasi_bridge::WasiCtx::builder()));
-            common::run_bridge(&mut store, abi, &component).await
-        }
-    };
+    let (result, elapsed) = run_on!(host, abi, &component, |b| {
+        b.args(args).stdout(pipe.clone());
+        b.preopened_dir(dir, "/d", FsPerms::ReadWrite).unwrap();
+    });
     assert!(
         matches!(result, Ok(0)),
         "guest failed: {result:?}: {}",
@@ -50,22 +30,7 @@ async fn run_once(host: Host, abi: Abi, name: &str, args: &[&str], dir: &Path) -
 }
 
 async fn compare(label: &str, abi: Abi, name: &str, args: &[&str], dir: &Path, rounds: usize) {
-    run_once(Host::Native, abi, name, args, dir).await;
-    run_once(Host::Bridge, abi, name, args, dir).await;
-    let (mut native, mut bridge) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        native.push(run_once(Host::Native, abi, name, args, dir).await);
-        bridge.push(run_once(Host::Bridge, abi, name, args, dir).await);
-    }
-    native.sort();
-    bridge.sort();
-    let (n, b) = (native[rounds / 2], bridge[rounds / 2]);
-    println!(
-        "{label:<36} native {:>10.3} ms   bridge {:>10.3} ms   ratio bridge/native {:.2}",
-        n.as_secs_f64() * 1e3,
-        b.as_secs_f64() * 1e3,
-        b.as_secs_f64() / n.as_secs_f64()
-    );
+    common::bench::compare_hosts(label, rounds, |host| run_once(host, abi, name, args, dir)).await;
 }
 
 fn main() {

@@ -8,17 +8,12 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use common::Host;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use wasmtime::Store;
 use wasmtime_wasi::FsPerms;
 use wasmtime_wasi::p2::pipe::{MemoryOutputPipe, SinkOutputStream};
-
-#[derive(Clone, Copy)]
-enum Host {
-    Native,
-    Bridge,
-}
 
 /// Where the guest's stdout goes: a memory pipe (to check it), or a sink (bulk output).
 #[derive(Clone, Copy)]
@@ -75,22 +70,7 @@ async fn run_once(host: Host, name: &str, args: &[&str], dir: &Path, out: Out) -
 }
 
 async fn compare(label: &str, name: &str, args: &[&str], dir: &Path, out: Out, rounds: usize) {
-    run_once(Host::Native, name, args, dir, out).await;
-    run_once(Host::Bridge, name, args, dir, out).await;
-    let (mut native, mut bridge) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        native.push(run_once(Host::Native, name, args, dir, out).await);
-        bridge.push(run_once(Host::Bridge, name, args, dir, out).await);
-    }
-    native.sort();
-    bridge.sort();
-    let (n, b) = (native[rounds / 2], bridge[rounds / 2]);
-    println!(
-        "{label:<34} native {:>10.3} ms   bridge {:>10.3} ms   ratio bridge/native {:.2}",
-        n.as_secs_f64() * 1e3,
-        b.as_secs_f64() * 1e3,
-        b.as_secs_f64() / n.as_secs_f64()
-    );
+    common::bench::compare_hosts(label, rounds, |host| run_once(host, name, args, dir, out)).await;
 }
 
 fn main() {

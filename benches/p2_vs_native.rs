@@ -7,7 +7,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::Abi;
+use common::{Abi, Host};
 
 use common::{Case, Exit};
 use std::pin::Pin;
@@ -51,12 +51,6 @@ impl wasmtime_wasi::cli::StdoutStream for CountingSink {
 }
 
 #[derive(Clone, Copy)]
-enum Host {
-    Native,
-    Bridge,
-}
-
-#[derive(Clone, Copy)]
 enum Stdout {
     /// `MemoryOutputPipe`, wasmtime-wasi's in-memory pipe.
     Memory,
@@ -79,27 +73,13 @@ async fn run_with(host: Host, abi: Abi, name: &str, args: &[&str], stdout: Stdou
     let component = common::component(name);
     let counter = CountingSink::default();
     let pipe = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(usize::MAX);
-    macro_rules! context {
-        ($b:expr) => {{
-            let mut b = $b;
-            b.args(args);
-            match stdout {
-                Stdout::Memory => b.stdout(pipe.clone()),
-                Stdout::AsyncWrite => b.stdout(counter.clone()),
-            };
-            b.build()
-        }};
-    }
-    let (result, elapsed) = match host {
-        Host::Native => {
-            let mut store = common::native_store_of(context!(wasmtime_wasi::WasiCtxBuilder::new()));
-            common::run_native(&mut store, abi, &component).await
-        }
-        Host::Bridge => {
-            let mut store = common::bridge_store_of(context!(wasi_bridge::WasiCtx::builder()));
-            common::run_bridge(&mut store, abi, &component).await
-        }
-    };
+    let (result, elapsed) = run_on!(host, abi, &component, |b| {
+        b.args(args);
+        match stdout {
+            Stdout::Memory => b.stdout(pipe.clone()),
+            Stdout::AsyncWrite => b.stdout(counter.clone()),
+        };
+    });
     assert!(matches!(result, Ok(0)), "guest failed: {result:?}");
     if abi == Abi::P3 {
         assert_eq!(pipe.contents().len(), 64 << 20, "all of stdout arrived");
@@ -107,27 +87,8 @@ async fn run_with(host: Host, abi: Abi, name: &str, args: &[&str], stdout: Stdou
     elapsed
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 async fn compare(label: &str, name: &str, args: &[&str], stdout: Stdout, rounds: usize) {
-    // Warm up both (code cache, allocator, page cache).
-    run_once(Host::Native, name, args, stdout).await;
-    run_once(Host::Bridge, name, args, stdout).await;
-    let (mut native, mut bridge) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        native.push(run_once(Host::Native, name, args, stdout).await);
-        bridge.push(run_once(Host::Bridge, name, args, stdout).await);
-    }
-    let (n, b) = (median(native), median(bridge));
-    println!(
-        "{label:<44} native {:>10.3} ms   bridge {:>10.3} ms   ratio bridge/native {:.2}",
-        n.as_secs_f64() * 1e3,
-        b.as_secs_f64() * 1e3,
-        b.as_secs_f64() / n.as_secs_f64()
-    );
+    common::bench::compare_hosts(label, rounds, |host| run_once(host, name, args, stdout)).await;
 }
 
 fn main() {
@@ -171,21 +132,12 @@ fn main() {
         }
         if want("p3-stdout-64MiB-4KiB-memory-pipe") {
             let args = ["p3-cli", "bench-stdout", "64"];
-            run_p3_once(Host::Native, &args).await;
-            run_p3_once(Host::Bridge, &args).await;
-            let (mut native, mut bridge) = (Vec::new(), Vec::new());
-            for _ in 0..7 {
-                native.push(run_p3_once(Host::Native, &args).await);
-                bridge.push(run_p3_once(Host::Bridge, &args).await);
-            }
-            let (n, b) = (median(native), median(bridge));
-            println!(
-                "{:<44} native {:>10.3} ms   bridge {:>10.3} ms   ratio bridge/native {:.2}   (p3 vs wasmtime-wasi p3)",
-                "p3-stdout-64MiB-4KiB-memory-pipe",
-                n.as_secs_f64() * 1e3,
-                b.as_secs_f64() * 1e3,
-                b.as_secs_f64() / n.as_secs_f64()
-            );
+            common::bench::compare_hosts(
+                "p3-stdout-64MiB-4KiB-memory-pipe (p3 vs wasmtime-wasi p3)",
+                7,
+                |host| run_p3_once(host, &args),
+            )
+            .await;
         }
         if want("poll-1000-pollables-one-ready-x200") {
             let args = ["p2-cli", "bench-poll", "1000", "200"];

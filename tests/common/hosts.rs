@@ -176,6 +176,39 @@ pub fn bridge_store_of(ctx: wasi_bridge::WasiCtx) -> Store<wasi_bridge::run::Hos
     Store::new(engine(), host)
 }
 
+/// Which host runs a guest: the oracle (wasmtime-wasi 48) or wasi-bridge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// wasmtime-wasi 48.
+    Native,
+    /// wasi-bridge.
+    Bridge,
+}
+
+/// Runs a component through an [`Abi`] on a [`Host`], its context from a fresh builder of that
+/// host configured by the block (wasmtime-wasi's builder and wasi-bridge's have the same
+/// methods, so one block configures both): `run_on!(host, abi, &component, |b| { b.args(..); })`
+/// is `(exit status or trap, time from instantiation to the end)`. Awaits: use it in async code.
+#[macro_export]
+macro_rules! run_on {
+    ($host:expr, $abi:expr, $component:expr, |$b:ident| $configure:block) => {
+        match $host {
+            $crate::common::Host::Native => {
+                let mut $b = wasmtime_wasi::WasiCtxBuilder::new();
+                $configure
+                let mut store = $crate::common::native_store_of($b.build());
+                $crate::common::run_native(&mut store, $abi, $component).await
+            }
+            $crate::common::Host::Bridge => {
+                let mut $b = wasi_bridge::WasiCtx::builder();
+                $configure
+                let mut store = $crate::common::bridge_store_of($b.build());
+                $crate::common::run_bridge(&mut store, $abi, $component).await
+            }
+        }
+    };
+}
+
 /// Which `wasi:cli/run` a component is run through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Abi {

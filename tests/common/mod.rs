@@ -1,9 +1,10 @@
 //! What the integration tests, the benches and the fuzz targets share, one file per concern:
 //! cases and outcomes ([`case`]), both hosts ([`hosts`]), differential runs ([`compare`]),
 //! descriptor counts ([`fds`]), loopback peers ([`peers`]), op programs ([`ops`]) and the
-//! `wasi-bridge` binary ([`binary`], tests only).
+//! benches' comparison of the two hosts ([`bench`]).
 #![allow(dead_code, unused_imports)]
 
+pub mod bench;
 pub mod case;
 pub mod compare;
 pub mod fds;
