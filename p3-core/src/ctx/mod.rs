@@ -1,4 +1,5 @@
 //! The one context: [`WasiCtx`], its builder, and the view hosts implement.
+
 mod builder;
 
 pub use builder::WasiCtxBuilder;
