@@ -10,12 +10,14 @@
 //! than a hop to the pool.
 
 mod descriptor;
+mod dir;
 mod entries;
 mod streams;
 mod types;
 
 pub use crate::error::filesystem::ErrorCode;
-pub use descriptor::{Descriptor, Dir, File};
+pub use descriptor::{Descriptor, File};
+pub use dir::Dir;
 pub use entries::DirEntries;
 pub use streams::{FileSink, FileSource};
 pub use types::{
