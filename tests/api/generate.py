@@ -80,6 +80,21 @@ KINDS = {
 WITX_MODULES = {"p0::types", "p0::wasi_unstable", "p1::types", "p1::wasi_snapshot_preview1"}
 
 
+def descend(path: list[str], depth_below_bindings: int | None) -> tuple[bool, int | None]:
+    """Whether to walk into the module at `path`, and its depth below a `bindings` module: a
+    `bindings` module's direct children are listed, and `sync`'s (generated code below that has
+    the same shape in any bindgen of the same WIT); the witx-generated p0/p1 modules are listed,
+    not walked."""
+    depth = depth_below_bindings
+    if depth is not None:
+        depth += 1
+    if path[-1] == "bindings":
+        depth = 0
+    if "::".join(path) in WITX_MODULES:
+        return False, depth
+    return depth is None or depth == 0 or (depth == 1 and path[-1] == "sync"), depth
+
+
 def names_of(doc: dict) -> list[tuple[str, str]]:
     index, paths = doc["index"], doc["paths"]
     out: dict[str, str] = {}
@@ -143,16 +158,8 @@ def names_of(doc: dict) -> list[tuple[str, str]]:
             path = prefix + [name]
             out["::".join(path)] = f"{kind} {generics_of(target)}"
             if is_local_module:
-                depth = depth_below_bindings
-                if depth is not None:
-                    depth += 1
-                if name == "bindings":
-                    depth = 0
-                # Below a `bindings` module: its direct children, and `sync`'s. The
-                # witx-generated p0/p1 modules are listed, not walked (like bindings).
-                if "::".join(path) in WITX_MODULES:
-                    continue
-                if depth is None or depth == 0 or (depth == 1 and name == "sync"):
+                deeper, depth = descend(path, depth_below_bindings)
+                if deeper:
                     walk(target, path, depth)
 
     walk(doc["root"], [], None)

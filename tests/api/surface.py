@@ -16,6 +16,10 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from generate import KINDS, descend  # noqa: E402  (the same kinds and the same walk rule)
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -26,12 +30,6 @@ WORKSPACE = {
     "p2_adapter": "wasi-bridge-p2-adapter",
     "p1_adapter": "wasi-bridge-p1-adapter",
 }
-KINDS = {
-    "module": "mod", "struct": "struct", "enum": "enum", "union": "union", "trait": "trait",
-    "function": "fn", "type_alias": "type", "constant": "const", "static": "static",
-    "macro": "macro", "proc_macro": "macro", "trait_alias": "trait",
-}
-WITX_MODULES = {"p0::types", "p0::wasi_unstable", "p1::types", "p1::wasi_snapshot_preview1"}
 
 
 def rustdoc_json() -> dict:
@@ -125,14 +123,8 @@ def surface(docs: dict) -> list[str]:
             path = prefix + [name]
             out["::".join(path)] = kind
             if kind == "mod":
-                depth = below_bindings
-                if depth is not None:
-                    depth += 1
-                if name == "bindings":
-                    depth = 0
-                if "::".join(path) in WITX_MODULES:
-                    continue
-                if depth is None or depth == 0 or (depth == 1 and name == "sync"):
+                deeper, depth = descend(path, below_bindings)
+                if deeper:
                     walk(owner, key, path, depth)
 
     root = docs["wasi_bridge"]
