@@ -50,7 +50,7 @@ async fn run_once(host: Host, name: &str, args: &[&str], dir: &Path, out: Out) -
         Host::Bridge => {
             let mut b = wasi_bridge::WasiCtx::builder();
             configure!(&mut b);
-            let mut store = Store::new(engine, b.build_p1::<wasi_bridge::p1::WasiP1Ctx>());
+            let mut store = Store::new(engine, b.build_p1());
             let start = Instant::now();
             let code = common::start_p1(&mut store, common::bridge_p1_linker(), name).await;
             wasi_bridge::WasiView::ctx(store.data_mut())

@@ -2,9 +2,9 @@
 //! non-blocking flag, preopen name) beside the core object.
 
 use crate::types::{self, Errno};
-use p3_core::WasiCtx;
 use p3_core::filesystem::{Dir, File};
 use p3_core::sockets::tcp::{TcpAcceptor, TcpSink, TcpSocket, TcpSource};
+use p3_core::{P1Seed, P1Slot};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// An open file with its p1 cursor.
@@ -48,6 +48,19 @@ pub(crate) enum Fd {
     Stream(Box<StreamFd>),
 }
 
+/// The fd table inside a [`WasiP1Ctx`](crate::WasiP1Ctx)'s p1 slot, made at the store's first
+/// p1 call from what the context was made with.
+pub(crate) trait Fds {
+    /// The table.
+    fn fds(&mut self) -> &mut FdTable;
+}
+
+impl Fds for P1Slot {
+    fn fds(&mut self) -> &mut FdTable {
+        self.get_or_init(FdTable::new)
+    }
+}
+
 /// The numbers in use and the numbers closed (reused highest first, as wasmtime does).
 pub(crate) struct FdTable {
     used: BTreeMap<u32, Fd>,
@@ -56,7 +69,7 @@ pub(crate) struct FdTable {
 
 impl FdTable {
     /// stdio at 0–2, the preopened listeners, then the preopened directories.
-    pub fn new(wasi: &mut WasiCtx, listeners: Vec<std::net::TcpListener>) -> Self {
+    fn new(seed: P1Seed) -> Self {
         let mut t = FdTable {
             used: BTreeMap::new(),
             free: BTreeSet::new(),
@@ -64,9 +77,8 @@ impl FdTable {
         for fd in [Fd::Stdin, Fd::Stdout, Fd::Stderr] {
             t.push_unchecked(fd);
         }
-        let policy = wasi.sockets().clone();
-        for l in listeners {
-            match TcpSocket::preopened(&policy, l) {
+        for l in seed.listeners {
+            match TcpSocket::preopened(&seed.sockets, l) {
                 Ok((socket, acceptor)) => t.push_unchecked(Fd::Listener {
                     _socket: socket,
                     acceptor,
@@ -74,10 +86,10 @@ impl FdTable {
                 Err(e) => tracing::warn!("a preopened listener could not be used: {e}"),
             }
         }
-        for p in wasi.filesystem().preopens() {
+        for p in seed.preopens {
             t.push_unchecked(Fd::Dir {
-                dir: p.dir.clone(),
-                preopen: Some(p.guest_path.clone()),
+                dir: p.dir,
+                preopen: Some(p.guest_path),
                 listing: None,
             });
         }

@@ -9,7 +9,9 @@
 //! subscription format. No domain rule is written here.
 //!
 //! The embedding API is wasmtime-wasi 48's: [`WasiP1Ctx`], [`add_to_linker_async`] and
-//! [`add_to_linker_sync`], with a context built by `WasiCtxBuilder::build_p1()`.
+//! [`add_to_linker_sync`], with a context built by `WasiCtxBuilder::build_p1()`. The store type
+//! `WasiP1Ctx` is the core's (so `build_p1()` names it); the fd table it carries is this
+//! crate's, made at the store's first p1 call (`fds.rs`).
 //!
 //! ```
 //! use p1_adapter::{WasiP1Ctx, add_to_linker_async};
@@ -37,8 +39,7 @@ mod preview1;
 mod sockets;
 mod stat;
 
-use fds::FdTable;
-use p3_core::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+pub use p3_core::WasiP1Ctx;
 use wiggle::{GuestMemory, GuestPtr};
 
 // The generated modules, traits and types are this crate's own business. The witx functions
@@ -97,81 +98,52 @@ impl wiggle::GuestErrorType for types::Errno {
     }
 }
 
-/// The WASIp1 state of one store: the one [`WasiCtx`] (shared with any p2/p3 code of the same
-/// host), a resource table, and p1's fd table.
-///
-/// Built with `WasiCtxBuilder::build_p1()` (or [`WasiP1Ctx::new`]); it is a [`WasiView`], so
-/// the same store data can also serve the p2 and p3 linkers.
-pub struct WasiP1Ctx {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    fds: FdTable,
-    hostcall_fuel: usize,
+/// Charges `fuel` against what wasmtime gave this host call for copying guest memory.
+fn consume_fuel(cx: &mut WasiP1Ctx, fuel: usize) -> Result<(), types::Error> {
+    if fuel > cx.hostcall_fuel {
+        return Err(types::Errno::Nomem.into());
+    }
+    cx.hostcall_fuel -= fuel;
+    Ok(())
+}
+/// Charges the hostcall fuel for copying all of `array`.
+pub(crate) fn consume_fuel_for_array<T>(
+    cx: &mut WasiP1Ctx,
+    array: GuestPtr<[T]>,
+) -> Result<(), types::Error> {
+    let bytes = usize::try_from(array.len())?
+        .checked_mul(size_of::<T>())
+        .ok_or(types::Errno::Overflow)?;
+    consume_fuel(cx, bytes)
 }
 
-impl WasiP1Ctx {
-    /// The p1 view of `wasi`: stdio at fds 0–2, then its preopened directories.
-    pub fn new(wasi: WasiCtx) -> Self {
-        Self::with_listeners(wasi, Vec::new())
-    }
-
-    /// Like [`WasiP1Ctx::new`], with TCP listeners preopened at fds 3, 4, … before the
-    /// directories (`wasmtime run -S tcplisten=ADDR` in wasmtime's original WASIp1), served by
-    /// `sock_accept`; the accepted connections by `sock_recv`, `sock_send`, `sock_shutdown`.
-    pub fn with_listeners(mut wasi: WasiCtx, listeners: Vec<std::net::TcpListener>) -> Self {
-        let fds = FdTable::new(&mut wasi, listeners);
-        WasiP1Ctx {
-            wasi,
-            table: ResourceTable::new(),
-            fds,
-            hostcall_fuel: 0,
+/// The first non-empty buffer of an iovec or ciovec array (p1 hosts do one transfer per
+/// call), or an empty one; charges the fuel for what will be copied.
+pub(crate) fn first_buffer<V: IoVec>(
+    cx: &mut WasiP1Ctx,
+    memory: &GuestMemory<'_>,
+    iovs: GuestPtr<[V]>,
+) -> Result<GuestPtr<[u8]>, types::Error> {
+    consume_fuel_for_array(cx, iovs)?;
+    for iov in iovs.iter() {
+        let buf = memory.read(iov?)?.bytes();
+        if buf.len() == 0 {
+            continue;
         }
+        consume_fuel_for_array(cx, buf)?;
+        return Ok(buf);
     }
+    Ok(GuestPtr::new((0, 0)))
+}
 
-    fn consume_fuel(&mut self, fuel: usize) -> Result<(), types::Error> {
-        if fuel > self.hostcall_fuel {
-            return Err(types::Errno::Nomem.into());
-        }
-        self.hostcall_fuel -= fuel;
-        Ok(())
-    }
-
-    /// Charges the hostcall fuel for copying all of `array`.
-    fn consume_fuel_for_array<T>(&mut self, array: GuestPtr<[T]>) -> Result<(), types::Error> {
-        let bytes = usize::try_from(array.len())?
-            .checked_mul(size_of::<T>())
-            .ok_or(types::Errno::Overflow)?;
-        self.consume_fuel(bytes)
-    }
-
-    /// The first non-empty buffer of an iovec or ciovec array (p1 hosts do one transfer per
-    /// call), or an empty one; charges the fuel for what will be copied.
-    fn first_buffer<V: IoVec>(
-        &mut self,
-        memory: &GuestMemory<'_>,
-        iovs: GuestPtr<[V]>,
-    ) -> Result<GuestPtr<[u8]>, types::Error> {
-        self.consume_fuel_for_array(iovs)?;
-        for iov in iovs.iter() {
-            let buf = memory.read(iov?)?.bytes();
-            if buf.len() == 0 {
-                continue;
-            }
-            self.consume_fuel_for_array(buf)?;
-            return Ok(buf);
-        }
-        Ok(GuestPtr::new((0, 0)))
-    }
-
-    /// Copies a guest string into the host, charging fuel for its length.
-    fn read_string(
-        &mut self,
-        memory: &GuestMemory<'_>,
-        ptr: GuestPtr<str>,
-    ) -> Result<String, types::Error> {
-        self.consume_fuel(usize::try_from(ptr.len())?)?;
-        Ok(memory.as_cow_str(ptr)?.into_owned())
-    }
+/// Copies a guest string into the host, charging fuel for its length.
+pub(crate) fn read_string(
+    cx: &mut WasiP1Ctx,
+    memory: &GuestMemory<'_>,
+    ptr: GuestPtr<str>,
+) -> Result<String, types::Error> {
+    consume_fuel(cx, usize::try_from(ptr.len())?)?;
+    Ok(memory.as_cow_str(ptr)?.into_owned())
 }
 
 /// An `iovec` or `ciovec`: a buffer in guest memory.
@@ -188,21 +160,6 @@ impl IoVec for types::Iovec {
 impl IoVec for types::Ciovec {
     fn bytes(&self) -> GuestPtr<[u8]> {
         self.buf.as_array(self.buf_len)
-    }
-}
-
-impl From<WasiCtx> for WasiP1Ctx {
-    fn from(wasi: WasiCtx) -> Self {
-        WasiP1Ctx::new(wasi)
-    }
-}
-
-impl WasiView for WasiP1Ctx {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::WasiP1Ctx;
 use crate::fds::Fd;
+use crate::fds::Fds;
 use crate::types::{self, Errno};
 use p3_core::clocks::Timer;
 use p3_core::io::{ByteSink, ByteSource};
@@ -47,8 +48,8 @@ pub(crate) async fn poll_oneoff<S: Subscription>(
     }
     let subs = subs.as_array(nsubscriptions);
     let events = events.as_array(nsubscriptions);
-    ctx.consume_fuel_for_array(subs)?;
-    ctx.consume_fuel_for_array(events)?;
+    crate::consume_fuel_for_array(ctx, subs)?;
+    crate::consume_fuel_for_array(ctx, events)?;
 
     // A lone relative sleep, reported as the original host reports it.
     if nsubscriptions == 1 && ctx.wasi.filesystem().allow_blocking_current_thread() {
@@ -92,13 +93,13 @@ pub(crate) async fn poll_oneoff<S: Subscription>(
                     _ => return Err(Errno::Inval.into()),
                 })
             }
-            types::SubscriptionU::FdRead(r) => match ctx.fds.get(r.file_descriptor)? {
+            types::SubscriptionU::FdRead(r) => match ctx.p1.fds().get(r.file_descriptor)? {
                 Fd::Stdin => Waiter::Stdin,
                 Fd::File(_) => Waiter::Ready,
                 Fd::Stream(_) | Fd::Listener { .. } => Waiter::Readable(r.file_descriptor),
                 _ => return Err(Errno::Badf.into()),
             },
-            types::SubscriptionU::FdWrite(w) => match ctx.fds.get(w.file_descriptor)? {
+            types::SubscriptionU::FdWrite(w) => match ctx.p1.fds().get(w.file_descriptor)? {
                 Fd::Stdout | Fd::Stderr | Fd::File(_) => Waiter::Ready,
                 Fd::Stream(_) => Waiter::Writable(w.file_descriptor),
                 _ => return Err(Errno::Badf.into()),
@@ -117,12 +118,12 @@ pub(crate) async fn poll_oneoff<S: Subscription>(
                 Waiter::Ready => true,
                 Waiter::Timer(t) => t.poll_elapsed(cx).is_ready(),
                 Waiter::Stdin => stdin.poll_ready(cx).is_ready(),
-                Waiter::Readable(fd) => match ctx.fds.get_mut(*fd) {
+                Waiter::Readable(fd) => match ctx.p1.fds().get_mut(*fd) {
                     Ok(Fd::Stream(s)) => s.receive.poll_ready(cx).is_ready(),
                     Ok(Fd::Listener { acceptor, .. }) => acceptor.poll_ready(cx).is_ready(),
                     _ => true,
                 },
-                Waiter::Writable(fd) => match ctx.fds.get_mut(*fd) {
+                Waiter::Writable(fd) => match ctx.p1.fds().get_mut(*fd) {
                     Ok(Fd::Stream(s)) => s.send.poll_write_ready(cx).is_ready(),
                     _ => true,
                 },
@@ -145,7 +146,7 @@ pub(crate) async fn poll_oneoff<S: Subscription>(
                 event(sub.userdata, types::Eventtype::Clock, 0, false)
             }
             types::SubscriptionU::FdRead(r) => {
-                let file = match ctx.fds.get(r.file_descriptor)? {
+                let file = match ctx.p1.fds().get(r.file_descriptor)? {
                     Fd::File(f) => Some((f.file.clone(), f.position)),
                     _ => None,
                 };

@@ -4,6 +4,7 @@
 //! `conv.rs`.
 
 use crate::conv::{filestat, lookup_follows, stdio_filetype, times, write_byte, write_bytes};
+use crate::fds::Fds;
 use crate::fds::{Fd, FileFd};
 use crate::io::WriteAt;
 use crate::types::{self, Errno};
@@ -111,7 +112,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         len: types::Filesize,
         advice: types::Advice,
     ) -> Result<()> {
-        let file = self.fds.file(fd)?.file.clone();
+        let file = self.p1.fds().file(fd)?.file.clone();
         let advice = match advice {
             types::Advice::Normal => Advice::Normal,
             types::Advice::Sequential => Advice::Sequential,
@@ -130,18 +131,18 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         _offset: types::Filesize,
         _len: types::Filesize,
     ) -> Result<()> {
-        self.fds.file(fd)?;
+        self.p1.fds().file(fd)?;
         Err(Errno::Notsup.into())
     }
 
     async fn fd_close(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
         // Dropping the core object closes it (a stream's queued bytes still drain).
-        drop(self.fds.remove(fd)?);
+        drop(self.p1.fds().remove(fd)?);
         Ok(())
     }
 
     async fn fd_datasync(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
-        let file = self.fds.file(fd)?.file.clone();
+        let file = self.p1.fds().file(fd)?.file.clone();
         Ok(Descriptor::File(file).sync_data().await?)
     }
 
@@ -150,7 +151,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         _memory: &mut GuestMemory<'_>,
         fd: types::Fd,
     ) -> Result<types::Fdstat> {
-        self.fdstat(fd).await
+        crate::stat::fdstat(self, fd).await
     }
 
     fn fd_fdstat_set_flags(
@@ -159,11 +160,11 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         fd: types::Fd,
         flags: types::Fdflags,
     ) -> Result<()> {
-        if let Fd::Stream(s) = self.fds.get_mut(fd)? {
+        if let Fd::Stream(s) = self.p1.fds().get_mut(fd)? {
             s.nonblocking = flags.contains(types::Fdflags::NONBLOCK);
             return Ok(());
         }
-        let file = self.fds.file_mut(fd)?;
+        let file = self.p1.fds().file_mut(fd)?;
         // Only APPEND and NONBLOCK can change.
         if flags.intersects(types::Fdflags::DSYNC | types::Fdflags::SYNC | types::Fdflags::RSYNC) {
             return Err(Errno::Inval.into());
@@ -180,7 +181,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         _base: types::Rights,
         _inheriting: types::Rights,
     ) -> Result<()> {
-        self.descriptor(fd)?;
+        crate::io::descriptor(self, fd)?;
         Err(Errno::Notsup.into())
     }
 
@@ -189,7 +190,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         _memory: &mut GuestMemory<'_>,
         fd: types::Fd,
     ) -> Result<types::Filestat> {
-        let tty = match self.fds.get(fd)? {
+        let tty = match self.p1.fds().get(fd)? {
             Fd::Stdin => Some(self.wasi.cli().stdin().is_terminal()),
             Fd::Stdout => Some(self.wasi.cli().stdout().is_terminal()),
             Fd::Stderr => Some(self.wasi.cli().stderr().is_terminal()),
@@ -208,7 +209,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
                 ctim: 0,
             });
         }
-        let desc = self.descriptor(fd)?;
+        let desc = crate::io::descriptor(self, fd)?;
         let stat = desc.stat().await?;
         let hash = desc.metadata_hash().await?;
         filestat(stat, hash.lower)
@@ -220,7 +221,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         fd: types::Fd,
         size: types::Filesize,
     ) -> Result<()> {
-        let file = self.fds.file(fd)?.file.clone();
+        let file = self.p1.fds().file(fd)?.file.clone();
         Ok(file.set_size(size).await?)
     }
 
@@ -233,7 +234,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         fst_flags: types::Fstflags,
     ) -> Result<()> {
         let (atim, mtim) = times(atim, mtim, fst_flags)?;
-        let desc = self.descriptor(fd)?;
+        let desc = crate::io::descriptor(self, fd)?;
         Ok(desc.set_times(atim, mtim).await?)
     }
 
@@ -243,13 +244,13 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         fd: types::Fd,
         iovs: types::IovecArray,
     ) -> Result<types::Size> {
-        let buf = self.first_buffer(memory, iovs)?;
+        let buf = crate::first_buffer(self, memory, iovs)?;
         enum Source {
             File(p3_core::filesystem::File, u64),
             Stdin,
             Stream,
         }
-        let source = match self.fds.get(fd)? {
+        let source = match self.p1.fds().get(fd)? {
             Fd::File(f) => Source::File(f.file.clone(), f.position),
             Fd::Stdin => Source::Stdin,
             Fd::Stream(_) => Source::Stream,
@@ -257,13 +258,13 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         };
         let n = match source {
             Source::File(file, pos) => {
-                let n = Self::file_read(memory, &file, buf, pos)?;
-                self.fds.file_mut(fd)?.position =
+                let n = crate::io::file_read(memory, &file, buf, pos)?;
+                self.p1.fds().file_mut(fd)?.position =
                     pos.checked_add(n as u64).ok_or(Errno::Overflow)?;
                 n
             }
-            Source::Stdin => self.stdin_read(memory, buf).await?,
-            Source::Stream => return self.sock_read(memory, fd, buf).await,
+            Source::Stdin => crate::io::stdin_read(self, memory, buf).await?,
+            Source::Stream => return crate::sockets::sock_read(self, memory, fd, buf).await,
         };
         Ok(u32::try_from(n)?)
     }
@@ -275,13 +276,15 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         iovs: types::IovecArray,
         offset: types::Filesize,
     ) -> Result<types::Size> {
-        let buf = self.first_buffer(memory, iovs)?;
-        let file = match self.fds.get(fd)? {
+        let buf = crate::first_buffer(self, memory, iovs)?;
+        let file = match self.p1.fds().get(fd)? {
             Fd::File(f) => f.file.clone(),
             Fd::Stdin => return Err(Errno::Spipe.into()),
             _ => return Err(Errno::Badf.into()),
         };
-        Ok(u32::try_from(Self::file_read(memory, &file, buf, offset)?)?)
+        Ok(u32::try_from(crate::io::file_read(
+            memory, &file, buf, offset,
+        )?)?)
     }
 
     async fn fd_write(
@@ -290,7 +293,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         fd: types::Fd,
         ciovs: types::CiovecArray,
     ) -> Result<types::Size> {
-        self.write_impl(memory, fd, ciovs, WriteAt::Cursor).await
+        crate::io::write_impl(self, memory, fd, ciovs, WriteAt::Cursor).await
     }
 
     async fn fd_pwrite(
@@ -300,8 +303,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         ciovs: types::CiovecArray,
         offset: types::Filesize,
     ) -> Result<types::Size> {
-        self.write_impl(memory, fd, ciovs, WriteAt::Offset(offset))
-            .await
+        crate::io::write_impl(self, memory, fd, ciovs, WriteAt::Offset(offset)).await
     }
 
     fn fd_prestat_get(
@@ -309,7 +311,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         _memory: &mut GuestMemory<'_>,
         fd: types::Fd,
     ) -> Result<types::Prestat> {
-        match self.fds.get(fd)? {
+        match self.p1.fds().get(fd)? {
             Fd::Dir {
                 preopen: Some(p), ..
             } => Ok(types::Prestat::Dir(types::PrestatDir {
@@ -326,7 +328,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         path: GuestPtr<u8>,
         path_max_len: types::Size,
     ) -> Result<()> {
-        match self.fds.get(fd)? {
+        match self.p1.fds().get(fd)? {
             Fd::Dir {
                 preopen: Some(p), ..
             } => {
@@ -348,7 +350,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         from: types::Fd,
         to: types::Fd,
     ) -> Result<()> {
-        self.fds.renumber(from, to)
+        self.p1.fds().renumber(from, to)
     }
 
     async fn fd_seek(
@@ -358,7 +360,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         offset: types::Filedelta,
         whence: types::Whence,
     ) -> Result<types::Filesize> {
-        let f = self.fds.seekable(fd)?;
+        let f = self.p1.fds().seekable(fd)?;
         let (file, position) = (f.file.clone(), f.position);
         let pos = match whence {
             types::Whence::Set if offset >= 0 => offset as u64,
@@ -369,17 +371,17 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
             }
             _ => return Err(Errno::Inval.into()),
         };
-        self.fds.file_mut(fd)?.position = pos;
+        self.p1.fds().file_mut(fd)?.position = pos;
         Ok(pos)
     }
 
     async fn fd_sync(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
-        let file = self.fds.file(fd)?.file.clone();
+        let file = self.p1.fds().file(fd)?.file.clone();
         Ok(Descriptor::File(file).sync().await?)
     }
 
     fn fd_tell(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<types::Filesize> {
-        Ok(self.fds.seekable(fd)?.position)
+        Ok(self.p1.fds().seekable(fd)?.position)
     }
 
     async fn fd_readdir(
@@ -390,8 +392,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         buf_len: types::Size,
         cookie: types::Dircookie,
     ) -> Result<types::Size> {
-        self.readdir(memory, fd, buf.as_array(buf_len), cookie)
-            .await
+        crate::stat::readdir(self, memory, fd, buf.as_array(buf_len), cookie).await
     }
 
     async fn path_create_directory(
@@ -400,8 +401,8 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
-        let dir = self.fds.dir(dirfd)?.clone();
-        let path = self.read_string(memory, path)?;
+        let dir = self.p1.fds().dir(dirfd)?.clone();
+        let path = crate::read_string(self, memory, path)?;
         Ok(dir.create_directory_at(path).await?)
     }
 
@@ -412,8 +413,8 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         flags: types::Lookupflags,
         path: GuestPtr<str>,
     ) -> Result<types::Filestat> {
-        let dir = self.fds.dir(dirfd)?.clone();
-        let path = self.read_string(memory, path)?;
+        let dir = self.p1.fds().dir(dirfd)?.clone();
+        let path = crate::read_string(self, memory, path)?;
         let follow = lookup_follows(flags);
         let stat = dir.stat_at(follow, path.clone()).await?;
         let hash = dir.metadata_hash_at(follow, path).await?;
@@ -431,8 +432,8 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         fst_flags: types::Fstflags,
     ) -> Result<()> {
         let (atim, mtim) = times(atim, mtim, fst_flags)?;
-        let dir = self.fds.dir(dirfd)?.clone();
-        let path = self.read_string(memory, path)?;
+        let dir = self.p1.fds().dir(dirfd)?.clone();
+        let path = crate::read_string(self, memory, path)?;
         Ok(dir
             .set_times_at(lookup_follows(flags), path, atim, mtim)
             .await?)
@@ -447,10 +448,10 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         target_fd: types::Fd,
         target_path: GuestPtr<str>,
     ) -> Result<()> {
-        let src = self.fds.dir(src_fd)?.clone();
-        let target = self.fds.dir(target_fd)?.clone();
-        let src_path = self.read_string(memory, src_path)?;
-        let target_path = self.read_string(memory, target_path)?;
+        let src = self.p1.fds().dir(src_fd)?.clone();
+        let target = self.p1.fds().dir(target_fd)?.clone();
+        let src_path = crate::read_string(self, memory, src_path)?;
+        let target_path = crate::read_string(self, memory, target_path)?;
         Ok(src
             .link_at(lookup_follows(src_flags), src_path, &target, target_path)
             .await?)
@@ -467,7 +468,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         _fs_rights_inheriting: types::Rights,
         fdflags: types::Fdflags,
     ) -> Result<types::Fd> {
-        let path = self.read_string(memory, path)?;
+        let path = crate::read_string(self, memory, path)?;
         let flags = DescriptorFlags {
             read: fs_rights_base.contains(types::Rights::FD_READ),
             write: fs_rights_base.contains(types::Rights::FD_WRITE),
@@ -476,7 +477,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
             requested_write_sync: fdflags.contains(types::Fdflags::RSYNC),
             mutate_directory: false,
         };
-        let dir = match self.fds.get(dirfd)? {
+        let dir = match self.p1.fds().get(dirfd)? {
             Fd::Dir { dir, .. } => dir.clone(),
             Fd::File(_) => return Err(Errno::Notdir.into()),
             _ => return Err(Errno::Badf.into()),
@@ -503,7 +504,7 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
                 nonblocking: fdflags.contains(types::Fdflags::NONBLOCK),
             }),
         };
-        self.fds.push(fd)
+        self.p1.fds().push(fd)
     }
 
     async fn path_readlink(
@@ -514,8 +515,8 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         buf: GuestPtr<u8>,
         buf_len: types::Size,
     ) -> Result<types::Size> {
-        let dir = self.fds.dir(dirfd)?.clone();
-        let path = self.read_string(memory, path)?;
+        let dir = self.p1.fds().dir(dirfd)?.clone();
+        let path = crate::read_string(self, memory, path)?;
         let target = dir.readlink_at(path).await?;
         let bytes = &target.as_bytes()[..target.len().min(buf_len as usize)];
         write_bytes(memory, buf, bytes)?;
@@ -528,8 +529,8 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
-        let dir = self.fds.dir(dirfd)?.clone();
-        let path = self.read_string(memory, path)?;
+        let dir = self.p1.fds().dir(dirfd)?.clone();
+        let path = crate::read_string(self, memory, path)?;
         Ok(dir.remove_directory_at(path).await?)
     }
 
@@ -541,10 +542,10 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         dest_fd: types::Fd,
         dest_path: GuestPtr<str>,
     ) -> Result<()> {
-        let src = self.fds.dir(src_fd)?.clone();
-        let dest = self.fds.dir(dest_fd)?.clone();
-        let src_path = self.read_string(memory, src_path)?;
-        let dest_path = self.read_string(memory, dest_path)?;
+        let src = self.p1.fds().dir(src_fd)?.clone();
+        let dest = self.p1.fds().dir(dest_fd)?.clone();
+        let src_path = crate::read_string(self, memory, src_path)?;
+        let dest_path = crate::read_string(self, memory, dest_path)?;
         Ok(src.rename_at(src_path, &dest, dest_path).await?)
     }
 
@@ -555,9 +556,9 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         dirfd: types::Fd,
         dest_path: GuestPtr<str>,
     ) -> Result<()> {
-        let dir = self.fds.dir(dirfd)?.clone();
-        let src_path = self.read_string(memory, src_path)?;
-        let dest_path = self.read_string(memory, dest_path)?;
+        let dir = self.p1.fds().dir(dirfd)?.clone();
+        let src_path = crate::read_string(self, memory, src_path)?;
+        let dest_path = crate::read_string(self, memory, dest_path)?;
         Ok(dir.symlink_at(src_path, dest_path).await?)
     }
 
@@ -567,8 +568,8 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
-        let dir = self.fds.dir(dirfd)?.clone();
-        let path = self.read_string(memory, path)?;
+        let dir = self.p1.fds().dir(dirfd)?.clone();
+        let path = crate::read_string(self, memory, path)?;
         Ok(dir.unlink_file_at(path).await?)
     }
 
@@ -643,8 +644,8 @@ impl WasiSnapshotPreview1 for WasiP1Ctx {
         si_data: types::CiovecArray,
         _si_flags: types::Siflags,
     ) -> Result<types::Size> {
-        let buf = self.first_buffer(memory, si_data)?;
-        self.sock_write(memory, fd, buf).await
+        let buf = crate::first_buffer(self, memory, si_data)?;
+        crate::sockets::sock_write(self, memory, fd, buf).await
     }
 
     fn sock_shutdown(

@@ -3,6 +3,7 @@
 //! `fd_write` / `fd_fdstat_*` on a socket fd).
 
 use crate::WasiP1Ctx;
+use crate::fds::Fds;
 use crate::fds::{Fd, FdTable, StreamFd};
 use crate::io::{poll_or_wait, read_source};
 use crate::types::{self, Errno};
@@ -20,14 +21,14 @@ pub(crate) async fn accept(
     if !(flags & !types::Fdflags::NONBLOCK).is_empty() {
         return Err(Errno::Inval.into());
     }
-    let acceptor = match ctx.fds.get_mut(fd)? {
+    let acceptor = match ctx.p1.fds().get_mut(fd)? {
         Fd::Listener { acceptor, .. } => acceptor,
         _ => return Err(Errno::Notsock.into()),
     };
     let mut socket = poll_fn(|cx| acceptor.poll_accept(cx)).await;
     let receive = socket.take_receive()?;
     let send = socket.take_send()?;
-    ctx.fds.push(Fd::Stream(Box::new(StreamFd {
+    ctx.p1.fds().push(Fd::Stream(Box::new(StreamFd {
         socket,
         receive,
         send,
@@ -52,43 +53,41 @@ pub(crate) async fn recv(
     if !flags.is_empty() {
         return Err(Errno::Notsup.into());
     }
-    let buf = ctx.first_buffer(memory, iovs)?;
-    let n = ctx.sock_read(memory, fd, buf).await?;
+    let buf = crate::first_buffer(ctx, memory, iovs)?;
+    let n = sock_read(ctx, memory, fd, buf).await?;
     Ok((n, types::Roflags::empty()))
 }
 
-impl WasiP1Ctx {
-    /// Reads what the connection has into `buf` (0 at its end).
-    pub(crate) async fn sock_read(
-        &mut self,
-        memory: &mut GuestMemory<'_>,
-        fd: types::Fd,
-        buf: GuestPtr<[u8]>,
-    ) -> Result<types::Size> {
-        let s = stream(&mut self.fds, fd)?;
-        let n = read_source(memory, buf, s.nonblocking, &mut s.receive).await?;
-        Ok(u32::try_from(n)?)
-    }
+/// Reads what the connection has into `buf` (0 at its end).
+pub(crate) async fn sock_read(
+    cx: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    fd: types::Fd,
+    buf: GuestPtr<[u8]>,
+) -> Result<types::Size> {
+    let s = stream(cx.p1.fds(), fd)?;
+    let n = read_source(memory, buf, s.nonblocking, &mut s.receive).await?;
+    Ok(u32::try_from(n)?)
+}
 
-    /// Sends a prefix of `buf`: what the connection takes now (blocking until it takes some).
-    pub(crate) async fn sock_write(
-        &mut self,
-        memory: &GuestMemory<'_>,
-        fd: types::Fd,
-        buf: GuestPtr<[u8]>,
-    ) -> Result<types::Size> {
-        let s = stream(&mut self.fds, fd)?;
-        let bytes = memory.as_cow(buf)?;
-        if bytes.is_empty() {
-            return Ok(0);
-        }
-        let n = poll_or_wait(s.nonblocking, |cx| s.send.poll_write(cx, &bytes)).await??;
-        Ok(u32::try_from(n)?)
+/// Sends a prefix of `buf`: what the connection takes now (blocking until it takes some).
+pub(crate) async fn sock_write(
+    cx: &mut WasiP1Ctx,
+    memory: &GuestMemory<'_>,
+    fd: types::Fd,
+    buf: GuestPtr<[u8]>,
+) -> Result<types::Size> {
+    let s = stream(cx.p1.fds(), fd)?;
+    let bytes = memory.as_cow(buf)?;
+    if bytes.is_empty() {
+        return Ok(0);
     }
+    let n = poll_or_wait(s.nonblocking, |cx| s.send.poll_write(cx, &bytes)).await??;
+    Ok(u32::try_from(n)?)
 }
 
 pub(crate) fn shutdown(ctx: &mut WasiP1Ctx, fd: types::Fd, how: types::Sdflags) -> Result<()> {
-    let s = stream(&mut ctx.fds, fd)?;
+    let s = stream(ctx.p1.fds(), fd)?;
     let (receive, send) = (
         how.contains(types::Sdflags::RD),
         how.contains(types::Sdflags::WR),

@@ -24,7 +24,9 @@ pub mod random;
 pub mod sockets;
 pub mod veneer;
 
-pub use ctx::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+#[doc(hidden)]
+pub use ctx::{P1Seed, P1Slot};
+pub use ctx::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiP1Ctx, WasiView};
 pub use error::CoreError;
 pub use veneer::TrappableError;
 pub use wasmtime::component::ResourceTable;

@@ -31,6 +31,20 @@ async fn hello_args_env_stdin_stderr() {
     assert_eq!(out.stderr, b"a line on stderr\n");
 }
 
+/// `build_p1()` names its type as wasmtime-wasi's does: a method call on the result needs no
+/// annotation, and the one context behind it is the p2/p3 view's too.
+#[test]
+fn build_p1_infers_its_type() {
+    use wasi_bridge::WasiView;
+    let mut p1 = wasi_bridge::WasiCtxBuilder::new()
+        .arg("prog")
+        .env("K", "V")
+        .build_p1();
+    let cli = p1.ctx().ctx.cli();
+    assert_eq!(cli.arguments(), ["prog"]);
+    assert_eq!(cli.environment(), [("K".to_string(), "V".to_string())]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn proc_exit_keeps_the_full_status() {
     for code in [0, 3, 33, 125] {

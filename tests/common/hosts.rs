@@ -388,7 +388,7 @@ pub async fn native_p1(name: &str, case: &Case, dir: &RunDir) -> Outcome {
 pub async fn bridge_p1(name: &str, case: &Case, dir: &RunDir) -> Outcome {
     let mut b = wasi_bridge::WasiCtx::builder();
     let (stdout, stderr) = configure!(&mut b, case, dir);
-    let mut store = Store::new(engine(), b.build_p1::<wasi_bridge::p1::WasiP1Ctx>());
+    let mut store = Store::new(engine(), b.build_p1());
     let code = start_p1(&mut store, bridge_p1_linker(), name).await;
     wasi_bridge::WasiView::ctx(store.data_mut())
         .ctx

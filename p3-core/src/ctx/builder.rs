@@ -1,6 +1,6 @@
 //! [`WasiCtxBuilder`]: wasmtime-wasi's builder, method for method, making a [`WasiCtx`].
 
-use super::WasiCtx;
+use super::{WasiCtx, WasiP1Ctx};
 use crate::cli::{SharedSink, SharedSource, WasiCliCtx};
 use crate::clocks::WasiClocksCtx;
 use crate::filesystem::{Dir, FsPerms, OpenMode, Preopen, WasiFilesystemCtx};
@@ -382,11 +382,16 @@ impl WasiCtxBuilder {
 }
 
 impl WasiCtxBuilder {
-    /// Builds the context for WASIp1 core modules: `WasiCtxBuilder::build_p1()` as in
-    /// wasmtime-wasi, returning the p1 adapter's `WasiP1Ctx` (any type made from a
-    /// [`WasiCtx`]; the p1 crate sits above this one, so the type is inferred from where the
-    /// context goes).
-    pub fn build_p1<P: From<WasiCtx>>(&mut self) -> P {
-        P::from(self.build())
+    /// Builds the store data for WASIp1 core modules, as wasmtime-wasi's `build_p1()`: the
+    /// context wrapped in a [`WasiP1Ctx`] (stdio at fds 0–2, then the preopened directories).
+    ///
+    /// ```
+    /// use p3_core::{WasiCtxBuilder, WasiView};
+    ///
+    /// let mut p1 = WasiCtxBuilder::new().arg("prog").build_p1();
+    /// assert_eq!(p1.ctx().ctx.cli().arguments(), ["prog"]);
+    /// ```
+    pub fn build_p1(&mut self) -> WasiP1Ctx {
+        WasiP1Ctx::new(self.build())
     }
 }

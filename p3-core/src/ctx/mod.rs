@@ -1,8 +1,10 @@
 //! The one context: [`WasiCtx`], its builder, and the view hosts implement.
 
 mod builder;
+mod p1;
 
 pub use builder::WasiCtxBuilder;
+pub use p1::{P1Seed, P1Slot, WasiP1Ctx};
 
 use crate::cli::{WasiCliCtx, WasiCliCtxView, WasiCliView};
 use crate::clocks::{WasiClocksCtx, WasiClocksCtxView, WasiClocksView};
