@@ -2,9 +2,7 @@
 
 mod stdio;
 
-pub use stdio::{
-    MAX_BACKLOG, SOURCE_READ_AHEAD, SharedSink, SharedSource, SinkHandle, SourceHandle,
-};
+pub use stdio::{MAX_BACKLOG, SharedSink, SharedSource, SinkHandle, SourceHandle};
 
 use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::I32Exit;
@@ -52,6 +50,7 @@ pub struct TerminalInput;
 pub struct TerminalOutput;
 
 /// `get-terminal-std*`: the terminal resource when the stream is a terminal, `none` otherwise.
+#[doc(hidden)]
 pub fn push_terminal<T: Send + 'static>(
     table: &mut ResourceTable,
     is_terminal: bool,
@@ -122,6 +121,7 @@ pub fn exit(status: Result<(), ()>) -> wasmtime::Error {
 }
 
 /// The error that ends a guest with `code` as its exit status.
+#[doc(hidden)]
 pub fn exit_with_code(code: u8) -> wasmtime::Error {
     wasmtime::Error::new(I32Exit(code.into()))
 }

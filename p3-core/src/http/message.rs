@@ -191,7 +191,7 @@ impl Request {
 /// Builds the request a guest handles from one hyper received: the body stays lazy, the scheme
 /// is the listener's, and the authority comes from the URI or else the `Host` header (hyper
 /// puts only the path in an HTTP/1 request's URI, which is where wasmtime 48 loses it).
-pub fn incoming_request<B>(
+pub(crate) fn incoming_request<B>(
     hooks: &mut dyn WasiHttpHooks,
     scheme: Scheme,
     request: http::Request<B>,

@@ -20,9 +20,11 @@ mod sink;
 pub use body::{BodyReader, EarlyDrop, IncomingBody, TrailersFuture};
 pub use client::{FutureResponse, send};
 pub use ctx::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
-pub use message::{Body, Invalid, Request, Response, StatusCodes, incoming_request};
+pub(crate) use message::incoming_request;
+pub use message::{Body, Invalid, Request, Response, StatusCodes};
 pub use outparam::ResponseOutparam;
-pub use sink::{BodyFinisher, BodyReceiver, BodySink, Direction, body_pipe, body_pipe_with_budget};
+pub(crate) use sink::body_pipe_with_budget;
+pub use sink::{BodyFinisher, BodyReceiver, BodySink, Direction, body_pipe};
 
 pub use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, FieldMap, FieldMapError, ForbiddenHeaderFilter,
@@ -38,7 +40,7 @@ pub use wasmtime_wasi_http::{
 /// connections, `benches/serve_vs_wasmtime.py`): 128 KiB 0.99×, 256 KiB 0.87×, 2 MiB 0.90× its
 /// RPS — a longer queue lets every connection's body go cold in the cache before hyper copies
 /// it. Permits are smaller than native's 1 MiB; p2 guests write what `check-write` grants.
-pub const BODY_BUDGET: usize = 128 << 10;
+pub(crate) const BODY_BUDGET: usize = 128 << 10;
 
 /// A `Content-Length` that is not one decimal number.
 #[derive(Debug, thiserror::Error)]

@@ -82,7 +82,7 @@ pub fn body_pipe(
 }
 
 /// [`body_pipe`] whose queue holds `budget` bytes.
-pub fn body_pipe_with_budget(
+pub(crate) fn body_pipe_with_budget(
     direction: Direction,
     content_length: Option<u64>,
     budget: usize,

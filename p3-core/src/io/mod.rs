@@ -61,7 +61,7 @@ pub trait ByteSource: Send {
 
 /// [`ByteSource::poll_read_buf`] through `poll_read`: appends `max` zeroed bytes to `buf`, reads
 /// into them and keeps what was read.
-pub fn poll_read_zeroed<S: ByteSource + ?Sized>(
+pub(crate) fn poll_read_zeroed<S: ByteSource + ?Sized>(
     source: &mut S,
     cx: &mut Context<'_>,
     max: usize,
@@ -126,16 +126,16 @@ pub async fn write_all<S: ByteSink + ?Sized>(
 
 /// How many bytes a buffering sink (stdio, files) offers a writer at once: the write budget
 /// its `poll_write_ready` reports, and what a stdio sink queues before it pushes back.
-pub const SINK_BUFFER: usize = 64 * 1024;
+pub(crate) const SINK_BUFFER: usize = 64 * 1024;
 
 /// Runs `f` where a tokio runtime is current: the embedder's, or wasmtime-wasi's fallback
 /// runtime for synchronous hosts. Sockets register with its reactor; background tasks run on it.
-pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
     wasmtime_wasi::runtime::with_ambient_tokio_runtime(f)
 }
 
 /// Spawns a detached background task on the current (or fallback) runtime, so it runs whether
 /// or not the caller is inside one.
-pub fn spawn_detached(fut: impl std::future::Future<Output = ()> + Send + 'static) {
+pub(crate) fn spawn_detached(fut: impl std::future::Future<Output = ()> + Send + 'static) {
     in_runtime(|| drop(tokio::spawn(fut)));
 }

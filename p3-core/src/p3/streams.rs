@@ -20,7 +20,7 @@ use wasmtime::{AsContextMut, StoreContextMut};
 const HOST_READ_CAPACITY: usize = 64 * 1024;
 
 /// Turns a [`ByteSource`] into a `stream<u8>` producer; a read error is sent on `result`.
-pub struct SourceProducer<S> {
+pub(crate) struct SourceProducer<S> {
     source: S,
     result: Option<oneshot::Sender<CoreError>>,
 }
@@ -94,7 +94,7 @@ pub enum SinkEnd<S> {
 /// It does not flush after every write: when the stream ends the sink is handed back on the
 /// `end` channel, and [`finish`] flushes it, so the result future resolves only after the data
 /// has really been flushed.
-pub struct SinkConsumer<S> {
+pub(crate) struct SinkConsumer<S> {
     sink: Option<S>,
     end: Option<Box<dyn FnOnce(SinkEnd<S>) + Send>>,
 }
@@ -178,12 +178,12 @@ pub async fn finish<S: ByteSink>(end: oneshot::Receiver<SinkEnd<S>>) -> Result<(
 }
 
 /// A byte stream handed to the guest and the future of its result.
-pub type StreamWithResult<E> = (StreamReader<u8>, FutureReader<Result<(), E>>);
+pub(crate) type StreamWithResult<E> = (StreamReader<u8>, FutureReader<Result<(), E>>);
 
 /// A `stream<u8>` reading `source`, and the future of its result: `ok` at the end of the
 /// stream, `code` of the error when a read fails. When the source could not be had (`Err`),
 /// the stream is empty and the future carries that error.
-pub fn read_stream<S, Src, E>(
+pub(crate) fn read_stream<S, Src, E>(
     mut store: S,
     source: Result<Src, E>,
     code: fn(CoreError) -> E,
@@ -210,7 +210,7 @@ where
 /// Pipes the guest's `data` into `sink`, and returns the future of the result: `ok` once
 /// everything is written and flushed, `code` of the error when a write fails. When the sink
 /// could not be had (`Err`), `data` is closed and the future carries that error.
-pub fn write_stream<S, Snk, E>(
+pub(crate) fn write_stream<S, Snk, E>(
     mut store: S,
     mut data: StreamReader<u8>,
     sink: Result<Snk, E>,
@@ -239,7 +239,7 @@ where
 
 /// The future of a producer's result: `ok` when the producer ends without sending an error,
 /// `code` of the error it sent otherwise.
-pub fn result_future<S, X, E>(
+pub(crate) fn result_future<S, X, E>(
     store: S,
     errors: oneshot::Receiver<X>,
     code: fn(X) -> E,
@@ -259,7 +259,7 @@ where
 }
 
 /// A future that carries `err` at once.
-pub fn failed_future<S, E>(store: S, err: E) -> wasmtime::Result<FutureReader<Result<(), E>>>
+pub(crate) fn failed_future<S, E>(store: S, err: E) -> wasmtime::Result<FutureReader<Result<(), E>>>
 where
     S: AsContextMut,
     E: Send + Sync + 'static,

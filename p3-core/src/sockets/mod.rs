@@ -46,7 +46,7 @@ pub struct WasiSocketsCtxView<'a> {
 }
 
 /// The boxed future a socket-address check returns.
-pub type CheckFuture = Pin<Box<dyn Future<Output = bool> + Send + Sync>>;
+pub(crate) type CheckFuture = Pin<Box<dyn Future<Output = bool> + Send + Sync>>;
 
 type CheckFn = dyn Fn(SocketAddr, SocketAddrUse) -> CheckFuture + Send + Sync;
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker, ready};
 
 /// The largest datagram a guest may send or receive.
-pub const MAX_DATAGRAM_SIZE: usize = u16::MAX as usize;
+pub(crate) const MAX_DATAGRAM_SIZE: usize = u16::MAX as usize;
 
 /// A UDP socket. Its [`UdpReceiver`] and [`UdpSender`] share the OS socket.
 pub struct UdpSocket {

@@ -20,7 +20,10 @@ mod http;
 mod sockets;
 
 #[cfg(feature = "http")]
-pub use http::{HeaderErrorCodes, header_error};
+pub use http::HeaderErrorCodes;
+#[cfg(feature = "http")]
+#[doc(hidden)]
+pub use http::header_error;
 
 /// Adds each listed interface of a binding to `linker`, all with the same `HasData` marker and
 /// getter, grouped by package (each package a module in scope):
