@@ -6,7 +6,7 @@ use super::dir::Dir;
 use super::streams::{FileSink, FileSource, read_at_into, write_at_or_end};
 use super::{
     Advice, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, FsPerms, MetadataHashValue,
-    NewTimestamp, OpenMode, run_blocking,
+    NewTimestamp, OpenMode, run_blocking, times,
 };
 use cap_fs_ext::{FollowSymlinks, MetadataExt as _};
 use cap_std::fs::Metadata;
@@ -216,19 +216,16 @@ impl Descriptor {
         atime: NewTimestamp,
         mtime: NewTimestamp,
     ) -> Result<(), ErrorCode> {
-        use fs_set_times::SetTimes;
+        // `futimens` from our own conversion: fs-set-times panics on times before 1970.
+        let times = times::timestamps(atime, mtime).ok_or(ErrorCode::Overflow)?;
         match self {
             Descriptor::File(f) => {
                 write_denied(f.perms)?;
-                Ok(f.run(move |f| f.set_times(atime.spec(), mtime.spec()))
-                    .await?)
+                Ok(f.run(move |f| times::set_fd_times(f, &times)).await?)
             }
             Descriptor::Dir(d) => {
                 write_denied(d.perms)?;
-                Ok(
-                    d.run(move |d| SetTimes::set_times(d, atime.spec(), mtime.spec()))
-                        .await?,
-                )
+                Ok(d.run(move |d| times::set_fd_times(d, &times)).await?)
             }
         }
     }

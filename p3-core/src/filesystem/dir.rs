@@ -4,7 +4,7 @@
 use super::descriptor::{Descriptor, File, follow, write_denied};
 use super::{
     DescriptorFlags, DescriptorStat, DirEntries, ErrorCode, FsPerms, MetadataHashValue,
-    NewTimestamp, OpenFlags, OpenMode, run_blocking,
+    NewTimestamp, OpenFlags, OpenMode, run_blocking, times,
 };
 use cap_fs_ext::{DirExt, OpenOptionsFollowExt, OpenOptionsMaybeDirExt};
 use cap_std::fs::{Metadata, OpenOptions};
@@ -91,6 +91,12 @@ impl Dir {
         mtime: NewTimestamp,
     ) -> Result<(), ErrorCode> {
         write_denied(self.perms)?;
+        if times::before_epoch(atime, mtime) {
+            let times = times::timestamps(atime, mtime).ok_or(ErrorCode::Overflow)?;
+            return Ok(self
+                .run(move |d| times::set_times_at_before_epoch(d, &path, symlink_follow, &times))
+                .await?);
+        }
         Ok(self
             .run(move |d| {
                 if symlink_follow {

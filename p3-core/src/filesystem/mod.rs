@@ -13,6 +13,7 @@ mod descriptor;
 mod dir;
 mod entries;
 mod streams;
+mod times;
 mod types;
 
 pub use crate::error::filesystem::ErrorCode;

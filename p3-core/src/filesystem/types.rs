@@ -209,13 +209,15 @@ pub fn unix_time(t: SystemTime) -> Option<(i64, u32)> {
     match t.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(d) => Some((i64::try_from(d.as_secs()).ok()?, d.subsec_nanos())),
         Err(e) => {
+            // In i128: `i64::MIN` seconds is a time the platform holds, and its magnitude
+            // does not fit an i64.
             let d = e.duration();
-            let (mut secs, mut nanos) = (-i64::try_from(d.as_secs()).ok()?, d.subsec_nanos());
+            let (mut secs, mut nanos) = (-i128::from(d.as_secs()), d.subsec_nanos());
             if nanos > 0 {
                 secs -= 1;
                 nanos = 1_000_000_000 - nanos;
             }
-            Some((secs, nanos))
+            Some((i64::try_from(secs).ok()?, nanos))
         }
     }
 }
@@ -242,5 +244,9 @@ mod tests {
             system_time(u64::MAX.into(), 2_000_000_000),
             Err(ErrorCode::Overflow)
         );
+        // Both ends of the i64 range the platform holds.
+        for s in [i64::MIN, i64::MAX] {
+            assert_eq!(unix_time(system_time(s.into(), 0).unwrap()), Some((s, 0)));
+        }
     }
 }

@@ -316,10 +316,14 @@ static void op(int idx) {
     case 37: { DESC(d); DESC(d2); bool same;
         wait_subtask(wasi_filesystem_types_method_descriptor_is_same_object(B(d), B(d2), &same));
         put(same ? " ok same" : " ok different"); return; }
-    case 38: { DESC(d); uint8_t follow = next() & 1; guest_string_t p = path_arg(); uint8_t w = next();
+    case 38: { DESC(d); uint8_t fb = next(), follow = fb & 1; guest_string_t p = path_arg(); uint8_t w = next();
+        // The follow byte's other bits pick the modification time: 1 s past the epoch, or the
+        // ends of the i64 range and times before 1970 (bit 7: with 1999999999 ns to carry).
+        static const int64_t MSECS[] = {1, INT64_MIN, INT64_MAX, -1, -315619200};
+        int k = ((fb >> 1) & 0x3f) % 5;
         wasi_filesystem_types_new_timestamp_t a = { .tag = w % 3 }, m = { .tag = (w / 3) % 3 };
         if (a.tag == WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_TIMESTAMP) { a.val.timestamp.seconds = 1000000000; a.val.timestamp.nanoseconds = (w & 0x80) ? 2000000000u : 5; }
-        if (m.tag == WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_TIMESTAMP) { m.val.timestamp.seconds = 1; m.val.timestamp.nanoseconds = 0; }
+        if (m.tag == WASI_FILESYSTEM_TYPES_NEW_TIMESTAMP_TIMESTAMP) { m.val.timestamp.seconds = MSECS[k]; m.val.timestamp.nanoseconds = (k && (fb & 0x80)) ? 1999999999u : 0; }
         if (w & 0x40) {
             wasi_filesystem_types_method_descriptor_set_times_args_t ta = { .self = B(d), .data_access_timestamp = a, .data_modification_timestamp = m };
             VOID_CALL(wasi_filesystem_types_method_descriptor_set_times(&ta, &rv));
