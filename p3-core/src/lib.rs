@@ -22,8 +22,6 @@ pub mod io;
 pub mod p3;
 pub mod random;
 pub mod sockets;
-// What the veneers (p2-adapter, p1-adapter, the p3 bindings) share; no host names it.
-#[doc(hidden)]
 pub mod veneer;
 
 #[doc(hidden)]

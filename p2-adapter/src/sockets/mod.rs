@@ -1,7 +1,7 @@
 //! `wasi:sockets@0.2.x` on the core sockets: start/finish bookkeeping, `would-block`,
 //! pollables, p2 streams over the core's TCP source and sink, and datagram batching.
 //!
-//! One file per interface family ([`tcp`], [`udp`], [`ip_name_lookup`]) and the synchronous
+//! One file per interface family (`tcp`, `udp`, `ip_name_lookup`) and the synchronous
 //! linker's forwarding in `sync`; this module holds what they share: the error type, the
 //! conversions and the `network` capability.
 

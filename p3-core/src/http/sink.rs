@@ -71,7 +71,7 @@ impl Shared {
 /// Creates a body pipe: the guest writes into the [`BodySink`], ends it through the
 /// [`BodyFinisher`], and the host reads the [`BodyReceiver`].
 ///
-/// The sink grants exactly the room left in a [`BODY_BUDGET`]-byte queue; a write past the
+/// The sink grants exactly the room left in a `BODY_BUDGET`-byte queue; a write past the
 /// declared `content_length` fails at once with the direction's body-size error and aborts the
 /// body, and `finish` with fewer bytes does the same.
 pub fn body_pipe(

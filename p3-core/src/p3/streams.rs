@@ -3,7 +3,7 @@
 //! [`StreamConsumer`], reading and writing guest memory directly.
 //!
 //! Every p3 function that hands out or takes a byte stream with a result future is one call to
-//! [`read_stream`] or [`write_stream`].
+//! `read_stream` or `write_stream`.
 
 use crate::error::CoreError;
 use crate::io::{ByteSink, ByteSource};
@@ -37,6 +37,7 @@ impl<S> SourceProducer<S> {
 
 impl<S> SourceProducer<S> {
     /// The source back (a host stream handed back to the host, read no further).
+    #[cfg(feature = "http")]
     pub fn into_source(self) -> S {
         self.source
     }
@@ -81,7 +82,7 @@ impl<S: ByteSource + Unpin + 'static, D> StreamProducer<D> for SourceProducer<S>
     }
 }
 
-/// How a [`SinkConsumer`] ended: with its sink handed back to be closed, or with an error.
+/// How a `SinkConsumer` ended: with its sink handed back to be closed, or with an error.
 pub enum SinkEnd<S> {
     /// The guest closed its end; the sink still has to be flushed and closed.
     Finished(S),
@@ -167,7 +168,7 @@ impl<S: ByteSink + Unpin + 'static, D> StreamConsumer<D> for SinkConsumer<S> {
     }
 }
 
-/// Waits for a [`SinkConsumer`] to end and closes its sink: `Ok` once everything is flushed.
+/// Waits for a `SinkConsumer` to end and closes its sink: `Ok` once everything is flushed.
 pub async fn finish<S: ByteSink>(end: oneshot::Receiver<SinkEnd<S>>) -> Result<(), CoreError> {
     match end.await {
         Ok(SinkEnd::Finished(mut sink)) => std::future::poll_fn(|cx| sink.poll_close(cx)).await,

@@ -53,7 +53,7 @@ impl SharedReply {
 
 /// A request's `handle` call queued on an instance, before it runs: wasmtime-wasi-http's
 /// `handler::Prepared`. [`Prepared::new`] puts the request in the store's table and starts the
-/// guest's call (so [`WorkerState::on_request_start`] can be given its task); [`Prepared::run`]
+/// guest's call (so [`WorkerState::on_request_start`](super::WorkerState::on_request_start) can be given its task); [`Prepared::run`]
 /// runs it to its response, which goes to the sender given to `new`.
 pub enum Prepared<'a, T: 'static> {
     /// A `wasi:http/incoming-handler@0.2.x` call.

@@ -61,7 +61,7 @@ impl<S: HandlerState> ProxyHandler<S> {
     }
 
     /// Handles `request` on an instance that takes it (a new one when none does). Errors:
-    /// [`InstantiationError`] (the request comes back in it), [`ExpirationError`],
+    /// [`InstantiationError`] (the request comes back in it), [`ExpirationError`](super::ExpirationError),
     /// [`TrapOrPanicError`] when the instance ended before the response, or the handler's
     /// own error (a trap, a p2 error response, a response never set).
     ///

@@ -8,14 +8,14 @@ use std::task::{Context, Poll, Waker, ready};
 use tokio::io::AsyncWrite;
 
 /// The most a [`SharedSink`] ever queues, permits included. Each handle's permit is at most
-/// [`SINK_BUFFER`], so only a guest holding hundreds of handles with granted permits on a
+/// `SINK_BUFFER`, so only a guest holding hundreds of handles with granted permits on a
 /// writer that does not drain can reach it; that write fails instead of growing host memory.
 pub const MAX_BACKLOG: usize = 256 * SINK_BUFFER;
 
 /// One ordered output sink (a guest's stdout or stderr) shared by every handle of every ABI.
 ///
 /// Writes go straight to the underlying writer when it is ready; what it does not take at once
-/// is queued (up to [`SINK_BUFFER`], or up to a permit already granted) in a [`WriteBehind`]
+/// is queued (up to `SINK_BUFFER`, or up to a permit already granted) in a `WriteBehind`
 /// queue drained in order by a background task, so no caller ever waits while holding the lock
 /// and bytes come out in call order whichever handle wrote them.
 #[derive(Clone)]
@@ -92,7 +92,7 @@ impl SharedSink {
     /// Writes all of `src` without waiting: what the writer does not take at once is queued.
     ///
     /// This is for writes the caller has already been granted room for (a WASIp2 permit); the
-    /// queue may then exceed [`SINK_BUFFER`] by at most that permit, and never [`MAX_BACKLOG`].
+    /// queue may then exceed `SINK_BUFFER` by at most that permit, and never [`MAX_BACKLOG`].
     pub fn write_all_nonblocking(&self, src: &[u8]) -> Result<(), CoreError> {
         let mut q = self.queue.lock();
         if let Some(e) = q.error() {
@@ -125,7 +125,7 @@ impl SharedSink {
         }
     }
 
-    /// Writes a prefix of `src`, queueing what the writer does not take up to [`SINK_BUFFER`].
+    /// Writes a prefix of `src`, queueing what the writer does not take up to `SINK_BUFFER`.
     pub fn poll_write(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<Result<usize, CoreError>> {
         let mut q = self.queue.lock();
         if let Some(e) = q.error() {
