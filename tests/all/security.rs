@@ -244,3 +244,45 @@ async fn out_of_range_set_times_are_answered_not_a_host_panic() {
         .filter(|l| l.contains(" stat-at ") && l.contains(" ok "));
     assert_eq!(stats.count(), 24, "{out}");
 }
+
+/// GHSA-m9f7-9w4p-gv38 (wasmtime 48.0.6): renaming a symlink named with a trailing slash
+/// escaped the sandbox where `renameat` follows such a symlink (macOS, FreeBSD), and on every
+/// platform a trailing slash on the *new* path did not require the source to be a directory.
+/// The op guests (p3 and p2) plant symlinks to `..`, to `/` and to a file, and rename them
+/// with trailing slashes on either side: every rename refused as by wasmtime-wasi 48.0.8
+/// (`not-directory`), and the tree, the canary beside the preopen and the read-only preopen as
+/// they were (the differential checks all three).
+#[tokio::test(flavor = "multi_thread")]
+async fn renaming_symlinks_with_trailing_slashes_stays_in_the_sandbox() {
+    use crate::common::ops::{Abi, differential};
+    const RENAME: u8 = 7;
+    const UNLINK: u8 = 8;
+    const SYMLINK: u8 = 11;
+    // Paths: 0 "a", 1 "b", 2 "c", 13 "l" (-> a), 19 "d/", 20 "a/". Targets: 3 "..", 11 "/".
+    let program = [
+        UNLINK, 0, 0, // a gone
+        SYMLINK, 0, 3, 0, // a -> ..
+        RENAME, 0, 20, 0, 1, // a/ -> b
+        RENAME, 0, 0, 0, 19, // a -> d/
+        SYMLINK, 0, 11, 2, // c -> /
+        RENAME, 0, 2, 0, 19, // c -> d/
+        RENAME, 0, 13, 0, 19, // l -> d/ (l -> a -> ..)
+    ];
+    for abi in [Abi::P3, Abi::P2] {
+        let run = differential(abi, &program).await;
+        let out = run.outcome.stdout_str();
+        let renames: Vec<_> = out.lines().filter(|l| l.contains(" rename-at ")).collect();
+        assert_eq!(renames.len(), 4, "{abi:?}: {out}");
+        for line in renames {
+            assert!(
+                !line.ends_with(" ok"),
+                "{abi:?}: a rename went through: {line}"
+            );
+        }
+        assert!(
+            run.tree.iter().any(|l| l.starts_with("pre/a ->")),
+            "{abi:?}: {:?}",
+            run.tree
+        );
+    }
+}

@@ -248,7 +248,11 @@ impl Dir {
                 old_path
             };
         Ok(self
-            .run(move |d| d.rename(&old_path, &new, &new_path))
+            .run(move |d| {
+                #[cfg(not(target_os = "linux"))]
+                let old_path = plain_directory_name(d, &old_path)?;
+                d.rename(&old_path, &new, &new_path)
+            })
             .await?)
     }
 
@@ -288,4 +292,21 @@ impl Dir {
             self.allow_blocking_current_thread,
         ))
     }
+}
+
+/// `path` without its trailing slashes if it names a directory itself (not through a symlink),
+/// else `not-directory`. On Linux `renameat` never follows a symlink named with a trailing
+/// slash, and the kernel checks the slash atomically; elsewhere (macOS, FreeBSD) it follows one,
+/// out of the sandbox (GHSA-m9f7-9w4p-gv38), so the source is checked without following and
+/// renamed by its plain name, as wasmtime-wasi 48.0.6's copy of cap-primitives does.
+#[cfg(not(target_os = "linux"))]
+fn plain_directory_name(d: &cap_std::fs::Dir, path: &str) -> io::Result<String> {
+    let plain = path.trim_end_matches('/');
+    if plain.len() == path.len() || plain.is_empty() {
+        return Ok(path.to_string());
+    }
+    if !d.symlink_metadata(plain)?.is_dir() {
+        return Err(rustix::io::Errno::NOTDIR.into());
+    }
+    Ok(plain.to_string())
 }
