@@ -44,28 +44,43 @@ async fn udp_connect_needs_the_remote_permitted_for_sending_and_receiving() {
 
 /// GHSA-5qpp-g3j2-8frx (wasmtime 48.0.6): a guest's absolute-form `path-with-query`
 /// (`http://other/x`) sent the request to `other` instead of the request's authority. Both
-/// ABIs' `set-path-with-query` (and p3's `request.new`) take it through this one function,
-/// which accepts only what addresses the request's own authority.
+/// ABIs' `set-path-with-query` take it through this one function, which accepts only what
+/// addresses the request's own authority — under p3's rule too, which also takes relative
+/// references (`a/b`, `../..`): those are sent resolved against `/`, never as another form.
+/// The end-to-end attack by a guest is `http::paths_with_query_are_taken_as_each_abi_takes_them`.
 #[test]
 fn a_path_with_query_cannot_address_another_host() {
-    use p3_core::http::parse_path_with_query;
-    for absolute in [
-        "http://evil.example/x",
-        "https://evil.example",
-        "evil.example:80",
-        "*",
-        "HTTP://evil.example/",
-    ] {
-        assert!(
-            parse_path_with_query(absolute).is_none(),
-            "{absolute:?} was accepted"
-        );
+    use p3_core::http::{PathRule, parse_path_with_query};
+    for rule in [PathRule::Rooted, PathRule::Relative] {
+        for absolute in [
+            "http://evil.example/x",
+            "https://evil.example",
+            "evil.example:80",
+            "evil.example:80/x",
+            "*",
+            "HTTP://evil.example/",
+            "mailto:x@evil.example",
+        ] {
+            assert!(
+                parse_path_with_query(absolute, rule).is_none(),
+                "{absolute:?} was accepted under {rule:?}"
+            );
+        }
+        for origin in ["", "/", "/a/b?c=d", "?q=1", "//evil.example/x"] {
+            assert!(
+                parse_path_with_query(origin, rule).is_some(),
+                "{origin:?} was refused under {rule:?}"
+            );
+        }
     }
-    for origin in ["", "/", "/a/b?c=d", "?q=1"] {
-        assert!(
-            parse_path_with_query(origin).is_some(),
-            "{origin:?} was refused"
-        );
+    for relative in [
+        "a/b/c",
+        "../..",
+        "a?x=http://evil.example/",
+        "evil.example/x",
+    ] {
+        assert!(parse_path_with_query(relative, PathRule::Rooted).is_none());
+        assert!(parse_path_with_query(relative, PathRule::Relative).is_some());
     }
 }
 

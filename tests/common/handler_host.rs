@@ -52,6 +52,8 @@ pub struct State {
     pub failed_workers: Arc<std::sync::atomic::AtomicUsize>,
     /// Instances made so far.
     pub instances: std::sync::atomic::AtomicUsize,
+    /// What every instance wrote to stderr (1 MiB at most).
+    pub stderr: wasi::p2::pipe::MemoryOutputPipe,
 }
 
 /// Expires an idle instance after `wasmtime serve`'s default second.
@@ -127,7 +129,9 @@ impl HandlerState for State {
         let mut store = Store::new(
             &self.engine,
             Host {
-                wasi: wasi::WasiCtx::builder().build(),
+                wasi: wasi::WasiCtx::builder()
+                    .stderr(self.stderr.clone())
+                    .build(),
                 http: wasi_http::WasiHttpCtx::new(),
                 table: ResourceTable::new(),
             },
@@ -190,5 +194,6 @@ pub fn handler_with(
         concurrent,
         failed_workers: Default::default(),
         instances: Default::default(),
+        stderr: wasi::p2::pipe::MemoryOutputPipe::new(1 << 20),
     }))
 }

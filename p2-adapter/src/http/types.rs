@@ -247,7 +247,9 @@ impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
         path: Option<String>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let req = &mut self.table.get_mut(&id)?.0;
-        Ok(req.set_path_with_query(path).map_err(drop))
+        Ok(req
+            .set_path_with_query(path, core::PathRule::Rooted)
+            .map_err(drop))
     }
 
     fn scheme(&mut self, id: Resource<HostOutgoingRequest>) -> wasmtime::Result<Option<Scheme>> {

@@ -101,16 +101,19 @@ impl Request {
         }
     }
 
-    /// Sets the path and query; `Err` (unchanged) unless it is empty or starts with `/` or
-    /// `?` and parses.
-    pub fn set_path_with_query(&mut self, path: Option<String>) -> Result<(), Invalid> {
-        if path
-            .as_deref()
-            .is_some_and(|p| super::parse_path_with_query(p).is_none())
-        {
-            return Err(Invalid);
-        }
-        self.path_with_query = path;
+    /// Sets the path and query; `Err` (unchanged) unless it parses under `rule`
+    /// ([`parse_path_with_query`](super::parse_path_with_query)). Under
+    /// [`PathRule::Relative`](super::PathRule::Relative) the value is kept as it reads back (an
+    /// empty one as `/`); under `Rooted` exactly as set.
+    pub fn set_path_with_query(
+        &mut self,
+        path: Option<String>,
+        rule: super::PathRule,
+    ) -> Result<(), Invalid> {
+        self.path_with_query = match path {
+            None => None,
+            Some(p) => Some(super::path_with_query_as_set(p, rule).ok_or(Invalid)?),
+        };
         Ok(())
     }
 
@@ -149,7 +152,8 @@ impl Request {
 
     /// The request as `http`'s, ready for [`WasiHttpHooks::send_request`]: the scheme defaults
     /// through the hooks, the authority becomes the `Host` header (when the hooks say so), a
-    /// missing path is `/`, and a declared content-length without a body is an error.
+    /// missing or empty path is `/` and a relative one is resolved against it, and a declared
+    /// content-length without a body is an error.
     pub fn into_http(
         self,
         hooks: &mut dyn WasiHttpHooks,
@@ -166,11 +170,11 @@ impl Request {
             None => hooks.default_scheme().ok_or(HttpError::HttpProtocolError)?,
         };
         let authority = self.authority.unwrap_or_default();
-        let path = self.path_with_query.unwrap_or_else(|| "/".to_string());
+        let path = super::origin_form(self.path_with_query.as_deref());
         let uri = http::Uri::builder()
             .scheme(scheme)
             .authority(authority.as_str())
-            .path_and_query(if path.is_empty() { "/" } else { path.as_str() })
+            .path_and_query(path.as_ref())
             .build()
             .map_err(|_| HttpError::HttpRequestUriInvalid)?;
         let mut headers = HeaderMap::from(self.headers);

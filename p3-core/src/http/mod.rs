@@ -68,20 +68,101 @@ pub fn content_length(headers: &http::HeaderMap) -> Result<Option<u64>, InvalidC
         .ok_or(InvalidContentLength)
 }
 
-/// Parses a `path-with-query` as a guest sets it: empty, or starting with `/` or `?` (an
-/// absolute URI or `*` would address the request elsewhere than where it is sent).
-pub fn parse_path_with_query(path: &str) -> Option<http::uri::PathAndQuery> {
-    if !(path.is_empty() || path.starts_with('/') || path.starts_with('?')) {
+/// Which `path-with-query` values a guest may set: the two ABIs' rules differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathRule {
+    /// wasi:http 0.2 (wasmtime 48's rule, kept for p2 guests): empty, or starting with `/` or
+    /// `?`; the value reads back as it was set.
+    Rooted,
+    /// wasi:http 0.3: also a relative reference such as `a/b/c` or `../..`
+    /// (WebAssembly/wasi-http#178), read back unchanged; an empty one reads back as `/`. It is
+    /// sent resolved against `/`.
+    Relative,
+}
+
+/// Parses a `path-with-query` as a guest sets it under `rule`, to the origin-form target it is
+/// sent as (a relative reference resolved against `/`, an empty one `/`). Nothing that could
+/// address the request elsewhere than where it is sent is taken: no absolute URI
+/// (`http://other/`), no authority form (`other:80`), no asterisk form (`*`) — a relative
+/// reference's first segment has no `:`, and the value is never sent as anything but an origin-form path.
+pub fn parse_path_with_query(path: &str, rule: PathRule) -> Option<http::uri::PathAndQuery> {
+    if path.is_empty() {
+        return Some(http::uri::PathAndQuery::from_static("/"));
+    }
+    if is_rooted(path) {
+        return path.parse().ok();
+    }
+    let first_segment = path.split(['/', '?', '#']).next().unwrap_or_default();
+    if rule == PathRule::Rooted || first_segment.contains(':') || path == "*" {
         return None;
     }
-    http::uri::Builder::new()
-        .path_and_query(path)
-        .build()
-        .ok()
-        .and_then(|uri| uri.path_and_query().cloned())
+    format!("/{path}").parse().ok()
+}
+
+/// Whether a `path-with-query` is empty or starts with `/` or `?` (taken by both ABIs' rules).
+fn is_rooted(path: &str) -> bool {
+    path.is_empty() || path.starts_with('/') || path.starts_with('?')
+}
+
+/// What a guest's `path-with-query` reads back as once set under `rule`, `None` when the rule
+/// refuses it: as set under [`PathRule::Rooted`] (wasmtime 48's p2); under
+/// [`PathRule::Relative`] as parsed (an empty one as `/`, a fragment dropped), a relative
+/// reference staying relative.
+pub(crate) fn path_with_query_as_set(path: String, rule: PathRule) -> Option<String> {
+    let target = parse_path_with_query(&path, rule)?;
+    Some(match rule {
+        PathRule::Rooted => path,
+        PathRule::Relative if is_rooted(&path) => target.as_str().to_string(),
+        PathRule::Relative => match &target.as_str()[1..] {
+            "" => "/".to_string(),
+            relative => relative.to_string(),
+        },
+    })
+}
+
+/// The origin-form target a guest's `path-with-query` is sent as: `None` or empty is `/`, and a
+/// relative reference (p3) is resolved against `/`.
+pub(crate) fn origin_form(path: Option<&str>) -> std::borrow::Cow<'_, str> {
+    match path {
+        Some(p) if !p.is_empty() && is_rooted(p) => p.into(),
+        None | Some("") => "/".into(),
+        Some(p) => format!("/{p}").into(),
+    }
 }
 
 pub use crate::__http_conversions as http_conversions;
 
 #[doc(hidden)]
 pub use ::http as __http;
+
+#[cfg(test)]
+mod tests {
+    use super::{PathRule, origin_form, parse_path_with_query, path_with_query_as_set};
+
+    #[test]
+    fn relative_references_are_taken_under_p3s_rule_only() {
+        for p in ["a/b/c", "../..", "a?x=1", "a%20b", "a?b:c"] {
+            let sent = parse_path_with_query(p, PathRule::Relative);
+            assert_eq!(sent.map(|s| s.to_string()), Some(format!("/{p}")), "{p:?}");
+            let read = path_with_query_as_set(p.to_string(), PathRule::Relative);
+            assert_eq!(read.as_deref(), Some(p), "{p:?}");
+            assert!(
+                parse_path_with_query(p, PathRule::Rooted).is_none(),
+                "{p:?}"
+            );
+        }
+        for rule in [PathRule::Rooted, PathRule::Relative] {
+            let sent = parse_path_with_query("", rule).unwrap();
+            assert_eq!(sent.as_str(), "/");
+            assert!(parse_path_with_query("a:b/c", rule).is_none());
+        }
+        let read = |p: &str, rule| path_with_query_as_set(p.to_string(), rule);
+        assert_eq!(read("", PathRule::Relative).as_deref(), Some("/"));
+        assert_eq!(read("", PathRule::Rooted).as_deref(), Some(""));
+        assert_eq!(read("a#f", PathRule::Relative).as_deref(), Some("a"));
+        assert_eq!(origin_form(Some("a/b")), "/a/b");
+        assert_eq!(origin_form(Some("?q")), "?q");
+        assert_eq!(origin_form(Some("")), "/");
+        assert_eq!(origin_form(None), "/");
+    }
+}

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker, ResourceTable};
 
+mod advisories;
 mod client;
 mod scheduling;
 mod servers;
@@ -293,7 +294,16 @@ async fn upstream() -> SocketAddr {
                 }
                 let head = String::from_utf8_lossy(&got).into_owned();
                 let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let long;
                 let reply: &[u8] = match path.as_str() {
+                    p if p.len() > 1000 => {
+                        let answer = format!("path bytes: {}", p.len());
+                        long = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{answer}",
+                            answer.len()
+                        );
+                        long.as_bytes()
+                    }
                     "/ok" => b"HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nupstream",
                     "/" => b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nroot",
                     "/chunked" => b"HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\ntrailer: x-up\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nx-up: 1\r\n\r\n",
@@ -478,39 +488,4 @@ async fn the_p3_host_api_gives_what_wasmtime_wasi_http_gives() {
     let ours = native_http::bridge::get_with_service(&engine, guest, "/length/short").await;
     assert_eq!(native, "200 \"12345\"");
     assert_eq!(ours, "200 body error HttpResponseBodySize(Some(5))");
-}
-
-/// GHSA-w36r-2hch-9xp9 (wasmtime 48.0.6): a request whose URL is long before its query
-/// crashed the host building the guest's request. Paths of 65 000 – 65 500 bytes (just under
-/// the `http` crate's URI limit, so that scheme and authority put the whole URL over it) with
-/// a query, to the `/info` mode that echoes the request: answered 200 by both hosts with the
-/// path reaching the guest (p2: the same bytes as wasmtime-wasi-http 48.0.8;
-/// p3 differs only by the scheme and authority wasi-bridge gives, docs/differences.md), and
-/// the server goes on serving.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_url_before_the_query_is_answered_not_a_host_crash() {
-    for guest in [P2, P3] {
-        let s = servers_for(guest).await;
-        for len in [65_000, 65_480, 65_500] {
-            let path = format!("/info{}?q=1", "a".repeat(len));
-            let (native, bridge) = both(&s, |a| get(a, &path)).await;
-            for seen in [&native, &bridge] {
-                assert!(
-                    matches!(seen, Seen::Response { status: 200, .. }),
-                    "{guest} {len}: {seen:.300?}"
-                );
-                // The guest echoes what fits its buffer: the path's start.
-                assert!(body_of(seen).contains(&path[..4096]), "{guest} {len}");
-            }
-            if guest == P2 {
-                assert!(native == bridge, "{guest} {len}");
-            }
-        }
-        let (_, bridge) = both(&s, |a| get(a, "/hello")).await;
-        assert_eq!(
-            body_of(&bridge),
-            "Hello, wasi:http/proxy world!\n",
-            "{guest}"
-        );
-    }
 }

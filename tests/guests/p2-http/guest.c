@@ -25,8 +25,14 @@
 //   /trap              traps
 //   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
-//   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through outgoing-handler;
-//                      answers with the upstream's status, body and trailers (as body lines),
+//   /paths             sets each of a list of path-with-query values (relative, absolute
+//                      forms) on a new request; one line each: what reads back, or `refused`
+//   /content-length    tries to give a fields resource two or malformed content-lengths
+//                      (append, set, from-list); one line each: `ok` or the header error
+//   /proxy/PORT/~PATH  the same with PATH set as a relative reference (no leading `/`)
+//   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through outgoing-handler
+//                      (timeout-ms: all three timeouts, 0 too); answers with the
+//                      upstream's status, body and trailers (as body lines),
 //                      or 502 and `error: CODE` when the request failed
 //   anything else      404
 //
@@ -428,6 +434,67 @@ static void trailers(wasi_http_types_own_incoming_request_t req,
     wasi_http_types_incoming_request_drop_own(req);
 }
 
+// `/content-length`: the ways a guest could give a message conflicting or malformed
+// content-lengths (GHSA-r8xh-cgf7-392j), one line each: `ok` or the header error.
+static void put_result(const char *what, int ok, wasi_http_types_header_error_t *e) {
+    put_s(what); put_s(": "); put_s(ok ? "ok" : header_error_name(e)); put_s("\n");
+}
+
+static void content_length_lines(void) {
+    wasi_http_types_header_error_t e;
+    wasi_http_types_field_name_t n = str("content-length");
+    wasi_http_types_field_value_t five = { (uint8_t *)"5", 1 }, six = { (uint8_t *)"6", 1 };
+    wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
+    wasi_http_types_borrow_fields_t b = wasi_http_types_borrow_fields(f);
+    put_result("append 5", wasi_http_types_method_fields_append(b, &n, &five, &e), &e);
+    put_result("append 6", wasi_http_types_method_fields_append(b, &n, &six, &e), &e);
+    put_result("append 5 again", wasi_http_types_method_fields_append(b, &n, &five, &e), &e);
+    wasi_http_types_field_value_t two[2] = { five, six };
+    wasi_http_types_list_field_value_t both = { two, 2 };
+    put_result("set [5, 6]", wasi_http_types_method_fields_set(b, &n, &both, &e), &e);
+    static const char *bad[] = { "+5", " 5", "5 ", "0x5", "5,6", "", "-1", "18446744073709551616" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        wasi_http_types_field_value_t v = { (uint8_t *)bad[i], strlen(bad[i]) };
+        wasi_http_types_list_field_value_t one = { &v, 1 };
+        put_s("set \""); put_s(bad[i]); put_s("\"");
+        put_result("", wasi_http_types_method_fields_set(b, &n, &one, &e), &e);
+    }
+    wasi_http_types_fields_drop_own(f);
+    wasi_http_types_tuple2_field_name_field_value_t pairs[2] = { { n, five }, { n, six } };
+    wasi_http_types_list_tuple2_field_name_field_value_t list = { pairs, 2 };
+    wasi_http_types_own_fields_t g;
+    int ok = wasi_http_types_static_fields_from_list(&list, &g, &e);
+    put_result("from-list [5, 6]", ok, &e);
+    if (ok) wasi_http_types_fields_drop_own(g);
+}
+
+// `/paths`: what setting each `path-with-query` on a new outgoing request returned and what
+// reads back (relative references, absolute forms; GHSA-5qpp-g3j2-8frx, wasi-http#178).
+static const char *const path_values[] = {
+    "a/b/c", "../..", "?foo", "", "/x?y", "//evil.example/x",
+    "http://evil.example/x", "evil.example:80", "*",
+};
+static void put_path_result(const char *v, int set, int some, guest_string_t *got) {
+    put_s("\""); put_s(v); put_s("\": ");
+    if (!set) put_s("refused");
+    else if (!some) put_s("none");
+    else { put_s("\""); put_n(got->ptr, got->len); put_s("\""); guest_string_free(got); }
+    put_s("\n");
+}
+static void paths(wasi_http_types_own_response_outparam_t outparam) {
+    for (size_t i = 0; i < sizeof path_values / sizeof path_values[0]; i++) {
+        wasi_http_types_own_outgoing_request_t r =
+            wasi_http_types_constructor_outgoing_request(wasi_http_types_constructor_fields());
+        wasi_http_types_borrow_outgoing_request_t b = wasi_http_types_borrow_outgoing_request(r);
+        guest_string_t v = str(path_values[i]), got = { 0 };
+        int set = wasi_http_types_method_outgoing_request_set_path_with_query(b, &v);
+        int some = set && wasi_http_types_method_outgoing_request_path_with_query(b, &got);
+        put_path_result(path_values[i], set, some, &got);
+        wasi_http_types_outgoing_request_drop_own(r);
+    }
+    reply_text(outparam, 200);
+}
+
 static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t outparam) {
     // /proxy/PORT/REST[?timeout-ms=N]
     size_t i = strlen("/proxy/");
@@ -437,13 +504,17 @@ static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t 
     authority[a] = 0;
     guest_string_t rest = { path->ptr + i, path->len - i };
     uint64_t timeout_ms = 0;
+    int timeouts = 0;
     for (size_t k = 0; k < rest.len; k++) {
         if (rest.ptr[k] == '?' && rest.len - k > 12 && memcmp(rest.ptr + k, "?timeout-ms=", 12) == 0) {
             for (size_t j = k + 12; j < rest.len; j++) timeout_ms = timeout_ms * 10 + (rest.ptr[j] - '0');
             rest.len = k;
+            timeouts = 1;
             break;
         }
     }
+    // `/~PATH`: PATH set as a relative reference (no leading `/`).
+    if (rest.len >= 2 && rest.ptr[0] == '/' && rest.ptr[1] == '~') { rest.ptr += 2; rest.len -= 2; }
     wasi_http_types_own_outgoing_request_t out =
         wasi_http_types_constructor_outgoing_request(wasi_http_types_constructor_fields());
     wasi_http_types_borrow_outgoing_request_t ob = wasi_http_types_borrow_outgoing_request(out);
@@ -452,14 +523,20 @@ static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t 
     guest_string_t auth = str(authority);
     wasi_http_types_method_outgoing_request_set_authority(ob, &auth);
     // `/proxy/PORT` alone: no path at all (path-with-query none), which goes out as `/`.
-    if (rest.len > 0)
-        wasi_http_types_method_outgoing_request_set_path_with_query(ob, &rest);
+    if (rest.len > 0 && !wasi_http_types_method_outgoing_request_set_path_with_query(ob, &rest)) {
+        wasi_http_types_outgoing_request_drop_own(out);
+        put_s("error: path-with-query refused\n");
+        reply_text(outparam, 502);
+        return;
+    }
     wasi_http_types_own_request_options_t opts = wasi_http_types_constructor_request_options();
     wasi_http_types_own_request_options_t *optp = NULL;
-    if (timeout_ms) {
+    if (timeouts) {
         wasi_http_types_duration_t d = timeout_ms * 1000000ull;
-        wasi_http_types_method_request_options_set_first_byte_timeout(
-            wasi_http_types_borrow_request_options(opts), &d);
+        wasi_http_types_borrow_request_options_t ro = wasi_http_types_borrow_request_options(opts);
+        wasi_http_types_method_request_options_set_connect_timeout(ro, &d);
+        wasi_http_types_method_request_options_set_first_byte_timeout(ro, &d);
+        wasi_http_types_method_request_options_set_between_bytes_timeout(ro, &d);
         optp = &opts;
     } else {
         wasi_http_types_request_options_drop_own(opts);
@@ -519,6 +596,8 @@ void exports_wasi_http_incoming_handler_handle(
     if (is(&path, "/hello")) { wasi_http_types_incoming_request_drop_own(req); hello(outparam); }
     else if (is(&path, "/echo")) echo(req, outparam);
     else if (starts(&path, "/info")) info(req, outparam);
+    else if (is(&path, "/paths")) { wasi_http_types_incoming_request_drop_own(req); paths(outparam); }
+    else if (is(&path, "/content-length")) { wasi_http_types_incoming_request_drop_own(req); content_length_lines(); reply_text(outparam, 200); }
     else if (is(&path, "/length/short")) { wasi_http_types_incoming_request_drop_own(req); length(outparam, 0); }
     else if (is(&path, "/length/long")) { wasi_http_types_incoming_request_drop_own(req); length(outparam, 1); }
     else if (is(&path, "/trailers")) trailers(req, outparam);

@@ -22,8 +22,14 @@
 //   /trap              traps
 //   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
-//   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through client.send;
-//                      answers with the upstream's status, body and trailers (as body lines),
+//   /paths             sets each of a list of path-with-query values (relative, absolute
+//                      forms) on a new request; one line each: what reads back, or `refused`
+//   /content-length    tries to give a fields resource two or malformed content-lengths
+//                      (append, set, from-list); one line each: `ok` or the header error
+//   /proxy/PORT/~PATH  the same with PATH set as a relative reference (no leading `/`)
+//   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through client.send
+//                      (timeout-ms: all three timeouts, 0 too); answers with the
+//                      upstream's status, body and trailers (as body lines),
 //                      or 502 and `error: CODE`
 //   /unsent            builds a request, drops it unsent, and answers with what its
 //                      transmission future said
@@ -411,6 +417,74 @@ static void trailers(wasi_http_types_own_request_t req) {
     finish(r, &t);
 }
 
+// `/content-length`: the ways a guest could give a message conflicting or malformed
+// content-lengths (GHSA-r8xh-cgf7-392j), one line each: `ok` or the header error.
+static void put_result(const char *what, int ok, wasi_http_types_header_error_t *e) {
+    put_s(what); put_s(": "); put_s(ok ? "ok" : header_error_name(e)); put_s("\n");
+}
+
+static void content_length_lines(void) {
+    wasi_http_types_header_error_t e;
+    wasi_http_types_field_name_t n = str("content-length");
+    wasi_http_types_field_value_t five = { (uint8_t *)"5", 1 }, six = { (uint8_t *)"6", 1 };
+    wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
+    wasi_http_types_borrow_fields_t b = wasi_http_types_borrow_fields(f);
+    put_result("append 5", wasi_http_types_method_fields_append(b, &n, &five, &e), &e);
+    put_result("append 6", wasi_http_types_method_fields_append(b, &n, &six, &e), &e);
+    put_result("append 5 again", wasi_http_types_method_fields_append(b, &n, &five, &e), &e);
+    wasi_http_types_field_value_t two[2] = { five, six };
+    wasi_http_types_list_field_value_t both = { two, 2 };
+    put_result("set [5, 6]", wasi_http_types_method_fields_set(b, &n, &both, &e), &e);
+    static const char *bad[] = { "+5", " 5", "5 ", "0x5", "5,6", "", "-1", "18446744073709551616" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        wasi_http_types_field_value_t v = { (uint8_t *)bad[i], strlen(bad[i]) };
+        wasi_http_types_list_field_value_t one = { &v, 1 };
+        put_s("set \""); put_s(bad[i]); put_s("\"");
+        put_result("", wasi_http_types_method_fields_set(b, &n, &one, &e), &e);
+    }
+    wasi_http_types_fields_drop_own(f);
+    wasi_http_types_tuple2_field_name_field_value_t pairs[2] = { { n, five }, { n, six } };
+    wasi_http_types_list_tuple2_field_name_field_value_t list = { pairs, 2 };
+    wasi_http_types_own_fields_t g;
+    int ok = wasi_http_types_static_fields_from_list(&list, &g, &e);
+    put_result("from-list [5, 6]", ok, &e);
+    if (ok) wasi_http_types_fields_drop_own(g);
+}
+
+// `/paths`: what setting each `path-with-query` on a new outgoing request returned and what
+// reads back (relative references, absolute forms; GHSA-5qpp-g3j2-8frx, wasi-http#178).
+static const char *const path_values[] = {
+    "a/b/c", "../..", "?foo", "", "/x?y", "//evil.example/x",
+    "http://evil.example/x", "evil.example:80", "*",
+};
+static void put_path_result(const char *v, int set, int some, guest_string_t *got) {
+    put_s("\""); put_s(v); put_s("\": ");
+    if (!set) put_s("refused");
+    else if (!some) put_s("none");
+    else { put_s("\""); put_n(got->ptr, got->len); put_s("\""); guest_string_free(got); }
+    put_s("\n");
+}
+static void paths(void) {
+    for (size_t i = 0; i < sizeof path_values / sizeof path_values[0]; i++) {
+        trailers_w tw;
+        trailers_r tr = wasi_http_types_future_result_option_own_trailers_error_code_new(&tw);
+        wasi_http_types_tuple2_own_request_future_result_void_error_code_t made;
+        wasi_http_types_static_request_new(wasi_http_types_constructor_fields(), NULL, tr, NULL, &made);
+        wasi_http_types_borrow_request_t b = wasi_http_types_borrow_request(made.f0);
+        guest_string_t v = str(path_values[i]), got = { 0 };
+        int set = wasi_http_types_method_request_set_path_with_query(b, &v);
+        int some = set && wasi_http_types_method_request_get_path_with_query(b, &got);
+        put_path_result(path_values[i], set, some, &got);
+        wasi_http_types_request_drop_own(made.f0);
+        wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
+        if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
+            wait_on(tw);
+        wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+        wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
+    }
+    reply_text(200);
+}
+
 static void proxy(guest_string_t *path) {
     size_t i = strlen("/proxy/");
     char authority[32] = "127.0.0.1:";
@@ -419,20 +493,26 @@ static void proxy(guest_string_t *path) {
     authority[a] = 0;
     guest_string_t rest = { path->ptr + i, path->len - i };
     uint64_t timeout_ms = 0;
+    int timeouts = 0;
     for (size_t k = 0; k < rest.len; k++) {
         if (rest.ptr[k] == '?' && rest.len - k > 12 && memcmp(rest.ptr + k, "?timeout-ms=", 12) == 0) {
             for (size_t j = k + 12; j < rest.len; j++) timeout_ms = timeout_ms * 10 + (rest.ptr[j] - '0');
             rest.len = k;
+            timeouts = 1;
             break;
         }
     }
+    // `/~PATH`: PATH set as a relative reference (no leading `/`).
+    if (rest.len >= 2 && rest.ptr[0] == '/' && rest.ptr[1] == '~') { rest.ptr += 2; rest.len -= 2; }
     wasi_http_types_own_request_options_t opts = wasi_http_types_constructor_request_options();
     wasi_http_types_own_request_options_t *optp = NULL;
-    if (timeout_ms) {
+    if (timeouts) {
         wasi_http_types_duration_t d = timeout_ms * 1000000ull;
         wasi_http_types_request_options_error_t oe;
-        wasi_http_types_method_request_options_set_first_byte_timeout(
-            wasi_http_types_borrow_request_options(opts), &d, &oe);
+        wasi_http_types_borrow_request_options_t ro = wasi_http_types_borrow_request_options(opts);
+        wasi_http_types_method_request_options_set_connect_timeout(ro, &d, &oe);
+        wasi_http_types_method_request_options_set_first_byte_timeout(ro, &d, &oe);
+        wasi_http_types_method_request_options_set_between_bytes_timeout(ro, &d, &oe);
         optp = &opts;
     } else {
         wasi_http_types_request_options_drop_own(opts);
@@ -447,18 +527,24 @@ static void proxy(guest_string_t *path) {
     guest_string_t auth = str(authority);
     wasi_http_types_method_request_set_authority(ob, &auth);
     // `/proxy/PORT` alone: no path at all (path-with-query none), which goes out as `/`.
-    if (rest.len > 0)
-        wasi_http_types_method_request_set_path_with_query(ob, &rest);
+    int refused = rest.len > 0 && !wasi_http_types_method_request_set_path_with_query(ob, &rest);
     wasi_http_client_result_own_response_error_code_t res;
-    guest_subtask_status_t sent = wasi_http_client_send(made.f0, &res);
+    guest_subtask_status_t sent = 0;
+    if (refused) wasi_http_types_request_drop_own(made.f0);
+    else sent = wasi_http_client_send(made.f0, &res);
     // No body, so no trailers: a future's writer must still write before it is dropped (the
     // host may read it, or drop its end).
     wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
     if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
         wait_on(tw);
     wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
-    wait_subtask(sent);
+    if (!refused) wait_subtask(sent);
     wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
+    if (refused) {
+        put_s("error: path-with-query refused\n");
+        reply_text(502);
+        return;
+    }
     if (res.is_err) {
         put_s("error: "); put_s(error_name(&res.val.err)); put_s("\n");
         reply_text(502);
@@ -528,6 +614,8 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
     else if (starts(&path, "/status/")) { wasi_http_types_request_drop_own(req); status_mode(&path); }
     else if (is(&path, "/trap")) abort();
     else if (is(&path, "/spin")) { for (volatile int i = 0;; i++) {} }
+    else if (is(&path, "/paths")) { wasi_http_types_request_drop_own(req); paths(); }
+    else if (is(&path, "/content-length")) { wasi_http_types_request_drop_own(req); content_length_lines(); reply_text(200); }
     else if (is(&path, "/unsent")) { wasi_http_types_request_drop_own(req); unsent(); }
     else if (starts(&path, "/proxy/")) { wasi_http_types_request_drop_own(req); proxy(&path); }
     else {

@@ -99,7 +99,9 @@ impl types::HostRequest for WasiHttpCtxView<'_> {
         path: Option<String>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let head = &mut self.table.get_mut(&req)?.head;
-        Ok(head.set_path_with_query(path).map_err(drop))
+        Ok(head
+            .set_path_with_query(path, crate::http::PathRule::Relative)
+            .map_err(drop))
     }
 
     fn get_scheme(&mut self, req: Resource<Request>) -> wasmtime::Result<Option<Scheme>> {
