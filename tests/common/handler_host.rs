@@ -52,6 +52,8 @@ pub struct State {
     pub failed_workers: Arc<std::sync::atomic::AtomicUsize>,
     /// Instances made so far.
     pub instances: std::sync::atomic::AtomicUsize,
+    /// What every instance wrote to stdout (1 MiB at most).
+    pub stdout: wasi::p2::pipe::MemoryOutputPipe,
     /// What every instance wrote to stderr (1 MiB at most).
     pub stderr: wasi::p2::pipe::MemoryOutputPipe,
 }
@@ -130,6 +132,7 @@ impl HandlerState for State {
             &self.engine,
             Host {
                 wasi: wasi::WasiCtx::builder()
+                    .stdout(self.stdout.clone())
                     .stderr(self.stderr.clone())
                     .build(),
                 http: wasi_http::WasiHttpCtx::new(),
@@ -194,6 +197,7 @@ pub fn handler_with(
         concurrent,
         failed_workers: Default::default(),
         instances: Default::default(),
+        stdout: wasi::p2::pipe::MemoryOutputPipe::new(1 << 20),
         stderr: wasi::p2::pipe::MemoryOutputPipe::new(1 << 20),
     }))
 }

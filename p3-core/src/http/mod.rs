@@ -13,6 +13,7 @@
 mod body;
 mod client;
 mod ctx;
+mod forward;
 mod message;
 mod outparam;
 mod sink;

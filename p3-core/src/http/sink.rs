@@ -21,7 +21,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn size_error(self, written: u64) -> HttpError {
+    pub(crate) fn size_error(self, written: u64) -> HttpError {
         match self {
             Direction::Request => HttpError::HttpRequestBodySize(Some(written)),
             Direction::Response => HttpError::HttpResponseBodySize(Some(written)),

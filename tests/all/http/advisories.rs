@@ -216,3 +216,79 @@ async fn a_p2_body_not_matching_its_content_length_is_an_error_the_guest_sees() 
         assert_eq!(lines.1, told, "{path}: wasi-bridge");
     }
 }
+
+/// The p3 guest's transmission results and stdout lines, waited for until both hosts printed
+/// `want` lines.
+async fn splice_lines(
+    native: &native_http::native::State,
+    bridge: &native_http::bridge::State,
+    want: usize,
+) -> (String, String) {
+    let mut lines = (String::new(), String::new());
+    for _ in 0..200 {
+        let text = |b: bytes::Bytes| String::from_utf8_lossy(&b).into_owned();
+        lines = (
+            text(native.stdout.contents()),
+            text(bridge.stdout.contents()),
+        );
+        let count = |s: &str| s.matches("splice: ").count();
+        if count(&lines.0) >= want && count(&lines.1) >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    lines
+}
+
+/// GHSA-9prg-84vf-g5fc (48.0.7): a p3 guest handing the request's own body on as its
+/// response's body, under a `content-length` of its choosing, got a message whose length and
+/// body disagree. The spliced body is held to the declared length: more or fewer bytes end
+/// it with `HTTP-response-body-size`, which the guest's transmission future reports, as under
+/// wasmtime-wasi-http 48.0.8; the exact length goes out whole and reports `ok`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spliced_p3_body_is_held_to_the_declared_content_length() {
+    let (native, bridge, s) = handler_servers(P3, None).await;
+    let (n, b) = both(&s, |a| post(a, "/splice?length=5", b"12345".to_vec(), None)).await;
+    assert_eq!(n, b);
+    assert_eq!(body_of(&b), "12345");
+    for length in [3, 10] {
+        let path = format!("/splice?length={length}");
+        let (n, b) = both(&s, |a| post(a, &path, b"12345".to_vec(), None)).await;
+        // Cut off on both (whether the head went out first is a race on both hosts).
+        assert!(matches!(n, Seen::Failed { .. }), "{path}: {n:?}");
+        assert!(matches!(b, Seen::Failed { .. }), "{path}: {b:?}");
+    }
+    let (native, bridge) = splice_lines(native.state(), bridge.state(), 3).await;
+    let expected = "request: /splice?length=5\nsplice: ok\n\
+                    request: /splice?length=3\nsplice: error HTTP-response-body-size\n\
+                    request: /splice?length=10\nsplice: error HTTP-response-body-size\n";
+    assert_eq!(native, expected, "wasmtime-wasi-http");
+    assert_eq!(bridge, expected, "wasi-bridge");
+}
+
+/// GHSA-jxcf-8qw5-5c33 (48.0.7): the trailers of a body a p3 guest hands on were sent without
+/// the host's forbidden-header check. A client's request trailers `x-ok` and
+/// `proxy-authorization` (forbidden by default), spliced into the response, which declares
+/// both: only `x-ok` arrives, as under wasmtime-wasi-http 48.0.8.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_p3_trailers_are_checked_against_the_forbidden_headers() {
+    let (_native, _bridge, s) = handler_servers(P3, None).await;
+    let (native, bridge) = both(&s, |a| {
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("x-ok", "1".parse().unwrap());
+        trailers.insert("proxy-authorization", "secret".parse().unwrap());
+        let path = "/splice?trailer=x-ok,proxy-authorization";
+        let mut r = post(a, path, b"abc".to_vec(), Some(trailers));
+        r.headers_mut().insert("te", "trailers".parse().unwrap());
+        r
+    })
+    .await;
+    assert_eq!(native, bridge);
+    match &bridge {
+        Seen::Response { body, trailers, .. } => {
+            assert_eq!(body, b"abc");
+            assert_eq!(trailers, &[("x-ok".to_string(), "1".to_string())]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

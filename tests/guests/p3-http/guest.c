@@ -6,6 +6,9 @@
 //   /echo              copies the request body to the response body as it arrives (full
 //                      duplex: the response is returned before the body is read)
 //   /forward           hands the request's own body stream and trailers to the response
+//   /splice[?length=N][&trailer=NAMES]  the same with `content-length: N` and `trailer: NAMES`
+//                      in the response's headers; prints `splice: ok` or `splice: error CODE`
+//                      (the response's transmission result) on stdout
 //   /info              method, scheme, authority, path and the request's headers, one per line;
 //                      then what setting forbidden / invalid response headers returned
 //   /length/short      content-length: 10 with 5 bytes written
@@ -325,6 +328,47 @@ static void forward(wasi_http_types_own_request_t req) {
     wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
 }
 
+// The value of `name=` in `path`'s query (up to `&`), or an empty string.
+static guest_string_t query_value(guest_string_t *path, const char *name) {
+    size_t n = strlen(name);
+    for (size_t i = 0; i + n < path->len; i++) {
+        if ((path->ptr[i] == '?' || path->ptr[i] == '&') && memcmp(path->ptr + i + 1, name, n) == 0) {
+            size_t start = i + 1 + n, end = start;
+            while (end < path->len && path->ptr[end] != '&') end++;
+            return (guest_string_t){ path->ptr + start, end - start };
+        }
+    }
+    return (guest_string_t){ path->ptr, 0 };
+}
+
+// `/splice[?length=N][&trailer=NAMES]`: the request's own body stream and trailers handed to
+// a response whose headers declare `content-length: N` and `trailer: NAMES`; then prints
+// the response's transmission result on stdout (`splice: ok` or `splice: error CODE`).
+static void splice(wasi_http_types_own_request_t req, guest_string_t *path) {
+    wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
+    wasi_http_types_header_error_t he;
+    static const char *const names[] = { "content-length", "trailer" };
+    guest_string_t values[] = { query_value(path, "length="), query_value(path, "trailer=") };
+    for (int i = 0; i < 2; i++) {
+        if (values[i].len == 0) continue;
+        wasi_http_types_field_name_t n = str(names[i]);
+        wasi_http_types_field_value_t v = { values[i].ptr, values[i].len };
+        wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(f), &n, &v, &he);
+    }
+    wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t in = consume_request(req);
+    wasi_http_types_tuple2_own_response_future_result_void_error_code_t made;
+    wasi_http_types_static_response_new(f, &in.f0, in.f1, &made);
+    exports_wasi_http_handler_result_own_response_error_code_t ret = { .is_err = false };
+    ret.val.ok = made.f0;
+    exports_wasi_http_handler_handle_return(ret);
+    wasi_http_types_result_void_error_code_t res;
+    if (wasi_http_types_future_result_void_error_code_read(made.f1, &res) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(made.f1);
+    wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
+    guest_string_t said = str(res.is_err ? error_name(&res.val.err) : "ok");
+    log_line(res.is_err ? "splice: error " : "splice: ", &said);
+}
+
 static void info(wasi_http_types_own_request_t req) {
     wasi_http_types_borrow_request_t b = wasi_http_types_borrow_request(req);
     wasi_http_types_method_t m;
@@ -597,6 +641,7 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
     if (is(&path, "/hello")) { wasi_http_types_request_drop_own(req); hello(); }
     else if (is(&path, "/echo")) echo(req);
     else if (is(&path, "/forward")) forward(req);
+    else if (starts(&path, "/splice")) splice(req, &path);
     else if (starts(&path, "/info")) info(req);
     else if (is(&path, "/length/short")) { wasi_http_types_request_drop_own(req); length(0); }
     else if (is(&path, "/length/long")) { wasi_http_types_request_drop_own(req); length(1); }

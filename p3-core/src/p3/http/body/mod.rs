@@ -287,9 +287,10 @@ impl Body {
         Ok(())
     }
 
-    /// The body as the core's, for hyper: a host body as it is (a guest forwarding one copies
-    /// nothing); a guest body piped into the core's byte-exact body pipe as the peer reads it,
-    /// ended by the guest's trailers future, and its transmission result reported back.
+    /// The body as the core's, for hyper: a host body as it comes (a guest forwarding one copies
+    /// nothing), held to `content_length` and its trailers filtered ([`core::Body::forwarded`]);
+    /// a guest body piped into the core's byte-exact body pipe as the peer reads it, ended by
+    /// the guest's trailers future. Either way the transmission result is reported back.
     pub fn into_core<T: 'static>(
         self,
         mut store: StoreContextMut<'_, T>,
@@ -297,8 +298,13 @@ impl Body {
         direction: Direction,
         content_length: Option<u64>,
     ) -> wasmtime::Result<core::Body> {
+        let is_forbidden = getter(store.data_mut()).hooks.forbidden_header_filter();
         let (contents, trailers, result) = match self {
-            Body::Host { body, .. } => return Ok(body),
+            // A host body the guest did not build a body around (a client's response returned
+            // as the guest's own, an inbound request sent on): no one awaits its result.
+            Body::Host { body, .. } => {
+                return Ok(body.forwarded(direction, content_length, is_forbidden, |_| {}));
+            }
             Body::Guest {
                 contents,
                 trailers,
@@ -306,13 +312,17 @@ impl Body {
             } => (contents, trailers, result),
         };
         // A host body handed back (a guest forwarding the body it was given): the host takes
-        // it as it is, with its own trailers, and no byte passes through the guest.
+        // it with its own trailers, and no byte passes through the guest.
         let contents = match contents.map(|c| c.try_into::<HostBodyProducer>(&mut store)) {
             Some(Ok(producer)) => {
                 let mut trailers = trailers;
                 trailers.close(&mut store)?;
-                let _ = result.send(Ok(()));
-                return Ok(core::Body::Incoming(producer.0.into_source().into_inner()));
+                let body = core::Body::Incoming(producer.0.into_source().into_inner());
+                return Ok(
+                    body.forwarded(direction, content_length, is_forbidden, move |r| {
+                        let _ = result.send(r.map_err(ErrorCode::from));
+                    }),
+                );
             }
             Some(Err(contents)) => Some(contents),
             None => None,
