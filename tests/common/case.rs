@@ -48,6 +48,9 @@ pub struct Case {
     pub max_random: Option<u64>,
     /// A failing stdout instead of the memory pipe.
     pub stdout_fault: Option<StdoutFault>,
+    /// No stdio at all: the builders' defaults (stdin closed, stdout and stderr discarded)
+    /// instead of the memory pipes.
+    pub no_stdio: bool,
     /// A tree with several preopens (instead of `preopen`).
     pub layout: Option<Layout>,
 }

@@ -91,10 +91,12 @@ macro_rules! configure {
         let stderr = MemoryOutputPipe::new(OUT_CAPACITY);
         b.args(&case.args)
             .envs(&case.env)
-            .stdin(MemoryInputPipe::new(case.stdin.clone()))
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
             .insecure_random_seed(SEED);
+        if !case.no_stdio {
+            b.stdin(MemoryInputPipe::new(case.stdin.clone()))
+                .stdout(stdout.clone())
+                .stderr(stderr.clone());
+        }
         if let Some(fault) = case.stdout_fault {
             b.stdout(wasmtime_wasi::cli::OutputFile::new(fault.file()));
         }

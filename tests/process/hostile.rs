@@ -141,3 +141,35 @@ async fn hostile_guests_end_like_native_within_memory_bounds() {
     }
     eprintln!("{}", report.join("\n"));
 }
+
+/// GHSA-gqmc-89g8-p25r (wasmtime 48.0.4): a guest given no stdio (the builders' defaults:
+/// stdin closed, stdout and stderr discarded) could make the host allocate what it asked for —
+/// a discarded stdout granted any `write-zeroes`, which built the zeroes in host memory. The
+/// p2 op guest asks stdin and stdout for 64 KiB, 1 GiB and 1 TiB each way (`no-stdio`): the
+/// same answers and exit as wasmtime-wasi 48.0.8 (its report goes to a file), and the host's
+/// peak RSS grows at most 32 MiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_without_stdio_gets_what_native_gives_within_bounded_memory() {
+    let _alone = crate::alone().await;
+    for n in [64u64 << 10, 1 << 30, 1 << 40] {
+        let n = n.to_string();
+        let mut case = Case::new(&["ops", "hostile", "no-stdio", &n]);
+        case.layout = Some(Layout {
+            setup: small,
+            preopens: &[("pre", ".", FsPerms::ReadWrite)],
+        });
+        case.no_stdio = true;
+        let (da, db) = (RunDir::new(&case), RunDir::new(&case));
+        let oracle = native_p2("p2-ops.wasm", &case, &da).await;
+        let (ours, ours_mib) = peak_growth(bridge_p2("p2-ops.wasm", &case, &db)).await;
+        let report = |d: &RunDir| std::fs::read_to_string(d.preopens[0].0.join("report")).unwrap();
+        let (native_report, our_report) = (report(&da), report(&db));
+        eprintln!(
+            "no-stdio {n}: {:?} {our_report} — wasi-bridge peak growth {ours_mib} MiB",
+            ours.exit
+        );
+        assert_eq!(native_report, our_report, "no-stdio {n}");
+        assert_eq!(oracle.exit, ours.exit, "no-stdio {n}");
+        assert!(ours_mib <= 32, "no-stdio {n}: peak RSS grew {ours_mib} MiB");
+    }
+}

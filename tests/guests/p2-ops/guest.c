@@ -15,6 +15,10 @@
 //   over-permit N    write-via-stream on new file `w`: check-write, then one write of N bytes
 //                    (far over the permit), then blocking-flush
 //   zero-read 0      blocking-read(0), then blocking-read(5), on a stream of file `a`
+//   no-stdio N       for a guest given no stdio: read, blocking-read, skip, blocking-skip of N
+//                    bytes from stdin; check-write, write-zeroes(N), blocking-flush,
+//                    blocking-write-zeroes-and-flush(N) on stdout; the line so far goes to
+//                    the file `report` after each call
 //
 // Non-blocking stream calls first wait for the stream's pollable, so a line does not depend on
 // when a host's background work finishes (wasmtime-wasi's file streams read and write on
@@ -357,6 +361,15 @@ static void op(int idx) {
 static bool str_is(guest_string_t *s, const char *c) { return s->len == strlen(c) && memcmp(s->ptr, c, s->len) == 0; }
 static uint64_t str_u(guest_string_t *s) { uint64_t v = 0; for (size_t i = 0; i < s->len; i++) v = v * 10 + (s->ptr[i] - '0'); return v; }
 
+// Writes the line so far to the file `report` in `root` (for a guest whose stdout is a sink).
+static void save_report(bdesc root) {
+    guest_string_t name = { (uint8_t *)"report", 6 }; odesc f; ecode e; uint64_t w;
+    if (!wasi_filesystem_types_method_descriptor_open_at(root, 0, &name, WASI_FILESYSTEM_TYPES_OPEN_FLAGS_CREATE | WASI_FILESYSTEM_TYPES_OPEN_FLAGS_TRUNCATE, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_WRITE, &f, &e)) return;
+    guest_list_u8_t l = { (uint8_t *)line, line_len };
+    wasi_filesystem_types_method_descriptor_write(wasi_filesystem_types_borrow_descriptor(f), &l, 0, &w, &e);
+    wasi_filesystem_types_descriptor_drop_own(f);
+}
+
 static void hostile(bdesc root, guest_string_t *mode, uint64_t n) {
     ecode e;
     put("hostile "); put_esc(mode->ptr, mode->len); put(" "); put_u(n);
@@ -442,6 +455,38 @@ static void hostile(bdesc root, guest_string_t *mode, uint64_t n) {
         }
         wasi_io_streams_input_stream_drop_own(in);
         wasi_filesystem_types_descriptor_drop_own(f);
+    } else if (str_is(mode, "no-stdio")) {
+        // A guest given no stdio (GHSA-gqmc-89g8-p25r): stdin and stdout asked for N bytes each
+        // way. The report goes to the file `report` after each call (stdout is a sink).
+        wasi_io_streams_own_input_stream_t in = wasi_cli_stdin_get_stdin();
+        wasi_io_streams_borrow_input_stream_t ib = wasi_io_streams_borrow_input_stream(in);
+        wasi_io_streams_borrow_output_stream_t o = wasi_io_streams_borrow_output_stream(out);
+        guest_list_u8_t b; serr se; uint64_t k;
+        put(" read:");
+        if (wasi_io_streams_method_input_stream_read(ib, n, &b, &se)) { put(" ok "); put_u(b.len); guest_list_u8_free(&b); } else stream_err(&se);
+        save_report(root);
+        put(" blocking-read:");
+        if (wasi_io_streams_method_input_stream_blocking_read(ib, n, &b, &se)) { put(" ok "); put_u(b.len); guest_list_u8_free(&b); } else stream_err(&se);
+        save_report(root);
+        put(" skip:");
+        if (wasi_io_streams_method_input_stream_skip(ib, n, &k, &se)) { put(" ok "); put_u(k); } else stream_err(&se);
+        save_report(root);
+        put(" blocking-skip:");
+        if (wasi_io_streams_method_input_stream_blocking_skip(ib, n, &k, &se)) { put(" ok "); put_u(k); } else stream_err(&se);
+        save_report(root);
+        wasi_io_streams_input_stream_drop_own(in);
+        put(" check-write:");
+        if (wasi_io_streams_method_output_stream_check_write(o, &k, &se)) { put(" ok "); put_u(k); } else stream_err(&se);
+        save_report(root);
+        put(" write-zeroes:");
+        if (wasi_io_streams_method_output_stream_write_zeroes(o, n, &se)) put(" ok"); else stream_err(&se);
+        save_report(root);
+        put(" flush:");
+        if (wasi_io_streams_method_output_stream_blocking_flush(o, &se)) put(" ok"); else stream_err(&se);
+        save_report(root);
+        put(" blocking-write-zeroes-and-flush:");
+        if (wasi_io_streams_method_output_stream_blocking_write_zeroes_and_flush(o, n, &se)) put(" ok"); else stream_err(&se);
+        save_report(root);
     } else put(" unknown mode");
 }
 
