@@ -26,7 +26,7 @@ fn kib(field: &str) -> u64 {
 
 /// Runs `f`, returning its result and how far the process's peak RSS rose above the RSS
 /// before it (MiB).
-async fn peak_growth<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
+pub(crate) async fn peak_growth<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
     std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak RSS");
     let before = kib("VmRSS:");
     let out = f.await;

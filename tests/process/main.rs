@@ -4,8 +4,12 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/native_http.rs"]
+#[allow(dead_code, unused_imports)]
+mod native_http;
 
 mod hostile;
+mod http_memory;
 mod tcp_faults;
 
 /// Holds the process for one test: the others wait.
