@@ -301,3 +301,42 @@ async fn renaming_symlinks_with_trailing_slashes_stays_in_the_sandbox() {
         );
     }
 }
+
+/// GHSA-93g3-36p8-x2gc (wasmtime 48.0.6): a zero-length stream write (or read) whose pointer
+/// is past the end of the guest's memory panicked the host. The check is the runtime's, but
+/// the streams are wasi-bridge's: a p3 guest does it on its stdout stream and on its stdin
+/// stream: each completes with nothing moved and the run goes on, as under wasmtime-wasi
+/// 48.0.8 (no trap, no host panic). The http body stream: `http::advisories::a_zero_length_body_write_past_memory_is_answered`.
+#[tokio::test(flavor = "multi_thread")]
+async fn zero_length_stream_io_past_memory_is_answered_not_a_host_panic() {
+    use crate::common::{Case, RunDir, assert_same, bridge_p3, native_p3};
+    for way in ["write", "read"] {
+        let case = Case::new(&["p3-cli", "oob-zero", way]);
+        let (da, db) = (RunDir::new(&case), RunDir::new(&case));
+        let oracle = native_p3("p3-cli.wasm", &case, &da).await;
+        let ours = bridge_p3("p3-cli.wasm", &case, &db).await;
+        assert_same(&oracle, &ours);
+        let said = format!("oob zero-length {way}: 0\n");
+        assert!(ours.stdout_str().contains(&said), "{}", ours.stdout_str());
+    }
+}
+
+/// GHSA-9pvw-hwfg-92h5 (wasmtime 48.0.7): lowering a host-created stream into a guest that
+/// reads it as another payload type panicked the host. The check is the runtime's; the
+/// stream is wasi-bridge's: a p3 guest reads `listen`'s stream of sockets through the byte
+/// streams' `stream.read`: it traps ("handle is a stream of a different type") as under
+/// wasmtime-wasi 48.0.8, no host panic.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_stream_read_as_another_payload_type_is_answered_not_a_host_panic() {
+    use crate::common::{Case, Net, RunDir, assert_same, bridge_p3, native_p3};
+    let case = Case::new(&["g", "confused"]).net(Net::all());
+    let (da, db) = (RunDir::new(&case), RunDir::new(&case));
+    let oracle = native_p3("p3-sockets.wasm", &case, &da).await;
+    let ours = bridge_p3("p3-sockets.wasm", &case, &db).await;
+    assert_same(&oracle, &ours);
+    assert!(
+        matches!(&ours.exit, crate::common::Exit::Trap(t) if t.contains("different type")),
+        "{:?}",
+        ours.exit
+    );
+}

@@ -292,3 +292,39 @@ async fn forwarded_p3_trailers_are_checked_against_the_forbidden_headers() {
         other => panic!("{other:?}"),
     }
 }
+
+/// GHSA-q554-3cjc-rx7p (48.0.6): component handle tables were capped only per instance, so a
+/// guest could make the host hold handles without bound. A guest creating `fields` resources
+/// through wasi-bridge's bindings and keeping them: 1 000 are served; 200 000 meet the
+/// store-wide limit (100 000 live handles, wasmtime 48.0.8's default) and trap, answered 500
+/// by both hosts, on both ABIs, and the server serves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handles_a_guest_keeps_are_capped_per_store() {
+    for guest in [P2, P3] {
+        let s = servers_for(guest).await;
+        let (native, bridge) = both(&s, |a| get(a, "/handles/1000")).await;
+        assert_eq!(native, bridge, "{guest}");
+        assert_eq!(body_of(&bridge), "handles 1000\n", "{guest}");
+        let (native, bridge) = both(&s, |a| get(a, "/handles/200000")).await;
+        assert_eq!(native, bridge, "{guest}");
+        assert!(
+            matches!(bridge, Seen::Response { status: 500, .. }),
+            "{guest}: {bridge:?}"
+        );
+        let (_, bridge) = both(&s, |a| get(a, "/hello")).await;
+        assert_eq!(body_of(&bridge), "Hello, wasi:http/proxy world!\n");
+    }
+}
+
+/// GHSA-93g3-36p8-x2gc (48.0.6), on the response body stream: a p3 guest's zero-length write
+/// from a pointer past the end of its memory completes with nothing written, as under
+/// wasmtime-wasi-http 48.0.8, and the server serves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_length_body_write_past_memory_is_answered() {
+    let s = servers_for(P3).await;
+    let (native, bridge) = both(&s, |a| get(a, "/oob-zero")).await;
+    assert_eq!(native, bridge);
+    assert_eq!(body_of(&bridge), "oob zero-length write: 0\n");
+    let (_, bridge) = both(&s, |a| get(a, "/hello")).await;
+    assert_eq!(body_of(&bridge), "Hello, wasi:http/proxy world!\n");
+}

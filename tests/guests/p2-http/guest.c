@@ -25,6 +25,8 @@
 //   /trap              traps
 //   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
+//   /handles/N         creates N `fields` resources, keeping them all, then drops them and
+//                      answers `handles N` (unless the host's handle limit trapped first)
 //   /paths             sets each of a list of path-with-query values (relative, absolute
 //                      forms) on a new request; one line each: what reads back, or `refused`
 //   /content-length    tries to give a fields resource two or malformed content-lengths
@@ -495,6 +497,18 @@ static void paths(wasi_http_types_own_response_outparam_t outparam) {
     reply_text(outparam, 200);
 }
 
+// `/handles/N`: creates N `fields` resources and keeps them all (GHSA-q554-3cjc-rx7p: the
+// store's handle limit); answers `handles N` after dropping them, unless the host trapped.
+static void handles(guest_string_t *path) {
+    unsigned long long n = 0;
+    for (size_t i = strlen("/handles/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    wasi_http_types_own_fields_t *all = malloc(n * sizeof *all);
+    for (unsigned long long i = 0; i < n; i++) all[i] = wasi_http_types_constructor_fields();
+    for (unsigned long long i = 0; i < n; i++) wasi_http_types_fields_drop_own(all[i]);
+    free(all);
+    put_s("handles "); put_u(n); put_s("\n");
+}
+
 static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t outparam) {
     // /proxy/PORT/REST[?timeout-ms=N]
     size_t i = strlen("/proxy/");
@@ -596,6 +610,7 @@ void exports_wasi_http_incoming_handler_handle(
     if (is(&path, "/hello")) { wasi_http_types_incoming_request_drop_own(req); hello(outparam); }
     else if (is(&path, "/echo")) echo(req, outparam);
     else if (starts(&path, "/info")) info(req, outparam);
+    else if (starts(&path, "/handles/")) { wasi_http_types_incoming_request_drop_own(req); handles(&path); reply_text(outparam, 200); }
     else if (is(&path, "/paths")) { wasi_http_types_incoming_request_drop_own(req); paths(outparam); }
     else if (is(&path, "/content-length")) { wasi_http_types_incoming_request_drop_own(req); content_length_lines(); reply_text(outparam, 200); }
     else if (is(&path, "/length/short")) { wasi_http_types_incoming_request_drop_own(req); length(outparam, 0); }

@@ -9,6 +9,8 @@
 //                   line from stdin, answers "hello, NAME" on stdout
 //   faults          two stdout streams, each written and closed; each result (and the stdout
 //                   error code) reported on stderr (for hosts whose stdout fails)
+//   oob-zero write|read  a zero-length write to stdout (read from stdin) from a pointer past
+//                   the end of memory; says what came back
 //   exit-code N     exit-with-code N
 //   exit-err        exit(err)
 //   bench-stdout MIB  writes MIB MiB to stdout in 4 KiB stream writes
@@ -180,6 +182,25 @@ static void do_stdin(void) {
     flush_line();
 }
 
+// `oob-zero write|read`: a zero-length stream write to stdout (or read from stdin) whose
+// pointer is past the end of memory (GHSA-93g3-36p8-x2gc); says what came back, if anything.
+static void do_oob_zero(int read) {
+    const uintptr_t past_end = 0xFFFFFFF0u;
+    guest_waitable_status_t s;
+    if (read) {
+        wasi_cli_stdin_tuple2_stream_u8_future_result_void_error_code_t rf;
+        wasi_cli_stdin_read_via_stream(&rf);
+        s = wasi_cli_stdin_stream_u8_read(rf.f0, (uint8_t *)past_end, 0);
+        if (s == GUEST_WAITABLE_STATUS_BLOCKED) s = wait_on(rf.f0);
+    } else {
+        s = wasi_cli_stdin_stream_u8_write(out_w, (const uint8_t *)past_end, 0);
+        if (s == GUEST_WAITABLE_STATUS_BLOCKED) s = wait_on(out_w);
+    }
+    put_s(read ? "oob zero-length read: " : "oob zero-length write: ");
+    put_u(GUEST_WAITABLE_COUNT(s)); put_s("\n");
+    flush_line();
+}
+
 // A prompt the way interactive programs write one: no newline, the stream left open.
 static void do_prompt(int to_stderr) {
     wasi_cli_stdin_stream_u8_writer_t w = out_w, err_w = 0;
@@ -262,6 +283,7 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     else if (streq(mode, "bench-stdout")) bench_stdout(arg2);
     else if (streq(mode, "prompt")) do_prompt(argv.len > 2 && streq(&argv.ptr[2], "stderr"));
     else if (streq(mode, "faults")) do_faults();
+    else if (streq(mode, "oob-zero")) do_oob_zero(argv.len > 2 && streq(&argv.ptr[2], "read"));
     else if (streq(mode, "exit-code")) {
         say("exiting with code\n");
         wasi_cli_stdin_stream_u8_drop_writable(out_w);

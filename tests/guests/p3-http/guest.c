@@ -25,6 +25,9 @@
 //   /trap              traps
 //   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
+//   /oob-zero          a zero-length body write from a pointer past the end of memory
+//   /handles/N         creates N `fields` resources, keeping them all, then drops them and
+//                      answers `handles N` (unless the host's handle limit trapped first)
 //   /paths             sets each of a list of path-with-query values (relative, absolute
 //                      forms) on a new request; one line each: what reads back, or `refused`
 //   /content-length    tries to give a fields resource two or malformed content-lengths
@@ -302,6 +305,18 @@ static void status_mode(guest_string_t *path) {
     finish(r, NULL);
 }
 
+// `/oob-zero`: a zero-length write to the response body from a pointer past the end of
+// memory (GHSA-93g3-36p8-x2gc); the body then says what came back, if anything.
+static void oob_zero(void) {
+    reply_t r = respond(200, wasi_http_types_constructor_fields());
+    guest_waitable_status_t s = wasi_http_types_stream_u8_write(r.body, (const uint8_t *)(uintptr_t)0xFFFFFFF0u, 0);
+    if (s == GUEST_WAITABLE_STATUS_BLOCKED) s = wait_on(r.body);
+    put_s("oob zero-length write: "); put_u(GUEST_WAITABLE_COUNT(s)); put_s("\n");
+    write_body(r.body, (uint8_t *)buf, pos);
+    pos = 0;
+    finish(r, NULL);
+}
+
 static void bytes(guest_string_t *path) {
     unsigned long long n = 0;
     for (size_t i = strlen("/bytes/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
@@ -529,6 +544,18 @@ static void paths(void) {
     reply_text(200);
 }
 
+// `/handles/N`: creates N `fields` resources and keeps them all (GHSA-q554-3cjc-rx7p: the
+// store's handle limit); answers `handles N` after dropping them, unless the host trapped.
+static void handles(guest_string_t *path) {
+    unsigned long long n = 0;
+    for (size_t i = strlen("/handles/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    wasi_http_types_own_fields_t *all = malloc(n * sizeof *all);
+    for (unsigned long long i = 0; i < n; i++) all[i] = wasi_http_types_constructor_fields();
+    for (unsigned long long i = 0; i < n; i++) wasi_http_types_fields_drop_own(all[i]);
+    free(all);
+    put_s("handles "); put_u(n); put_s("\n");
+}
+
 static void proxy(guest_string_t *path) {
     size_t i = strlen("/proxy/");
     char authority[32] = "127.0.0.1:";
@@ -659,6 +686,8 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
     else if (starts(&path, "/status/")) { wasi_http_types_request_drop_own(req); status_mode(&path); }
     else if (is(&path, "/trap")) abort();
     else if (is(&path, "/spin")) { for (volatile int i = 0;; i++) {} }
+    else if (is(&path, "/oob-zero")) { wasi_http_types_request_drop_own(req); oob_zero(); }
+    else if (starts(&path, "/handles/")) { wasi_http_types_request_drop_own(req); handles(&path); reply_text(200); }
     else if (is(&path, "/paths")) { wasi_http_types_request_drop_own(req); paths(); }
     else if (is(&path, "/content-length")) { wasi_http_types_request_drop_own(req); content_length_lines(); reply_text(200); }
     else if (is(&path, "/unsent")) { wasi_http_types_request_drop_own(req); unsent(); }

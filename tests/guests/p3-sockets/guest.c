@@ -10,6 +10,7 @@
 //   lookup              resolve-addresses of localhost and literals
 //   options             every TCP and UDP option getter/setter
 //   errors IP:PORT      bad input (IP:PORT has no listener)
+//   confused            listen's stream of sockets read with the byte streams' stream.read
 //   denied              run under a policy that refuses addresses (and maybe protocols)
 //   bench-echo IP:PORT MIB   stream MIB MiB to an echo peer and read it back
 //   fault-send IP:PORT MIB   send MIB MiB of a pattern, then read the send and receive results
@@ -628,6 +629,19 @@ static const char *arg(guest_list_string_t *a, size_t i) {
 }
 static unsigned argu(guest_list_string_t *a, size_t i) { unsigned v = 0; parse_u(arg(a, i), &v); return v; }
 
+// `confused`: reads listen's stream of sockets (host-created, payload `own<tcp-socket>`)
+// through the byte streams' `stream.read` (GHSA-9pvw-hwfg-92h5); says so if it returns.
+static void confused(void) {
+    otcp l; if (!tcp_new(0, &l)) return;
+    ec_t e;
+    wasi_sockets_types_stream_own_tcp_socket_t accepts;
+    if (!wasi_sockets_types_method_tcp_socket_listen(wasi_sockets_types_borrow_tcp_socket(l), &accepts, &e)) { code("listen", e); return; }
+    say("listening\n");
+    static uint8_t buf[16];
+    guest_waitable_status_t st = wasi_sockets_types_stream_u8_read((rstream)accepts, buf, sizeof buf);
+    say(st == GUEST_WAITABLE_STATUS_BLOCKED ? "read as bytes: blocked\n" : "read as bytes: returned\n");
+}
+
 guest_callback_code_t exports_wasi_cli_run_run(void) {
     ws = guest_waitable_set_new();
     wasi_cli_stdout_future_result_void_error_code_t out_done = wasi_cli_stdout_write_via_stream(wasi_cli_stdout_stream_u8_new(&out_w));
@@ -641,6 +655,7 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     else if (arg_is(&args, 1, "options")) { tcp_options(0); tcp_options(1); udp_options(0); udp_options(1); }
     else if (arg_is(&args, 1, "errors")) errors(arg(&args, 2));
     else if (arg_is(&args, 1, "denied")) denied();
+    else if (arg_is(&args, 1, "confused")) confused();
     else if (arg_is(&args, 1, "bench-echo")) bench_echo(arg(&args, 2), argu(&args, 3));
     else if (arg_is(&args, 1, "fault-send")) fault_send(arg(&args, 2), argu(&args, 3));
     else if (arg_is(&args, 1, "bench-small")) bench_small(arg(&args, 2), argu(&args, 3));
