@@ -340,3 +340,175 @@ async fn a_host_stream_read_as_another_payload_type_is_answered_not_a_host_panic
         ours.exit
     );
 }
+
+/// The tree with `a`'s modification and access times at exactly `i64::MIN` seconds (`touch`;
+/// only a file system that keeps 64-bit times, such as tmpfs, holds them — ext4 clamps to
+/// 1901).
+fn dated_at_i64_min(root: &std::path::Path) {
+    crate::common::ops::populate(root);
+    let status = std::process::Command::new("touch")
+        .args(["-a", "-m", "-d", "@-9223372036854775808"])
+        .arg(root.join("pre/a"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Found comparing wasmtime-wasi 48.0.8's copy of cap-primitives with cap-primitives 4.0.3
+/// (docs/security.md): 4.0.3's path `stat` converts a timestamp of exactly `i64::MIN` seconds
+/// with `-sec`, which overflows and panicked the host (wasmtime's copy takes `unsigned_abs`).
+/// On a tmpfs, which keeps such times (and where a p3 guest can set them), the op guests
+/// `stat-at` the file (followed and not) and `stat` it open: answered as wasmtime-wasi 48.0.8
+/// answers, p3 and p2. Skipped where `/dev/shm` is not a tmpfs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timestamp_of_i64_min_seconds_is_answered_not_a_host_panic() {
+    use crate::common::ops::{Abi, differential_on};
+    let shm = std::fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some("/dev/shm") && l.contains(" tmpfs "));
+    if !shm {
+        eprintln!("skipped: /dev/shm is not a tmpfs here");
+        return;
+    }
+    const OPEN: u8 = 0;
+    const STAT: u8 = 4;
+    const STAT_AT: u8 = 5;
+    // Descriptor slot 0 is the preopen `.`; path index 0 is "a"; the open lands in slot 2.
+    let program = [
+        STAT_AT, 0, 1, 0, STAT_AT, 0, 0, 0, OPEN, 0, 1, 0, 0, 1, STAT, 2,
+    ];
+    for abi in [Abi::P3, Abi::P2] {
+        let run = differential_on(abi, &program, dated_at_i64_min, Some("/dev/shm")).await;
+        let out = run.outcome.stdout_str();
+        let stats: Vec<_> = out.lines().filter(|l| l.contains(" stat")).collect();
+        assert_eq!(stats.len(), 3, "{abi:?}: {out}");
+        assert_eq!(
+            run.outcome.exit,
+            crate::common::Exit::Code(0),
+            "{abi:?}: {out}"
+        );
+    }
+}
+
+/// The tree for the sandbox walks: the preopen `pre/` with the two symlinks a guest cannot
+/// plant (absolute targets: `abs` -> `/`, `abscanary` -> the canary's directory) and, beside
+/// it, `canary/secret`.
+fn walk_tree(root: &std::path::Path) {
+    std::fs::create_dir(root.join("pre")).unwrap();
+    std::fs::create_dir(root.join("canary")).unwrap();
+    std::fs::write(root.join("canary/secret"), crate::common::ops::CANARY).unwrap();
+    std::os::unix::fs::symlink("/", root.join("pre/abs")).unwrap();
+    std::os::unix::fs::symlink(root.join("canary"), root.join("pre/abscanary")).unwrap();
+}
+
+/// issue 22, item 2: a symlink planted by the guest never takes a call outside its preopen.
+/// The p1 walk (`tests/guests/p1/walk.c`) plants `up` -> `..`, `root` -> `/` (refused),
+/// `chain` -> `up`, `d/deep` -> `../..` and `sec` -> `../canary/secret` beside the host's `abs`
+/// -> `/` and `abscanary` -> the canary's directory, then makes every path-taking preview1
+/// call (through wasi-libc: stat, lstat, readlink, open plain / no-follow / directory,
+/// opendir, utimensat followed and not, open for append and to create, mkdir, rmdir, unlink,
+/// rename from and to, link from and to, symlink) on each of them and on `..`, with trailing
+/// `/`, `/.` and `/..`: every line as wasmtime-wasi 48.0.8's, the tree the same, and
+/// `canary/secret` untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn p1_calls_on_planted_symlinks_stay_in_the_preopen() {
+    use crate::common::{Case, Exit, Layout, differential_p1_tree};
+    let mut case = Case::new(&["walk", "/data"]);
+    case.layout = Some(Layout {
+        setup: walk_tree,
+        preopens: &[("pre", "/data", wasmtime_wasi::FsPerms::ReadWrite)],
+    });
+    let (out, tree) = differential_p1_tree("walk.p1.wasm", case).await;
+    let text = out.stdout_str();
+    assert_eq!(out.exit, Exit::Code(0), "{text}");
+    let calls = text.lines().filter(|l| !l.starts_with(' ')).count();
+    assert!(calls > 500, "{calls} calls:\n{text}");
+    assert!(
+        !text.contains(crate::common::ops::CANARY),
+        "the canary was read"
+    );
+    let canary: Vec<_> = tree.iter().filter(|l| l.starts_with("canary")).collect();
+    assert_eq!(
+        canary,
+        [
+            "canary/",
+            &format!("canary/secret = {:?}", crate::common::ops::CANARY)
+        ],
+        "{tree:?}"
+    );
+}
+
+/// issue 22, item 2, for p2 and p3: the op guests plant `up` -> `..`, `root` -> `/`
+/// (refused), `chain` -> `up`, `d/deep` -> `../..` and `sec` -> `../canary/secret` (beside the
+/// fixture's `l`, `dl`, `out` -> `../canary/secret`, `abs` -> `/etc/passwd`, `loop1`), then
+/// every path-taking call (open-at for reading and to create, stat-at, rename-at from and to,
+/// unlink-file-at, remove-directory-at, create-directory-at, symlink-at, link-at from and to,
+/// readlink-at, set-times-at; followed and not) on every way out through them, with trailing
+/// `/`, `/.` and `/..` (the op vocabulary's paths 32 on). Each program is differential with
+/// wasmtime-wasi 48.0.8: the same lines, the same tree, the canary and the read-only preopen
+/// untouched and the canary never read.
+#[tokio::test(flavor = "multi_thread")]
+async fn p2_and_p3_calls_on_planted_symlinks_stay_in_the_preopen() {
+    use crate::common::ops::{Abi, differential_in, populate};
+    // Indices into the op vocabulary (tests/guests/ops/vocab.h).
+    const A: u8 = 0;
+    const B: u8 = 1;
+    const PLANT: [[u8; 4]; 5] = [
+        [11, 0, 3, 32],  // up -> ..
+        [11, 0, 11, 33], // root -> / (refused)
+        [11, 0, 12, 34], // chain -> up
+        [11, 0, 13, 35], // d/deep -> ../..
+        [11, 0, 4, 36],  // sec -> ../canary/secret
+    ];
+    // The planted names themselves (looked at only: a change to one is a change inside), then
+    // the ways out.
+    let looked: Vec<u8> = (32..37).collect();
+    let ways_out: Vec<u8> = [8, 9, 12, 15, 16, 18, 24, 26, 28, 29]
+        .into_iter()
+        .chain(37..62)
+        .collect();
+    let mut calls: Vec<Vec<u8>> = Vec::new();
+    for &p in looked.iter().chain(&ways_out) {
+        for follow in [0, 1] {
+            calls.push(vec![0, 0, follow, p, 0, 1]); // open-at for reading
+            calls.push(vec![5, 0, follow, p]); // stat-at
+            calls.push(vec![38, 0, follow, p, 8]); // set-times-at
+        }
+        calls.push(vec![15, 0, p]); // readlink-at
+    }
+    for &p in &ways_out {
+        calls.push(vec![0, 0, 0, p, 1, 2]); // open-at to create, for writing
+        calls.push(vec![7, 0, p, 0, B]); // rename-at from
+        calls.push(vec![7, 0, A, 0, p]); // rename-at to (then back)
+        calls.push(vec![7, 0, p, 0, A]);
+        calls.push(vec![8, 0, p]); // unlink-file-at
+        calls.push(vec![9, 0, p]); // remove-directory-at
+        calls.push(vec![10, 0, p]); // create-directory-at
+        calls.push(vec![11, 0, 0, p]); // symlink-at (to "a")
+        for follow in [0, 1] {
+            calls.push(vec![12, 0, follow, p, 0, B]); // link-at from
+        }
+        calls.push(vec![12, 0, 0, A, 0, p]); // link-at to
+    }
+    let total = calls.len();
+    let mut programs = 0;
+    for chunk in calls.chunks(64 - PLANT.len()) {
+        let mut program: Vec<u8> = PLANT.iter().flatten().copied().collect();
+        program.extend(chunk.iter().flatten());
+        for abi in [Abi::P3, Abi::P2] {
+            let run = differential_in(abi, &program, populate).await;
+            let out = run.outcome.stdout_str();
+            assert!(
+                out.contains("0 symlink-at d0 ->.. 'up' ok"),
+                "{abi:?}: {out}"
+            );
+            assert!(out.contains("->../.. 'd/deep' ok"), "{abi:?}: {out}");
+        }
+        programs += 1;
+    }
+    assert!(
+        total > 600 && programs > 10,
+        "{total} calls in {programs} programs"
+    );
+}

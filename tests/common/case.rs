@@ -48,6 +48,8 @@ pub struct Case {
     pub max_random: Option<u64>,
     /// A failing stdout instead of the memory pipe.
     pub stdout_fault: Option<StdoutFault>,
+    /// Where the run's tree is made (default: the system's temp directory), e.g. a tmpfs.
+    pub tmp_root: Option<&'static str>,
     /// No stdio at all: the builders' defaults (stdin closed, stdout and stderr discarded)
     /// instead of the memory pipes.
     pub no_stdio: bool,
@@ -160,8 +162,12 @@ pub struct RunDir {
 
 impl RunDir {
     pub fn new(case: &Case) -> RunDir {
+        let tempdir = || match case.tmp_root {
+            Some(root) => tempfile::tempdir_in(root).unwrap(),
+            None => tempfile::tempdir().unwrap(),
+        };
         if let Some(layout) = case.layout {
-            let d = tempfile::tempdir().unwrap();
+            let d = tempdir();
             (layout.setup)(d.path());
             let preopens = layout
                 .preopens
@@ -175,7 +181,7 @@ impl RunDir {
         }
         let mut preopens = Vec::new();
         let dir = case.preopen.as_ref().map(|(guest, perms, setup)| {
-            let d = tempfile::tempdir().unwrap();
+            let d = tempdir();
             setup(d.path());
             preopens.push((d.path().to_path_buf(), guest.clone(), *perms));
             d

@@ -66,7 +66,19 @@ pub struct OpsRun {
 
 /// Runs a program under wasmtime-wasi 48 (`native`) or wasi-bridge.
 pub async fn run(abi: Abi, native: bool, program: &[u8], setup: fn(&Path)) -> OpsRun {
-    let c = case(program, setup);
+    run_on(abi, native, program, setup, None).await
+}
+
+/// [`run`] with the tree made under `tmp_root` (a tmpfs, say) instead of the temp directory.
+pub async fn run_on(
+    abi: Abi,
+    native: bool,
+    program: &[u8],
+    setup: fn(&Path),
+    tmp_root: Option<&'static str>,
+) -> OpsRun {
+    let mut c = case(program, setup);
+    c.tmp_root = tmp_root;
     let dir = RunDir::new(&c);
     let outcome = match (abi, native) {
         (Abi::P2, true) => native_p2("p2-ops.wasm", &c, &dir).await,
@@ -106,8 +118,18 @@ pub async fn differential(abi: Abi, program: &[u8]) -> OpsRun {
 /// [`differential`] in a tree made by `setup` (which must make `populate`'s tree and may add
 /// to it).
 pub async fn differential_in(abi: Abi, program: &[u8], setup: fn(&Path)) -> OpsRun {
-    let oracle = run(abi, true, program, setup).await;
-    let ours = run(abi, false, program, setup).await;
+    differential_on(abi, program, setup, None).await
+}
+
+/// [`differential_in`] with the trees made under `tmp_root` (see [`run_on`]).
+pub async fn differential_on(
+    abi: Abi,
+    program: &[u8],
+    setup: fn(&Path),
+    tmp_root: Option<&'static str>,
+) -> OpsRun {
+    let oracle = run_on(abi, true, program, setup, tmp_root).await;
+    let ours = run_on(abi, false, program, setup, tmp_root).await;
     assert_same(&oracle.outcome, &ours.outcome);
     assert_eq!(
         oracle.tree, ours.tree,

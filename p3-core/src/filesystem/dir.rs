@@ -61,13 +61,7 @@ impl Dir {
 
     async fn metadata_at(&self, symlink_follow: bool, path: String) -> Result<Metadata, ErrorCode> {
         Ok(self
-            .run(move |d| {
-                if symlink_follow {
-                    d.metadata(&path)
-                } else {
-                    d.symlink_metadata(&path)
-                }
-            })
+            .run(move |d| metadata_at(d, &path, symlink_follow))
             .await?)
     }
 
@@ -309,4 +303,38 @@ fn plain_directory_name(d: &cap_std::fs::Dir, path: &str) -> io::Result<String> 
         return Err(rustix::io::Errno::NOTDIR.into());
     }
     Ok(plain.to_string())
+}
+
+/// The metadata of `path` under `d`, following a final symlink or not. On Linux the path is
+/// opened with `O_PATH` inside the sandbox (as cap-primitives' own `stat` does) and the
+/// descriptor's metadata read through std: cap-primitives 4.0.3's path `stat` converts the
+/// timestamps itself and panics on one of exactly `i64::MIN` seconds, which tmpfs keeps
+/// (wasmtime-wasi 48.0.8's copy of it does not). Elsewhere cap-std's own call.
+fn metadata_at(d: &cap_std::fs::Dir, path: &str, symlink_follow: bool) -> io::Result<Metadata> {
+    #[cfg(target_os = "linux")]
+    {
+        use cap_std::fs::OpenOptionsExt;
+        use std::path::{Component, Path};
+        // cap-primitives' shortcut, kept for the same answers: one plain name, not followed,
+        // is stat'ed as that name, whatever trailing `/` or `/.` it had (`a/` of a file is
+        // the file).
+        let mut path = Path::new(path);
+        if !symlink_follow {
+            let mut components = path.components();
+            if let (Some(Component::Normal(one)), None) = (components.next(), components.next()) {
+                path = Path::new(one);
+            }
+        }
+        let mut opts = OpenOptions::new();
+        opts.read(true)
+            .custom_flags(rustix::fs::OFlags::PATH.bits() as i32)
+            .follow(follow(symlink_follow));
+        d.open_with(path, &opts)?.metadata()
+    }
+    #[cfg(not(target_os = "linux"))]
+    if symlink_follow {
+        d.metadata(path)
+    } else {
+        d.symlink_metadata(path)
+    }
 }

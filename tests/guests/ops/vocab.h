@@ -27,12 +27,20 @@ static uint8_t next(void) { return prog_pos < prog_len ? prog[prog_pos++] : 0; }
 // Paths, relative to a descriptor: ordinary names, the fixture tree (see ops.rs `populate`),
 // and every way out of the sandbox (`..`, absolute, symlinks leading out, loops, NUL, long).
 static char long_name[300];
+// From index 32 on: the names the sandbox walk plants symlinks under (`up` -> "..", `root` ->
+// "/", `chain` -> "up", `d/deep` -> "../..", `sec` -> "../canary/secret") and the ways out
+// through them and the fixture's symlinks, with trailing "/", "/." and "/..".
 static const char *const PATHS[] = {
     "a", "b", "c", "d", "d/e", "d/f", "d/g", ".", "..", "../canary/secret",
     "/etc/passwd", "d/../a", "d/../../canary", "l", "ll", "out", "abs", "loop1", "l/x", "d/",
     "a/", "", "./d/./e", "nope/a", "out/x", "ro", "../ro/f", "d/h", "dl", "dl/e", "\x01long", "x\0y",
+    "up", "root", "chain", "d/deep", "sec", "up/", "up/.", "up/..", "up/canary/secret",
+    "root/", "root/.", "root/etc/passwd", "chain/", "chain/.", "chain/..", "chain/canary/secret",
+    "d/deep/", "d/deep/.", "d/deep/canary/secret", "sec/", "sec/.", "l/.", "l/..", "abs/",
+    "abs/.", "out/", "out/.", "dl/..", "dl/../..", "loop1/",
 };
 #define NPATHS (sizeof PATHS / sizeof PATHS[0])
+#define NUL_PATH 31
 static const char *path_of(uint8_t i, size_t *len) {
     const char *p = PATHS[i % NPATHS];
     if (p[0] == '\x01') {
@@ -40,12 +48,13 @@ static const char *path_of(uint8_t i, size_t *len) {
         *len = sizeof long_name;
         return long_name;
     }
-    *len = (i % NPATHS) == NPATHS - 1 ? 3 : strlen(p);
+    *len = (i % NPATHS) == NUL_PATH ? 3 : strlen(p);
     return p;
 }
 // Symlink targets.
 static const char *const TARGETS[] = {
     "a", "d", "d/e", "..", "../canary/secret", "/etc/passwd", "l", "nope", ".", "d/..", "loop1", "/",
+    "up", "../..",
 };
 #define NTARGETS (sizeof TARGETS / sizeof TARGETS[0])
 static const uint64_t SIZES[] = {0, 1, 3, 10, 100, 4096, 65537, 1u << 20, UINT64_MAX, 1ull << 32};
