@@ -94,6 +94,13 @@ fn main() {
                 9,
             ),
             (
+                "p2-stat-at-2x100000",
+                Abi::P2,
+                "p2-fs.wasm",
+                &["p2-fs", "bench-stat", "big.bin", "100000"],
+                9,
+            ),
+            (
                 "p1-cp-64MiB",
                 Abi::P2,
                 "files.p1.wasm",

@@ -59,7 +59,7 @@ impl Dir {
         Ok(self.run(move |d| d.create_dir(&path)).await?)
     }
 
-    async fn metadata_at(&self, symlink_follow: bool, path: String) -> Result<Metadata, ErrorCode> {
+    async fn metadata_at(&self, symlink_follow: bool, path: String) -> Result<PathMeta, ErrorCode> {
         Ok(self
             .run(move |d| metadata_at(d, &path, symlink_follow))
             .await?)
@@ -71,9 +71,7 @@ impl Dir {
         symlink_follow: bool,
         path: String,
     ) -> Result<DescriptorStat, ErrorCode> {
-        Ok(DescriptorStat::new(
-            &self.metadata_at(symlink_follow, path).await?,
-        ))
+        Ok(self.metadata_at(symlink_follow, path).await?.stat())
     }
 
     /// `set-times-at`.
@@ -270,9 +268,7 @@ impl Dir {
         symlink_follow: bool,
         path: String,
     ) -> Result<MetadataHashValue, ErrorCode> {
-        Ok(MetadataHashValue::of(
-            &self.metadata_at(symlink_follow, path).await?,
-        ))
+        Ok(self.metadata_at(symlink_follow, path).await?.hash())
     }
 
     /// `read-directory`: the entries, produced lazily in batches. The directory is opened
@@ -305,36 +301,74 @@ fn plain_directory_name(d: &cap_std::fs::Dir, path: &str) -> io::Result<String> 
     Ok(plain.to_string())
 }
 
-/// The metadata of `path` under `d`, following a final symlink or not. On Linux the path is
-/// opened with `O_PATH` inside the sandbox (as cap-primitives' own `stat` does) and the
-/// descriptor's metadata read through std: cap-primitives 4.0.3's path `stat` converts the
-/// timestamps itself and panics on one of exactly `i64::MIN` seconds, which tmpfs keeps
-/// (wasmtime-wasi 48.0.8's copy of it does not). Elsewhere cap-std's own call.
-fn metadata_at(d: &cap_std::fs::Dir, path: &str, symlink_follow: bool) -> io::Result<Metadata> {
+/// What a path's `stat` found: cap-std's metadata, or (one plain name, not followed, on
+/// Linux) the `statx` taken of it.
+enum PathMeta {
+    Cap(Metadata),
+    #[cfg(target_os = "linux")]
+    Statx(rustix::fs::Statx),
+}
+
+impl PathMeta {
+    fn stat(&self) -> DescriptorStat {
+        match self {
+            PathMeta::Cap(meta) => DescriptorStat::new(meta),
+            #[cfg(target_os = "linux")]
+            PathMeta::Statx(st) => st.into(),
+        }
+    }
+
+    fn hash(&self) -> MetadataHashValue {
+        match self {
+            PathMeta::Cap(meta) => MetadataHashValue::of(meta),
+            #[cfg(target_os = "linux")]
+            PathMeta::Statx(st) => MetadataHashValue::of_ids(
+                rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor),
+                st.stx_ino,
+            ),
+        }
+    }
+}
+
+/// The metadata of `path` under `d`, following a final symlink or not. cap-primitives 4.0.3's
+/// path `stat` converts the timestamps itself and panics on one of exactly `i64::MIN` seconds,
+/// which tmpfs keeps (wasmtime-wasi 48.0.8's copy of it does not), so on Linux it is done
+/// here, as cap-primitives does it, with the times converted as that copy converts them: one
+/// plain name not followed (whatever trailing `/` or `/.` it had: `a/` of a file is the file)
+/// is `statx`'d beneath `d` (no symlink is followed, so it cannot lead out); any other path is
+/// opened with `O_PATH` inside the sandbox and its descriptor's metadata read through std.
+/// Elsewhere cap-std's own call.
+fn metadata_at(d: &cap_std::fs::Dir, path: &str, symlink_follow: bool) -> io::Result<PathMeta> {
     #[cfg(target_os = "linux")]
     {
         use cap_std::fs::OpenOptionsExt;
+        use rustix::fs::{AtFlags, StatxFlags};
         use std::path::{Component, Path};
-        // cap-primitives' shortcut, kept for the same answers: one plain name, not followed,
-        // is stat'ed as that name, whatever trailing `/` or `/.` it had (`a/` of a file is
-        // the file).
         let mut path = Path::new(path);
         if !symlink_follow {
             let mut components = path.components();
             if let (Some(Component::Normal(one)), None) = (components.next(), components.next()) {
                 path = Path::new(one);
+                let flags = AtFlags::SYMLINK_NOFOLLOW;
+                let wanted = StatxFlags::BASIC_STATS | StatxFlags::BTIME;
+                match rustix::fs::statx(d, path, flags, wanted) {
+                    Ok(st) => return Ok(PathMeta::Statx(st)),
+                    // No `statx` (Linux before 4.11): the descriptor's metadata below.
+                    Err(rustix::io::Errno::NOSYS) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         let mut opts = OpenOptions::new();
         opts.read(true)
             .custom_flags(rustix::fs::OFlags::PATH.bits() as i32)
             .follow(follow(symlink_follow));
-        d.open_with(path, &opts)?.metadata()
+        Ok(PathMeta::Cap(d.open_with(path, &opts)?.metadata()?))
     }
     #[cfg(not(target_os = "linux"))]
-    if symlink_follow {
-        d.metadata(path)
+    Ok(PathMeta::Cap(if symlink_follow {
+        d.metadata(path)?
     } else {
-        d.symlink_metadata(path)
-    }
+        d.symlink_metadata(path)?
+    }))
 }

@@ -79,6 +79,50 @@ impl DescriptorStat {
     }
 }
 
+/// What a `statx` found, as `stat` reports it (the times converted without panicking at
+/// either end of `i64`, as wasmtime-wasi 48.0.8's copy of cap-primitives converts them).
+#[cfg(target_os = "linux")]
+impl From<&rustix::fs::Statx> for DescriptorStat {
+    fn from(st: &rustix::fs::Statx) -> Self {
+        use rustix::fs::{FileType, StatxFlags};
+        let time = |t: &rustix::fs::StatxTimestamp| {
+            let sec = t.tv_sec;
+            if sec >= 0 {
+                SystemTime::UNIX_EPOCH.checked_add(Duration::new(sec.unsigned_abs(), t.tv_nsec))
+            } else {
+                SystemTime::UNIX_EPOCH
+                    .checked_sub(Duration::new(sec.unsigned_abs(), 0))?
+                    .checked_add(Duration::new(0, t.tv_nsec))
+            }
+        };
+        let type_ = match FileType::from_raw_mode(st.stx_mode.into()) {
+            FileType::RegularFile => DescriptorType::RegularFile,
+            FileType::Directory => DescriptorType::Directory,
+            FileType::Symlink => DescriptorType::SymbolicLink,
+            FileType::Fifo => DescriptorType::Fifo,
+            FileType::Socket => DescriptorType::Socket,
+            FileType::CharacterDevice => DescriptorType::CharacterDevice,
+            FileType::BlockDevice => DescriptorType::BlockDevice,
+            FileType::Unknown => DescriptorType::Unknown,
+        };
+        let has = |flag: StatxFlags| StatxFlags::from_bits_retain(st.stx_mask).contains(flag);
+        DescriptorStat {
+            type_,
+            link_count: st.stx_nlink.into(),
+            size: st.stx_size,
+            data_access_timestamp: has(StatxFlags::ATIME)
+                .then(|| time(&st.stx_atime))
+                .flatten(),
+            data_modification_timestamp: has(StatxFlags::MTIME)
+                .then(|| time(&st.stx_mtime))
+                .flatten(),
+            status_change_timestamp: has(StatxFlags::BTIME)
+                .then(|| time(&st.stx_btime))
+                .flatten(),
+        }
+    }
+}
+
 /// A 128-bit hash identifying a file (device and inode), as wasmtime-wasi computes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MetadataHashValue {
@@ -90,9 +134,14 @@ pub struct MetadataHashValue {
 
 impl MetadataHashValue {
     pub(super) fn of(meta: &Metadata) -> Self {
+        Self::of_ids(meta.dev(), meta.ino())
+    }
+
+    /// The hash of a file by its device and inode numbers.
+    pub(super) fn of_ids(dev: u64, ino: u64) -> Self {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (meta.dev(), meta.ino()).hash(&mut hasher);
+        (dev, ino).hash(&mut hasher);
         let lower = hasher.finish();
         // The same constant wasmtime-wasi uses to synthesize the upper half.
         MetadataHashValue {

@@ -7,6 +7,7 @@
 //   bench-read F      read file F to the end through read-via-stream, 64 KiB reads
 //   bench-write F MIB write MIB MiB to F through write-via-stream, 64 KiB writes
 //   bench-readdir D   count the entries of directory D
+//   bench-stat F N    stat-at F N times not following symlinks, then N times following
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,17 @@ static void bench_readdir(bdesc root, const char *path) {
     say("entries: "); say_u(count); say("\n");
 }
 
+static void bench_stat(bdesc root, const char *path, unsigned long long n) {
+    guest_string_t p = S(path);
+    wasi_filesystem_types_descriptor_stat_t st;
+    wasi_filesystem_types_error_code_t e;
+    unsigned long long ok = 0;
+    for (int follow = 0; follow < 2; follow++)
+        for (unsigned long long i = 0; i < n; i++)
+            ok += wasi_filesystem_types_method_descriptor_stat_at(root, follow, &p, &st, &e);
+    say("stat ok: "); say_u(ok); say("\n");
+}
+
 static char *cstr(guest_string_t *s) {
     char *c = malloc(s->len + 1);
     memcpy(c, s->ptr, s->len); c[s->len] = 0;
@@ -256,6 +268,7 @@ bool exports_wasi_cli_run_run(void) {
     else if (!strcmp(mode, "bench-read")) bench_read(root, a2);
     else if (!strcmp(mode, "bench-write")) bench_write(root, a2, a3);
     else if (!strcmp(mode, "bench-readdir")) bench_readdir(root, a2);
+    else if (!strcmp(mode, "bench-stat")) bench_stat(root, a2, a3);
     for (size_t i = 0; i < pre.len; i++) wasi_filesystem_types_descriptor_drop_own(pre.ptr[i].f0);
     wasi_io_streams_output_stream_drop_own(out);
     return true;
