@@ -335,8 +335,9 @@ impl PathMeta {
 /// which tmpfs keeps (wasmtime-wasi 48.0.8's copy of it does not), so on Linux it is done
 /// here, as cap-primitives does it, with the times converted as that copy converts them: one
 /// plain name not followed (whatever trailing `/` or `/.` it had: `a/` of a file is the file)
-/// is `statx`'d beneath `d` (no symlink is followed, so it cannot lead out); any other path is
-/// opened with `O_PATH` inside the sandbox and its descriptor's metadata read through std.
+/// is `statx`'d beneath `d` (no symlink is followed, so it cannot lead out), and so is one
+/// followed that is not a symlink; any other path is opened with `O_PATH` inside the sandbox
+/// and its descriptor's metadata read through std.
 /// Elsewhere cap-std's own call.
 fn metadata_at(d: &cap_std::fs::Dir, path: &str, symlink_follow: bool) -> io::Result<PathMeta> {
     #[cfg(target_os = "linux")]
@@ -345,17 +346,29 @@ fn metadata_at(d: &cap_std::fs::Dir, path: &str, symlink_follow: bool) -> io::Re
         use rustix::fs::{AtFlags, StatxFlags};
         use std::path::{Component, Path};
         let mut path = Path::new(path);
-        if !symlink_follow {
-            let mut components = path.components();
-            if let (Some(Component::Normal(one)), None) = (components.next(), components.next()) {
-                path = Path::new(one);
+        let mut components = path.components();
+        if let (Some(Component::Normal(one)), None) = (components.next(), components.next()) {
+            // Following, only a plain name (`a/` must still name a directory) that turns out
+            // not to be a symlink: then following it changes nothing, and one `statx` answers
+            // where an open, an `fstat` and a close would.
+            let plain = one.len() == path.as_os_str().len();
+            if !symlink_follow || plain {
                 let flags = AtFlags::SYMLINK_NOFOLLOW;
                 let wanted = StatxFlags::BASIC_STATS | StatxFlags::BTIME;
-                match rustix::fs::statx(d, path, flags, wanted) {
-                    Ok(st) => return Ok(PathMeta::Statx(st)),
-                    // No `statx` (Linux before 4.11): the descriptor's metadata below.
-                    Err(rustix::io::Errno::NOSYS) => {}
+                match rustix::fs::statx(d, one, flags, wanted) {
+                    Ok(st) if !symlink_follow => return Ok(PathMeta::Statx(st)),
+                    Ok(st)
+                        if !rustix::fs::FileType::from_raw_mode(st.stx_mode.into())
+                            .is_symlink() =>
+                    {
+                        return Ok(PathMeta::Statx(st));
+                    }
+                    // A symlink to follow, or no `statx` (Linux before 4.11): below.
+                    Ok(_) | Err(rustix::io::Errno::NOSYS) => {}
                     Err(e) => return Err(e.into()),
+                }
+                if !symlink_follow {
+                    path = Path::new(one);
                 }
             }
         }
