@@ -170,11 +170,16 @@ impl Request {
             None => hooks.default_scheme().ok_or(HttpError::HttpProtocolError)?,
         };
         let authority = self.authority.unwrap_or_default();
-        let path = super::origin_form(self.path_with_query.as_deref());
+        // What was set passed its ABI's rule, which p3's takes in whole: its origin form.
+        let path = match self.path_with_query.as_deref() {
+            None => http::uri::PathAndQuery::from_static("/"),
+            Some(p) => super::parse_path_with_query(p, super::PathRule::Relative)
+                .ok_or(HttpError::HttpRequestUriInvalid)?,
+        };
         let uri = http::Uri::builder()
             .scheme(scheme)
             .authority(authority.as_str())
-            .path_and_query(path.as_ref())
+            .path_and_query(path)
             .build()
             .map_err(|_| HttpError::HttpRequestUriInvalid)?;
         let mut headers = HeaderMap::from(self.headers);

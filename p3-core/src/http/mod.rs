@@ -121,16 +121,6 @@ pub(crate) fn path_with_query_as_set(path: String, rule: PathRule) -> Option<Str
     })
 }
 
-/// The origin-form target a guest's `path-with-query` is sent as: `None` or empty is `/`, and a
-/// relative reference (p3) is resolved against `/`.
-pub(crate) fn origin_form(path: Option<&str>) -> std::borrow::Cow<'_, str> {
-    match path {
-        Some(p) if !p.is_empty() && is_rooted(p) => p.into(),
-        None | Some("") => "/".into(),
-        Some(p) => format!("/{p}").into(),
-    }
-}
-
 pub use crate::__http_conversions as http_conversions;
 
 #[doc(hidden)]
@@ -138,7 +128,7 @@ pub use ::http as __http;
 
 #[cfg(test)]
 mod tests {
-    use super::{PathRule, origin_form, parse_path_with_query, path_with_query_as_set};
+    use super::{PathRule, parse_path_with_query, path_with_query_as_set};
 
     #[test]
     fn relative_references_are_taken_under_p3s_rule_only() {
@@ -161,9 +151,5 @@ mod tests {
         assert_eq!(read("", PathRule::Relative).as_deref(), Some("/"));
         assert_eq!(read("", PathRule::Rooted).as_deref(), Some(""));
         assert_eq!(read("a#f", PathRule::Relative).as_deref(), Some("a"));
-        assert_eq!(origin_form(Some("a/b")), "/a/b");
-        assert_eq!(origin_form(Some("?q")), "?q");
-        assert_eq!(origin_form(Some("")), "/");
-        assert_eq!(origin_form(None), "/");
     }
 }
