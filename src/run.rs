@@ -185,6 +185,35 @@ pub fn is_core_module(bytes: &[u8]) -> bool {
     wasmparser::Parser::is_core_wasm(bytes)
 }
 
+/// True if `bytes` is a component exporting an HTTP handler (`wasi:http/handler@0.3.0` or
+/// `wasi:http/incoming-handler@0.2.x`), the components `serve` takes. Read from the binary's
+/// own export section, without compiling it; false for anything that does not parse.
+pub fn exports_http_handler(bytes: &[u8]) -> bool {
+    use wasmparser::{Parser, Payload};
+    // Nested modules and components have export sections of their own: only the outermost
+    // component's count.
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(Payload::ModuleSection { .. } | Payload::ComponentSection { .. }) => depth += 1,
+            Ok(Payload::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Payload::ComponentExportSection(exports)) if depth == 0 => {
+                for export in exports.into_iter().flatten() {
+                    let name = export.name.name;
+                    if name == "wasi:http/handler@0.3.0"
+                        || name.starts_with("wasi:http/incoming-handler@0.2.")
+                    {
+                        return true;
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 /// Wraps a WASIp1 core module with the official preview1 command adapter into a component.
 ///
 /// ```

@@ -4,9 +4,9 @@
 
 use super::host::CliHost;
 use super::options;
+use crate::p1::WasiP1Ctx;
+use crate::{FsPerms, WasiCtx, WasiCtxBuilder, WasiView};
 use std::path::Path;
-use wasi_bridge::p1::WasiP1Ctx;
-use wasi_bridge::{FsPerms, WasiCtx, WasiCtxBuilder, WasiView};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_cli_flags::CommonOptions;
 
@@ -32,6 +32,9 @@ pub struct RunCommon {
     /// Do not use the on-disk cache of compiled code (the same as `-C cache=n`).
     #[arg(long)]
     no_cache: bool,
+    /// The program's bytes when they were handed over rather than named (`Command::set_wasm`).
+    #[arg(skip)]
+    wasm: Option<Vec<u8>>,
 }
 
 /// How a command failed.
@@ -104,13 +107,16 @@ impl RunCommon {
 
     /// Reads the program at `path` and checks it is WebAssembly; `expected` says what the
     /// command takes, for the message when it is not.
-    pub fn read_wasm(&self, path: &Path, expected: &str) -> Result<Vec<u8>, Failure> {
+    pub fn read_wasm(&mut self, path: &Path, expected: &str) -> Result<Vec<u8>, Failure> {
         let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| {
-            usage(format!(
-                "cannot read {shown}: {e} (check the path to the .wasm file)"
-            ))
-        })?;
+        let bytes = match self.wasm.take() {
+            Some(bytes) => bytes,
+            None => std::fs::read(path).map_err(|e| {
+                usage(format!(
+                    "cannot read {shown}: {e} (check the path to the .wasm file)"
+                ))
+            })?,
+        };
         if !bytes.starts_with(b"\0asm") {
             return Err(usage(format!(
                 "{shown} is not a WebAssembly binary (expected {expected})"
@@ -119,9 +125,14 @@ impl RunCommon {
         Ok(bytes)
     }
 
+    /// Runs `bytes` as the program instead of reading its file.
+    pub fn set_wasm(&mut self, bytes: Vec<u8>) {
+        self.wasm = Some(bytes);
+    }
+
     /// The engine wasmtime builds from these options. `pooling_default` is whether the
     /// pooling allocator is on when `-O pooling-allocator` does not say (`run`: off, as
-    /// `wasmtime run`; `serve`: [`wasi_bridge::run::pooling_allocator_by_default`], as
+    /// `wasmtime run`; `serve`: [`crate::run::pooling_allocator_by_default`], as
     /// `wasmtime serve`).
     pub fn engine(&mut self, pooling_default: Option<bool>) -> Result<Engine, Failure> {
         if self.no_cache {

@@ -1,7 +1,7 @@
 //! The store data of a command: the one WASI context and what the options add to it.
 
-use wasi_bridge::p1::WasiP1Ctx;
-use wasi_bridge::{WasiCtxView, WasiView};
+use crate::p1::WasiP1Ctx;
+use crate::{WasiCtxView, WasiView};
 use wasmtime::StoreLimits;
 use wasmtime_cli_flags::WasiOptions;
 
@@ -9,7 +9,7 @@ use wasmtime_cli_flags::WasiOptions;
 /// which also serves the p2 and p3 linkers) and what the options add to it.
 pub struct CliHost {
     pub(super) wasi: WasiP1Ctx,
-    http: wasi_bridge::http::WasiHttpCtx,
+    http: crate::http::WasiHttpCtx,
     hooks: HttpHooks,
     pub(super) limits: StoreLimits,
     /// `-S config`'s variables.
@@ -21,7 +21,7 @@ pub struct CliHost {
 impl CliHost {
     /// The store data for `wasi` with what the `-S` options add.
     pub fn new(wasi: WasiP1Ctx, opts: &WasiOptions, limits: StoreLimits) -> Self {
-        let mut http = wasi_bridge::http::WasiHttpCtx::new();
+        let mut http = crate::http::WasiHttpCtx::new();
         if let Some(limit) = opts.max_http_fields_size {
             http.set_field_size_limit(limit);
         }
@@ -63,12 +63,12 @@ impl WasiView for CliHost {
 /// wasmtime-wasi-http's default hooks (forbidden headers, schemes, the default client).
 pub struct HttpHooks;
 
-impl wasi_bridge::http::WasiHttpHooks for HttpHooks {}
+impl crate::http::WasiHttpHooks for HttpHooks {}
 
-impl wasi_bridge::http::WasiHttpView for CliHost {
-    fn http(&mut self) -> wasi_bridge::http::WasiHttpCtxView<'_> {
+impl crate::http::WasiHttpView for CliHost {
+    fn http(&mut self) -> crate::http::WasiHttpCtxView<'_> {
         let table = WasiView::ctx(&mut self.wasi).table;
-        wasi_bridge::http::WasiHttpCtxView {
+        crate::http::WasiHttpCtxView {
             ctx: &mut self.http,
             table,
             hooks: &mut self.hooks,

@@ -5,8 +5,8 @@
 
 use super::common::{Failure, usage};
 use super::host::CliHost;
-use wasi_bridge::WasiView;
-use wasi_bridge::run::{self, LinkOptions};
+use crate::WasiView;
+use crate::run::{self, LinkOptions};
 use wasmtime::Engine;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceType};
 use wasmtime::component::{LinkerInstance, types::ComponentItem};
@@ -110,20 +110,20 @@ impl Linked {
                 };
                 run::add_to_linker_with(linker, options)?;
                 if self.http {
-                    wasi_bridge::http::p2::add_only_http_to_linker_async(linker)?;
+                    crate::http::p2::add_only_http_to_linker_async(linker)?;
                 }
             }
             Wasi::Proxy => {
-                wasi_bridge::http::p2::add_to_linker_async(linker)?;
+                crate::http::p2::add_to_linker_async(linker)?;
                 if self.p3 {
-                    wasi_bridge::p3::cli::add_to_linker(linker)?;
-                    wasi_bridge::p3::clocks::add_to_linker(linker)?;
-                    wasi_bridge::p3::random::add_to_linker(linker)?;
+                    crate::p3::cli::add_to_linker(linker)?;
+                    crate::p3::clocks::add_to_linker(linker)?;
+                    crate::p3::random::add_to_linker(linker)?;
                 }
             }
         }
         if self.http && self.p3 {
-            wasi_bridge::http::p3::add_to_linker(linker)?;
+            crate::http::p3::add_to_linker(linker)?;
         }
         if self.config {
             wasmtime_wasi_config::add_to_linker(linker, |h: &mut CliHost| {
@@ -145,13 +145,11 @@ impl Linked {
     /// version, as the rest of WASIp2), wasi:config, wasi:keyvalue.
     fn serves_extra(&self, name: &str) -> bool {
         let (iface, version) = name.split_once('@').unwrap_or((name, ""));
-        (self.http
-            && version.starts_with("0.2.")
-            && wasi_bridge::http::p2::INTERFACES.contains(&iface))
+        (self.http && version.starts_with("0.2.") && crate::http::p2::INTERFACES.contains(&iface))
             || (self.http
                 && self.p3
                 && version == "0.3.0"
-                && wasi_bridge::http::p3::INTERFACES.contains(&iface))
+                && crate::http::p3::INTERFACES.contains(&iface))
             || (self.config && CONFIG.contains(&name))
             || (self.keyvalue && KEYVALUE.contains(&name))
     }

@@ -6,7 +6,7 @@ use super::invoke;
 use crate::command::common::{Failure, usage};
 use crate::command::host::CliHost;
 use crate::command::linked::Linked;
-use wasi_bridge::run::{self, Entry};
+use crate::run::{self, Entry};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
 

@@ -48,7 +48,7 @@ pub async fn invoke(
         .await
         .and_then(|r| r);
     store.data_mut().flush_stdio().await;
-    match wasi_bridge::run::exit_status(outcome.map(|()| Ok(()))) {
+    match crate::run::exit_status(outcome.map(|()| Ok(()))) {
         Ok(0) => {
             println!("{}", DisplayFuncResults(&results));
             Ok(0)

@@ -8,10 +8,10 @@ mod module;
 use super::common::{Failure, RunCommon, file_name, usage};
 use super::linked::Linked;
 use super::options::Program;
+use crate::p1::WasiP1Ctx;
 use component::WasiRun;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use wasi_bridge::p1::WasiP1Ctx;
 
 /// `wasi-bridge run`: wasmtime's `-O/-C/-D/-W/-S` options and `--config`, plus `wasmtime
 /// run`'s own flags.
@@ -107,7 +107,7 @@ impl RunCommand {
         let bytes = self
             .run
             .read_wasm(&path_buf, "a .wasm module or component")?;
-        let program = match (wasi_bridge::run::is_core_module(&bytes), self.p1_adapter) {
+        let program = match (crate::run::is_core_module(&bytes), self.p1_adapter) {
             (true, false) => Program::NativeP1,
             (true, true) => Program::WrappedP1,
             (false, _) => Program::Component,
@@ -151,8 +151,7 @@ impl RunCommand {
             }
         } else {
             let bytes = if program == Program::WrappedP1 {
-                wasi_bridge::run::componentize_p1(&bytes)
-                    .map_err(|e| usage(format!("{path}: {e:#}")))?
+                crate::run::componentize_p1(&bytes).map_err(|e| usage(format!("{path}: {e:#}")))?
             } else {
                 bytes
             };

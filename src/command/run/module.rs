@@ -32,11 +32,9 @@ impl Program {
         // As `wasmtime run` 48: `wasi_unstable` beside `wasi_snapshot_preview1` unless
         // `-S preview0=n`.
         if run.common.wasi.preview0 != Some(false) {
-            wasi_bridge::p0::add_to_linker_async(&mut linker, |h| &mut h.wasi)
-                .map_err(Failure::Guest)?;
+            crate::p0::add_to_linker_async(&mut linker, |h| &mut h.wasi).map_err(Failure::Guest)?;
         }
-        wasi_bridge::p1::add_to_linker_async(&mut linker, |h| &mut h.wasi)
-            .map_err(Failure::Guest)?;
+        crate::p1::add_to_linker_async(&mut linker, |h| &mut h.wasi).map_err(Failure::Guest)?;
         for preload in preloads {
             let (name, file) = preload.split_once('=').ok_or_else(|| {
                 usage(format!(
@@ -123,7 +121,7 @@ impl Program {
             }
         }
         .await;
-        wasi_bridge::run::exit_status(result.map(|()| Ok(()))).map_err(Failure::Guest)
+        crate::run::exit_status(result.map(|()| Ok(()))).map_err(Failure::Guest)
     }
 }
 

@@ -4,15 +4,15 @@
 use super::output::{LogStream, Output};
 use crate::command::common::{Failure, RunCommon};
 use crate::command::host::CliHost;
+use crate::http::WasiHttpView;
+use crate::http::handler::{
+    HandlerState, Instance, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
+};
+use crate::p1::WasiP1Ctx;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use wasi_bridge::http::WasiHttpView;
-use wasi_bridge::http::handler::{
-    HandlerState, Instance, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
-};
-use wasi_bridge::p1::WasiP1Ctx;
 use wasmtime::component::GuestTaskId;
 use wasmtime::{Engine, Store, StoreContextMut};
 

@@ -21,12 +21,12 @@ mod server;
 use super::common::{Failure, RunCommon, file_name, usage};
 use super::linked::Linked;
 use super::options::Program;
+use crate::http::handler::{ProxyHandler, ProxyPre};
 use headers::RequestHeaders;
 use instances::{ServeState, Stores};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use wasi_bridge::http::handler::{ProxyHandler, ProxyPre};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -84,6 +84,10 @@ pub struct ServeCommand {
     /// Maximum number of connections held at once (default 1000).
     #[arg(long)]
     max_concurrent_connections: Option<usize>,
+    /// Maximum number of connections waiting to be accepted on each `--addr` (the listen
+    /// backlog; default 100, as `wasmtime serve`).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    backlog: u32,
     /// The WebAssembly component to serve.
     #[arg(value_name = "WASM", required = true)]
     component: PathBuf,
@@ -99,9 +103,12 @@ struct Handler {
 }
 
 impl ServeCommand {
-    /// Serves until Ctrl-C (or a connection to `--shutdown-addr`); `Ok(0)` after a graceful
-    /// stop.
-    pub async fn execute(mut self) -> Result<i32, Failure> {
+    /// Serves until Ctrl-C, a connection to `--shutdown-addr` or `stop` completing; `Ok(0)`
+    /// after a graceful stop.
+    pub async fn execute(
+        mut self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<i32, Failure> {
         self.run.refuse_unsupported_flags()?;
         self.run.check_options(Program::Component)?;
         if self.run.common.wasi.http == Some(false) {
@@ -114,7 +121,7 @@ impl ServeCommand {
         // otherwise or the machine cannot reserve its address space.
         let engine = self
             .run
-            .engine(wasi_bridge::run::pooling_allocator_by_default())?;
+            .engine(crate::run::pooling_allocator_by_default())?;
         // Each request gets its own deadline on a shared epoch ticker, not `run`'s one-shot
         // timer (which would interrupt every store of the engine).
         let timeout = self.run.common.wasm.timeout.take();
@@ -158,18 +165,19 @@ impl ServeCommand {
             idle_process_timeout: self.idle_process_timeout,
             shutdown_addr: self.shutdown_addr,
             max_concurrent_connections: self.max_concurrent_connections.unwrap_or(1000),
+            backlog: self.backlog,
         };
-        server::serve(server, &options).await
+        server::serve(server, &options, stop).await
     }
 
     /// Reads and compiles the component, links it and finds its handler: a p3 handler is
     /// served as p3 even beside a p2 one (as `wasmtime serve`).
-    fn load(&self, engine: &Engine) -> Result<Handler, Failure> {
+    fn load(&mut self, engine: &Engine) -> Result<Handler, Failure> {
         let path = self.component.display().to_string();
         let bytes = self
             .run
             .read_wasm(&self.component, "a wasi:http component")?;
-        if wasi_bridge::run::is_core_module(&bytes) {
+        if crate::run::is_core_module(&bytes) {
             return Err(usage(format!(
                 "{path} is a core module; the serve command needs a wasi:http component"
             )));
@@ -206,8 +214,7 @@ impl ServeCommand {
         Ok(if p3 {
             Handler {
                 pre: ProxyPre::P3(
-                    wasi_bridge::http::p3::bindings::ServicePre::new(instance_pre)
-                        .map_err(cannot)?,
+                    crate::http::p3::bindings::ServicePre::new(instance_pre).map_err(cannot)?,
                 ),
                 reuse: self.max_instance_reuse_count.unwrap_or(128).max(1),
                 concurrent: self
@@ -218,7 +225,7 @@ impl ServeCommand {
         } else {
             Handler {
                 pre: ProxyPre::P2(
-                    wasi_bridge::http::p2::bindings::ProxyPre::new(instance_pre).map_err(cannot)?,
+                    crate::http::p2::bindings::ProxyPre::new(instance_pre).map_err(cannot)?,
                 ),
                 reuse: self.max_instance_reuse_count.unwrap_or(1).max(1),
                 concurrent: 1,

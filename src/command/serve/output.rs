@@ -64,13 +64,13 @@ impl LogStream {
     }
 }
 
-impl wasi_bridge::cli::IsTerminal for LogStream {
+impl crate::cli::IsTerminal for LogStream {
     fn is_terminal(&self) -> bool {
         false
     }
 }
 
-impl wasi_bridge::cli::StdoutStream for LogStream {
+impl crate::cli::StdoutStream for LogStream {
     fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
         Box::new(self.clone())
     }

@@ -5,6 +5,8 @@
 use super::headers::RequestHeaders;
 use super::instances::ServeState;
 use crate::command::common::{Failure, usage};
+use crate::http::WasiBody;
+use crate::http::handler::{ProxyHandler, TrapOrPanicError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
@@ -12,8 +14,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, watch};
-use wasi_bridge::http::WasiBody;
-use wasi_bridge::http::handler::{ProxyHandler, TrapOrPanicError};
 
 const DEFAULT_ADDR: SocketAddr = SocketAddr::new(
     std::net::IpAddr::V4(std::net::Ipv4Addr::new(0, 0, 0, 0)),
@@ -32,6 +32,8 @@ pub struct Options {
     pub shutdown_addr: Option<SocketAddr>,
     /// `--max-concurrent-connections`.
     pub max_concurrent_connections: usize,
+    /// `--backlog`.
+    pub backlog: u32,
 }
 
 /// What every connection shares: the handler, `-H`, and the request limit.
@@ -122,8 +124,9 @@ enum Connection {
 }
 
 impl Listener {
-    /// Binds `addr` as `wasmtime serve` does: `SO_REUSEADDR`, a backlog of 100.
-    fn bind(addr: SocketAddr) -> Result<Self, Failure> {
+    /// Binds `addr` as `wasmtime serve` does: `SO_REUSEADDR`, a backlog of 100 unless
+    /// `--backlog` says otherwise.
+    fn bind(addr: SocketAddr, backlog: u32) -> Result<Self, Failure> {
         let listen = || -> std::io::Result<tokio::net::TcpListener> {
             let socket = match addr {
                 SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
@@ -131,7 +134,7 @@ impl Listener {
             };
             socket.set_reuseaddr(true)?;
             socket.bind(addr)?;
-            socket.listen(100)
+            socket.listen(backlog)
         };
         listen().map(Listener::Tcp).map_err(|e| {
             usage(format!(
@@ -207,16 +210,27 @@ impl Listener {
     }
 }
 
-/// Listens, serves each connection on a task of its own, and stops gracefully; `Ok(0)`
-/// after the stop.
-pub async fn serve(server: Arc<Server>, options: &Options) -> Result<i32, Failure> {
+/// Listens, serves each connection on a task of its own, and stops gracefully on Ctrl-C or
+/// when `stop` completes; `Ok(0)` after the stop.
+pub async fn serve(
+    server: Arc<Server>,
+    options: &Options,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<i32, Failure> {
     let shutdown = Shutdown::new();
     tokio::spawn({
         let shutdown = shutdown.clone();
         async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                shutdown.requested.notify_one();
+            let ctrl_c = async {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                () = ctrl_c => {}
+                () = stop => {}
             }
+            shutdown.requested.notify_one();
         }
     });
     if let Some(addr) = options.shutdown_addr {
@@ -237,10 +251,10 @@ pub async fn serve(server: Arc<Server>, options: &Options) -> Result<i32, Failur
         Vec::new()
     };
     if options.addrs.is_empty() && !options.systemd_listenfd {
-        listeners.push(Listener::bind(DEFAULT_ADDR)?);
+        listeners.push(Listener::bind(DEFAULT_ADDR, options.backlog)?);
     }
     for addr in &options.addrs {
-        listeners.push(Listener::bind(*addr)?);
+        listeners.push(Listener::bind(*addr, options.backlog)?);
     }
     for listener in &listeners {
         let at = listener.describe().map_err(|e| usage(e.to_string()))?;
@@ -354,7 +368,7 @@ where
     });
     if let Err(e) = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(wasi_bridge::http::io::TokioIo::new(stream), service)
+        .serve_connection(crate::http::io::TokioIo::new(stream), service)
         .await
     {
         eprintln!("error: {e:?}");

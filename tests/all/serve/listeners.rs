@@ -144,3 +144,31 @@ fn idle_process_timeout_exits_once_no_connection_is_open() {
         o.1
     );
 }
+
+/// `--backlog N`: the listen queue of each `--addr` (the kernel reports a listener's backlog
+/// as its Send-Q), 100 by default as `wasmtime serve`.
+#[test]
+fn backlog_sets_the_listen_queue_of_each_addr() {
+    if Command::new("ss").arg("-V").output().is_err() {
+        eprintln!("skipping: no `ss` (iproute2) here to read a listener's backlog");
+        return;
+    }
+    let component = guest("p2-http.wasm");
+    for (args, expected) in [
+        (vec!["--backlog", "7", "--addr", "127.0.0.1:0"], "7"),
+        (vec!["--addr", "127.0.0.1:0"], "100"),
+    ] {
+        let mut args = args;
+        args.push(&component);
+        let (server, targets) = start_listening(&args, 1);
+        let port = targets[0].rsplit(':').next().unwrap().trim_end_matches('/');
+        let out = Command::new("ss")
+            .args(["-ltnH", &format!("sport = :{port}")])
+            .output()
+            .unwrap();
+        let line = String::from_utf8_lossy(&out.stdout).into_owned();
+        let send_q = line.split_whitespace().nth(2);
+        assert_eq!(send_q, Some(expected), "{args:?}: {line}");
+        drop(server);
+    }
+}

@@ -281,3 +281,34 @@ fn a_mixed_component_is_served_as_p3_and_runs_as_a_command() {
     );
     assert_eq!(o.stdout, b"mixed run\n");
 }
+
+/// What a container host asks before choosing `serve` or `run`: read from the binary's own
+/// export section (the outer component's only), without compiling it.
+#[test]
+fn http_handlers_are_told_from_commands_by_their_exports() {
+    let wasm = |name: &str| std::fs::read(format!("tests/guests/wasm/{name}")).unwrap();
+    for handler in [
+        "p2-http.wasm",
+        "p3-http.wasm",
+        "p3-http-cb.wasm",
+        "mixed-http.wasm",
+    ] {
+        assert!(
+            wasi_bridge::run::exports_http_handler(&wasm(handler)),
+            "{handler} exports a handler"
+        );
+    }
+    for command in ["p2-cli.wasm", "p3-cli.wasm", "hello.p1.wasm", "mixed.wasm"] {
+        assert!(
+            !wasi_bridge::run::exports_http_handler(&wasm(command)),
+            "{command} exports no handler"
+        );
+    }
+    let mut cut = wasm("p2-http.wasm");
+    cut.truncate(cut.len() / 2);
+    assert!(!wasi_bridge::run::exports_http_handler(
+        b"\0asm\x0d\0\x01\0garbage"
+    ));
+    // The export section comes last: half a component has none to read.
+    assert!(!wasi_bridge::run::exports_http_handler(&cut));
+}
