@@ -7,6 +7,7 @@
 #   p1/calls.c      every wasi_snapshot_preview1 function called directly (wasi/api.h), and
 #                   the p1 benchmark modes (stdout, readdir, poll)
 #   p1/walk.c       the sandbox walk: every path-taking function on symlinks leading out
+#   p1/mounts.c     reads and writes a file (the containerd shim's mount tests)
 #   p2-cli/guest.c  wasi:*@0.2.12 called directly through `wit-bindgen c` bindings
 #   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
 #   p2-fs/guest.c   wasi:filesystem@0.2.12 edge cases and benchmark modes
@@ -46,6 +47,7 @@ $CC --target=wasm32-wasi -O2 -s -o "$here/wasm/files.p1.wasm" "$here/p1/files.c"
 $CC --target=wasm32-wasi -O2 -s -o "$here/wasm/server.p1.wasm" "$here/p1/server.c"
 $CC --target=wasm32-wasi -O2 -s -o "$here/wasm/calls.p1.wasm" "$here/p1/calls.c"
 $CC --target=wasm32-wasi -O2 -s -o "$here/wasm/walk.p1.wasm" "$here/p1/walk.c"
+$CC --target=wasm32-wasi -O2 -s -o "$here/wasm/mounts.p1.wasm" "$here/p1/mounts.c"
 wasm-tools component new "$here/wasm/hello.p1.wasm" \
   --adapt "wasi_snapshot_preview1=$adapters/wasi_snapshot_preview1.command.wasm" \
   -o "$here/wasm/hello.p1-component.wasm"

@@ -1,0 +1,366 @@
+//! The shim's cost on HTTP: one component served from a containerd-run container (the shim,
+//! `ctr run --net-host`, `WASMTIME_HTTP_PROXY_SOCKET_ADDR` on loopback) against
+//! `wasi-bridge serve` run directly (the same library code, `wasi_bridge::command`, in a
+//! process of its own: the binary's `main`), the same component and loopback. Both servers'
+//! stdout and stderr are pipes read to their end (ctr's copy for the pod, a thread here for
+//! the direct one), as a log collector reads a server's output.
+//!
+//! - Requests per second: three servers up at once — `serve`, a second `serve` moved into the
+//!   pod's cgroups (what running inside a container's cgroups costs any process, not the
+//!   shim's code), and the pod — `wrk -t1 -c50` rounds rotating between them (1 s warm-up
+//!   each), medians, the ratios, and the server CPU per response (user + system time over the
+//!   round's responses). Then the same with the output discarded — `serve` with stdout and
+//!   stderr on `/dev/null`, the pod run with `ctr run --null-io` — which takes the output path
+//!   (the container's fifo and the reader behind it) out of the comparison.
+//! - Start to first response: from spawning `ctr run` (image imported, its snapshot already
+//!   unpacked by an earlier run) or `wasi-bridge serve` to the first 200 on `/hello`, polled
+//!   every 2 ms; medians of five starts each. `serve` runs with its compile cache (warm after
+//!   the first start) and without it (`-C cache=n`, compiling each time, as the container does:
+//!   its cache would be in the container's own, fresh, file system).
+//!
+//! Needs root, containerd and wrk (installed from Debian if missing):
+//!
+//! ```text
+//! cargo bench -p containerd-shim-wasi-bridge --bench pod_vs_serve            # 5 rounds of 3 s
+//! cargo bench -p containerd-shim-wasi-bridge --bench pod_vs_serve -- 5 8     # 5 s runs, 8 rounds
+//! ```
+
+#[allow(dead_code)]
+#[path = "../tests/containerd/daemon.rs"]
+mod daemon;
+#[path = "../tests/containerd/image.rs"]
+mod image;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const GUESTS: [(&str, &str); 3] = [
+    ("p2 C hello", "p2-http.wasm"),
+    ("p3 C hello", "p3-http.wasm"),
+    ("p3 C callback hello (no output)", "p3-http-cb.wasm"),
+];
+
+fn guest_path(name: &str) -> String {
+    format!("{}/../tests/guests/wasm/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// One `GET /hello` on a fresh connection: whether it was a 200.
+fn hello(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = "GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && &head[9..12] == b"200"
+}
+
+fn wait_for_200(port: u16, child: &mut Child) -> Duration {
+    let start = Instant::now();
+    while !hello(port) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the server exited before answering"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no answer within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    start.elapsed()
+}
+
+/// Where a server's stdout and stderr go.
+#[derive(Clone, Copy, PartialEq)]
+enum Output {
+    /// Pipes read to their end (ctr's fifo copy for a pod).
+    Read,
+    /// `/dev/null` (`ctr run --null-io` for a pod).
+    Discarded,
+}
+
+impl Output {
+    fn stdio(self) -> Stdio {
+        match self {
+            Output::Read => Stdio::piped(),
+            Output::Discarded => Stdio::null(),
+        }
+    }
+}
+
+/// Reads a server's output to its end, as a log collector would (ctr does for the pod).
+fn drain(out: Option<impl Read + Send + 'static>) {
+    if let Some(mut out) = out {
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    }
+}
+
+/// `wasi-bridge serve --addr 127.0.0.1:PORT OPTIONS GUEST`, as a process of its own, its stdout and
+/// stderr pipes read by this process.
+fn direct(guest: &str, port: u16, options: &[&str], output: Output) -> Child {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--serve", &format!("127.0.0.1:{port}"), &guest_path(guest)])
+        .args(options)
+        .stdout(output.stdio())
+        .stderr(output.stdio())
+        .spawn()
+        .unwrap();
+    drain(child.stdout.take());
+    drain(child.stderr.take());
+    child
+}
+
+fn stop_direct(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+/// `ctr run --net-host` of the image serving on 127.0.0.1:PORT; ctr copies the container's
+/// stdout and stderr to pipes this process reads.
+fn pod(daemon: &daemon::Daemon, image: &str, id: &str, port: u16, output: Output) -> Child {
+    let mut command = daemon.serve_command(image, id, port);
+    if output == Output::Discarded {
+        // ctr's `--null-io` goes before the image: serve_command ends with IMAGE ID.
+        let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
+        let (head, tail) = args.split_at(args.len() - 2);
+        command = Command::new(command.get_program());
+        command
+            .args(head)
+            .arg("--null-io")
+            .args(tail)
+            .stdin(Stdio::null());
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drain(child.stdout.take());
+    drain(child.stderr.take());
+    child
+}
+
+fn stop_pod(daemon: &daemon::Daemon, id: &str, mut child: Child) {
+    let _ = daemon.ctr(&["tasks", "kill", id]);
+    let _ = child.wait();
+}
+
+/// The CPU time a process used so far (user + system, in clock ticks of 10 ms).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command's `(name)`: state is the 3rd field, utime the 14th.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Moves process `pid` into every cgroup (v1 or v2) process `of` is in.
+fn join_cgroups(pid: u32, of: u32) {
+    let cgroups = std::fs::read_to_string(format!("/proc/{of}/cgroup")).unwrap();
+    for line in cgroups.lines() {
+        // ID:CONTROLLERS:PATH; v2 is `0::PATH`.
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next().unwrap(), parts.next().unwrap());
+        let mount = match controllers {
+            "" if Path::new("/sys/fs/cgroup/unified").is_dir() => "/sys/fs/cgroup/unified".into(),
+            "" => "/sys/fs/cgroup".to_string(),
+            c => format!("/sys/fs/cgroup/{}", c.trim_start_matches("name=")),
+        };
+        let procs = format!("{mount}{path}/cgroup.procs");
+        if let Err(e) = std::fs::write(&procs, pid.to_string()) {
+            eprintln!("cannot join {procs}: {e}");
+        }
+    }
+}
+
+/// The host pid of a container's process (`ctr tasks ls`).
+fn task_pid(daemon: &daemon::Daemon, id: &str) -> u32 {
+    let out = daemon.ctr(&["tasks", "ls"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(id)).then(|| words.next()?.parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("no task {id} in ctr tasks ls"))
+}
+
+/// `wrk -t1 -c50 -dSECSs`: requests per second.
+fn wrk(port: u16, secs: u32) -> (f64, f64) {
+    let out = Command::new("wrk")
+        .args(["-t1", "-c50", &format!("-d{secs}s")])
+        .arg(format!("http://127.0.0.1:{port}/hello"))
+        .output()
+        .expect("wrk runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in text.lines() {
+        if line.contains("Non-2xx") || line.contains("Socket errors") {
+            eprintln!("wrk: {line}");
+        }
+    }
+    let field = |prefix: &str| -> f64 {
+        text.lines()
+            .find_map(|l| {
+                l.trim()
+                    .split_once(prefix)
+                    .map(|(n, _)| n.trim().to_string())
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no `{prefix}` in wrk's output:\n{text}"))
+    };
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"));
+    // `N requests in Ts, ...`
+    (rps, field(" requests in"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--serve") {
+        // The `wasi-bridge serve` command line, run by the library as the binary runs it.
+        // --serve ADDR COMPONENT [OPTIONS...]
+        let mut argv = vec!["wasi-bridge", "serve", "--addr", &args[2]];
+        argv.extend(args[4..].iter().map(String::as_str));
+        argv.push(&args[3]);
+        let command = wasi_bridge::command::Command::try_parse_from(argv).unwrap();
+        std::process::exit(i32::from(wasi_bridge::command::run_to_exit_status(
+            command,
+            std::future::pending(),
+        )));
+    }
+    let numbers: Vec<u32> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let secs = numbers.first().copied().unwrap_or(3);
+    let rounds = numbers.get(1).copied().unwrap_or(5);
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("installing wrk (Debian)...");
+        let ok = Command::new("apt-get")
+            .args(["install", "-y", "-qq", "wrk"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "wrk is needed: apt-get install wrk");
+    }
+    let daemon = daemon::Daemon::start("bench").expect("the bench needs root and containerd");
+    println!(
+        "| component | serve RPS | serve in the pod's cgroups RPS | pod RPS | **pod / serve** | pod / serve in its cgroups | output discarded: serve / pod RPS | CPU µs/req (serve / in cgroups / pod) | serve start ms | serve start ms, `-C cache=n` | pod start ms |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (i, (label, guest)) in GUESTS.iter().enumerate() {
+        let name = format!("bench-{i}");
+        let image = image::Image {
+            name: &name,
+            files: vec![("app.wasm", std::fs::read(guest_path(guest)).unwrap())],
+            entrypoint: vec!["/app.wasm"],
+            env: vec![],
+        };
+        let tar = daemon.scratch("images").join(format!("{name}.tar"));
+        image.write(&tar);
+        daemon.import(&tar);
+        let reference = image.reference();
+
+        // Start to first response; the first pod run unpacks the image's snapshot (not
+        // counted).
+        let (mut pod_ms, mut direct_ms, mut cold_ms) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..6 {
+            let id = format!("start-{i}-{round}");
+            let port = free_port();
+            let mut child = pod(&daemon, &reference, &id, port, Output::Read);
+            let took = wait_for_200(port, &mut child);
+            stop_pod(&daemon, &id, child);
+            let mut direct_took = [Duration::ZERO; 2];
+            for (options, took) in [&[][..], &["-C", "cache=n"]].iter().zip(&mut direct_took) {
+                let port = free_port();
+                let mut child = direct(guest, port, options, Output::Read);
+                *took = wait_for_200(port, &mut child);
+                stop_direct(child);
+            }
+            if round > 0 {
+                pod_ms.push(took.as_secs_f64() * 1000.0);
+                direct_ms.push(direct_took[0].as_secs_f64() * 1000.0);
+                cold_ms.push(direct_took[1].as_secs_f64() * 1000.0);
+            }
+        }
+
+        // Requests per second, the servers up at once, rounds rotating: serve, serve moved into
+        // the pod's cgroups (what the container costs, whoever runs in it), the pod; then serve
+        // and the pod with their output discarded (what the output path costs).
+        let ids = [format!("rps-{i}"), format!("rps-quiet-{i}")];
+        let ports: [u16; 5] = std::array::from_fn(|_| free_port());
+        let mut pods = [
+            pod(&daemon, &reference, &ids[0], ports[2], Output::Read),
+            pod(&daemon, &reference, &ids[1], ports[4], Output::Discarded),
+        ];
+        let mut directs = [
+            direct(guest, ports[0], &[], Output::Read),
+            direct(guest, ports[1], &[], Output::Read),
+            direct(guest, ports[3], &[], Output::Discarded),
+        ];
+        for (child, port) in pods.iter_mut().zip([ports[2], ports[4]]) {
+            wait_for_200(port, child);
+        }
+        for (child, port) in directs.iter_mut().zip([ports[0], ports[1], ports[3]]) {
+            wait_for_200(port, child);
+        }
+        let pod_pids = [task_pid(&daemon, &ids[0]), task_pid(&daemon, &ids[1])];
+        join_cgroups(directs[1].id(), pod_pids[0]);
+        let pids = [
+            directs[0].id(),
+            directs[1].id(),
+            pod_pids[0],
+            directs[2].id(),
+            pod_pids[1],
+        ];
+        let (mut rps, mut cpu): ([Vec<f64>; 5], [Vec<f64>; 5]) = Default::default();
+        for round in 0..rounds as usize {
+            for k in (0..5).map(|k| (k + round) % 5) {
+                wrk(ports[k], 1);
+                let before = cpu_ticks(pids[k]);
+                let (r, requests) = wrk(ports[k], secs);
+                rps[k].push(r);
+                // µs of server CPU per response (a tick is 10 ms).
+                cpu[k].push((cpu_ticks(pids[k]) - before) as f64 * 10_000.0 / requests);
+            }
+        }
+        // The processes leave the pod's cgroups before it goes.
+        for child in directs {
+            stop_direct(child);
+        }
+        for (child, id) in pods.into_iter().zip(&ids) {
+            stop_pod(&daemon, id, child);
+        }
+        let [serve, grouped, in_pod, quiet_serve, quiet_pod] = rps.map(median);
+        let [serve_cpu, grouped_cpu, pod_cpu, _, _] = cpu.map(median);
+        let (serve_start, pod_start) = (median(direct_ms), median(pod_ms));
+        let cold_start = median(cold_ms);
+        println!(
+            "| {label} | {serve:.0} | {grouped:.0} | {in_pod:.0} | **{:.2}** | {:.2} | \
+             {quiet_serve:.0} / {quiet_pod:.0} = **{:.2}** | \
+             {serve_cpu:.1} / {grouped_cpu:.1} / {pod_cpu:.1} | {serve_start:.1} | \
+             {cold_start:.1} | {pod_start:.1} |",
+            in_pod / serve,
+            in_pod / grouped,
+            quiet_pod / quiet_serve,
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! A containerd daemon of the test's own: its root, state, socket and config under a temp
+//! dir, the shim on its `PATH`, stopped and removed when dropped (also after a failed test).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The runtime name containerd maps to `containerd-shim-wasi-bridge-v1`.
+pub const RUNTIME: &str = "io.containerd.wasi-bridge.v1";
+
+/// A running containerd.
+pub struct Daemon {
+    dir: tempfile::TempDir,
+    child: Child,
+    namespace: String,
+}
+
+impl Daemon {
+    /// Starts one, or `None` (the test is skipped) where this machine cannot: not root, or
+    /// no containerd. Under `CI=true` that is a failure instead.
+    pub fn start(test: &str) -> Option<Daemon> {
+        let missing = if !is_root() {
+            Some("the tests are not running as root")
+        } else if which("containerd").is_none() || which("ctr").is_none() {
+            Some("containerd and ctr are not installed (apt-get install containerd)")
+        } else {
+            None
+        };
+        if let Some(why) = missing {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true: the containerd tests must run, but {why}"
+            );
+            eprintln!("skipping {test}: {why}");
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("wasi-bridge-containerd-")
+            .tempdir()
+            .unwrap();
+        let root = dir.path();
+        let config = format!(
+            "version = 2\n\
+             root = \"{0}/root\"\n\
+             state = \"{0}/state\"\n\
+             disabled_plugins = [\"io.containerd.grpc.v1.cri\", \"io.containerd.internal.v1.opt\", \
+             \"io.containerd.snapshotter.v1.btrfs\", \"io.containerd.snapshotter.v1.zfs\", \
+             \"io.containerd.snapshotter.v1.devmapper\", \"io.containerd.snapshotter.v1.aufs\"]\n\
+             [grpc]\n  address = \"{0}/containerd.sock\"\n\
+             [ttrpc]\n  address = \"{0}/containerd.sock.ttrpc\"\n",
+            root.display()
+        );
+        std::fs::write(root.join("config.toml"), config).unwrap();
+        let shim = Path::new(env!("CARGO_BIN_EXE_containerd-shim-wasi-bridge-v1"));
+        let path = format!(
+            "{}:{}",
+            shim.parent().unwrap().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let log = std::fs::File::create(root.join("containerd.log")).unwrap();
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(root.join("config.toml"))
+            .env("PATH", path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("containerd starts");
+        let daemon = Daemon {
+            dir,
+            child,
+            namespace: format!("wasi-bridge-test-{}-{test}", std::process::id()),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !daemon.ctr(&["version"]).status.success() {
+            assert!(
+                Instant::now() < deadline,
+                "containerd did not answer within 30 s; its log:\n{}",
+                daemon.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(daemon)
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("containerd.log")).unwrap_or_default()
+    }
+
+    /// A temp dir beside the daemon's (removed with it).
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let dir = self.dir.path().join("scratch").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// `ctr` against this daemon, in the test's namespace.
+    pub fn ctr_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("ctr");
+        command
+            .arg("--address")
+            .arg(self.dir.path().join("containerd.sock"))
+            .args(["--namespace", &self.namespace])
+            .args(args)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// `ctr run` of an HTTP component's image sharing the host's network (`--net-host`),
+    /// served on 127.0.0.1:PORT (`WASMTIME_HTTP_PROXY_SOCKET_ADDR`); not started.
+    pub fn serve_command(&self, image: &str, id: &str, port: u16) -> Command {
+        let addr = format!("WASMTIME_HTTP_PROXY_SOCKET_ADDR=127.0.0.1:{port}");
+        let args = [
+            "run",
+            "--rm",
+            "--runtime",
+            RUNTIME,
+            "--net-host",
+            "--env",
+            &addr,
+        ];
+        self.ctr_command(&[&args[..], &[image, id]].concat())
+    }
+
+    /// Runs `ctr ARGS` to its end.
+    pub fn ctr(&self, args: &[&str]) -> Output {
+        self.ctr_command(args).output().expect("ctr runs")
+    }
+
+    /// Imports the image tar `tar`.
+    pub fn import(&self, tar: &Path) {
+        let out = self.ctr(&["images", "import", tar.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "ctr images import: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `ctr run --rm --runtime io.containerd.wasi-bridge.v1 OPTIONS IMAGE ID ARGS` to its end
+    /// (killed, and the test failed, after two minutes).
+    pub fn run(&self, options: &[&str], image: &str, id: &str, args: &[&str]) -> Output {
+        let mut all = vec!["run", "--rm", "--runtime", RUNTIME];
+        all.extend(options);
+        all.extend([image, id]);
+        all.extend(args);
+        let mut child = self
+            .ctr_command(&all)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ctr runs");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.ctr(&["tasks", "kill", "--signal", "SIGKILL", id]);
+                let _ = child.kill();
+                panic!(
+                    "ctr run {id} did not end within 2 minutes; containerd's log:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // Tasks and containers a failed test left behind, then the daemon, then whatever it
+        // left mounted, then its directories.
+        let tasks = self.ctr(&["tasks", "ls", "-q"]);
+        for id in String::from_utf8_lossy(&tasks.stdout).lines() {
+            let _ = self.ctr(&["tasks", "kill", "--signal", "SIGKILL", id]);
+            let _ = self.ctr(&["tasks", "rm", "--force", id]);
+        }
+        let containers = self.ctr(&["containers", "ls", "-q"]);
+        for id in String::from_utf8_lossy(&containers.stdout).lines() {
+            let _ = self.ctr(&["containers", "rm", id]);
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().ok().flatten().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let root = self.dir.path().to_string_lossy().into_owned();
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut under: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .filter(|p| p.starts_with(&root))
+            .collect();
+        under.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for point in under {
+            let _ = Command::new("umount").args(["-l", point]).status();
+        }
+        // libcontainer's state for the namespace (runwasi's default root), and the cgroups it
+        // made for the namespace (each container's is removed with it; the parent stays).
+        let _ = std::fs::remove_dir_all(format!("/run/containerd/wasi-bridge/{}", self.namespace));
+        if let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") {
+            for controller in controllers.flatten() {
+                remove_cgroup(&controller.path().join(&self.namespace));
+            }
+        }
+        remove_cgroup(&Path::new("/sys/fs/cgroup").join(&self.namespace));
+    }
+}
+
+/// Removes a cgroup and those below it (`rmdir` each, innermost first: a cgroup's control
+/// files go with its directory).
+fn remove_cgroup(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_cgroup(&entry.path());
+            }
+        }
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
