@@ -13,19 +13,72 @@ pub struct Daemon {
     dir: tempfile::TempDir,
     child: Child,
     namespace: String,
+    /// Where its `containerd` and `ctr` are (`None`: on `PATH`).
+    bin: Option<PathBuf>,
 }
+
+/// The variable naming a directory with a containerd 1.7 or later (`containerd` and `ctr`), for
+/// the tests that need one where the installed containerd is older (`.ci/run` sets it).
+pub const CONTAINERD_1_7: &str = "WASI_BRIDGE_CONTAINERD_1_7";
 
 impl Daemon {
     /// Starts one, or `None` (the test is skipped) where this machine cannot: not root, or
     /// no containerd. Under `CI=true` that is a failure instead.
     pub fn start(test: &str) -> Option<Daemon> {
         let missing = if !is_root() {
-            Some("the tests are not running as root")
+            Some("the tests are not running as root".to_string())
         } else if which("containerd").is_none() || which("ctr").is_none() {
-            Some("containerd and ctr are not installed (apt-get install containerd)")
+            Some("containerd and ctr are not installed (apt-get install containerd)".into())
         } else {
             None
         };
+        Self::start_or_skip(test, None, missing)
+    }
+
+    /// As [`Daemon::start`], with a containerd of version 1.7 or later: the installed one if it
+    /// is, else the one in the directory `$WASI_BRIDGE_CONTAINERD_1_7` names.
+    pub fn start_1_7(test: &str) -> Option<Daemon> {
+        let at_least_1_7 = |containerd: &Path| {
+            let out = Command::new(containerd).arg("--version").output().ok()?;
+            // `containerd github.com/containerd/containerd 1.7.24~ds1 ...`
+            let version = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .nth(2)?
+                .to_string();
+            let mut parts = version.trim_start_matches('v').split(['.', '~', '-', '+']);
+            let major: u32 = parts.next()?.parse().ok()?;
+            let minor: u32 = parts.next()?.parse().ok()?;
+            Some((major, minor) >= (1, 7))
+        };
+        let named = std::env::var_os(CONTAINERD_1_7).map(PathBuf::from);
+        let (bin, missing) = if !is_root() {
+            (None, Some("the tests are not running as root".to_string()))
+        } else if which("containerd").is_some_and(|c| at_least_1_7(&c) == Some(true)) {
+            (None, None)
+        } else if let Some(dir) = named {
+            match at_least_1_7(&dir.join("containerd")) {
+                Some(true) => (Some(dir), None),
+                _ => (
+                    None,
+                    Some(format!(
+                        "{CONTAINERD_1_7}={} holds no containerd 1.7 or later",
+                        dir.display()
+                    )),
+                ),
+            }
+        } else {
+            (
+                None,
+                Some(format!(
+                    "this needs containerd 1.7 or later: install it, or name a directory \
+                     holding its `containerd` and `ctr` in {CONTAINERD_1_7}"
+                )),
+            )
+        };
+        Self::start_or_skip(test, bin, missing)
+    }
+
+    fn start_or_skip(test: &str, bin: Option<PathBuf>, missing: Option<String>) -> Option<Daemon> {
         if let Some(why) = missing {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
@@ -58,7 +111,7 @@ impl Daemon {
             std::env::var("PATH").unwrap_or_default()
         );
         let log = std::fs::File::create(root.join("containerd.log")).unwrap();
-        let child = Command::new("containerd")
+        let child = Command::new(program(&bin, "containerd"))
             .arg("--config")
             .arg(root.join("config.toml"))
             .env("PATH", path)
@@ -71,6 +124,7 @@ impl Daemon {
             dir,
             child,
             namespace: format!("wasi-bridge-test-{}-{test}", std::process::id()),
+            bin,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !daemon.ctr(&["version"]).status.success() {
@@ -98,7 +152,7 @@ impl Daemon {
 
     /// `ctr` against this daemon, in the test's namespace.
     pub fn ctr_command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("ctr");
+        let mut command = Command::new(program(&self.bin, "ctr"));
         command
             .arg("--address")
             .arg(self.dir.path().join("containerd.sock"))
@@ -131,7 +185,12 @@ impl Daemon {
 
     /// Imports the image tar `tar`.
     pub fn import(&self, tar: &Path) {
-        let out = self.ctr(&["images", "import", tar.to_str().unwrap()]);
+        self.import_with(&[], tar)
+    }
+
+    /// Imports the image tar `tar` with `ctr images import OPTIONS`.
+    pub fn import_with(&self, options: &[&str], tar: &Path) {
+        let out = self.ctr(&[&["images", "import"], options, &[tar.to_str().unwrap()]].concat());
         assert!(
             out.status.success(),
             "ctr images import: {}{}",
@@ -228,6 +287,12 @@ fn remove_cgroup(dir: &Path) {
         }
         let _ = std::fs::remove_dir(dir);
     }
+}
+
+/// `name` in `bin`, or on `PATH`.
+fn program(bin: &Option<PathBuf>, name: &str) -> PathBuf {
+    bin.as_ref()
+        .map_or_else(|| name.into(), |dir| dir.join(name))
 }
 
 fn is_root() -> bool {

@@ -1,7 +1,9 @@
-//! OCI image tars, as `ctr images import` takes them: one tar layer holding the program
-//! (`/app.wasm`) and any other files, the config naming the entrypoint, the manifest and the
-//! index by digest (the OCI image layout). A tar layer, not a wasm artifact layer: Debian's
-//! containerd 1.6 cannot unpack those.
+//! OCI image tars, as `ctr images import` takes them (the OCI image layout: the config naming
+//! the entrypoint, the manifest and the index by digest), in the two shapes runwasi's shims
+//! take: a Linux image whose tar layer holds the program (`/app.wasm`) and any other files, or
+//! a wasm OCI artifact (platform `wasip2/wasm`, the program a layer of its own, typed
+//! `application/wasm`; as runwasi's `oci-tar-builder` makes them). Debian bookworm's containerd
+//! 1.6 cannot unpack the second ("mismatched image rootfs and manifest layers"); 1.7 can.
 
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -10,8 +12,12 @@ use std::path::Path;
 pub struct Image<'a> {
     /// The name `ctr` knows it by (`docker.io/library/NAME:test`).
     pub name: &'a str,
-    /// Files of the layer: path (without the leading `/`) and bytes.
+    /// Files of the layer: path (without the leading `/`) and bytes. In a wasm artifact, the
+    /// one file is the program's layer.
     pub files: Vec<(&'a str, Vec<u8>)>,
+    /// A wasm OCI artifact, its layer of this media type, rather than a Linux image with a
+    /// tar layer.
+    pub artifact: Option<&'a str>,
     /// The entrypoint (`["/app.wasm"]`).
     pub entrypoint: Vec<&'a str>,
     /// The config's environment (`NAME=VALUE`).
@@ -46,19 +52,42 @@ impl Image<'_> {
         format!("docker.io/library/{}:test", self.name)
     }
 
+    /// The platform: `(os, architecture)`.
+    pub fn platform(&self) -> (&'static str, &'static str) {
+        if self.artifact.is_some() {
+            ("wasip2", "wasm")
+        } else {
+            ("linux", architecture())
+        }
+    }
+
     /// Writes the image tar to `path`.
     pub fn write(&self, path: &Path) {
-        let mut layer = tar::Builder::new(Vec::new());
-        for (name, bytes) in &self.files {
-            tar_entry(&mut layer, name, bytes, 0o644);
-        }
-        let layer = layer.into_inner().unwrap();
+        let (layer, layer_type, diff_ids) = if let Some(media_type) = self.artifact {
+            let [(_, wasm)] = &self.files[..] else {
+                panic!("a wasm artifact holds one program");
+            };
+            (wasm.clone(), media_type, vec![])
+        } else {
+            let mut layer = tar::Builder::new(Vec::new());
+            for (name, bytes) in &self.files {
+                tar_entry(&mut layer, name, bytes, 0o644);
+            }
+            let layer = layer.into_inner().unwrap();
+            let diff_id = digest(&layer);
+            (
+                layer,
+                "application/vnd.oci.image.layer.v1.tar",
+                vec![diff_id],
+            )
+        };
         let layer_digest = digest(&layer);
+        let (os, architecture) = self.platform();
         let config = serde_json::json!({
-            "architecture": architecture(),
-            "os": "linux",
+            "architecture": architecture,
+            "os": os,
             "config": { "Entrypoint": self.entrypoint, "Env": self.env },
-            "rootfs": { "type": "layers", "diff_ids": [layer_digest] },
+            "rootfs": { "type": "layers", "diff_ids": diff_ids },
         })
         .to_string()
         .into_bytes();
@@ -71,7 +100,7 @@ impl Image<'_> {
                 "size": config.len(),
             },
             "layers": [{
-                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "mediaType": layer_type,
                 "digest": layer_digest,
                 "size": layer.len(),
             }],
@@ -84,7 +113,7 @@ impl Image<'_> {
                 "mediaType": "application/vnd.oci.image.manifest.v1+json",
                 "digest": digest(&manifest),
                 "size": manifest.len(),
-                "platform": { "architecture": architecture(), "os": "linux" },
+                "platform": { "architecture": architecture, "os": os },
                 "annotations": {
                     "io.containerd.image.name": self.reference(),
                     "org.opencontainers.image.ref.name": "test",
