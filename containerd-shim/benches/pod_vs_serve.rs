@@ -23,6 +23,7 @@
 //! ```text
 //! cargo bench -p containerd-shim-wasi-bridge --bench pod_vs_serve            # 5 rounds of 3 s
 //! cargo bench -p containerd-shim-wasi-bridge --bench pod_vs_serve -- 5 8     # 5 s runs, 8 rounds
+//! cargo bench -p containerd-shim-wasi-bridge --bench pod_vs_serve -- 3 5 p2  # the p2 component only
 //! ```
 
 #[allow(dead_code)]
@@ -253,6 +254,12 @@ fn main() {
     let numbers: Vec<u32> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let secs = numbers.first().copied().unwrap_or(3);
     let rounds = numbers.get(1).copied().unwrap_or(5);
+    // A word (`p2`, `callback`) keeps the components whose label has it.
+    let only: Vec<&str> = args[1..]
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-') && a.parse::<u32>().is_err())
+        .collect();
     if Command::new("wrk").arg("--version").output().is_err() {
         eprintln!("installing wrk (Debian)...");
         let ok = Command::new("apt-get")
@@ -267,6 +274,9 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (i, (label, guest)) in GUESTS.iter().enumerate() {
+        if !only.iter().all(|word| label.contains(word)) {
+            continue;
+        }
         let name = format!("bench-{i}");
         let image = image::Image {
             name: &name,

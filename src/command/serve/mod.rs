@@ -16,6 +16,7 @@
 mod headers;
 mod instances;
 mod output;
+mod queue;
 mod server;
 
 use super::common::{Failure, RunCommon, file_name, usage};
@@ -167,7 +168,9 @@ impl ServeCommand {
             max_concurrent_connections: self.max_concurrent_connections.unwrap_or(1000),
             backlog: self.backlog,
         };
-        server::serve(server, &options, stop).await
+        let served = server::serve(server, &options, stop).await;
+        queue::flush();
+        served
     }
 
     /// Reads and compiles the component, links it and finds its handler: a p3 handler is

@@ -1,10 +1,12 @@
-//! The guests' stdout and stderr under `serve`: each line prefixed with its instance.
+//! The guests' stdout and stderr under `serve`: each line prefixed with its instance, and
+//! written out by one thread a moment later, together with what other instances wrote
+//! meanwhile (`super::queue`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Which of the process's streams a guest stream goes to.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
     /// The process's stdout.
     Stdout,
@@ -34,10 +36,7 @@ impl LogStream {
 
     fn write_all(&self, mut bytes: &[u8]) -> std::io::Result<()> {
         use std::io::Write;
-        let mut out: Box<dyn Write> = match self.output {
-            Output::Stdout => Box::new(std::io::stdout().lock()),
-            Output::Stderr => Box::new(std::io::stderr().lock()),
-        };
+        let mut out = Vec::with_capacity(bytes.len() + 24);
         while !bytes.is_empty() {
             if self.at_line_start.swap(false, Ordering::Relaxed)
                 && let Some(id) = self.instance
@@ -50,17 +49,17 @@ impl LogStream {
             }
             match bytes.iter().position(|b| *b == b'\n') {
                 Some(i) => {
-                    out.write_all(&bytes[..=i])?;
+                    out.extend_from_slice(&bytes[..=i]);
                     bytes = &bytes[i + 1..];
                     self.at_line_start.store(true, Ordering::Relaxed);
                 }
                 None => {
-                    out.write_all(bytes)?;
+                    out.extend_from_slice(bytes);
                     break;
                 }
             }
         }
-        out.flush()
+        super::queue::write(self.output, out)
     }
 }
 

@@ -63,6 +63,41 @@ fn serve_survive_and_stop(component: &str, instances: [u32; 5]) {
     assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
 }
 
+/// Guests' output is gathered and written out a moment later (`serve/queue.rs`): under many
+/// requests at once every line still arrives whole, with its instance's prefix, and what was
+/// queued when the server was told to stop is written before it exits.
+#[test]
+fn every_output_line_of_concurrent_requests_arrives_whole_also_at_stop() {
+    let mut server = start(&[&guest("p2-http.wasm")]);
+    let (threads, each) = (16, 25);
+    let clients: Vec<_> = (0..threads)
+        .map(|_| {
+            let addr = server.addr.clone();
+            std::thread::spawn(move || {
+                for _ in 0..each {
+                    assert_eq!(request(&addr, "GET", "/hello", b"").0, 200);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    sigint(&server.child);
+    assert_eq!(wait(&mut server.child).code(), Some(0));
+    // A p2 handler gets an instance per request: instances 0 to 399, a line each.
+    let mut instances: Vec<u32> = std::iter::from_fn(|| server.stdout.recv().ok())
+        .map(|line| {
+            line.strip_prefix("stdout [")
+                .and_then(|rest| rest.strip_suffix("] :: request: /hello"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("not a whole line: {line:?}"))
+        })
+        .collect();
+    instances.sort_unstable();
+    assert_eq!(instances, (0..threads * each).collect::<Vec<u32>>());
+}
+
 #[test]
 fn options_shape_requests_and_output() {
     let server = start(&[
