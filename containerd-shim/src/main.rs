@@ -35,6 +35,15 @@ impl Shim for WasiBridgeShim {
 struct WasiBridge;
 
 impl Sandbox for WasiBridge {
+    /// Every container runwasi does not take for a Linux one (it hands ELF and script
+    /// entrypoints, such as Kubernetes' pause container, to its Linux executor first) is ours.
+    /// A program that is missing or is no wasm then gets its reason as one line on the
+    /// container's stderr and status 2 ([`WasiBridge::run_wasi`]), where runwasi's own check
+    /// would refuse the container with only "executor can't handle spec".
+    async fn can_handle(&self, _ctx: &impl RuntimeContext) -> Result<()> {
+        Ok(())
+    }
+
     /// Runs in the container's own process, after containerd set it up: the program runs on a
     /// runtime of its own (a thread of its own, away from the shim's), until it ends or the
     /// container is told to stop; its status is the container's.

@@ -143,6 +143,41 @@ fn a_wasm_oci_artifact_runs_its_wasm_layer() {
 }
 
 #[test]
+fn a_missing_or_non_wasm_program_is_refused_in_one_line() {
+    let Some(daemon) = Daemon::start("refused") else {
+        return;
+    };
+    let image = Image {
+        name: "refused",
+        files: vec![("notes.txt", b"not a program\n".to_vec())],
+        artifact: None,
+        entrypoint: vec!["/missing.wasm"],
+        env: vec![],
+    };
+    let tar = daemon.scratch("images").join("refused.tar");
+    image.write(&tar);
+    daemon.import(&tar);
+    let reference = image.reference();
+    for (id, program, reason) in [
+        (
+            "missing",
+            "/missing.wasm",
+            "cannot read the program `/missing.wasm`",
+        ),
+        ("text", "/notes.txt", "/notes.txt"),
+    ] {
+        let out = daemon.run(&[], &reference, id, &[program]);
+        expect_status(&daemon, &out, 2);
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("wasi-bridge: ") && stderr.contains(reason),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_p1_module_runs_on_the_same_core() {
     let Some(daemon) = Daemon::start("p1") else {
         return;
