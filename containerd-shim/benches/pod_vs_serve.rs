@@ -31,6 +31,15 @@
 mod daemon;
 #[path = "../tests/containerd/image.rs"]
 mod image;
+#[path = "../../benches/support/wrk.rs"]
+mod wrk;
+use wrk::median;
+
+/// `wrk -t1 -c50 -dSECSs` on `/hello`: requests per second, and the number of requests.
+fn wrk(port: u16, secs: u32) -> (f64, f64) {
+    let (rps, _, _, requests) = wrk::run_wrk(port, "/hello", 50, secs, None);
+    (rps, requests)
+}
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -200,43 +209,6 @@ fn task_pid(daemon: &daemon::Daemon, id: &str) -> u32 {
         .unwrap_or_else(|| panic!("no task {id} in ctr tasks ls"))
 }
 
-/// `wrk -t1 -c50 -dSECSs`: requests per second.
-fn wrk(port: u16, secs: u32) -> (f64, f64) {
-    let out = Command::new("wrk")
-        .args(["-t1", "-c50", &format!("-d{secs}s")])
-        .arg(format!("http://127.0.0.1:{port}/hello"))
-        .output()
-        .expect("wrk runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    for line in text.lines() {
-        if line.contains("Non-2xx") || line.contains("Socket errors") {
-            eprintln!("wrk: {line}");
-        }
-    }
-    let field = |prefix: &str| -> f64 {
-        text.lines()
-            .find_map(|l| {
-                l.trim()
-                    .split_once(prefix)
-                    .map(|(n, _)| n.trim().to_string())
-            })
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no `{prefix}` in wrk's output:\n{text}"))
-    };
-    let rps = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Requests/sec:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"));
-    // `N requests in Ts, ...`
-    (rps, field(" requests in"))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--serve") {
@@ -287,7 +259,7 @@ fn main() {
         };
         let tar = daemon.scratch("images").join(format!("{name}.tar"));
         image.write(&tar);
-        daemon.import(&tar);
+        daemon.import_with(&[], &tar);
         let reference = image.reference();
 
         // Start to first response; the first pod run unpacks the image's snapshot (not

@@ -183,11 +183,6 @@ impl Daemon {
         self.ctr_command(args).output().expect("ctr runs")
     }
 
-    /// Imports the image tar `tar`.
-    pub fn import(&self, tar: &Path) {
-        self.import_with(&[], tar)
-    }
-
     /// Imports the image tar `tar` with `ctr images import OPTIONS`.
     pub fn import_with(&self, options: &[&str], tar: &Path) {
         let out = self.ctr(&[&["images", "import"], options, &[tar.to_str().unwrap()]].concat());
@@ -195,6 +190,16 @@ impl Daemon {
             out.status.success(),
             "ctr images import: {}{}",
             String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Sends task `id` its stop signal (`ctr tasks kill`, SIGTERM).
+    pub fn stop_task(&self, id: &str) {
+        let out = self.ctr(&["tasks", "kill", id]);
+        assert!(
+            out.status.success(),
+            "ctr tasks kill {id}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }

@@ -29,9 +29,14 @@ fn import(daemon: &Daemon, name: &str, wasm: &str) -> String {
         entrypoint: vec!["/app.wasm"],
         env: vec!["FROM_IMAGE=yes"],
     };
-    let tar = daemon.scratch("images").join(format!("{name}.tar"));
+    import_image(daemon, &image, &[])
+}
+
+/// Writes `image`'s tar and imports it with `ctr images import OPTIONS`: its reference.
+fn import_image(daemon: &Daemon, image: &Image, options: &[&str]) -> String {
+    let tar = daemon.scratch("images").join(format!("{}.tar", image.name));
     image.write(&tar);
-    daemon.import(&tar);
+    daemon.import_with(options, &tar);
     image.reference()
 }
 
@@ -113,10 +118,7 @@ fn a_wasm_oci_artifact_runs_its_wasm_layer() {
             entrypoint: vec!["app.wasm"],
             env: vec!["FROM_IMAGE=yes"],
         };
-        let tar = daemon.scratch("images").join(format!("{name}.tar"));
-        image.write(&tar);
-        daemon.import_with(&platform, &tar);
-        let reference = image.reference();
+        let reference = import_image(&daemon, &image, &platform);
         if wasm == "p2-cli.wasm" {
             let options = [&platform[..], &["--env", "GREETING=hi"]].concat();
             let out = daemon.run(&options, &reference, name, &["app.wasm", "env"]);
@@ -154,10 +156,7 @@ fn a_missing_or_non_wasm_program_is_refused_in_one_line() {
         entrypoint: vec!["/missing.wasm"],
         env: vec![],
     };
-    let tar = daemon.scratch("images").join("refused.tar");
-    image.write(&tar);
-    daemon.import(&tar);
-    let reference = image.reference();
+    let reference = import_image(&daemon, &image, &[]);
     for (id, program, reason) in [
         (
             "missing",
@@ -276,6 +275,15 @@ fn curl(url: &str) -> Command {
     command
 }
 
+/// `curl http://127.0.0.1:PORT/PATH`: the status code and the body.
+fn get(port: u16, path: &str) -> (String, String) {
+    answer(
+        curl(&format!("http://127.0.0.1:{port}{path}"))
+            .output()
+            .unwrap(),
+    )
+}
+
 fn answer(out: Output) -> (String, String) {
     let all = text(&out.stdout);
     let (body, status) = all.rsplit_once('\n').unwrap_or(("", &all));
@@ -293,11 +301,7 @@ fn serve(daemon: &Daemon, image: &str, id: &str, port: u16) -> Child {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (status, _) = answer(
-            curl(&format!("http://127.0.0.1:{port}/hello"))
-                .output()
-                .unwrap(),
-        );
+        let (status, _) = get(port, "/hello");
         if status == "200" {
             return child;
         }
@@ -344,23 +348,14 @@ fn a_p3_http_component_answers_curl_and_stops_gracefully_with_its_requests_finis
     let image = import(&daemon, "p3-http", "p3-http-cb.wasm");
     let port = free_port();
     let ctr = serve(&daemon, &image, "http-p3", port);
-    let (status, body) = answer(
-        curl(&format!("http://127.0.0.1:{port}/hello"))
-            .output()
-            .unwrap(),
-    );
+    let (status, body) = get(port, "/hello");
     assert_eq!((status.as_str(), body.as_str()), ("200", "hello\n"));
     // A request in flight when the container is told to stop is answered, then it exits 0.
     let slow = curl(&format!("http://127.0.0.1:{port}/sleep/1500"))
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let kill = daemon.ctr(&["tasks", "kill", "http-p3"]);
-    assert!(
-        kill.status.success(),
-        "ctr tasks kill: {}",
-        text(&kill.stderr)
-    );
+    daemon.stop_task("http-p3");
     let (status, body) = answer(slow.wait_with_output().unwrap());
     assert_eq!((status.as_str(), body.as_str()), ("200", "slept 1500 ms\n"));
     let (code, _, stderr) = finish(ctr, Duration::from_secs(30));
@@ -386,19 +381,10 @@ fn a_p2_http_component_answers_curl() {
     let image = import(&daemon, "p2-http", "p2-http.wasm");
     let port = free_port();
     let ctr = serve(&daemon, &image, "http-p2", port);
-    let (status, body) = answer(
-        curl(&format!("http://127.0.0.1:{port}/hello"))
-            .output()
-            .unwrap(),
-    );
+    let (status, body) = get(port, "/hello");
     assert_eq!(status, "200");
     assert!(body.starts_with("Hello"), "{body:?}");
-    let kill = daemon.ctr(&["tasks", "kill", "http-p2"]);
-    assert!(
-        kill.status.success(),
-        "ctr tasks kill: {}",
-        text(&kill.stderr)
-    );
+    daemon.stop_task("http-p2");
     let (code, stdout, stderr) = finish(ctr, Duration::from_secs(30));
     assert_eq!(code, Some(0), "stderr:\n{stderr}");
     // The guest's output reaches the container's stdout, with serve's instance prefixes.
@@ -440,12 +426,7 @@ fn a_command_told_to_stop_ends_with_the_signals_status() {
             daemon.log()
         );
     }
-    let kill = daemon.ctr(&["tasks", "kill", "stop"]);
-    assert!(
-        kill.status.success(),
-        "ctr tasks kill: {}",
-        text(&kill.stderr)
-    );
+    daemon.stop_task("stop");
     let (code, _, stderr) = finish(ctr, Duration::from_secs(30));
     // SIGTERM (15): 128 + 15, as a Linux process the signal ended.
     assert_eq!(code, Some(143), "stderr:\n{stderr}");

@@ -36,30 +36,31 @@ impl LogStream {
 
     fn write_all(&self, mut bytes: &[u8]) -> std::io::Result<()> {
         use std::io::Write;
-        let mut out = Vec::with_capacity(bytes.len() + 24);
-        while !bytes.is_empty() {
-            if self.at_line_start.swap(false, Ordering::Relaxed)
-                && let Some(id) = self.instance
-            {
-                let name = match self.output {
-                    Output::Stdout => "stdout",
-                    Output::Stderr => "stderr",
-                };
-                write!(out, "{name} [{id}] :: ")?;
-            }
-            match bytes.iter().position(|b| *b == b'\n') {
-                Some(i) => {
-                    out.extend_from_slice(&bytes[..=i]);
-                    bytes = &bytes[i + 1..];
-                    self.at_line_start.store(true, Ordering::Relaxed);
+        super::queue::write(self.output, |out| {
+            while !bytes.is_empty() {
+                if self.at_line_start.swap(false, Ordering::Relaxed)
+                    && let Some(id) = self.instance
+                {
+                    let name = match self.output {
+                        Output::Stdout => "stdout",
+                        Output::Stderr => "stderr",
+                    };
+                    // Writing into a Vec cannot fail.
+                    let _ = write!(out, "{name} [{id}] :: ");
                 }
-                None => {
-                    out.extend_from_slice(bytes);
-                    break;
+                match bytes.iter().position(|b| *b == b'\n') {
+                    Some(i) => {
+                        out.extend_from_slice(&bytes[..=i]);
+                        bytes = &bytes[i + 1..];
+                        self.at_line_start.store(true, Ordering::Relaxed);
+                    }
+                    None => {
+                        out.extend_from_slice(bytes);
+                        break;
+                    }
                 }
             }
-        }
-        super::queue::write(self.output, out)
+        })
     }
 }
 

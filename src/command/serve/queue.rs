@@ -129,7 +129,7 @@ impl Sink {
         }
     }
 
-    fn write(&self, output: Output, bytes: Vec<u8>) -> std::io::Result<()> {
+    fn write(&self, output: Output, fill: impl FnOnce(&mut Vec<u8>)) -> std::io::Result<()> {
         let mut pending = self.lock();
         while pending.bytes >= MAX_PENDING && pending.failed[index(output)].is_none() {
             pending = self.wait(pending);
@@ -138,11 +138,21 @@ impl Sink {
             return Err(kind.into());
         }
         let was_empty = pending.chunks.is_empty();
-        pending.bytes += bytes.len();
-        match pending.chunks.back_mut() {
-            Some((last, chunk)) if *last == output => chunk.extend_from_slice(&bytes),
-            _ => pending.chunks.push_back((output, bytes)),
-        }
+        let added = match pending.chunks.back_mut() {
+            Some((last, chunk)) if *last == output => {
+                let before = chunk.len();
+                fill(chunk);
+                chunk.len() - before
+            }
+            _ => {
+                let mut chunk = Vec::new();
+                fill(&mut chunk);
+                let added = chunk.len();
+                pending.chunks.push_back((output, chunk));
+                added
+            }
+        };
+        pending.bytes += added;
         drop(pending);
         if was_empty {
             self.changed.notify_all();
@@ -158,9 +168,10 @@ impl Sink {
     }
 }
 
-/// Queues `bytes` for `output`; the error of an earlier write to it, if one failed.
-pub fn write(output: Output, bytes: Vec<u8>) -> std::io::Result<()> {
-    Sink::get().write(output, bytes)
+/// Queues what `fill` appends (into the queue's own buffer: no copy on the way) for `output`;
+/// the error of an earlier write to it, if one failed.
+pub fn write(output: Output, fill: impl FnOnce(&mut Vec<u8>)) -> std::io::Result<()> {
+    Sink::get().write(output, fill)
 }
 
 /// Waits until everything queued so far is written.
@@ -205,7 +216,8 @@ mod tests {
             } else {
                 Output::Stdout
             };
-            sink.write(output, format!("{i}\n").into_bytes()).unwrap();
+            sink.write(output, |b| b.extend(format!("{i}\n").bytes()))
+                .unwrap();
         }
         sink.flush();
         let written = written.lock().unwrap();
@@ -236,13 +248,13 @@ mod tests {
     fn a_failed_write_is_the_answer_to_the_next_on_that_stream_only() {
         let fail = Arc::new(AtomicBool::new(true));
         let (sink, written) = queue(fail, Default::default());
-        sink.write(Output::Stderr, b"lost\n".to_vec()).unwrap();
+        sink.write(Output::Stderr, |b| b.extend(b"lost\n")).unwrap();
         sink.flush();
         let e = sink
-            .write(Output::Stderr, b"refused\n".to_vec())
+            .write(Output::Stderr, |b| b.extend(b"refused\n"))
             .unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
-        sink.write(Output::Stdout, b"kept\n".to_vec()).unwrap();
+        sink.write(Output::Stdout, |b| b.extend(b"kept\n")).unwrap();
         sink.flush();
         assert_eq!(
             *written.lock().unwrap(),
@@ -255,16 +267,18 @@ mod tests {
         let hold = Arc::new(AtomicBool::new(true));
         let (sink, written) = queue(Default::default(), hold.clone());
         // The writer thread holds the first chunk; the queue then fills to its bound.
-        sink.write(Output::Stdout, vec![b'a'; 10]).unwrap();
+        sink.write(Output::Stdout, |b| b.extend([b'a'; 10]))
+            .unwrap();
         std::thread::sleep(WINDOW * 20);
         for _ in 0..MAX_PENDING / BATCH {
-            sink.write(Output::Stdout, vec![b'b'; BATCH]).unwrap();
+            sink.write(Output::Stdout, |b| b.resize(b.len() + BATCH, b'b'))
+                .unwrap();
         }
         let done = Arc::new(AtomicBool::new(false));
         let writer = {
             let done = done.clone();
             std::thread::spawn(move || {
-                sink.write(Output::Stdout, b"c".to_vec()).unwrap();
+                sink.write(Output::Stdout, |b| b.push(b'c')).unwrap();
                 done.store(true, Ordering::SeqCst);
             })
         };
