@@ -118,6 +118,9 @@ pub struct Container {
     pub envs: Vec<String>,
     /// The program is a component exporting an HTTP handler.
     pub serves_http: bool,
+    /// The program is a core module (its functions are invoked by name; a component's by a
+    /// WAVE call, `name()`).
+    pub core_module: bool,
     /// The directories mounted into the container, `/` (the rootfs) among them.
     pub mounts: Vec<Mount>,
 }
@@ -180,7 +183,14 @@ impl Container {
                 argv.extend(["--backlog".into(), backlog.to_string()]);
             }
         } else if let Some(function) = function.filter(|f| *f != "_start") {
-            argv.extend(["--invoke".into(), function.to_string()]);
+            // `#name` calls a component's `name` with no arguments (as runwasi's shims);
+            // `#name(1, 2)` is a WAVE call as written.
+            let call = if self.core_module || function.contains('(') {
+                function.to_string()
+            } else {
+                format!("{function}()")
+            };
+            argv.extend(["--invoke".into(), call]);
         }
         if let Some(options) = settings.get(OPTIONS) {
             let words = shlex::split(options).ok_or_else(|| {
@@ -227,6 +237,7 @@ impl Launch {
             args: ctx.args().to_vec(),
             envs: ctx.envs().to_vec(),
             serves_http: wasi_bridge::run::exports_http_handler(&wasm),
+            core_module: wasi_bridge::run::is_core_module(&wasm),
             mounts,
         };
         let mut command = parse(container.command_line()?)?;
@@ -235,8 +246,29 @@ impl Launch {
     }
 
     /// Runs the program until it ends or the container is told to stop; its exit status.
+    ///
+    /// `serve` stops gracefully on the signal. A command ends at once with 128 + the signal's
+    /// number, as a Linux process the signal ended: a thread of its own waits for the signal,
+    /// because a program computing without awaiting anything (a loop) is not polled again
+    /// until it yields, so a stop future beside it would never be seen.
     pub fn run(self) -> u8 {
-        wasi_bridge::command::run_to_exit_status(self.command, stop_signal())
+        if self.command.is_serve() {
+            return wasi_bridge::command::run_to_exit_status(self.command, stop_signal());
+        }
+        let watcher = std::thread::Builder::new()
+            .name("stop-signal".into())
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    std::process::exit(runtime.block_on(stop_signal()));
+                }
+            });
+        if let Err(e) = watcher {
+            eprintln!("wasi-bridge: no thread to wait for the stop signal: {e}");
+        }
+        wasi_bridge::command::run_to_exit_status(self.command, std::future::pending())
     }
 }
 
@@ -339,6 +371,7 @@ mod tests {
             args: strings(&["/app/hello.wasm", "a b", "--flag"]),
             envs: strings(&["PATH=/bin", "EMPTY=", "X=1=2"]),
             serves_http: false,
+            core_module: false,
             mounts: vec![
                 Mount {
                     path: "/".into(),
@@ -385,15 +418,25 @@ mod tests {
 
     #[test]
     fn an_entrypoint_function_is_invoked() {
+        let invoked = |entry: &str, core_module| {
+            let argv = Container {
+                args: strings(&[entry]),
+                core_module,
+                ..Default::default()
+            }
+            .command_line()
+            .unwrap();
+            let at = argv.iter().position(|a| a == "--invoke").unwrap();
+            argv[at + 1].clone()
+        };
+        assert_eq!(invoked("/lib.wasm#add", true), "add");
+        assert_eq!(invoked("/lib.wasm#add", false), "add()");
+        assert_eq!(invoked("/lib.wasm#add(1, 2)", false), "add(1, 2)");
         let container = Container {
             args: strings(&["/lib.wasm#add"]),
             ..Default::default()
         };
         let argv = container.command_line().unwrap();
-        assert!(
-            argv.windows(2).any(|w| w == ["--invoke", "add"]),
-            "{argv:?}"
-        );
         assert_eq!(argv.last().unwrap(), "/lib.wasm");
         let start = Container {
             args: strings(&["/cmd.wasm#_start"]),
@@ -418,6 +461,7 @@ mod tests {
                 "GREETING=hi",
             ]),
             serves_http: true,
+            core_module: false,
             mounts: vec![Mount {
                 path: "/".into(),
                 read_only: true,

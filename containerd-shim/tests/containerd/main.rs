@@ -431,3 +431,35 @@ fn a_command_told_to_stop_ends_with_the_signals_status() {
     // SIGTERM (15): 128 + 15, as a Linux process the signal ended.
     assert_eq!(code, Some(143), "stderr:\n{stderr}");
 }
+
+#[test]
+fn an_entrypoint_function_is_invoked_and_a_busy_one_stops_on_its_signal() {
+    let Some(daemon) = Daemon::start("invoke") else {
+        return;
+    };
+    let image = import(&daemon, "reactor", "reactor.wasm");
+    // `PATH#name`: the component's export `name`, called with no arguments.
+    let out = daemon.run(&[], &image, "answer", &["/app.wasm#answer"]);
+    assert_eq!(expect_status(&daemon, &out, 0), "42\n");
+    // `spin` loops without ever awaiting anything; the stop signal still ends it at once.
+    let args = ["run", "--rm", "--runtime", daemon::RUNTIME, &image, "spin"];
+    let ctr = daemon
+        .ctr_command(&[&args[..], &["/app.wasm#spin"]].concat())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !text(&daemon.ctr(&["tasks", "ls"]).stdout)
+        .lines()
+        .any(|l| l.starts_with("spin ") && l.contains("RUNNING"))
+    {
+        assert!(Instant::now() < deadline, "the task did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Inside the loop by now (compiling and instantiating take milliseconds).
+    std::thread::sleep(Duration::from_millis(500));
+    daemon.stop_task("spin");
+    let (code, _, stderr) = finish(ctr, Duration::from_secs(10));
+    assert_eq!(code, Some(143), "stderr:\n{stderr}");
+}
