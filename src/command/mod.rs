@@ -80,7 +80,10 @@ impl Command {
 
     /// Executes the command until `stop` completes (a container's stop signal, say): `serve`
     /// then stops as on Ctrl-C — no new connection, the ones in flight finish, `Ok(0)`; `run`
-    /// drops the program at once and returns `Ok` of `stop`'s status.
+    /// drops the program and returns `Ok` of `stop`'s status. `stop` is polled beside the
+    /// program, so a program computing without awaiting anything is dropped only when it next
+    /// yields (`-W timeout` bounds it); to end the process at once, wait for the signal on a
+    /// thread of its own, as the containerd shim does.
     pub async fn execute_until(
         self,
         stop: impl Future<Output = i32> + Send + 'static,
