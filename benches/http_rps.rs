@@ -180,7 +180,7 @@ fn main() {
     ];
     for s in &servers {
         for (_, path, _, script) in &workloads {
-            run_wrk(s.port, path, 2, 1, *script);
+            run_wrk(s.port, path, 2, 1, *script, None);
         }
     }
     let mut samples: Vec<Vec<Vec<Sample>>> = workloads
@@ -191,7 +191,7 @@ fn main() {
         for (w, (name, path, conns, script)) in workloads.iter().enumerate() {
             for (i, s) in servers.iter().enumerate() {
                 let before = cpu_ticks(s.child.id());
-                let (rps, p50, p99, requests) = run_wrk(s.port, path, *conns, secs, *script);
+                let (rps, p50, p99, requests) = run_wrk(s.port, path, *conns, secs, *script, None);
                 let ticks = cpu_ticks(s.child.id()) - before;
                 let cpu_us_per_req = ticks as f64 * 10_000.0 / requests.max(1.0);
                 eprintln!(

@@ -35,6 +35,9 @@ ROWS = [
     ("p2 C hello", f"{GUESTS}/p2-http.wasm", [], "GET", "/hello", 0, 50),
     ("p2 C hello reuse 128", f"{GUESTS}/p2-http.wasm",
      ["--max-instance-reuse-count", "128"], "GET", "/hello", 0, 50),
+    # Two preopens, as a pod's `serve` has (the rootfs and a mount): opened per instance or once.
+    ("p2 C hello, two --dir", f"{GUESTS}/p2-http.wasm",
+     ["--dir", f"{ROOT}::/app", "--dir", f"{GUESTS}::/guests"], "GET", "/hello", 0, 50),
     ("p2 C echo 64 KiB", f"{GUESTS}/p2-http.wasm", [], "POST", "/echo", 65536, 50),
     ("p2 C GET 1 MiB", f"{GUESTS}/p2-http.wasm", [], "GET", "/bytes/1048576", 0, 50),
     ("p3 C hello", f"{GUESTS}/p3-http.wasm", P3_FLAGS, "GET", "/hello", 0, 50),

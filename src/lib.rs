@@ -81,7 +81,7 @@ pub mod random {
 /// `wasi:filesystem`: the per-package context, its view and marker, and the descriptor types.
 pub mod filesystem {
     pub use p3_core::filesystem::{
-        Descriptor, Dir, File, WasiFilesystem, WasiFilesystemCtx, WasiFilesystemCtxView,
+        Descriptor, Dir, File, SharedDir, WasiFilesystem, WasiFilesystemCtx, WasiFilesystemCtxView,
         WasiFilesystemView,
     };
     pub use wasmtime_wasi::{FsPerms, OpenMode};

@@ -15,16 +15,24 @@ fn ms(text: &str) -> f64 {
     }
 }
 
-/// `wrk -t1 -cCONNS -dSECSs --latency [-s SCRIPT] http://127.0.0.1:PORT/PATH`: requests per
-/// second, p50 and p99 latency in ms, and the number of requests.
+/// `[taskset -c CPUS] wrk -t1 -cCONNS -dSECSs --latency [-s SCRIPT] http://127.0.0.1:PORT/PATH`:
+/// requests per second, p50 and p99 latency in ms, and the number of requests.
 pub fn run_wrk(
     port: u16,
     path: &str,
     conns: u32,
     secs: u32,
     script: Option<&str>,
+    cpus: Option<&str>,
 ) -> (f64, f64, f64, f64) {
-    let mut cmd = Command::new("wrk");
+    let mut cmd = match cpus {
+        Some(cpus) => {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", cpus, "wrk"]);
+            taskset
+        }
+        None => Command::new("wrk"),
+    };
     cmd.args([
         "-t1",
         &format!("-c{conns}"),

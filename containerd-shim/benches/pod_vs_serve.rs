@@ -35,10 +35,32 @@ mod image;
 mod wrk;
 use wrk::median;
 
-/// `wrk -t1 -c50 -dSECSs` on `/hello`: requests per second, and the number of requests.
-fn wrk(port: u16, secs: u32) -> (f64, f64) {
-    let (rps, _, _, requests) = wrk::run_wrk(port, "/hello", 50, secs, None);
+/// `wrk -t1 -c50 -dSECSs` on `/hello` (on core 1 when the servers are pinned): requests per
+/// second, and the number of requests.
+fn wrk(port: u16, secs: u32, placement: Placement) -> (f64, f64) {
+    let cpus = (placement == Placement::Pinned).then_some("1");
+    let (rps, _, _, requests) = wrk::run_wrk(port, "/hello", 50, secs, None, cpus);
     (rps, requests)
+}
+
+/// Where the servers and wrk run.
+#[derive(Clone, Copy, PartialEq)]
+enum Placement {
+    /// Everything on both cores, the kernel's choice.
+    Shared,
+    /// The servers and their output's readers (ctr, this process's threads) on core 0, wrk on
+    /// core 1, as `benches/serve_vs_wasmtime.py` places `serve` and `wasmtime serve`.
+    Pinned,
+}
+
+/// `taskset -a -p -c CPUS PID`: every thread of process `pid` on `cpus`.
+fn pin(pid: u32, cpus: &str) {
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .expect("taskset runs");
+    assert!(status.success(), "taskset -a -p -c {cpus} {pid} failed");
 }
 
 use std::io::{Read, Write};
@@ -240,11 +262,17 @@ fn main() {
             .is_ok_and(|s| s.success());
         assert!(ok, "wrk is needed: apt-get install wrk");
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let all_cores = format!("0-{}", cores - 1);
+    let placements: &[Placement] = if cores >= 2 {
+        &[Placement::Shared, Placement::Pinned]
+    } else {
+        eprintln!("one core: the pinned placement needs two");
+        &[Placement::Shared]
+    };
     let daemon = daemon::Daemon::start("bench").expect("the bench needs root and containerd");
-    println!(
-        "| component | serve RPS | serve in the pod's cgroups RPS | pod RPS | **pod / serve** | pod / serve in its cgroups | output discarded: serve / pod RPS | CPU µs/req (serve / in cgroups / pod) | ctr's CPU µs/req (copying the pod's output) | serve start ms | serve start ms, `-C cache=n` | pod start ms |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut rps_rows = Vec::new();
+    let mut start_rows = Vec::new();
     for (i, (label, guest)) in GUESTS.iter().enumerate() {
         if !only.iter().all(|word| label.contains(word)) {
             continue;
@@ -315,23 +343,50 @@ fn main() {
             pod_pids[1],
         ];
         let ctr_pid = pods[0].id();
-        let (mut rps, mut cpu): ([Vec<f64>; 5], [Vec<f64>; 5]) = Default::default();
-        let mut ctr_cpu = Vec::new();
-        for round in 0..rounds as usize {
-            for k in (0..5).map(|k| (k + round) % 5) {
-                wrk(ports[k], 1);
-                let before = cpu_ticks(pids[k]);
-                let ctr_before = cpu_ticks(ctr_pid);
-                let (r, requests) = wrk(ports[k], secs);
-                rps[k].push(r);
-                // µs of server CPU per response (a tick is 10 ms).
-                cpu[k].push((cpu_ticks(pids[k]) - before) as f64 * 10_000.0 / requests);
-                if k == 2 {
-                    // What ctr, copying the pod's output on, spent per response.
-                    ctr_cpu.push((cpu_ticks(ctr_pid) - ctr_before) as f64 * 10_000.0 / requests);
+        for &placement in placements {
+            if placement == Placement::Pinned {
+                // Servers and the readers of their output on core 0 (this process's threads
+                // read the direct servers'), wrk on core 1.
+                for pid in pids.into_iter().chain(pods.iter().map(Child::id)) {
+                    pin(pid, "0");
+                }
+                pin(std::process::id(), "0");
+            }
+            let (mut rps, mut cpu): ([Vec<f64>; 5], [Vec<f64>; 5]) = Default::default();
+            let mut ctr_cpu = Vec::new();
+            for round in 0..rounds as usize {
+                for k in (0..5).map(|k| (k + round) % 5) {
+                    wrk(ports[k], 1, placement);
+                    let before = cpu_ticks(pids[k]);
+                    let ctr_before = cpu_ticks(ctr_pid);
+                    let (r, requests) = wrk(ports[k], secs, placement);
+                    rps[k].push(r);
+                    // µs of server CPU per response (a tick is 10 ms).
+                    cpu[k].push((cpu_ticks(pids[k]) - before) as f64 * 10_000.0 / requests);
+                    if k == 2 {
+                        // What ctr, copying the pod's output on, spent per response.
+                        ctr_cpu
+                            .push((cpu_ticks(ctr_pid) - ctr_before) as f64 * 10_000.0 / requests);
+                    }
                 }
             }
+            let [serve, grouped, in_pod, quiet_serve, quiet_pod] = rps.map(median);
+            let [serve_cpu, grouped_cpu, pod_cpu, _, _] = cpu.map(median);
+            let ctr_cpu = median(ctr_cpu);
+            let placed = match placement {
+                Placement::Shared => "both cores shared",
+                Placement::Pinned => "servers core 0, wrk core 1",
+            };
+            rps_rows.push(format!(
+                "| {label} | {placed} | {serve:.0} | {grouped:.0} | {in_pod:.0} | **{:.2}** | {:.2} | \
+                 {quiet_serve:.0} / {quiet_pod:.0} = **{:.2}** | \
+                 {serve_cpu:.1} / {grouped_cpu:.1} / {pod_cpu:.1} | {ctr_cpu:.1} |",
+                in_pod / serve,
+                in_pod / grouped,
+                quiet_pod / quiet_serve,
+            ));
         }
+        pin(std::process::id(), &all_cores);
         // The processes leave the pod's cgroups before it goes.
         for child in directs {
             stop_direct(child);
@@ -339,19 +394,23 @@ fn main() {
         for (child, id) in pods.into_iter().zip(&ids) {
             stop_pod(&daemon, id, child);
         }
-        let [serve, grouped, in_pod, quiet_serve, quiet_pod] = rps.map(median);
-        let [serve_cpu, grouped_cpu, pod_cpu, _, _] = cpu.map(median);
-        let ctr_cpu = median(ctr_cpu);
         let (serve_start, pod_start) = (median(direct_ms), median(pod_ms));
         let cold_start = median(cold_ms);
-        println!(
-            "| {label} | {serve:.0} | {grouped:.0} | {in_pod:.0} | **{:.2}** | {:.2} | \
-             {quiet_serve:.0} / {quiet_pod:.0} = **{:.2}** | \
-             {serve_cpu:.1} / {grouped_cpu:.1} / {pod_cpu:.1} | {ctr_cpu:.1} | {serve_start:.1} | \
-             {cold_start:.1} | {pod_start:.1} |",
-            in_pod / serve,
-            in_pod / grouped,
-            quiet_pod / quiet_serve,
-        );
+        start_rows.push(format!(
+            "| {label} | {serve_start:.1} | {cold_start:.1} | {pod_start:.1} |"
+        ));
+    }
+    println!(
+        "| component | placement | serve RPS | serve in the pod's cgroups RPS | pod RPS | **pod / serve** | pod / serve in its cgroups | output discarded: serve / pod RPS | CPU µs/req (serve / in cgroups / pod) | ctr's CPU µs/req (copying the pod's output) |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rps_rows {
+        println!("{row}");
+    }
+    println!();
+    println!("| component | serve start ms | serve start ms, `-C cache=n` | pod start ms |");
+    println!("|---|---:|---:|---:|");
+    for row in start_rows {
+        println!("{row}");
     }
 }

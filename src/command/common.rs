@@ -4,9 +4,11 @@
 
 use super::host::CliHost;
 use super::options;
+use crate::filesystem::SharedDir;
 use crate::p1::WasiP1Ctx;
 use crate::{FsPerms, WasiCtx, WasiCtxBuilder, WasiView};
 use std::path::Path;
+use std::sync::OnceLock;
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_cli_flags::CommonOptions;
 
@@ -35,6 +37,17 @@ pub struct RunCommon {
     /// The program's bytes when they were handed over rather than named (`Command::set_wasm`).
     #[arg(skip)]
     wasm: Option<Vec<u8>>,
+    /// The `--dir`s, opened by the first context and shared by every later one (`serve`
+    /// makes one per instance).
+    #[arg(skip)]
+    opened_dirs: OnceLock<Vec<OpenedDir>>,
+}
+
+/// A `--dir` opened: the directory, the guest's name for it, and its permissions.
+pub(crate) struct OpenedDir {
+    dir: SharedDir,
+    guest: String,
+    perms: FsPerms,
 }
 
 /// How a command failed.
@@ -153,6 +166,42 @@ impl RunCommon {
         Engine::new(&config).map_err(|e| usage(format!("{e:#}")))
     }
 
+    /// Opens the `--dir`s, once: later calls (and contexts) share the directories opened by
+    /// the first. A directory that is missing or cannot be opened is a usage error.
+    pub(crate) fn open_dirs(&self) -> Result<&[OpenedDir], Failure> {
+        if let Some(opened) = self.opened_dirs.get() {
+            return Ok(opened);
+        }
+        let mut opened = Vec::with_capacity(self.dirs.len());
+        for dir in &self.dirs {
+            let mut parts = dir.split("::");
+            let host = parts.next().unwrap_or_default();
+            let guest = parts.next().unwrap_or(host);
+            let perms = match parts.next() {
+                None => FsPerms::ReadWrite,
+                Some("ro" | "readonly") => FsPerms::ReadOnly,
+                Some(other) => {
+                    return Err(usage(format!(
+                        "--dir {dir}: unknown mode `{other}`; use HOST::GUEST::ro for read-only"
+                    )));
+                }
+            };
+            if !Path::new(host).is_dir() {
+                return Err(usage(format!(
+                    "--dir {dir}: the host directory `{host}` does not exist or is not a \
+                     directory"
+                )));
+            }
+            let shared = SharedDir::open(host).map_err(|e| usage(format!("--dir {dir}: {e:#}")))?;
+            opened.push(OpenedDir {
+                dir: shared,
+                guest: guest.to_string(),
+                perms,
+            });
+        }
+        Ok(self.opened_dirs.get_or_init(|| opened))
+    }
+
     /// The WASI context the options describe, with `argv` as the guest's arguments.
     pub fn context(&self, argv: &[String]) -> Result<WasiCtxBuilder, Failure> {
         let wasi = &self.common.wasi;
@@ -182,27 +231,8 @@ impl RunCommon {
                 }
             }
         }
-        for dir in &self.dirs {
-            let mut parts = dir.split("::");
-            let host = parts.next().unwrap_or_default();
-            let guest = parts.next().unwrap_or(host);
-            let perms = match parts.next() {
-                None => FsPerms::ReadWrite,
-                Some("ro" | "readonly") => FsPerms::ReadOnly,
-                Some(other) => {
-                    return Err(usage(format!(
-                        "--dir {dir}: unknown mode `{other}`; use HOST::GUEST::ro for read-only"
-                    )));
-                }
-            };
-            if !Path::new(host).is_dir() {
-                return Err(usage(format!(
-                    "--dir {dir}: the host directory `{host}` does not exist or is not a \
-                     directory"
-                )));
-            }
-            b.preopened_dir(host, guest, perms)
-                .map_err(|e| usage(format!("--dir {dir}: {e:#}")))?;
+        for dir in self.open_dirs()? {
+            b.preopened_shared_dir(&dir.dir, &dir.guest, dir.perms);
         }
         if let Some(cwd) = &wasi.cwd {
             b.initial_cwd(cwd);

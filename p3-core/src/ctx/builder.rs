@@ -3,7 +3,7 @@
 use super::{WasiCtx, WasiP1Ctx};
 use crate::cli::{SharedSink, SharedSource, WasiCliCtx};
 use crate::clocks::WasiClocksCtx;
-use crate::filesystem::{Dir, FsPerms, OpenMode, Preopen, WasiFilesystemCtx};
+use crate::filesystem::{Dir, FsPerms, OpenMode, Preopen, SharedDir, WasiFilesystemCtx};
 use crate::random::WasiRandomCtx;
 use crate::sockets::{AddrCheck, SocketAddrUse, WasiSocketsCtx};
 use rand::Rng;
@@ -204,18 +204,25 @@ impl WasiCtxBuilder {
         guest_path: impl AsRef<str>,
         perms: FsPerms,
     ) -> wasmtime::Result<&mut Self> {
-        let host_path = host_path.as_ref();
-        let dir = cap_std::fs::Dir::open_ambient_dir(host_path, cap_std::ambient_authority())
-            .map_err(|e| {
-                wasmtime::format_err!("failed to open directory {}: {e}", host_path.display())
-            })?;
+        let dir = SharedDir::open(host_path)?;
+        Ok(self.preopened_shared_dir(&dir, guest_path, perms))
+    }
+
+    /// Preopens a directory opened once for many contexts ([`SharedDir`]) as `guest_path`,
+    /// with `perms`: as [`preopened_dir`](Self::preopened_dir) without opening it again.
+    pub fn preopened_shared_dir(
+        &mut self,
+        dir: &SharedDir,
+        guest_path: impl AsRef<str>,
+        perms: FsPerms,
+    ) -> &mut Self {
         let open_mode = if perms.write_not_permitted() {
             OpenMode::READ
         } else {
             OpenMode::READ | OpenMode::WRITE
         };
         self.filesystem.preopens.push(Preopen {
-            dir: Dir::new(
+            dir: Dir::shared(
                 dir,
                 perms,
                 open_mode,
@@ -223,7 +230,7 @@ impl WasiCtxBuilder {
             ),
             guest_path: guest_path.as_ref().to_owned(),
         });
-        Ok(self)
+        self
     }
 
     /// Sets the generator behind `wasi:random/random`.

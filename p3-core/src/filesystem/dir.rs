@@ -28,8 +28,23 @@ impl Dir {
         open_mode: OpenMode,
         allow_blocking_current_thread: bool,
     ) -> Self {
+        Self::shared(
+            &super::SharedDir::from(dir),
+            perms,
+            open_mode,
+            allow_blocking_current_thread,
+        )
+    }
+
+    /// Wraps a directory opened once for many contexts: this one's permissions over it.
+    pub fn shared(
+        dir: &super::SharedDir,
+        perms: FsPerms,
+        open_mode: OpenMode,
+        allow_blocking_current_thread: bool,
+    ) -> Self {
         Dir {
-            dir: Arc::new(dir),
+            dir: dir.0.clone(),
             perms,
             open_mode,
             allow_blocking_current_thread,

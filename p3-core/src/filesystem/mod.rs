@@ -76,6 +76,60 @@ pub struct Preopen {
     pub guest_path: String,
 }
 
+/// A host directory opened once, to be preopened in any number of contexts without opening it
+/// again ([`WasiCtxBuilder::preopened_shared_dir`]): a server that builds a context per request
+/// shares one open directory among them instead of three system calls (check, open, close)
+/// per directory per request. Each context's guest sees it as if preopened on its own — the
+/// permissions are the context's, and listing a directory opens a descriptor of its own, so
+/// instances do not share a read position.
+///
+/// The handle stays on the directory it opened: one replaced on the host (removed and created
+/// again under the same name) is not seen until the `SharedDir` is opened again.
+///
+/// ```
+/// use p3_core::filesystem::SharedDir;
+/// use p3_core::WasiCtx;
+/// use wasmtime_wasi::FsPerms;
+///
+/// let tmp = SharedDir::open(std::env::temp_dir())?;
+/// for _request in 0..3 {
+///     let mut b = WasiCtx::builder();
+///     b.preopened_shared_dir(&tmp, "/tmp", FsPerms::ReadOnly);
+///     let mut ctx = b.build();
+///     assert_eq!(ctx.filesystem().preopens()[0].guest_path, "/tmp");
+/// }
+/// assert!(SharedDir::open("/no such dir").is_err());
+/// # Ok::<_, wasmtime::Error>(())
+/// ```
+///
+/// [`WasiCtxBuilder::preopened_shared_dir`]: crate::WasiCtxBuilder::preopened_shared_dir
+#[derive(Clone)]
+pub struct SharedDir(pub(crate) Arc<cap_std::fs::Dir>);
+
+impl SharedDir {
+    /// Opens the host directory at `host_path` (with ambient authority: the host's choice).
+    pub fn open(host_path: impl AsRef<std::path::Path>) -> wasmtime::Result<Self> {
+        let host_path = host_path.as_ref();
+        cap_std::fs::Dir::open_ambient_dir(host_path, cap_std::ambient_authority())
+            .map(Self::from)
+            .map_err(|e| {
+                wasmtime::format_err!("failed to open directory {}: {e}", host_path.display())
+            })
+    }
+}
+
+impl From<cap_std::fs::Dir> for SharedDir {
+    fn from(dir: cap_std::fs::Dir) -> Self {
+        SharedDir(Arc::new(dir))
+    }
+}
+
+impl std::fmt::Debug for SharedDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedDir").finish_non_exhaustive()
+    }
+}
+
 /// The filesystem state shared by every ABI.
 #[derive(Clone, Default)]
 pub struct WasiFilesystemCtx {

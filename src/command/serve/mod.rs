@@ -112,6 +112,9 @@ impl ServeCommand {
     ) -> Result<i32, Failure> {
         self.run.refuse_unsupported_flags()?;
         self.run.check_options(Program::Component)?;
+        // The `--dir`s are opened now, once: a bad one is refused at start, and every
+        // instance shares the open directories (no system calls per request for them).
+        self.run.open_dirs()?;
         if self.run.common.wasi.http == Some(false) {
             return Err(usage(
                 "-S http=n: wasi-http is required for the serve command, and must not be \

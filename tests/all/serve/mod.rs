@@ -141,6 +141,55 @@ fn a_p3_handler_importing_more_than_the_service_world_needs_s_cli() {
     assert!(report.contains("preopens: 1"), "{report}");
 }
 
+/// `--dir`s are opened once, at start: a missing one is refused before serving (one line,
+/// status 2), and every instance shares the directories opened then — an instance made after
+/// the host directory was removed still has its preopen (it is not opened again per
+/// request).
+#[test]
+fn dirs_are_opened_once_at_start_and_shared_by_every_instance() {
+    let o = command(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "-Scli",
+        "--dir",
+        "/no/such/dir::/data",
+        &guest("p3-http-fs.wasm"),
+    ])
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--dir /no/such/dir::/data"), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let dir = format!("{}::/data", data.display());
+    // One request per instance, so each request builds a context.
+    let server = start(&[
+        "-Scli",
+        "--max-instance-reuse-count",
+        "1",
+        "--dir",
+        &dir,
+        "--dir",
+        &format!("{}::/tmp::ro", tmp.path().display()),
+        &guest("p3-http-fs.wasm"),
+    ]);
+    for round in 0..3 {
+        if round == 1 {
+            std::fs::remove_dir(&data).unwrap();
+        }
+        let (status, _) = request(&server.addr, "GET", "/", b"");
+        assert_eq!(status, 500);
+        let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert!(report.contains("preopens: 2"), "request {round}: {report}");
+    }
+}
+
 /// `-S max-http-fields-size` is the limit a guest's fields meet (p3: `size-exceeded`).
 #[test]
 fn max_http_fields_size_is_the_limit_a_guest_meets() {
