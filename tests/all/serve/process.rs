@@ -34,6 +34,21 @@ pub(super) fn start(args: &[&str]) -> Server {
     server
 }
 
+/// `serve ARGS` refused before it serves: status 2, and one line on stderr holding each of
+/// `says`.
+pub(super) fn refused(args: &[&str], says: &[&str]) {
+    let o = command(&[&["serve"], args].concat())
+        .env_remove("LISTEN_FDS")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for said in says {
+        assert!(err.contains(said), "{err}");
+    }
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
 /// Starts `serve ARGS` and waits for its `listeners` `Serving HTTP on ...` lines; the server's
 /// address is the first TCP one, and every line's target comes back in order.
 pub(super) fn start_listening(args: &[&str], listeners: usize) -> (Server, Vec<String>) {
