@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod command;
+mod contain;
 pub mod http;
 pub mod run;
 
@@ -170,6 +171,12 @@ pub mod p2 {
     };
 
     /// In-memory and async pipes for stdio, wasmtime-wasi's own.
+    ///
+    /// `AsyncWriteStream` is wasmtime-wasi 48.0.8's: used as a p2 `OutputStream` it queues
+    /// one entry per `write`, an empty one too, so a caller that writes nothing in a loop grows
+    /// host memory (GHSA-5m8g-xhq4-4h93, fixed in a later wasmtime-wasi). wasi-bridge never
+    /// calls it that way — its stdio hands a writer only non-empty slices — but a host that
+    /// calls `OutputStream::write` on one itself should skip empty writes.
     pub mod pipe {
         pub use wasmtime_wasi::p2::pipe::*;
     }

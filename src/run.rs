@@ -78,11 +78,39 @@ pub fn pooling_allocator_by_default() -> Option<bool> {
         .then_some(true)
 }
 
-/// A configured engine for WASI programs of every version.
+/// A configured engine for WASI programs of every version, with [`refuse_unbuilt_proposals`].
 pub fn engine() -> wasmtime::Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.wasm_component_model_async(true);
+    refuse_unbuilt_proposals(&mut config);
     Engine::new(&config)
+}
+
+/// Turns off, in `config`, the WebAssembly proposals wasmtime 48.0.8 enables by default but
+/// cannot run safely in this build: the GC proposal. wasi-bridge builds wasmtime without its
+/// `gc` feature, and wasmtime 48.0.8 then still validates the GC proposal's function
+/// subtypes while the runtime check a `call_indirect` on such a type needs is compiled out:
+/// the process aborts (GHSA-rc4p-x33f-vpr2, fixed in wasmtime 48.0.9). With the proposal
+/// off, such a module or component is refused when it is compiled. [`engine`] and the
+/// `wasi-bridge` command call this; an embedder that builds its own `wasmtime::Config`
+/// without wasmtime's `gc` feature should call it too.
+pub fn refuse_unbuilt_proposals(config: &mut wasmtime::Config) -> &mut wasmtime::Config {
+    config.wasm_gc(false)
+}
+
+/// `error`, a failure to compile a program, with why: a program that uses the GC proposal is
+/// told that this build refuses it ([`refuse_unbuilt_proposals`]).
+pub fn explain_compile_error(error: &wasmtime::Error) -> String {
+    let text = format!("{error:#}");
+    if text.contains("gc proposal") || text.contains("gc support") || text.contains("subtyp") {
+        format!(
+            "{text} (it uses the WebAssembly GC proposal, which this build of wasi-bridge \
+             refuses: its wasmtime 48.0.8 has no garbage collector, and `-W gc=y` cannot turn \
+             one on; docs/differences.md)"
+        )
+    } else {
+        text
+    }
 }
 
 /// The `wasi:*@0.2.x` interfaces wasi-bridge serves (any patch version): the p2 adapter's
@@ -344,29 +372,38 @@ pub async fn run(
 }
 
 /// [`run`] in a store the caller prepared (limits, fuel, epoch deadline, other contexts).
+///
+/// A panic inside wasmtime while the program runs (a bug of the runtime a guest can reach)
+/// is this call's error, not the caller's panic.
 pub async fn run_in<T: WasiView + 'static>(
     store: &mut Store<T>,
     linker: &Linker<T>,
     component: &Component,
     entry: Entry,
 ) -> wasmtime::Result<i32> {
-    let result = match entry {
-        Entry::P3 => {
-            let command =
-                crate::p3::bindings::Command::instantiate_async(&mut *store, component, linker)
-                    .await?;
-            store
-                .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
-                .await
-                .and_then(|r| r)
-        }
-        Entry::P2 => {
-            let command =
-                crate::p2::bindings::Command::instantiate_async(&mut *store, component, linker)
-                    .await?;
-            command.wasi_cli_run().call_run(&mut *store).await
-        }
-    };
-    store.data_mut().ctx().ctx.flush_stdio().await;
-    exit_status(result)
+    // A panic in the runtime (a wasmtime 48.0.8 bug the guest reached) ends this program
+    // with an error, not the caller's thread.
+    crate::contain::contain("the program", async move {
+        let result = match entry {
+            Entry::P3 => {
+                let command =
+                    crate::p3::bindings::Command::instantiate_async(&mut *store, component, linker)
+                        .await?;
+                store
+                    .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
+                    .await
+                    .and_then(|r| r)
+            }
+            Entry::P2 => {
+                let command =
+                    crate::p2::bindings::Command::instantiate_async(&mut *store, component, linker)
+                        .await?;
+                command.wasi_cli_run().call_run(&mut *store).await
+            }
+        };
+        store.data_mut().ctx().ctx.flush_stdio().await;
+        exit_status(result)
+    })
+    .await
+    .and_then(|status| status)
 }

@@ -163,6 +163,9 @@ impl RunCommon {
         if self.common.wasm.timeout.is_some() {
             config.epoch_interruption(true);
         }
+        // GC stays off: this build has no garbage collector (GHSA-rc4p-x33f-vpr2); `-W gc=y`
+        // is refused by the option parser.
+        crate::run::refuse_unbuilt_proposals(&mut config);
         Engine::new(&config).map_err(|e| usage(format!("{e:#}")))
     }
 

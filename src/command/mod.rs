@@ -90,7 +90,11 @@ impl Command {
     ) -> Result<i32, Failure> {
         match self {
             Command::Run(run) => tokio::select! {
-                outcome = run.execute() => outcome,
+                // A panic inside wasmtime (a runtime bug the guest reached) is the program's
+                // failure: one line and status 1, as a fixed wasmtime reports the error.
+                outcome = crate::contain::contain("the program", run.execute()) => {
+                    outcome.unwrap_or_else(|e| Err(Failure::Guest(e)))
+                }
                 status = stop => Ok(status),
             },
             Command::Serve(serve) => {

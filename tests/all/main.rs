@@ -22,5 +22,6 @@ mod regressions;
 mod security;
 mod serve;
 mod sockets;
+mod survival;
 mod sync;
 mod wasmtime_cli;

@@ -12,7 +12,8 @@
 #   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
 #   p2-fs/guest.c   wasi:filesystem@0.2.12 edge cases and benchmark modes
 #   p3-fs/guest.c   wasi:filesystem@0.3.0 through `wit-bindgen c` bindings
-#   wat/*.wat       tiny hand-written components: a reactor, unsupported and RC imports
+#   wat/*.wat       tiny hand-written modules and components: a reactor, unsupported and RC
+#                   imports, attacks on the runtime (gc-subtype*: GHSA-rc4p-x33f-vpr2)
 #   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 #   p2-sockets/guest.c  wasi:sockets@0.2.12: TCP/UDP against loopback peers, lookup, options, errors
 #   p3-sockets/guest.c  wasi:sockets@0.3.0: the same through streams, futures and async calls

@@ -173,3 +173,31 @@ async fn a_guest_without_stdio_gets_what_native_gives_within_bounded_memory() {
         assert!(ours_mib <= 32, "no-stdio {n}: peak RSS grew {ours_mib} MiB");
     }
 }
+
+/// GHSA-5m8g-xhq4-4h93 and GHSA-f8mm-ggr3-89wh (wasmtime 48.0.9–48.0.11): empty writes grew
+/// host memory, each one queued as an entry of its own. A p2 guest
+/// (`tests/guests/wat/empty-writes.wat`) writes nothing to its stdout 1 000 000 times, every
+/// write within any permit: both hosts run it to the end, and wasi-bridge's peak RSS grows at
+/// most 16 MiB, with stdout captured and with no stdio at all. Every sink of the core keeps
+/// bytes, not writes (the stdio and TCP queues are byte queues, a file write is a system call,
+/// a body pipe skips an empty write): p3-core `io::write_behind::tests` and
+/// `http::sink::tests` hold that for the queues a guest cannot reach this way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_million_empty_writes_keep_host_memory_flat() {
+    let _alone = crate::alone().await;
+    for no_stdio in [false, true] {
+        let mut case = Case::new(&["empty-writes"]);
+        case.no_stdio = no_stdio;
+        let (da, db) = (RunDir::new(&case), RunDir::new(&case));
+        let (oracle, native_mib) = peak_growth(native_p2("empty-writes.wasm", &case, &da)).await;
+        let (ours, ours_mib) = peak_growth(bridge_p2("empty-writes.wasm", &case, &db)).await;
+        eprintln!(
+            "empty writes (no stdio: {no_stdio}): {:?} — peak growth native {native_mib} MiB, \
+             wasi-bridge {ours_mib} MiB",
+            ours.exit
+        );
+        assert_same(&oracle, &ours);
+        assert_eq!(ours.exit, crate::common::Exit::Code(0));
+        assert!(ours_mib <= 16, "peak RSS grew {ours_mib} MiB");
+    }
+}

@@ -183,6 +183,7 @@ impl Request {
             .build()
             .map_err(|_| HttpError::HttpRequestUriInvalid)?;
         let mut headers = HeaderMap::from(self.headers);
+        reserve_for_hyper(&mut headers).map_err(HttpError::HttpRequestHeaderSectionSize)?;
         if hooks.set_host_header() {
             let host = http::HeaderValue::try_from(authority.as_str())
                 .map_err(|_| HttpError::HttpRequestUriInvalid)?;
@@ -195,6 +196,21 @@ impl Request {
         *request.headers_mut() = headers;
         Ok(request)
     }
+}
+
+/// Header fields hyper (and `into_http`'s `Host`) may add to a message on its way out: `date`,
+/// `content-length` or `transfer-encoding`, `host`, `connection`, with room to spare.
+const HYPER_ADDS: usize = 8;
+
+/// Makes room in `headers` for the fields hyper adds to a message: an `http::HeaderMap` holds
+/// at most 2^15 entries and panics when an insert goes past that, so a guest that filled one
+/// (many short names under a large `max-http-fields-size`) took hyper's connection task, or
+/// the host, down with it (GHSA-gwgc-gc57-mv5f). `Err` when there is no room: the message
+/// is refused with its direction's header-section-size error (the number of fields) instead.
+pub(crate) fn reserve_for_hyper(headers: &mut HeaderMap) -> Result<(), Option<u32>> {
+    headers
+        .try_reserve(HYPER_ADDS)
+        .map_err(|_| Some(u32::try_from(headers.len()).unwrap_or(u32::MAX)))
 }
 
 /// Builds the request a guest handles from one hyper received: the body stays lazy, the scheme
@@ -265,12 +281,15 @@ impl Response {
         Ok(())
     }
 
-    /// The response as `http`'s, its body the guest's (or empty).
-    pub fn into_http(self) -> http::Response<Body> {
+    /// The response as `http`'s, its body the guest's (or empty); `HTTP-response-header-section-size`
+    /// when its fields leave hyper no room ([`reserve_for_hyper`]).
+    pub fn into_http(self) -> Result<http::Response<Body>, HttpError> {
+        let mut headers = HeaderMap::from(self.headers);
+        reserve_for_hyper(&mut headers).map_err(HttpError::HttpResponseHeaderSectionSize)?;
         let mut response = http::Response::new(self.body.unwrap_or(Body::Empty));
         *response.status_mut() = self.status;
-        *response.headers_mut() = HeaderMap::from(self.headers);
-        response
+        *response.headers_mut() = headers;
+        Ok(response)
     }
 
     /// Wraps a response a client call received; `worker` (the connection's task) lives as long
@@ -290,5 +309,62 @@ impl Response {
             headers: FieldMap::new_immutable(hooks, parts.headers),
             body: Some(Body::Incoming(body)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A field map holding as many distinct names as `http::HeaderMap` takes (a guest does
+    /// this with a large `max-http-fields-size`: GHSA-gwgc-gc57-mv5f).
+    fn full_fields() -> FieldMap {
+        let mut map = HeaderMap::new();
+        for i in 0.. {
+            let name = http::HeaderName::try_from(format!("x-{i}")).unwrap();
+            if map
+                .try_append(name, http::HeaderValue::from_static(""))
+                .is_err()
+            {
+                break;
+            }
+        }
+        FieldMap::new_immutable(crate::http::default_hooks(), map)
+    }
+
+    #[test]
+    fn a_full_header_map_is_a_header_section_error_not_a_panic() {
+        // What hyper does with such a map: it inserts its own fields, and `insert` panics.
+        let mut map = HeaderMap::from(full_fields());
+        let inserted = std::panic::catch_unwind(move || {
+            map.insert(http::header::DATE, http::HeaderValue::from_static("now"))
+        });
+        assert!(inserted.is_err(), "a full HeaderMap panics on insert");
+
+        let response = Response::new(full_fields());
+        assert!(matches!(
+            response.into_http(),
+            Err(HttpError::HttpResponseHeaderSectionSize(Some(n))) if n > 20_000
+        ));
+        let mut request = Request::new(full_fields());
+        request.authority = Some("localhost".into());
+        request.scheme = Some(Scheme::HTTP);
+        assert!(matches!(
+            request.into_http(crate::http::default_hooks()),
+            Err(HttpError::HttpRequestHeaderSectionSize(Some(n))) if n > 20_000
+        ));
+
+        // A large but not full map leaves hyper its room.
+        let mut map = HeaderMap::new();
+        for i in 0..1000 {
+            map.append(
+                http::HeaderName::try_from(format!("x-{i}")).unwrap(),
+                http::HeaderValue::from_static(""),
+            );
+        }
+        let fields = FieldMap::new_immutable(crate::http::default_hooks(), map);
+        let mut http = Response::new(fields).into_http().unwrap();
+        http.headers_mut()
+            .insert(http::header::DATE, http::HeaderValue::from_static("now"));
     }
 }

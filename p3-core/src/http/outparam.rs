@@ -55,7 +55,7 @@ impl ResponseOutparam {
     /// Sets the response (or the error the host answers with instead).
     pub fn set(mut self, response: Result<Response, HttpError>) {
         if let Some(send) = self.send.take() {
-            send(response.map(Response::into_http));
+            send(response.and_then(Response::into_http));
         }
     }
 }

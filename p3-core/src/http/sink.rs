@@ -138,15 +138,25 @@ impl BodySink {
             wake(&mut pipe.rx);
             return Err(CoreError::Http(self.0.direction.size_error(written)));
         }
+        // Past the declared length (WASIp2) the write fails, as on native, and only the bytes
+        // up to the length are queued: the rest reach neither the wire nor a host's
+        // `send_request` hook (GHSA-w2v8-7333-jx5p; wasmtime-wasi-http 48.0.8 sent them and
+        // left the framing to cut them). `finish` then reports the mismatch and aborts.
+        let over = self.0.content_length.filter(|&limit| written > limit);
+        let data = match over {
+            Some(limit) => {
+                let room = limit.saturating_sub(pipe.written);
+                data.slice(..usize::try_from(room).unwrap_or(usize::MAX).min(data.len()))
+            }
+            None => data,
+        };
         pipe.written = written;
         if !data.is_empty() {
             pipe.queued += data.len();
             pipe.queue.push_back(data);
             wake(&mut pipe.rx);
         }
-        // Past the declared length the write still goes out (the HTTP framing cuts it at the
-        // declared length) and fails, as on native; `finish` then reports the mismatch.
-        if self.0.content_length.is_some_and(|limit| written > limit) {
+        if over.is_some() {
             return Err(CoreError::Http(self.0.direction.size_error(written)));
         }
         Ok(())
@@ -400,9 +410,29 @@ mod tests {
         drop(sink);
         let err = finisher.finish(None).unwrap_err();
         assert!(matches!(err, HttpError::HttpRequestBodySize(Some(3))));
+        // GHSA-w2v8-7333-jx5p: what the receiver (the wire, a `send_request` hook) gets is
+        // the declared length's bytes, never the byte past it, then the abort.
         let first = receiver.frame().await.unwrap().unwrap();
-        assert_eq!(first.into_data().unwrap(), "abc", "queued bytes go first");
+        assert_eq!(
+            first.into_data().unwrap(),
+            "ab",
+            "queued bytes up to the length go first"
+        );
         assert!(receiver.frame().await.unwrap().is_err(), "then the abort");
+
+        // A write that starts past the length queues nothing.
+        let (mut sink, finisher, receiver) = body_pipe(Direction::Request, Some(2));
+        sink.write_granted_bytes(Bytes::from_static(b"ab")).unwrap();
+        assert!(sink.write_granted_bytes(Bytes::from_static(b"cd")).is_err());
+        assert!(sink.write_granted_bytes(Bytes::from_static(b"ef")).is_err());
+        drop(sink);
+        assert!(finisher.finish(None).is_err());
+        let mut got = Vec::new();
+        let mut receiver = receiver;
+        while let Some(Ok(frame)) = receiver.frame().await {
+            got.extend_from_slice(&frame.into_data().unwrap());
+        }
+        assert_eq!(got, b"ab");
 
         let (mut sink, finisher, receiver) = body_pipe(Direction::Response, Some(4));
         sink.write_granted_bytes(Bytes::from_static(b"abc"))
@@ -413,6 +443,26 @@ mod tests {
             receiver.collect().await.is_err(),
             "a short body is not sent as whole"
         );
+    }
+
+    /// GHSA-5m8g-xhq4-4h93 / GHSA-f8mm-ggr3-89wh: an empty write leaves nothing behind.
+    #[tokio::test]
+    async fn a_million_empty_writes_queue_nothing() {
+        let (mut sink, finisher, receiver) = body_pipe(Direction::Response, None);
+        for _ in 0..1_000_000 {
+            assert!(sink.write_granted_bytes(Bytes::new()).unwrap());
+            assert!(sink.write_granted(&[]).unwrap());
+        }
+        {
+            let pipe = sink.0.lock();
+            assert_eq!(
+                (pipe.queue.len(), pipe.queue.capacity(), pipe.queued),
+                (0, 0, 0)
+            );
+        }
+        drop(sink);
+        finisher.finish(None).unwrap();
+        assert!(receiver.collect().await.unwrap().to_bytes().is_empty());
     }
 
     #[tokio::test]

@@ -281,6 +281,23 @@ mod tests {
         }
     }
 
+    /// GHSA-5m8g-xhq4-4h93 / GHSA-f8mm-ggr3-89wh: the queue holds bytes, so an empty write
+    /// (stdout, stderr, a TCP stream) leaves nothing behind.
+    #[test]
+    fn a_million_empty_writes_queue_nothing() {
+        let wb = WriteBehind::new(Slow {
+            out: Arc::new(Mutex::new(Vec::new())),
+            chunk: 3,
+            flip: false,
+            emptied: 0,
+        });
+        let mut q = wb.lock();
+        for _ in 0..1_000_000 {
+            assert!(q.enqueue(&[], 16));
+        }
+        assert_eq!((q.len(), q.bytes.capacity()), (0, 0));
+    }
+
     #[test]
     fn drains_in_order_without_a_runtime_and_bounds_the_backlog() {
         let out = Arc::new(Mutex::new(Vec::new()));

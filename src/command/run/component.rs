@@ -44,8 +44,12 @@ impl Program {
         path: &str,
         start: Start,
     ) -> Result<Program, Failure> {
-        let component = Component::new(engine, bytes)
-            .map_err(|e| usage(format!("{path} is not a valid component: {e:#}")))?;
+        let component = Component::new(engine, bytes).map_err(|e| {
+            usage(format!(
+                "{path} is not a valid component: {}",
+                run::explain_compile_error(&e)
+            ))
+        })?;
         linked.check_imports(engine, &component, path)?;
         let linker = linked.linker(engine, &component)?;
         let entry = match start {

@@ -23,8 +23,12 @@ impl Program {
         bytes: &[u8],
         path: &str,
     ) -> Result<Program, Failure> {
-        let module = Module::new(engine, bytes)
-            .map_err(|e| usage(format!("{path} is not a valid module: {e:#}")))?;
+        let module = Module::new(engine, bytes).map_err(|e| {
+            usage(format!(
+                "{path} is not a valid module: {}",
+                crate::run::explain_compile_error(&e)
+            ))
+        })?;
         let mut linker = Linker::<CliHost>::new(engine);
         if let Some(enable) = run.common.wasm.unknown_exports_allow {
             linker.allow_unknown_exports(enable);

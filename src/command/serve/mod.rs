@@ -188,8 +188,8 @@ impl ServeCommand {
                 "{path} is a core module; the serve command needs a wasi:http component"
             )));
         }
-        let component =
-            Component::new(engine, &bytes).map_err(|e| usage(format!("{path}: {e:#}")))?;
+        let component = Component::new(engine, &bytes)
+            .map_err(|e| usage(format!("{path}: {}", crate::run::explain_compile_error(&e))))?;
         let linked = Linked::for_serve(&self.run.common.wasi);
         let linker = linked.linker(engine, &component)?;
         let exports: Vec<String> = component

@@ -97,7 +97,12 @@ impl<S: HandlerState> ProxyHandler<S> {
     }
 
     fn start_worker(&self, first: Option<Job<S>>) {
-        tokio::spawn(self.clone().worker(first));
+        // A panic inside wasmtime (a runtime bug a guest reached) ends this worker alone: its
+        // guard hands the store on with the panic's message.
+        tokio::spawn(crate::contain::contain(
+            "the instance",
+            self.clone().worker(first),
+        ));
     }
 
     /// The next queued job, for a worker that takes one; `waiting` holds the worker's place
@@ -228,8 +233,8 @@ struct Guard<S: HandlerState> {
 impl<S: HandlerState> Drop for Guard<S> {
     fn drop(&mut self) {
         if let Some(store) = self.store.take() {
-            let result = if std::thread::panicking() {
-                Err(wasmtime::format_err!("worker panicked"))
+            let result = if crate::contain::after_panic() {
+                Err(crate::contain::panicked("the instance"))
             } else {
                 Ok(())
             };

@@ -387,3 +387,61 @@ fn http_handlers_are_told_from_commands_by_their_exports() {
     // The export section comes last: half a component has none to read.
     assert!(!wasi_bridge::run::exports_http_handler(&cut));
 }
+
+/// GHSA-xrvr-8678-5wp8 (wasmtime 48.0.10) under load: the p3 handler's `/cancel-wrong-end`
+/// gives `stream.cancel-write` a stream's reading end, which wasmtime 48.0.8 takes for the
+/// writing end; its state then goes wrong (a panic inside the runtime in a build with debug
+/// assertions, as the tests are; a reported bug in a release build; a trap once fixed). While
+/// eight clients ask for `/hello` and two keep sending the attack, every request is
+/// answered — the attack 500, each `/hello` 200, or 500 when it shared the attacked
+/// instance — no connection is dropped, the server serves the next request and stops
+/// cleanly, and each attacked instance is reported in one `error:` line.
+#[test]
+fn a_runtime_bug_a_guest_reaches_fails_its_instance_only_under_load() {
+    let mut server = start(&[&guest("p3-http.wasm")]);
+    let clients: Vec<_> = (0..10)
+        .map(|i| {
+            let addr = server.addr.clone();
+            std::thread::spawn(move || {
+                let attack = i < 2;
+                let path = if attack {
+                    "/cancel-wrong-end"
+                } else {
+                    "/hello"
+                };
+                (0..20)
+                    .map(|_| request(&addr, "GET", path, b"").0)
+                    .map(|status| {
+                        assert!(
+                            status == 500 || (!attack && status == 200),
+                            "{path}: {status}"
+                        );
+                        u32::from(status == 200)
+                    })
+                    .sum::<u32>()
+            })
+        })
+        .collect();
+    let served: Vec<u32> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    assert_eq!(served[..2], [0, 0], "the attack is never answered 200");
+    assert!(served[2..].iter().sum::<u32>() > 0, "{served:?}");
+    let (status, body) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(
+        (status, &body[..]),
+        (200, &b"Hello, wasi:http/proxy world!\n"[..])
+    );
+
+    let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(report.starts_with("error: "), "{report}");
+    assert!(
+        report.contains("write state is already dropped") || report.contains("passed read end"),
+        "{report}"
+    );
+    sigint(&server.child);
+    let status = wait(&mut server.child);
+    assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
+    // One line per failed instance: no panic message, no backtrace.
+    while let Ok(line) = server.stderr.recv_timeout(Duration::from_millis(200)) {
+        assert!(line.starts_with("error: "), "{line}");
+    }
+}

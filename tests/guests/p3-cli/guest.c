@@ -11,6 +11,9 @@
 //                   error code) reported on stderr (for hosts whose stdout fails)
 //   oob-zero write|read  a zero-length write to stdout (read from stdin) from a pointer past
 //                   the end of memory; says what came back
+//   cancel-wrong-end  cancels a pending read with `stream.cancel-write` on the reading end,
+//                   then drops both ends as writers (GHSA-xrvr-8678-5wp8: a wasmtime 48.0.8
+//                   bug; a fixed runtime traps at the cancel)
 //   exit-code N     exit-with-code N
 //   exit-err        exit(err)
 //   bench-stdout MIB  writes MIB MiB to stdout in 4 KiB stream writes
@@ -201,6 +204,22 @@ static void do_oob_zero(int read) {
     flush_line();
 }
 
+// `cancel-wrong-end`: a read is pending on a new stream; `stream.cancel-write` is given its
+// reading end, and both ends are then dropped as writers (GHSA-xrvr-8678-5wp8). wasmtime
+// 48.0.8 takes the reading end for the writing one and its state goes wrong: a build with
+// debug assertions panics, a release build reports a bug; a fixed runtime traps at the cancel.
+static void do_cancel_wrong_end(void) {
+    static uint8_t buf[16];
+    wasi_cli_stdin_stream_u8_writer_t w;
+    wasi_cli_stdin_stream_u8_t r = wasi_cli_stdin_stream_u8_new(&w);
+    guest_waitable_status_t s = wasi_cli_stdin_stream_u8_read(r, buf, sizeof buf);
+    say(s == GUEST_WAITABLE_STATUS_BLOCKED ? "read: blocked\n" : "read: done\n");
+    wasi_cli_stdin_stream_u8_cancel_write((wasi_cli_stdin_stream_u8_writer_t)r);
+    wasi_cli_stdin_stream_u8_drop_writable(w);
+    wasi_cli_stdin_stream_u8_drop_writable((wasi_cli_stdin_stream_u8_writer_t)r);
+    say("the runtime took all of it\n");
+}
+
 // A prompt the way interactive programs write one: no newline, the stream left open.
 static void do_prompt(int to_stderr) {
     wasi_cli_stdin_stream_u8_writer_t w = out_w, err_w = 0;
@@ -284,6 +303,7 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     else if (streq(mode, "prompt")) do_prompt(argv.len > 2 && streq(&argv.ptr[2], "stderr"));
     else if (streq(mode, "faults")) do_faults();
     else if (streq(mode, "oob-zero")) do_oob_zero(argv.len > 2 && streq(&argv.ptr[2], "read"));
+    else if (streq(mode, "cancel-wrong-end")) do_cancel_wrong_end();
     else if (streq(mode, "exit-code")) {
         say("exiting with code\n");
         wasi_cli_stdin_stream_u8_drop_writable(out_w);

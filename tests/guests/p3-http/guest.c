@@ -26,6 +26,9 @@
 //   /spin              never returns (for `-W timeout`)
 //   /proxy/PORT        the same with no path-with-query set at all
 //   /oob-zero          a zero-length body write from a pointer past the end of memory
+//   /cancel-wrong-end  cancels a pending read with `stream.cancel-write` on the reading end,
+//                      then drops both ends as writers (GHSA-xrvr-8678-5wp8: a wasmtime 48.0.8
+//                      bug; a fixed runtime traps at the cancel); answers 200 if it got through
 //   /handles/N         creates N `fields` resources, keeping them all, then drops them and
 //                      answers `handles N` (unless the host's handle limit trapped first)
 //   /paths             sets each of a list of path-with-query values (relative, absolute
@@ -660,6 +663,19 @@ static void unsent(void) {
     reply_text(200);
 }
 
+// `/cancel-wrong-end`: see the p3-cli guest's `cancel-wrong-end` (GHSA-xrvr-8678-5wp8).
+static void cancel_wrong_end(void) {
+    static uint8_t buf[16];
+    wasi_http_types_stream_u8_writer_t w;
+    wasi_http_types_stream_u8_t r = wasi_http_types_stream_u8_new(&w);
+    wasi_http_types_stream_u8_read(r, buf, sizeof buf);
+    wasi_http_types_stream_u8_cancel_write((wasi_http_types_stream_u8_writer_t)r);
+    wasi_http_types_stream_u8_drop_writable(w);
+    wasi_http_types_stream_u8_drop_writable((wasi_http_types_stream_u8_writer_t)r);
+    put_s("the runtime took all of it\n");
+    reply_text(200);
+}
+
 guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler_own_request_t req) {
     ws = guest_waitable_set_new();
     guest_string_t path = { 0 };
@@ -687,6 +703,7 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
     else if (is(&path, "/trap")) abort();
     else if (is(&path, "/spin")) { for (volatile int i = 0;; i++) {} }
     else if (is(&path, "/oob-zero")) { wasi_http_types_request_drop_own(req); oob_zero(); }
+    else if (is(&path, "/cancel-wrong-end")) { wasi_http_types_request_drop_own(req); cancel_wrong_end(); }
     else if (starts(&path, "/handles/")) { wasi_http_types_request_drop_own(req); handles(&path); reply_text(200); }
     else if (is(&path, "/paths")) { wasi_http_types_request_drop_own(req); paths(); }
     else if (is(&path, "/content-length")) { wasi_http_types_request_drop_own(req); content_length_lines(); reply_text(200); }

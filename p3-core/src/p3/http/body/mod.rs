@@ -426,7 +426,8 @@ impl Response {
             .into_core(store, getter, Direction::Response, content_length)?;
         let mut head = self.head;
         head.body = Some(body);
-        Ok(head.into_http())
+        head.into_http()
+            .map_err(|e| wasmtime::format_err!("the guest's response cannot be sent: {e}"))
     }
 }
 
