@@ -211,8 +211,38 @@ fn a_p3_component_runs_on_the_same_core() {
     for line in ["arg: /app.wasm", "arg: env", "env: GREETING=p3"] {
         assert!(stdout.lines().any(|l| l == line), "{line:?} in:\n{stdout}");
     }
+    // A wasmtime 48.0.8 bug the guest reaches (GHSA-xrvr-8678-5wp8) ends that container with
+    // status 1 and one error; the next container runs as before.
+    let out = daemon.run(&[], &image, "p3-bug", &["/app.wasm", "cancel-wrong-end"]);
+    assert_eq!(expect_status(&daemon, &out, 1), "read: blocked\n");
     let out = daemon.run(&[], &image, "p3-exit", &["/app.wasm", "exit-code", "42"]);
     assert_eq!(expect_status(&daemon, &out, 42), "exiting with code\n");
+}
+
+/// GHSA-xrvr-8678-5wp8 in a pod's HTTP component: the request that reaches the runtime bug
+/// gets a 500, the container serves the next request and stops with status 0.
+#[test]
+fn a_runtime_bug_one_request_reaches_fails_that_request_only() {
+    let Some(daemon) = Daemon::start("http-bug") else {
+        return;
+    };
+    let image = import(&daemon, "p3-http-bug", "p3-http.wasm");
+    let port = free_port();
+    let ctr = serve(&daemon, &image, "http-bug", port);
+    let (status, _) = get(port, "/cancel-wrong-end");
+    assert_eq!(status, "500");
+    let (status, body) = get(port, "/hello");
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("200", "Hello, wasi:http/proxy world!\n")
+    );
+    daemon.stop_task("http-bug");
+    let (code, _, stderr) = finish(ctr, Duration::from_secs(30));
+    assert_eq!(code, Some(0), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("write state is already dropped") || stderr.contains("passed read end"),
+        "{stderr}"
+    );
 }
 
 #[test]
