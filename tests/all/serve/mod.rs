@@ -445,3 +445,37 @@ fn a_runtime_bug_a_guest_reaches_fails_its_instance_only_under_load() {
         assert!(line.starts_with("error: "), "{line}");
     }
 }
+
+/// GHSA-gwgc-gc57-mv5f: a guest's response with as many distinct field names as an
+/// `http::HeaderMap` holds (2^15 slots; reachable under a large `-S max-http-fields-size`)
+/// made hyper panic adding its own fields, and the connection died unanswered. Now the
+/// response is refused with `HTTP-response-header-section-size` (500, one `error:` line) and
+/// the server serves on. Under the default limit the guest meets `size-exceeded` first and
+/// its response goes out.
+#[test]
+fn a_response_with_every_field_name_a_header_map_holds_is_a_500_not_a_hyper_panic() {
+    let server = start(&[&guest("p3-http.wasm")]);
+    let (status, body) = request(&server.addr, "GET", "/names/40000", b"");
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8_lossy(&body).ends_with(", then size-exceeded\n"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    drop(server);
+
+    let server = start(&[
+        "-S",
+        "max-http-fields-size=100000000",
+        &guest("p3-http.wasm"),
+    ]);
+    let (status, _) = request(&server.addr, "GET", "/names/40000", b"");
+    assert_eq!(status, 500);
+    let report = server.stderr.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(
+        report.starts_with("error: ") && report.contains("header section size"),
+        "{report}"
+    );
+    let (status, _) = request(&server.addr, "GET", "/hello", b"");
+    assert_eq!(status, 200);
+}

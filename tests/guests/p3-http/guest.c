@@ -19,6 +19,9 @@
 //   /fields/N          appends N fields of 1000 bytes to a new fields resource; answers
 //                      `appended K` and, when an append failed, `, then ERROR` (the
 //                      host's field size limit)
+//   /names/N           a response with up to N fields of distinct short names and empty values
+//                      (`x-0`, `x-1`, …, appended until one fails), body `appended K` and, if
+//                      an append failed, `, then ERROR` (GHSA-gwgc-gc57-mv5f)
 //   /set-err           handle returns err(internal-error)
 //   /status/N          a response whose status code is set to N (0-65535); the body says
 //                      `status N: set`, or `: refused` when set-status-code failed (then 200)
@@ -295,6 +298,34 @@ static void fields_limit(guest_string_t *path) {
     if (failed) { put_s(", then "); put_s(header_error_name(&he)); }
     put_s("\n");
     reply_text(200);
+}
+
+// `/names/N`: a response carrying up to N distinct field names (GHSA-gwgc-gc57-mv5f: an
+// `http::HeaderMap` holds 2^15, and hyper panicked adding its own to a full one).
+static void many_names(guest_string_t *path) {
+    unsigned long long n = 0;
+    for (size_t i = strlen("/names/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
+    unsigned long long k = 0;
+    wasi_http_types_header_error_t he;
+    int failed = 0;
+    for (; k < n; k++) {
+        char name[32] = "x-";
+        size_t len = 2, j = k;
+        char digits[24]; size_t d = 0;
+        do { digits[d++] = '0' + j % 10; j /= 10; } while (j);
+        while (d) name[len++] = digits[--d];
+        wasi_http_types_field_name_t fn = { (uint8_t *)name, len };
+        wasi_http_types_field_value_t fv = { (uint8_t *)"", 0 };
+        if (!wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(f), &fn, &fv, &he)) { failed = 1; break; }
+    }
+    reply_t r = respond(200, f);
+    put_s("appended "); put_u(k);
+    if (failed) { put_s(", then "); put_s(header_error_name(&he)); }
+    put_s("\n");
+    write_body(r.body, (uint8_t *)buf, pos);
+    pos = 0;
+    finish(r, NULL);
 }
 
 // `/status/N`: a response whose status code is set to N; the body says whether that was taken.
@@ -691,6 +722,7 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
     else if (is(&path, "/trailers")) trailers(req);
     else if (starts(&path, "/bytes/")) { wasi_http_types_request_drop_own(req); bytes(&path); }
     else if (starts(&path, "/fields/")) { wasi_http_types_request_drop_own(req); fields_limit(&path); }
+    else if (starts(&path, "/names/")) { wasi_http_types_request_drop_own(req); many_names(&path); }
     else if (is(&path, "/set-err")) {
         wasi_http_types_request_drop_own(req);
         exports_wasi_http_handler_result_own_response_error_code_t ret = { .is_err = true };
