@@ -42,9 +42,12 @@ fn a_gc_subtype_call_is_refused_before_it_runs_not_a_process_abort() {
     .unwrap();
     refused_in_one_line(&o, &["gc-subtype-http.wasm", "GC proposal"]);
 
-    // `-W gc=y` cannot turn on what this build does not have.
+    // `-W gc=y` cannot turn on what this build does not have, nor `-W threads=y` (the check
+    // wasmtime 48.0.10 added to `Config`).
     let o = run(&["run", "-W", "gc=y", &guest("p2-cli.wasm")], b"");
-    refused_in_one_line(&o, &["gc"]);
+    refused_in_one_line(&o, &["gc", "disabled at compile-time"]);
+    let o = run(&["run", "-W", "threads=y", &guest("p2-cli.wasm")], b"");
+    refused_in_one_line(&o, &["threads", "disabled at compile-time"]);
     // `-W gc=n` says what the build does anyway: programs without GC run.
     let o = run(&["run", "-W", "gc=n", &guest("p2-cli.wasm"), "hello"], b"");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
