@@ -155,6 +155,19 @@ impl RunCommon {
             .common
             .config(pooling_default)
             .map_err(|e| usage(format!("{e:#}")))?;
+        // wasmtime 48.0.8 let a memory that cannot move grow past a reservation that is not
+        // a whole number of pages, beyond what compiled code assumes is mapped (fixed in
+        // 48.0.10); a reservation of whole 64 KiB pages (any host page size divides it) is
+        // what that version handles. (Read after `config`, which merges `--config`.)
+        let opts = &self.common.opts;
+        if let Some(size) = opts.memory_reservation.or(opts.static_memory_maximum_size)
+            && size % (64 << 10) != 0
+        {
+            return Err(usage(format!(
+                "-O memory-reservation={size}: use a multiple of 65536 (64 KiB); wasmtime 48.0.8 \
+                 sizes a memory's growth wrongly otherwise"
+            )));
+        }
         // WASIp3 needs the component model's async ABI; wasmtime's CLI turns it on by
         // default too. `-W component-model-async=n` still turns it off.
         if self.common.wasm.component_model_async.is_none() {

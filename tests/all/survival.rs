@@ -123,3 +123,33 @@ async fn the_library_run_returns_a_runtime_bug_as_an_error() {
         .unwrap();
     assert_eq!(status, 3);
 }
+
+/// wasmtime 48.0.10 also fixed a memory that cannot move growing past a reservation that is
+/// not a whole number of pages (an operator's `-O memory-reservation`, not a guest's): this
+/// build refuses such a reservation in one line; whole 64 KiB pages run.
+#[test]
+fn an_unaligned_memory_reservation_is_refused() {
+    for size in ["100000", "65537"] {
+        let o = run(
+            &[
+                "run",
+                "-O",
+                &format!("memory-reservation={size}"),
+                &guest("p2-cli.wasm"),
+            ],
+            b"",
+        );
+        refused_in_one_line(&o, &["memory-reservation", "multiple of 65536"]);
+    }
+    let o = run(
+        &[
+            "run",
+            "-O",
+            "memory-reservation=1073741824",
+            &guest("p2-cli.wasm"),
+            "hello",
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
