@@ -83,6 +83,35 @@ fn limits() -> StoreLimits {
         .build()
 }
 
+/// Store data with the limits every program runs under.
+struct Limited<T> {
+    data: T,
+    limits: StoreLimits,
+}
+
+impl wasi_bridge::WasiView for Limited<run::Host> {
+    fn ctx(&mut self) -> wasi_bridge::WasiCtxView<'_> {
+        self.data.ctx()
+    }
+}
+
+/// A store for `data` with the memory limits and fuel every program runs under.
+fn limited_store<T>(engine: &Engine, data: T) -> Store<Limited<T>> {
+    let mut store = Store::new(
+        engine,
+        Limited {
+            data,
+            limits: limits(),
+        },
+    );
+    store.limiter(|h| &mut h.limits);
+    store.set_fuel(FUEL).expect("fuel");
+    store
+        .fuel_async_yield_interval(Some(10_000))
+        .expect("yield");
+    store
+}
+
 fuzz_target!(|data: &[u8]| {
     let bytes = if data.starts_with(b"\0asm") {
         data.to_vec()
@@ -122,27 +151,12 @@ fn run_module(bytes: &[u8]) {
     let Ok(module) = Module::new(engine, bytes) else {
         return;
     };
-    struct Host {
-        wasi: WasiP1Ctx,
-        limits: StoreLimits,
-    }
-    let mut linker = Linker::<Host>::new(engine);
-    wasi_bridge::p1::add_to_linker_async(&mut linker, |h| &mut h.wasi).expect("p1 linker");
+    let mut linker = Linker::<Limited<WasiP1Ctx>>::new(engine);
+    wasi_bridge::p1::add_to_linker_async(&mut linker, |h| &mut h.data).expect("p1 linker");
     if linker.define_unknown_imports_as_traps(&module).is_err() {
         return;
     }
-    let mut store = Store::new(
-        engine,
-        Host {
-            wasi: WasiCtxBuilder::new().build_p1(),
-            limits: limits(),
-        },
-    );
-    store.limiter(|h| &mut h.limits);
-    store.set_fuel(FUEL).expect("fuel");
-    store
-        .fuel_async_yield_interval(Some(10_000))
-        .expect("yield");
+    let mut store = limited_store(engine, WasiCtxBuilder::new().build_p1());
     runtime().block_on(async {
         let Ok(instance) = linker.instantiate_async(&mut store, &module).await else {
             return;
@@ -194,34 +208,15 @@ fn run_component(bytes: &[u8]) {
     let Some(entry) = run::entry_of(engine, &component) else {
         return;
     };
-    struct Host {
-        host: run::Host,
-        limits: StoreLimits,
-    }
-    impl wasi_bridge::WasiView for Host {
-        fn ctx(&mut self) -> wasi_bridge::WasiCtxView<'_> {
-            self.host.ctx()
-        }
-    }
-    let mut linker = wasmtime::component::Linker::<Host>::new(engine);
+    let mut linker = wasmtime::component::Linker::<Limited<run::Host>>::new(engine);
     if run::add_to_linker_with(&mut linker, run::LinkOptions::default()).is_err() {
         return;
     }
-    let mut store = Store::new(
-        engine,
-        Host {
-            host: run::Host {
-                ctx: WasiCtx::builder().build(),
-                table: ResourceTable::new(),
-            },
-            limits: limits(),
-        },
-    );
-    store.limiter(|h| &mut h.limits);
-    store.set_fuel(FUEL).expect("fuel");
-    store
-        .fuel_async_yield_interval(Some(10_000))
-        .expect("yield");
+    let host = run::Host {
+        ctx: WasiCtx::builder().build(),
+        table: ResourceTable::new(),
+    };
+    let mut store = limited_store(engine, host);
     let outcome = runtime().block_on(run::run_in(&mut store, &linker, &component, entry));
     if let Err(e) = outcome {
         // `run_in` contains a panic in the runtime; here it is a finding.

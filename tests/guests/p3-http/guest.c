@@ -274,55 +274,50 @@ static void echo(wasi_http_types_own_request_t req) {
     finish(r, NULL);
 }
 
-static char big_value[1000];
-static void fields_limit(guest_string_t *path) {
-    unsigned long long n = 0;
-    for (size_t i = strlen("/fields/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
-    memset(big_value, 'v', sizeof big_value);
-    wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
+// Appends fields named PREFIX0, PREFIX1, ... with `value` to `f` until `n` are in or one
+// fails; then says `appended K` and, after a failure, `, then ERROR` (into the line buffer).
+static void append_numbered(wasi_http_types_own_fields_t f, const char *prefix,
+                            const char *value, size_t value_len, unsigned long long n) {
     unsigned long long k = 0;
     wasi_http_types_header_error_t he;
     int failed = 0;
     for (; k < n; k++) {
-        char name[32] = "x-f-";
-        size_t len = 4, j = k;
+        char name[32];
+        size_t len = strlen(prefix), j = k;
+        memcpy(name, prefix, len);
         char digits[24]; size_t d = 0;
         do { digits[d++] = '0' + j % 10; j /= 10; } while (j);
         while (d) name[len++] = digits[--d];
         wasi_http_types_field_name_t fn = { (uint8_t *)name, len };
-        wasi_http_types_field_value_t fv = { (uint8_t *)big_value, sizeof big_value };
+        wasi_http_types_field_value_t fv = { (uint8_t *)value, value_len };
         if (!wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(f), &fn, &fv, &he)) { failed = 1; break; }
     }
-    wasi_http_types_fields_drop_own(f);
     put_s("appended "); put_u(k);
     if (failed) { put_s(", then "); put_s(header_error_name(&he)); }
     put_s("\n");
+}
+
+static unsigned long long number_after(guest_string_t *path, const char *prefix) {
+    unsigned long long n = 0;
+    for (size_t i = strlen(prefix); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    return n;
+}
+
+static char big_value[1000];
+static void fields_limit(guest_string_t *path) {
+    memset(big_value, 'v', sizeof big_value);
+    wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
+    append_numbered(f, "x-f-", big_value, sizeof big_value, number_after(path, "/fields/"));
+    wasi_http_types_fields_drop_own(f);
     reply_text(200);
 }
 
 // `/names/N`: a response carrying up to N distinct field names (GHSA-gwgc-gc57-mv5f: an
 // `http::HeaderMap` holds 2^15, and hyper panicked adding its own to a full one).
 static void many_names(guest_string_t *path) {
-    unsigned long long n = 0;
-    for (size_t i = strlen("/names/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
     wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
-    unsigned long long k = 0;
-    wasi_http_types_header_error_t he;
-    int failed = 0;
-    for (; k < n; k++) {
-        char name[32] = "x-";
-        size_t len = 2, j = k;
-        char digits[24]; size_t d = 0;
-        do { digits[d++] = '0' + j % 10; j /= 10; } while (j);
-        while (d) name[len++] = digits[--d];
-        wasi_http_types_field_name_t fn = { (uint8_t *)name, len };
-        wasi_http_types_field_value_t fv = { (uint8_t *)"", 0 };
-        if (!wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(f), &fn, &fv, &he)) { failed = 1; break; }
-    }
+    append_numbered(f, "x-", "", 0, number_after(path, "/names/"));
     reply_t r = respond(200, f);
-    put_s("appended "); put_u(k);
-    if (failed) { put_s(", then "); put_s(header_error_name(&he)); }
-    put_s("\n");
     write_body(r.body, (uint8_t *)buf, pos);
     pos = 0;
     finish(r, NULL);
@@ -330,8 +325,7 @@ static void many_names(guest_string_t *path) {
 
 // `/status/N`: a response whose status code is set to N; the body says whether that was taken.
 static void status_mode(guest_string_t *path) {
-    unsigned long long n = 0;
-    for (size_t i = strlen("/status/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
+    unsigned long long n = number_after(path, "/status/");
     reply_t r = respond((uint16_t)n, wasi_http_types_constructor_fields());
     put_s("status "); put_u(n); put_s(status_set ? ": set\n" : ": refused\n");
     write_body(r.body, (uint8_t *)buf, pos);
