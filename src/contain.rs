@@ -69,9 +69,11 @@ pub(crate) fn last_panic() -> String {
 
 /// The error a contained panic becomes.
 pub(crate) fn panicked(what: &str) -> wasmtime::Error {
+    // Most likely one of wasmtime 48.0.8's, but a panic of wasi-bridge's own lands here too:
+    // the message says where it was.
     wasmtime::format_err!(
-        "{what} stopped: the wasm runtime panicked: {} (a wasmtime 48.0.8 bug the guest \
-         reached; only this {what_alone} ended: docs/security.md)",
+        "{what} stopped: the host panicked running it: {} (a host bug the guest reached, \
+         such as wasmtime 48.0.8's in docs/security.md; only this {what_alone} ended)",
         last_panic(),
         what_alone = what.trim_start_matches("the ")
     )
@@ -164,7 +166,7 @@ mod tests {
         })
         .await;
         let e = out.unwrap_err().to_string();
-        assert!(e.starts_with("the program stopped: the wasm runtime panicked: stream cancelled on the wrong end (at src/contain.rs:"), "{e}");
+        assert!(e.starts_with("the program stopped: the host panicked running it: stream cancelled on the wrong end (at src/contain.rs:"), "{e}");
         assert_eq!(contain("the next", async { 7 }).await.unwrap(), 7);
         // Outside a contained poll the hook is the one installed before.
         assert_eq!(DEPTH.with(Cell::get), 0);
@@ -189,7 +191,11 @@ mod tests {
     #[tokio::test]
     async fn a_panic_while_dropping_after_a_panic_is_caught_too() {
         let out = contain("the program", Broken).await;
-        assert!(out.unwrap_err().to_string().contains("panicked: first"));
+        assert!(
+            out.unwrap_err()
+                .to_string()
+                .contains("panicked running it: first")
+        );
         // Dropped unpolled: its drop's panic is caught as well.
         drop(contain("the program", Broken));
     }

@@ -101,8 +101,15 @@ pub fn refuse_unbuilt_proposals(config: &mut wasmtime::Config) -> &mut wasmtime:
 /// `error`, a failure to compile a program, with why: a program that uses the GC proposal is
 /// told that this build refuses it ([`refuse_unbuilt_proposals`]).
 pub fn explain_compile_error(error: &wasmtime::Error) -> String {
+    // wasmparser's words for a GC type, subtype or instruction met with the proposal off.
+    const GC_REFUSED: &[&str] = &[
+        "gc proposal",
+        "gc support is not enabled",
+        "gc types are disallowed",
+        "without the gc feature",
+    ];
     let text = format!("{error:#}");
-    if text.contains("gc proposal") || text.contains("gc support") || text.contains("subtyp") {
+    if GC_REFUSED.iter().any(|words| text.contains(words)) {
         format!(
             "{text} (it uses the WebAssembly GC proposal, which this build of wasi-bridge \
              refuses: its wasmtime 48.0.8 has no garbage collector, and `-W gc=y` cannot turn \

@@ -122,6 +122,7 @@ async fn the_library_run_returns_a_runtime_bug_as_an_error() {
         .await
         .unwrap();
     assert_eq!(status, 3);
+    assert_eq!(&stdout.contents()[..], b"exiting with code\n");
 }
 
 /// wasmtime 48.0.10 also fixed a memory that cannot move growing past a reservation that is
