@@ -125,6 +125,47 @@ async fn the_library_run_returns_a_runtime_bug_as_an_error() {
     assert_eq!(&stdout.contents()[..], b"exiting with code\n");
 }
 
+/// GHSA-5gh2-8r5m-vwxm (wasmtime 48.0.11), as reconstructed from its fix
+/// (`tests/guests/wat/subtask-reuse.wat`): a component cancels a call into its own
+/// sub-component, holds the handle while the callee exits and new calls reuse the table
+/// slot, then drops the handles. wasmtime 48.0.8 has lost the cancelled task by then: the
+/// program ends with that error, status 1, no panic; a runtime that counts the task's
+/// references runs it to the end (status 0). The library's `run` gives the same outcome as
+/// an `Err`/`Ok` of that program, and the same engine and linker run the next program.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subtask_handle_outliving_its_cancelled_task_ends_only_that_program() {
+    let o = run(&["run", &guest("subtask-reuse.wasm")], b"");
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    match o.status.code() {
+        Some(1) => {
+            assert!(err.starts_with("Error: "), "{err}");
+            assert!(err.contains("resource not present"), "{err}");
+        }
+        Some(0) => assert_eq!(err, "", "a fixed runtime runs it to the end"),
+        other => panic!("status {other:?}: {err}"),
+    }
+
+    use wasi_bridge::{WasiCtx, run as lib};
+    let engine = lib::engine().unwrap();
+    let linker = lib::linker(&engine).unwrap();
+    let attack =
+        wasmtime::component::Component::from_file(&engine, guest("subtask-reuse.wasm")).unwrap();
+    let entry = lib::entry_of(&engine, &attack).unwrap();
+    let outcome = lib::run(&engine, &linker, &attack, WasiCtx::builder().build(), entry).await;
+    match outcome {
+        Err(e) => assert!(format!("{e:#}").contains("resource not present"), "{e:#}"),
+        Ok(status) => assert_eq!(status, 0),
+    }
+    let next = wasmtime::component::Component::from_file(&engine, guest("p3-cli.wasm")).unwrap();
+    let entry = lib::entry_of(&engine, &next).unwrap();
+    let ctx = WasiCtx::builder()
+        .args(&["p3-cli", "exit-code", "3"])
+        .build();
+    let status = lib::run(&engine, &linker, &next, ctx, entry).await.unwrap();
+    assert_eq!(status, 3);
+}
+
 /// wasmtime 48.0.10 also fixed a memory that cannot move growing past a reservation that is
 /// not a whole number of pages (an operator's `-O memory-reservation`, not a guest's): this
 /// build refuses such a reservation in one line; whole 64 KiB pages run.

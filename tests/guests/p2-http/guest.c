@@ -33,7 +33,9 @@
 //                      (append, set, from-list); one line each: `ok` or the header error
 //   /proxy/PORT/~PATH  the same with PATH set as a relative reference (no leading `/`)
 //   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through outgoing-handler
-//                      (timeout-ms: all three timeouts, 0 too); answers with the
+//                      (timeout-ms: all three timeouts, 0 too; `?names=N` instead: the request
+//                      carries up to N distinct empty fields, the body starts `names: K`);
+//                      answers with the
 //                      upstream's status, body and trailers (as body lines),
 //                      or 502 and `error: CODE` when the request failed
 //   anything else      404
@@ -110,6 +112,7 @@ static const char *error_name(wasi_http_types_error_code_t *e) {
     case WASI_HTTP_TYPES_ERROR_CODE_HTTP_RESPONSE_TIMEOUT: return "HTTP-response-timeout";
     case WASI_HTTP_TYPES_ERROR_CODE_HTTP_PROTOCOL_ERROR: return "HTTP-protocol-error";
     case WASI_HTTP_TYPES_ERROR_CODE_HTTP_REQUEST_URI_INVALID: return "HTTP-request-URI-invalid";
+    case WASI_HTTP_TYPES_ERROR_CODE_HTTP_REQUEST_HEADER_SECTION_SIZE: return "HTTP-request-header-section-size";
     case WASI_HTTP_TYPES_ERROR_CODE_INTERNAL_ERROR: return "internal-error";
     default: return "other";
     }
@@ -281,25 +284,36 @@ static void echo(wasi_http_types_own_incoming_request_t req,
 
 static uint8_t xs[65536];
 
+// Appends up to n fields named PREFIX0, PREFIX1, ... with `value` to `f`; returns how many
+// went in, and on a refusal sets *failed and the error in *he.
+static unsigned long long append_numbered(wasi_http_types_own_fields_t f, const char *prefix,
+                                          const char *value, size_t vlen, unsigned long long n,
+                                          int *failed, wasi_http_types_header_error_t *he) {
+    unsigned long long k = 0;
+    *failed = 0;
+    for (; k < n; k++) {
+        char name[48];
+        size_t len = strlen(prefix), j = k;
+        memcpy(name, prefix, len);
+        char digits[24]; size_t d = 0;
+        do { digits[d++] = '0' + j % 10; j /= 10; } while (j);
+        while (d) name[len++] = digits[--d];
+        wasi_http_types_field_name_t fn = { (uint8_t *)name, len };
+        wasi_http_types_field_value_t fv = { (uint8_t *)value, vlen };
+        if (!wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(f), &fn, &fv, he)) { *failed = 1; break; }
+    }
+    return k;
+}
+
 static char big_value[1000];
 static void fields_limit(guest_string_t *path, wasi_http_types_own_response_outparam_t outparam) {
     unsigned long long n = 0;
     for (size_t i = strlen("/fields/"); i < path->len; i++) n = n * 10 + (path->ptr[i] - '0');
     memset(big_value, 'v', sizeof big_value);
     wasi_http_types_own_fields_t f = wasi_http_types_constructor_fields();
-    unsigned long long k = 0;
     wasi_http_types_header_error_t he;
-    int failed = 0;
-    for (; k < n; k++) {
-        char name[32] = "x-f-";
-        size_t len = 4, j = k;
-        char digits[24]; size_t d = 0;
-        do { digits[d++] = '0' + j % 10; j /= 10; } while (j);
-        while (d) name[len++] = digits[--d];
-        wasi_http_types_field_name_t fn = { (uint8_t *)name, len };
-        wasi_http_types_field_value_t fv = { (uint8_t *)big_value, sizeof big_value };
-        if (!wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(f), &fn, &fv, &he)) { failed = 1; break; }
-    }
+    int failed;
+    unsigned long long k = append_numbered(f, "x-f-", big_value, sizeof big_value, n, &failed, &he);
     wasi_http_types_fields_drop_own(f);
     put_s("appended "); put_u(k);
     if (failed) { put_s(", then "); put_s(header_error_name(&he)); }
@@ -519,7 +533,13 @@ static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t 
     guest_string_t rest = { path->ptr + i, path->len - i };
     uint64_t timeout_ms = 0;
     int timeouts = 0;
+    unsigned long long names = 0;
     for (size_t k = 0; k < rest.len; k++) {
+        if (rest.ptr[k] == '?' && rest.len - k > 7 && memcmp(rest.ptr + k, "?names=", 7) == 0) {
+            for (size_t j = k + 7; j < rest.len; j++) names = names * 10 + (rest.ptr[j] - '0');
+            rest.len = k;
+            break;
+        }
         if (rest.ptr[k] == '?' && rest.len - k > 12 && memcmp(rest.ptr + k, "?timeout-ms=", 12) == 0) {
             for (size_t j = k + 12; j < rest.len; j++) timeout_ms = timeout_ms * 10 + (rest.ptr[j] - '0');
             rest.len = k;
@@ -529,8 +549,15 @@ static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t 
     }
     // `/~PATH`: PATH set as a relative reference (no leading `/`).
     if (rest.len >= 2 && rest.ptr[0] == '/' && rest.ptr[1] == '~') { rest.ptr += 2; rest.len -= 2; }
+    wasi_http_types_own_fields_t headers = wasi_http_types_constructor_fields();
+    if (names > 0) {
+        wasi_http_types_header_error_t he;
+        int failed;
+        unsigned long long k = append_numbered(headers, "x-", "", 0, names, &failed, &he);
+        put_s("names: "); put_u(k); put_s("\n");
+    }
     wasi_http_types_own_outgoing_request_t out =
-        wasi_http_types_constructor_outgoing_request(wasi_http_types_constructor_fields());
+        wasi_http_types_constructor_outgoing_request(headers);
     wasi_http_types_borrow_outgoing_request_t ob = wasi_http_types_borrow_outgoing_request(out);
     wasi_http_types_scheme_t scheme = { .tag = WASI_HTTP_TYPES_SCHEME_HTTP };
     wasi_http_types_method_outgoing_request_set_scheme(ob, &scheme);
