@@ -54,7 +54,7 @@ impl WasiView for Host {
 pub enum Entry {
     /// `wasi:cli/run@0.2.x`, run with `call_async`.
     P2,
-    /// `wasi:cli/run@0.3.0`, run on the component-model event loop.
+    /// `wasi:cli/run@0.3.x`, run on the component-model event loop.
     P3,
 }
 
@@ -124,9 +124,32 @@ pub fn explain_compile_error(error: &wasmtime::Error) -> String {
 /// list, which its linker is tested against.
 pub const SUPPORTED_P2: &[&str] = p2_adapter::INTERFACES;
 
-/// The `wasi:*@0.3.0` interfaces wasi-bridge serves: the p3 bindings' list, which their linker
-/// is tested against.
+/// The `wasi:*@0.3.0` interfaces wasi-bridge serves (and every `0.3.N` of them, see
+/// [`is_p3_version`]): the p3 bindings' list, which their linker is tested against.
 pub const SUPPORTED_P3: &[&str] = p3_core::p3::INTERFACES;
+
+/// Whether `version` (what follows the `@` of an import or export name) is a WASI 0.3 release:
+/// `0.3.N`, no pre-release. These are the versions wasmtime's linker takes as semver-compatible
+/// with the `0.3.0` the p3 bindings define, so a guest built against `wasi:*@0.3.2` runs
+/// on them; a function a newer release adds, and the core lacks, is refused by name when the
+/// component is linked.
+///
+/// ```
+/// use wasi_bridge::run::is_p3_version;
+/// assert!(is_p3_version("0.3.0") && is_p3_version("0.3.2") && is_p3_version("0.3.17"));
+/// assert!(!is_p3_version("0.3.0-rc-2026-03-15") && !is_p3_version("0.2.6"));
+/// assert!(!is_p3_version("0.4.0") && !is_p3_version("0.3"));
+/// ```
+pub fn is_p3_version(version: &str) -> bool {
+    semver::Version::parse(version).is_ok_and(|v| v.major == 0 && v.minor == 3 && v.pre.is_empty())
+}
+
+/// Whether `name` (`wasi:cli/run@0.3.2`) is `interface` (`wasi:cli/run`) at a WASI 0.3
+/// release ([`is_p3_version`]).
+pub fn is_p3_name(name: &str, interface: &str) -> bool {
+    name.split_once('@')
+        .is_some_and(|(iface, version)| iface == interface && is_p3_version(version))
+}
 
 /// The packages (`wasi:cli`, ...) of a list of interfaces, each once, in order.
 fn packages(interfaces: &[&'static str]) -> Vec<&'static str> {
@@ -143,7 +166,8 @@ fn packages(interfaces: &[&'static str]) -> Vec<&'static str> {
 /// Why a component's imports cannot be satisfied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportProblem {
-    /// It was built against a WASI 0.3.0 release candidate; these imports name one.
+    /// It was built against a WASI release candidate (`0.3.0-rc-…`, `0.2.0-rc-…`); these
+    /// imports name one.
     ReleaseCandidate(Vec<String>),
     /// It imports interfaces wasi-bridge does not provide.
     Unsupported(Vec<String>),
@@ -154,14 +178,14 @@ impl std::fmt::Display for ImportProblem {
         match self {
             ImportProblem::ReleaseCandidate(names) => write!(
                 f,
-                "it was built against a WASI 0.3.0 release candidate ({}); rebuild it against \
-                 the WASI 0.3.0 release (the wasi@0.3.0 WIT, e.g. wit-bindgen 0.63)",
+                "it was built against a WASI release candidate ({}); rebuild it against a WASI \
+                 release: 0.2.x, or 0.3.x (the wasi@0.3.0 WIT, e.g. wit-bindgen 0.63)",
                 names.join(", ")
             ),
             ImportProblem::Unsupported(names) => write!(
                 f,
                 "it imports interfaces wasi-bridge does not provide: {}; supported are {} at \
-                 @0.2.x and {} at @0.3.0",
+                 @0.2.x and {} at @0.3.x",
                 names.join(", "),
                 packages(SUPPORTED_P2).join(", "),
                 packages(SUPPORTED_P3).join(", "),
@@ -198,10 +222,11 @@ pub fn check_import_names<'a>(
     let (mut rc, mut unsupported) = (Vec::new(), Vec::new());
     for name in imports {
         let (iface, version) = name.split_once('@').unwrap_or((name, ""));
-        if version.starts_with("0.3.0-") {
+        let pre_release = semver::Version::parse(version).is_ok_and(|v| !v.pre.is_empty());
+        if pre_release && (SUPPORTED_P2.contains(&iface) || SUPPORTED_P3.contains(&iface)) {
             rc.push(name.to_string());
         } else if !((version.starts_with("0.2.") && SUPPORTED_P2.contains(&iface))
-            || (version == "0.3.0" && SUPPORTED_P3.contains(&iface)))
+            || (is_p3_version(version) && SUPPORTED_P3.contains(&iface)))
         {
             unsupported.push(name.to_string());
         }
@@ -220,7 +245,7 @@ pub fn is_core_module(bytes: &[u8]) -> bool {
     wasmparser::Parser::is_core_wasm(bytes)
 }
 
-/// True if `bytes` is a component exporting an HTTP handler (`wasi:http/handler@0.3.0` or
+/// True if `bytes` is a component exporting an HTTP handler (`wasi:http/handler@0.3.x` or
 /// `wasi:http/incoming-handler@0.2.x`), the components `serve` takes. Read from the binary's
 /// own export section, without compiling it; false for anything that does not parse.
 pub fn exports_http_handler(bytes: &[u8]) -> bool {
@@ -235,7 +260,7 @@ pub fn exports_http_handler(bytes: &[u8]) -> bool {
             Ok(Payload::ComponentExportSection(exports)) if depth == 0 => {
                 for export in exports.into_iter().flatten() {
                     let name = export.name.name;
-                    if name == "wasi:http/handler@0.3.0"
+                    if is_p3_name(name, "wasi:http/handler")
                         || name.starts_with("wasi:http/incoming-handler@0.2.")
                     {
                         return true;
@@ -280,7 +305,7 @@ pub fn componentize_p1(module: &[u8]) -> wasmtime::Result<Vec<u8>> {
         .map_err(|e| wasmtime::format_err!("failed to wrap the WASIp1 module: {e:#}"))
 }
 
-/// Finds the entry point of a component: `run@0.3.0` if exported, else `run@0.2.x`.
+/// Finds the entry point of a component: `run@0.3.x` if exported, else `run@0.2.x`.
 pub fn entry_of(engine: &Engine, component: &Component) -> Option<Entry> {
     let ty = component.component_type();
     let mut entry = None;
@@ -288,7 +313,7 @@ pub fn entry_of(engine: &Engine, component: &Component) -> Option<Entry> {
         if !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
             continue;
         }
-        if name == "wasi:cli/run@0.3.0" {
+        if is_p3_name(name, "wasi:cli/run") {
             return Some(Entry::P3);
         }
         if name.starts_with("wasi:cli/run@0.2.") {

@@ -148,7 +148,7 @@ impl Linked {
         (self.http && version.starts_with("0.2.") && crate::http::p2::INTERFACES.contains(&iface))
             || (self.http
                 && self.p3
-                && version == "0.3.0"
+                && run::is_p3_version(version)
                 && crate::http::p3::INTERFACES.contains(&iface))
             || (self.config && CONFIG.contains(&name))
             || (self.keyvalue && KEYVALUE.contains(&name))
@@ -185,7 +185,10 @@ impl Linked {
             usage(format!("cannot run {path}: {problem}{hint}"))
         })?;
         if !self.p3
-            && let Some(name) = imports.iter().find(|n| n.ends_with("@0.3.0"))
+            && let Some(name) = imports.iter().find(|n| {
+                n.split_once('@')
+                    .is_some_and(|(_, v)| run::is_p3_version(v))
+            })
         {
             return Err(usage(format!(
                 "cannot run {path}: it imports {name}, and -S p3=n turns WASIp3 off"
@@ -194,12 +197,15 @@ impl Linked {
         Ok(())
     }
 
-    /// Pre-instantiates a served component: wasmtime's message when an import is missing,
-    /// with the option that would link more.
+    /// Pre-instantiates a component `verb` (`run`, `serve`) will instantiate: wasmtime's
+    /// message, in one line, when an import is missing — an interface this run does not link,
+    /// or a function a newer WASI 0.3.N release adds that the core lacks — with the option
+    /// that would link more.
     pub fn instantiate_pre(
         &self,
         linker: &Linker<CliHost>,
         component: &Component,
+        verb: &str,
         path: &str,
     ) -> Result<InstancePre<CliHost>, Failure> {
         linker.instantiate_pre(component).map_err(|e| {
@@ -209,7 +215,7 @@ impl Linked {
                     " (serve links only the HTTP proxy worlds' imports; -S cli links all of WASI)"
                 }
             };
-            usage(format!("cannot serve {path}: {e:#}{hint}"))
+            usage(format!("cannot {verb} {path}: {e:#}{hint}"))
         })
     }
 

@@ -24,4 +24,5 @@ mod serve;
 mod sockets;
 mod survival;
 mod sync;
+mod versions;
 mod wasmtime_cli;

@@ -211,6 +211,15 @@ fn a_p3_component_runs_on_the_same_core() {
     for line in ["arg: /app.wasm", "arg: env", "env: GREETING=p3"] {
         assert!(stdout.lines().any(|l| l == line), "{line:?} in:\n{stdout}");
     }
+    // The same guest built against WASI 0.3.2 prints the same.
+    let newer = import(&daemon, "p3-cli-0.3.2", "p3-cli-0.3.2.wasm");
+    let out = daemon.run(
+        &["--env", "GREETING=p3"],
+        &newer,
+        "p3-0.3.2",
+        &["/app.wasm", "env"],
+    );
+    assert_eq!(expect_status(&daemon, &out, 0), stdout);
     // A wasmtime 48.0.8 bug the guest reaches (GHSA-xrvr-8678-5wp8) ends that container with
     // status 1 and one error; the next container runs as before.
     let out = daemon.run(&[], &image, "p3-bug", &["/app.wasm", "cancel-wrong-end"]);

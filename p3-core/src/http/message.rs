@@ -281,7 +281,7 @@ impl Response {
     }
 
     /// The response as `http`'s, its body the guest's (or empty); `HTTP-response-header-section-size`
-    /// when its fields leave hyper no room ([`reserve_for_hyper`]).
+    /// when its fields leave hyper no room (`reserve_for_hyper`).
     pub fn into_http(self) -> Result<http::Response<Body>, HttpError> {
         let mut headers = HeaderMap::from(self.headers);
         reserve_for_hyper(&mut headers).map_err(HttpError::HttpResponseHeaderSectionSize)?;

@@ -52,6 +52,8 @@ impl Program {
         })?;
         linked.check_imports(engine, &component, path)?;
         let linker = linked.linker(engine, &component)?;
+        // Every import resolves (a function a newer 0.3.N adds is refused here, by name).
+        linked.instantiate_pre(&linker, &component, "run", path)?;
         let entry = match start {
             Start::Invoke => None,
             Start::Run(forced) => Some(match (forced, run::entry_of(engine, &component)) {
@@ -61,7 +63,7 @@ impl Program {
                 (None, Some(entry)) => entry,
                 (None, None) => {
                     return Err(usage(format!(
-                        "{path} exports no wasi:cli/run (neither @0.2.x nor @0.3.0); for a \
+                        "{path} exports no wasi:cli/run (neither @0.2.x nor @0.3.x); for a \
                          reactor, name the export to call with --invoke 'NAME(ARGS)'"
                     )));
                 }

@@ -197,7 +197,9 @@ impl ServeCommand {
             .exports(engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        let p3 = exports.iter().any(|e| e == "wasi:http/handler@0.3.0");
+        let p3 = exports
+            .iter()
+            .any(|e| crate::run::is_p3_name(e, "wasi:http/handler"));
         let p2 = exports
             .iter()
             .any(|e| e.starts_with("wasi:http/incoming-handler@0.2."));
@@ -213,7 +215,7 @@ impl ServeCommand {
                 }
             )));
         }
-        let instance_pre = linked.instantiate_pre(&linker, &component, &path)?;
+        let instance_pre = linked.instantiate_pre(&linker, &component, "serve", &path)?;
         let cannot = |e: wasmtime::Error| usage(format!("cannot serve {path}: {e:#}"));
         // A p2 instance serves one request unless told otherwise, always one at a time; a p3
         // one 128, 16 at a time.

@@ -348,9 +348,18 @@ fn unsupported_and_release_candidate_imports_are_named() {
         "{err}"
     );
     assert!(
-        err.contains("rebuild it against the WASI 0.3.0 release"),
+        err.contains("rebuild it against a WASI release: 0.2.x, or 0.3.x"),
         "{err}"
     );
+    // A p2 release candidate the same way (not taken for a 0.2.N release).
+    let o = run(&["run", &guest("wasi-rc-p2.wasm")], b"");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("release candidate (wasi:cli/environment@0.2.0-rc-2023-11-10)"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]

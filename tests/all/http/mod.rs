@@ -489,3 +489,20 @@ async fn the_p3_host_api_gives_what_wasmtime_wasi_http_gives() {
     assert_eq!(native, "200 \"12345\"");
     assert_eq!(ours, "200 body error HttpResponseBodySize(Some(5))");
 }
+
+/// A handler built against WASI 0.3.2 (`p3-http-0.3.2.wasm`) against wasmtime-wasi-http 48.0.8,
+/// whose linker takes 0.3.N imports as 0.3.0: the same answers on both hosts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_of_wasi_0_3_2_answers_as_on_wasmtime_wasi_http() {
+    let s = servers_for("tests/guests/wasm/p3-http-0.3.2.wasm").await;
+    for path in ["/hello", "/status/201", "/nothing-here"] {
+        let (native, bridge) = both(&s, |a| get(a, path)).await;
+        assert_eq!(native, bridge, "{path}");
+        assert!(
+            matches!(bridge, Seen::Response { .. }),
+            "{path}: {bridge:?}"
+        );
+    }
+    let (_, bridge) = both(&s, |a| get(a, "/hello")).await;
+    assert_eq!(body_of(&bridge), "Hello, wasi:http/proxy world!\n");
+}

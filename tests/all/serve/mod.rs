@@ -546,3 +546,19 @@ fn a_guest_request_with_every_field_name_a_header_map_holds_gets_an_error_code()
     let (status, _) = request(&server.addr, "GET", "/hello", b"");
     assert_eq!(status, 200);
 }
+
+/// A wasi:http handler built against WASI 0.3.2 (`p3-http-0.3.2.wasm`: every `@0.3.0` of
+/// `p3-http.wasm` renamed) is served as its 0.3.0 twin: the same answers, byte for byte.
+#[test]
+fn a_handler_of_wasi_0_3_2_is_served_as_its_0_3_0_twin() {
+    let answers = |program: &str| {
+        let server = start(&[&guest(program)]);
+        ["/hello", "/status/201", "/never-set", "/nothing-here"]
+            .iter()
+            .map(|path| request(&server.addr, "GET", path, b""))
+            .collect::<Vec<_>>()
+    };
+    let old = answers("p3-http.wasm");
+    assert_eq!(old[0], (200, b"Hello, wasi:http/proxy world!\n".to_vec()));
+    assert_eq!(answers("p3-http-0.3.2.wasm"), old);
+}
