@@ -134,7 +134,12 @@ async fn zero_timeouts_do_not_panic_the_http_client() {
     });
     let hooks = wasi_bridge::http::default_hooks();
     let mut request = p3_core::http::Request::new(p3_core::http::FieldMap::new_mutable(1 << 16));
-    request.set_authority(Some(addr.to_string())).unwrap();
+    request
+        .set_authority(
+            Some(addr.to_string()),
+            p3_core::http::AuthorityRule::PortChecked,
+        )
+        .unwrap();
     request
         .set_scheme(Some(Some(http::uri::Scheme::HTTP)))
         .unwrap();

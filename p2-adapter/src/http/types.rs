@@ -277,7 +277,9 @@ impl types::HostOutgoingRequest for WasiHttpCtxView<'_> {
         authority: Option<String>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let req = &mut self.table.get_mut(&id)?.0;
-        Ok(req.set_authority(authority).map_err(drop))
+        Ok(req
+            .set_authority(authority, core::AuthorityRule::Parses)
+            .map_err(drop))
     }
 
     fn headers(

@@ -117,11 +117,16 @@ impl Request {
         Ok(())
     }
 
-    /// Sets the authority; `Err` (unchanged) unless it parses as `host[:port]`.
-    pub fn set_authority(&mut self, authority: Option<String>) -> Result<(), Invalid> {
+    /// Sets the authority; `Err` (unchanged) unless `rule` takes it
+    /// ([`authority_is_valid`](super::authority_is_valid)).
+    pub fn set_authority(
+        &mut self,
+        authority: Option<String>,
+        rule: super::AuthorityRule,
+    ) -> Result<(), Invalid> {
         if authority
             .as_deref()
-            .is_some_and(|a| a.parse::<Authority>().is_err())
+            .is_some_and(|a| !super::authority_is_valid(a, rule))
         {
             return Err(Invalid);
         }

@@ -81,6 +81,47 @@ pub enum PathRule {
     Relative,
 }
 
+/// Which authorities a guest may set on a request: the two ABIs' rules differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthorityRule {
+    /// wasi:http 0.2 (wasmtime 48's rule, kept for p2 guests): anything that parses as a URI
+    /// authority, `@:` and `host:` included.
+    Parses,
+    /// wasi:http 0.3 (wasmtime 48's p3 rule and the spec's tests): it parses, and a `:` after
+    /// the host (outside an IPv6 literal's brackets) is followed by a port number — so `::`,
+    /// `:@`, `@:`, `host:` and `localhost:what` are refused, as are `@@`, a space, `#` and the
+    /// empty string, which do not parse.
+    PortChecked,
+}
+
+/// Whether a guest may set `authority` on a request under `rule`.
+///
+/// ```
+/// use p3_core::http::{AuthorityRule, authority_is_valid};
+/// for ok in ["example.com", "example.com:8080", "[::1]", "[::1]:80", "u@h:1"] {
+///     assert!(authority_is_valid(ok, AuthorityRule::PortChecked), "{ok}");
+/// }
+/// for bad in ["::", ":@", "@@", "@:", " ", "", "#", "localhost:what", "host:"] {
+///     assert!(!authority_is_valid(bad, AuthorityRule::PortChecked), "{bad:?}");
+/// }
+/// assert!(authority_is_valid("@:", AuthorityRule::Parses));
+/// ```
+pub fn authority_is_valid(authority: &str, rule: AuthorityRule) -> bool {
+    let Ok(parsed) = authority.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    match rule {
+        AuthorityRule::Parses => true,
+        AuthorityRule::PortChecked => {
+            let after_host = match authority.rfind(']') {
+                Some(i) => &authority[i..],
+                None => authority,
+            };
+            !after_host.contains(':') || parsed.port_u16().is_some()
+        }
+    }
+}
+
 /// Parses a `path-with-query` as a guest sets it under `rule`, to the origin-form target it is
 /// sent as (a relative reference resolved against `/`, an empty one `/`). Nothing that could
 /// address the request elsewhere than where it is sent is taken: no absolute URI

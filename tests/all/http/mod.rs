@@ -506,3 +506,80 @@ async fn a_handler_of_wasi_0_3_2_answers_as_on_wasmtime_wasi_http() {
     let (_, bridge) = both(&s, |a| get(a, "/hello")).await;
     assert_eq!(body_of(&bridge), "Hello, wasi:http/proxy world!\n");
 }
+
+/// `set-authority` under each ABI's rule, the same list on both (the guests' `/authorities`):
+/// p3 refuses what wasmtime-wasi-http 48's p3 and the wasi:http 0.3 tests refuse (`::`, `:@`,
+/// `@@`, `@:`, a space, empty, `#`, `localhost:what`, `host:`); p2 keeps wasmtime 48's p2 rule
+/// (anything that parses: `@:`, `localhost:what` and `host:` are taken). Both as
+/// wasmtime-wasi-http 48.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorities_are_taken_as_each_abi_takes_them() {
+    let valid = [
+        "example.com",
+        "example.com:8080",
+        "127.0.0.1:80",
+        "[::1]:8080",
+        "[::1]",
+        "u@h:1",
+    ];
+    let invalid = [
+        "::",
+        ":@",
+        "@@",
+        "@:",
+        " ",
+        "",
+        "#",
+        "localhost:what",
+        "host:",
+    ];
+    for guest in [P2, P3] {
+        let s = servers_for(guest).await;
+        let (native, bridge) = both(&s, |a| get(a, "/authorities")).await;
+        assert_eq!(native, bridge, "{guest}");
+        let body = body_of(&bridge);
+        let said = |a: &str| {
+            body.lines()
+                .find_map(|l| l.strip_prefix(&format!("\"{a}\": ")))
+                .unwrap_or_else(|| panic!("{guest} {a:?} in {body}"))
+                .to_string()
+        };
+        for a in valid {
+            assert_eq!(said(a), "ok", "{guest} {a:?}");
+        }
+        for a in invalid {
+            let p2_takes = ["@:", "localhost:what", "host:"].contains(&a);
+            let expect = if guest == P2 && p2_takes {
+                "ok"
+            } else {
+                "refused"
+            };
+            assert_eq!(said(a), expect, "{guest} {a:?}");
+        }
+    }
+}
+
+/// A p3 request whose send fails (here: a loopback port nobody listens on — the same path as
+/// an authority that does not resolve, wasmtime#14112's `nonexistent.invalid:80`, which a test
+/// may not look up): `send` fails with the error code, and the request's transmission future
+/// reports an error too, not `ok`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_send_fails_its_transmission_future_too() {
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let s = servers_for(P3).await;
+    let path = format!("/proxy/{refused}/ok?transmission");
+    let (native, bridge) = both(&s, |a| get(a, &path)).await;
+    // wasmtime-wasi-http 48 reports `ok` (docs/differences.md).
+    assert_eq!(
+        body_of(&native),
+        "error: connection-refused\ntransmission: ok\n"
+    );
+    let body = body_of(&bridge);
+    let mut lines = body.lines();
+    assert_eq!(lines.next(), Some("error: connection-refused"), "{body}");
+    let transmission = lines.next().unwrap_or_default();
+    assert!(transmission.starts_with("transmission: error "), "{body}");
+}

@@ -38,6 +38,9 @@
 //                      answers with the
 //                      upstream's status, body and trailers (as body lines),
 //                      or 502 and `error: CODE` when the request failed
+//   /authorities       sets each authority of a list (valid ones, then ones the wasi:http
+//                      0.3 tests refuse) on one new outgoing request: one line each,
+//                      `"A": ok` or `"A": refused`
 //   anything else      404
 //
 // Each request prints `request: PATH` on stdout, for the server's per-instance prefixes.
@@ -523,6 +526,23 @@ static void handles(guest_string_t *path) {
     put_s("handles "); put_u(n); put_s("\n");
 }
 
+// `/authorities`: as the p3 guest's (the same list).
+static const char *const authorities[] = {
+    "example.com", "example.com:8080", "127.0.0.1:80", "[::1]:8080", "[::1]", "u@h:1",
+    "::", ":@", "@@", "@:", " ", "", "#", "localhost:what", "host:",
+};
+static void authorities_mode(wasi_http_types_own_response_outparam_t outparam) {
+    wasi_http_types_own_outgoing_request_t out =
+        wasi_http_types_constructor_outgoing_request(wasi_http_types_constructor_fields());
+    for (size_t i = 0; i < sizeof authorities / sizeof *authorities; i++) {
+        guest_string_t a = str(authorities[i]);
+        int ok = wasi_http_types_method_outgoing_request_set_authority(wasi_http_types_borrow_outgoing_request(out), &a);
+        put_s("\""); put_s(authorities[i]); put_s(ok ? "\": ok\n" : "\": refused\n");
+    }
+    wasi_http_types_outgoing_request_drop_own(out);
+    reply_text(outparam, 200);
+}
+
 static void proxy(guest_string_t *path, wasi_http_types_own_response_outparam_t outparam) {
     // /proxy/PORT/REST[?timeout-ms=N]
     size_t i = strlen("/proxy/");
@@ -666,6 +686,7 @@ void exports_wasi_http_incoming_handler_handle(
     else if (is(&path, "/trap")) abort();
     else if (is(&path, "/spin")) { for (volatile int i = 0;; i++) {} }
     else if (starts(&path, "/proxy/")) { wasi_http_types_incoming_request_drop_own(req); proxy(&path, outparam); }
+    else if (is(&path, "/authorities")) { wasi_http_types_incoming_request_drop_own(req); authorities_mode(outparam); }
     else {
         wasi_http_types_incoming_request_drop_own(req);
         put_s("not found\n");

@@ -42,7 +42,11 @@
 //   /proxy/PORT/PATH[?timeout-ms=N]  GET http://127.0.0.1:PORT/PATH through client.send
 //                      (timeout-ms: all three timeouts, 0 too); answers with the
 //                      upstream's status, body and trailers (as body lines),
-//                      or 502 and `error: CODE`
+//                      or 502 and `error: CODE`; `?transmission` instead of a timeout adds
+//                      a `transmission: ok|error CODE` line: what the request's
+//                      transmission future (from request.new) said
+//   /authorities       sets each authority of a list (valid ones, then the spec's invalid
+//                      ones) on one new request: one line each, `"A": ok` or `"A": refused`
 //   /unsent            builds a request, drops it unsent, and answers with what its
 //                      transmission future said
 //   anything else      404
@@ -584,6 +588,37 @@ static void handles(guest_string_t *path) {
     put_s("handles "); put_u(n); put_s("\n");
 }
 
+static void put_transmission(wasi_http_types_result_void_error_code_t *r) {
+    put_s("transmission: ");
+    if (r->is_err) { put_s("error "); put_s(error_name(&r->val.err)); } else put_s("ok");
+    put_s("\n");
+}
+
+// `/authorities`: each of these set on one new request; valid ones first, then the ones the
+// wasi:http 0.3 tests refuse.
+static const char *const authorities[] = {
+    "example.com", "example.com:8080", "127.0.0.1:80", "[::1]:8080", "[::1]", "u@h:1",
+    "::", ":@", "@@", "@:", " ", "", "#", "localhost:what", "host:",
+};
+static void authorities_mode(void) {
+    trailers_w tw;
+    trailers_r tr = wasi_http_types_future_result_option_own_trailers_error_code_new(&tw);
+    wasi_http_types_tuple2_own_request_future_result_void_error_code_t made;
+    wasi_http_types_static_request_new(wasi_http_types_constructor_fields(), NULL, tr, NULL, &made);
+    for (size_t i = 0; i < sizeof authorities / sizeof *authorities; i++) {
+        guest_string_t a = str(authorities[i]);
+        int ok = wasi_http_types_method_request_set_authority(wasi_http_types_borrow_request(made.f0), &a);
+        put_s("\""); put_s(authorities[i]); put_s(ok ? "\": ok\n" : "\": refused\n");
+    }
+    wasi_http_types_request_drop_own(made.f0);
+    wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
+    if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(tw);
+    wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+    wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
+    reply_text(200);
+}
+
 static void proxy(guest_string_t *path) {
     size_t i = strlen("/proxy/");
     char authority[32] = "127.0.0.1:";
@@ -592,8 +627,13 @@ static void proxy(guest_string_t *path) {
     authority[a] = 0;
     guest_string_t rest = { path->ptr + i, path->len - i };
     uint64_t timeout_ms = 0;
-    int timeouts = 0;
+    int timeouts = 0, transmission = 0;
     for (size_t k = 0; k < rest.len; k++) {
+        if (rest.ptr[k] == '?' && rest.len - k == 13 && memcmp(rest.ptr + k, "?transmission", 13) == 0) {
+            rest.len = k;
+            transmission = 1;
+            break;
+        }
         if (rest.ptr[k] == '?' && rest.len - k > 12 && memcmp(rest.ptr + k, "?timeout-ms=", 12) == 0) {
             for (size_t j = k + 12; j < rest.len; j++) timeout_ms = timeout_ms * 10 + (rest.ptr[j] - '0');
             rest.len = k;
@@ -638,6 +678,10 @@ static void proxy(guest_string_t *path) {
         wait_on(tw);
     wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
     if (!refused) wait_subtask(sent);
+    wasi_http_types_result_void_error_code_t sent_res;
+    if (transmission && !refused &&
+        wasi_http_types_future_result_void_error_code_read(made.f1, &sent_res) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(made.f1);
     wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
     if (refused) {
         put_s("error: path-with-query refused\n");
@@ -646,11 +690,13 @@ static void proxy(guest_string_t *path) {
     }
     if (res.is_err) {
         put_s("error: "); put_s(error_name(&res.val.err)); put_s("\n");
+        if (transmission) put_transmission(&sent_res);
         reply_text(502);
         return;
     }
     uint16_t status = wasi_http_types_method_response_get_status_code(wasi_http_types_borrow_response(res.val.ok));
     put_s("upstream: "); put_u(status); put_s("\n");
+    if (transmission) put_transmission(&sent_res);
     wasi_http_types_future_result_void_error_code_writer_t res_w;
     wasi_http_types_future_result_void_error_code_t done = wasi_http_types_future_result_void_error_code_new(&res_w);
     wasi_http_types_tuple2_stream_u8_future_result_option_own_trailers_error_code_t in;
@@ -734,6 +780,7 @@ guest_callback_code_t exports_wasi_http_handler_handle(exports_wasi_http_handler
     else if (is(&path, "/paths")) { wasi_http_types_request_drop_own(req); paths(); }
     else if (is(&path, "/content-length")) { wasi_http_types_request_drop_own(req); content_length_lines(); reply_text(200); }
     else if (is(&path, "/unsent")) { wasi_http_types_request_drop_own(req); unsent(); }
+    else if (is(&path, "/authorities")) { wasi_http_types_request_drop_own(req); authorities_mode(); }
     else if (starts(&path, "/proxy/")) { wasi_http_types_request_drop_own(req); proxy(&path); }
     else {
         wasi_http_types_request_drop_own(req);

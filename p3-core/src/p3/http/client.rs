@@ -2,9 +2,10 @@
 
 use super::bindings::http::client;
 use super::bindings::http::types::ErrorCode;
-use super::body::{Body, Request, Response, code_error};
+use super::body::{Body, Request, Response};
 use super::types::HttpError;
 use crate::http::{self as core, Direction, WasiHttp, WasiHttpCtxView};
+use tokio::sync::oneshot;
 use wasmtime::AsContextMut;
 use wasmtime::component::{Accessor, Resource};
 
@@ -16,8 +17,16 @@ impl<U: 'static> client::HostWithStore<U> for WasiHttp {
         request: Resource<Request>,
     ) -> Result<Resource<Response>, HttpError> {
         let getter = store.getter();
+        // The guest's transmission future (from `request.new`) takes the body's result once
+        // the request is on its way, and the send's error code when it never got there
+        // (wasmtime#14112: wasmtime 48 reports `ok` for a request that failed to send).
+        let mut transmission = None;
         let mut pending = store.with(|mut access| -> Result<_, HttpError> {
-            let Request { mut head, body } = access.get().table.delete(request)?;
+            let Request { mut head, mut body } = access.get().table.delete(request)?;
+            if let Body::Guest { result, .. } = &mut body {
+                let (tx, rx) = oneshot::channel();
+                transmission = Some((std::mem::replace(result, tx), rx));
+            }
             let content_length = match core::content_length(&head.headers) {
                 Ok(n) => n,
                 Err(e) => {
@@ -35,14 +44,37 @@ impl<U: 'static> client::HostWithStore<U> for WasiHttp {
                 )
                 .map_err(HttpError::trap)?;
             head.body = Some(body);
-            core::send(access.get().hooks, head).map_err(code_error)
+            Ok(core::send(access.get().hooks, head).map_err(ErrorCode::from))
         })?;
-        std::future::poll_fn(|cx| pending.poll_ready(cx)).await;
-        let (response, worker) = match pending.take() {
-            Some(Ok(sent)) => sent,
-            Some(Err(e)) => return Err(code_error(e)),
-            None => return Err(HttpError::code(ErrorCode::InternalError(None))),
+        let sent = match &mut pending {
+            Ok(pending) => {
+                std::future::poll_fn(|cx| pending.poll_ready(cx)).await;
+                match pending.take() {
+                    Some(Ok(sent)) => Ok(sent),
+                    Some(Err(e)) => Err(ErrorCode::from(e)),
+                    None => Err(ErrorCode::InternalError(None)),
+                }
+            }
+            Err(code) => Err(code.clone()),
         };
+        let (response, worker) = match sent {
+            Ok(sent) => sent,
+            Err(code) => {
+                if let Some((guest, _)) = transmission {
+                    let _ = guest.send(Err(code.clone()));
+                }
+                return Err(HttpError::code(code));
+            }
+        };
+        if let Some((guest, body)) = transmission {
+            tokio::spawn(async move {
+                // Never reported (the body's sender dropped): the guest's future says
+                // "never sent" when `guest` drops.
+                if let Ok(result) = body.await {
+                    let _ = guest.send(result);
+                }
+            });
+        }
         store.with(|mut access| {
             let view = access.get();
             let head = core::Response::incoming(view.hooks, response, Some(worker));

@@ -135,7 +135,9 @@ impl types::HostRequest for WasiHttpCtxView<'_> {
         authority: Option<String>,
     ) -> wasmtime::Result<Result<(), ()>> {
         let head = &mut self.table.get_mut(&req)?.head;
-        Ok(head.set_authority(authority).map_err(drop))
+        Ok(head
+            .set_authority(authority, crate::http::AuthorityRule::PortChecked)
+            .map_err(drop))
     }
 
     fn get_options(

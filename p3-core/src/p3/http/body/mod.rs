@@ -3,7 +3,7 @@
 mod transfer;
 
 use super::bindings::http::types::{self, ErrorCode};
-use super::types::{HttpError, RequestOptions};
+use super::types::RequestOptions;
 use crate::http::{
     self as core, Direction, FieldMap, HttpError as CoreHttpError, TrailersFuture, WasiBody,
     WasiHttp, WasiHttpCtxView, WasiHttpView,
@@ -429,9 +429,4 @@ impl Response {
         head.into_http()
             .map_err(|e| wasmtime::format_err!("the guest's response cannot be sent: {e}"))
     }
-}
-
-/// Converts an `error-code` result into the trappable error of a binding.
-pub(super) fn code_error(e: CoreHttpError) -> HttpError {
-    HttpError::code(ErrorCode::from(e))
 }
