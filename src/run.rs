@@ -194,6 +194,8 @@ impl std::fmt::Display for ImportProblem {
     }
 }
 
+impl std::error::Error for ImportProblem {}
+
 /// Checks every import of `component` against what wasi-bridge provides.
 ///
 /// ```
@@ -240,6 +242,121 @@ pub fn check_import_names<'a>(
     }
 }
 
+/// The WASI release candidates whose interfaces have the shape of a release wasi-bridge serves:
+/// `(candidate, release)`. `0.3.0-rc-2026-03-15` (wasmtime 43–45, wasip3 0.5–0.6, spin-sdk 6,
+/// componentize-py 0.22–0.24; Spin 4 serves it) differs from `0.3.0` only in its version and
+/// comments — every package, wasi:http included, compared.
+pub const SAME_SHAPE_CANDIDATES: &[(&str, &str)] = &[("0.3.0-rc-2026-03-15", "0.3.0")];
+
+/// `name` with a [`SAME_SHAPE_CANDIDATES`] version replaced by its release, if it has one.
+fn final_name(name: &str) -> Option<String> {
+    let (iface, version) = name.split_once('@')?;
+    let (_, release) = SAME_SHAPE_CANDIDATES
+        .iter()
+        .find(|(rc, _)| *rc == version)?;
+    iface
+        .starts_with("wasi:")
+        .then(|| format!("{iface}@{release}"))
+}
+
+/// A component built against a WASI release candidate whose interfaces have the shape of a
+/// release ([`SAME_SHAPE_CANDIDATES`]), with its top-level `wasi:*` import and export names
+/// renamed to that release, so the one set of bindings serves it: `None` when `bytes` names no
+/// such candidate (or is not a component). Nothing else of the component changes (its core
+/// modules and nested components are copied as they are). `run`, `serve` and the containerd
+/// shim do this before compiling; an embedder calls it on the bytes it compiles.
+///
+/// ```
+/// use wasi_bridge::run;
+/// use wasmtime::component::Component;
+/// let rc = std::fs::read("tests/guests/wasm/p3-cli-rc-2026-03-15.wasm")?;
+/// let engine = run::engine()?;
+/// let as_built = Component::new(&engine, &rc)?;
+/// assert!(run::check_imports(&engine, &as_built).is_err());
+/// let renamed = Component::new(&engine, run::final_names(&rc).expect("a candidate"))?;
+/// run::check_imports(&engine, &renamed)?;
+/// assert!(run::entry_of(&engine, &renamed).is_some());
+/// // A release's component is left as it is.
+/// assert!(run::final_names(&std::fs::read("tests/guests/wasm/p3-cli.wasm")?).is_none());
+/// # Ok::<_, wasmtime::Error>(())
+/// ```
+pub fn final_names(bytes: &[u8]) -> Option<Vec<u8>> {
+    use wasm_encoder::reencode::{ReencodeComponent, RoundtripReencoder};
+    use wasmparser::{Chunk, Parser, Payload};
+    if !wasmparser::Parser::is_component(bytes) {
+        return None;
+    }
+    let mut out = wasm_encoder::Component::new();
+    let mut renamed = false;
+    let mut parser = Parser::new(0);
+    let mut rest = bytes;
+    loop {
+        let Ok(Chunk::Parsed { consumed, payload }) = parser.parse(rest, true) else {
+            return None;
+        };
+        let section = payload.as_section();
+        let mut skip = 0;
+        match payload {
+            Payload::End(_) => break,
+            Payload::Version { .. } => {}
+            Payload::ComponentImportSection(reader) => {
+                let mut imports = wasm_encoder::ComponentImportSection::new();
+                for import in reader {
+                    let import = import.ok()?;
+                    let name = final_name(import.name.name);
+                    renamed |= name.is_some();
+                    let ty = RoundtripReencoder.component_type_ref(import.ty).ok()?;
+                    imports.import(name.as_deref().unwrap_or(import.name.name), ty);
+                }
+                out.section(&imports);
+            }
+            Payload::ComponentExportSection(reader) => {
+                let mut exports = wasm_encoder::ComponentExportSection::new();
+                for export in reader {
+                    let export = export.ok()?;
+                    let name = final_name(export.name.name);
+                    renamed |= name.is_some();
+                    let ty = match export.ty {
+                        Some(ty) => Some(RoundtripReencoder.component_type_ref(ty).ok()?),
+                        None => None,
+                    };
+                    exports.export(
+                        name.as_deref().unwrap_or(export.name.name),
+                        export.kind.into(),
+                        export.index,
+                        ty,
+                    );
+                }
+                out.section(&exports);
+            }
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                // Copied whole: its own names are not WASI's. The parser has stepped over it;
+                // its bytes follow the header just consumed.
+                skip = unchecked_range.len();
+                let (id, range) = section?;
+                out.section(&wasm_encoder::RawSection {
+                    id,
+                    data: &bytes[range],
+                });
+            }
+            _ => {
+                let (id, range) = section?;
+                out.section(&wasm_encoder::RawSection {
+                    id,
+                    data: &bytes[range],
+                });
+            }
+        }
+        rest = rest.get(consumed + skip..)?;
+    }
+    renamed.then(|| out.finish())
+}
+
 /// True if `bytes` is a core wasm module (as opposed to a component).
 pub fn is_core_module(bytes: &[u8]) -> bool {
     wasmparser::Parser::is_core_wasm(bytes)
@@ -260,7 +377,8 @@ pub fn exports_http_handler(bytes: &[u8]) -> bool {
             Ok(Payload::ComponentExportSection(exports)) if depth == 0 => {
                 for export in exports.into_iter().flatten() {
                     let name = export.name.name;
-                    if is_p3_name(name, "wasi:http/handler")
+                    let name = final_name(name).unwrap_or_else(|| name.to_string());
+                    if is_p3_name(&name, "wasi:http/handler")
                         || name.starts_with("wasi:http/incoming-handler@0.2.")
                     {
                         return true;

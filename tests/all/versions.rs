@@ -1,14 +1,17 @@
 //! Every WASI version a guest may import, on the one core (issue: WASI 0.3.N, the release
 //! candidates). A guest built against a newer WASI 0.3 release (`wasi:*@0.3.2`, as wasip3 0.10
 //! makes them) runs wherever its `@0.3.0` twin runs, as wasmtime's linker takes it; a function
-//! a newer release adds that the core lacks is refused by name before the program runs.
+//! a newer release adds that the core lacks is refused by name before the program runs. A
+//! guest built against `0.3.0-rc-2026-03-15`, whose WIT has 0.3.0's shape, runs as its twin
+//! too (its names renamed, `run::final_names`).
 
 use crate::binary::{guest, run};
 
-/// `run` of the 0.3.2 guest prints what its 0.3.0 twin prints, byte for byte, for each mode
+/// `run` of the 0.3.2 and the rc-2026-03-15 guests prints what their 0.3.0 twin prints, byte
+/// for byte, for each mode
 /// (arguments, environment, stdin, stdout and stderr streams, exit codes), with the same status.
 #[test]
-fn a_guest_of_wasi_0_3_2_runs_as_its_0_3_0_twin() {
+fn guests_of_wasi_0_3_2_and_0_3_0_rc_2026_03_15_run_as_their_0_3_0_twin() {
     for (args, stdin) in [
         (&["env"][..], &b""[..]),
         (&["stdin"][..], &b"from stdin\n"[..]),
@@ -36,9 +39,10 @@ fn a_guest_of_wasi_0_3_2_runs_as_its_0_3_0_twin() {
             )
         };
         let old = twin("p3-cli.wasm");
-        let new = twin("p3-cli-0.3.2.wasm");
-        assert_eq!(new, old, "{args:?}");
-        assert!(!new.1.is_empty() || new.0 != Some(0), "{args:?}: {new:?}");
+        assert!(!old.1.is_empty() || old.0 != Some(0), "{args:?}: {old:?}");
+        for other in ["p3-cli-0.3.2.wasm", "p3-cli-rc-2026-03-15.wasm"] {
+            assert_eq!(twin(other), old, "{other} {args:?}");
+        }
     }
 }
 
@@ -89,4 +93,30 @@ fn a_function_a_newer_0_3_release_adds_is_refused_by_name() {
             "{name}"
         );
     }
+}
+
+/// `0.3.0-rc-2026-03-15`'s WIT (vendored from wasmtime-wasi-http 45.0.0) is 0.3.0's but for
+/// its version, its comments and its `@since` gates: every package, line by line. This is what
+/// lets `run::final_names` serve its guests with 0.3.0's bindings.
+#[test]
+fn the_rc_2026_03_15_wit_has_the_shape_of_0_3_0() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let shape = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with("@since"))
+            .filter(|l| !l.starts_with("@unstable"))
+            .map(|l| l.replace("@0.3.0-rc-2026-03-15", "@0.3.0"))
+            .collect()
+    };
+    for package in ["cli", "clocks", "filesystem", "http", "random", "sockets"] {
+        let rc = std::fs::read_to_string(format!("{root}/wit/p3-rc-2026-03-15/deps/{package}.wit"))
+            .unwrap();
+        let release = std::fs::read_to_string(format!("{root}/wit/p3/deps/{package}.wit")).unwrap();
+        assert!(rc.contains("@0.3.0-rc-2026-03-15;"), "{package}");
+        assert_eq!(shape(&rc), shape(&release), "{package}");
+    }
+    // The renaming touches only those names: a candidate of another shape is still refused.
+    let o = run(&["run", &guest("wasi-rc.wasm")], b"");
+    assert_eq!(o.status.code(), Some(2));
 }

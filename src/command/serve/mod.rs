@@ -188,6 +188,8 @@ impl ServeCommand {
                 "{path} is a core module; the serve command needs a wasi:http component"
             )));
         }
+        // A same-shape release candidate's names, as its release's.
+        let bytes = crate::run::final_names(&bytes).unwrap_or(bytes);
         let component = Component::new(engine, &bytes)
             .map_err(|e| usage(format!("{path}: {}", crate::run::explain_compile_error(&e))))?;
         let linked = Linked::for_serve(&self.run.common.wasi);

@@ -548,7 +548,8 @@ fn a_guest_request_with_every_field_name_a_header_map_holds_gets_an_error_code()
 }
 
 /// A wasi:http handler built against WASI 0.3.2 (`p3-http-0.3.2.wasm`: every `@0.3.0` of
-/// `p3-http.wasm` renamed) is served as its 0.3.0 twin: the same answers, byte for byte.
+/// `p3-http.wasm` renamed) or 0.3.0-rc-2026-03-15 is served as its 0.3.0 twin: the same
+/// answers, byte for byte.
 #[test]
 fn a_handler_of_wasi_0_3_2_is_served_as_its_0_3_0_twin() {
     let answers = |program: &str| {
@@ -561,4 +562,9 @@ fn a_handler_of_wasi_0_3_2_is_served_as_its_0_3_0_twin() {
     let old = answers("p3-http.wasm");
     assert_eq!(old[0], (200, b"Hello, wasi:http/proxy world!\n".to_vec()));
     assert_eq!(answers("p3-http-0.3.2.wasm"), old);
+    // And one built against 0.3.0-rc-2026-03-15 (0.3.0's shape), which the shim, too, takes
+    // for an HTTP handler.
+    assert_eq!(answers("p3-http-rc-2026-03-15.wasm"), old);
+    let rc = std::fs::read(guest("p3-http-rc-2026-03-15.wasm")).unwrap();
+    assert!(wasi_bridge::run::exports_http_handler(&rc));
 }
