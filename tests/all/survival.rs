@@ -95,7 +95,6 @@ fn a_runtime_bug_a_guest_reaches_ends_that_program_with_an_error() {
 /// caller's thread runs the next program.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_library_run_returns_a_runtime_bug_as_an_error() {
-    use wasi_bridge::p2::pipe::MemoryOutputPipe;
     use wasi_bridge::{WasiCtx, run as lib};
     let engine = lib::engine().unwrap();
     let linker = lib::linker(&engine).unwrap();
@@ -113,12 +112,26 @@ async fn the_library_run_returns_a_runtime_bug_as_an_error() {
         text.contains("write state is already dropped") || text.contains("passed read end"),
         "{text}"
     );
+    exits_with_code_3(&engine, &linker, &component).await;
+}
+
+/// Runs the p3-cli guest `component` (or a twin) with `exit-code 3` through the library's
+/// `run::run`: status 3, and what it printed. The program that follows an attack, on the same
+/// engine and linker.
+pub(crate) async fn exits_with_code_3(
+    engine: &wasmtime::Engine,
+    linker: &wasmtime::component::Linker<wasi_bridge::run::Host>,
+    component: &wasmtime::component::Component,
+) {
+    use wasi_bridge::p2::pipe::MemoryOutputPipe;
+    use wasi_bridge::{WasiCtx, run as lib};
+    let entry = lib::entry_of(engine, component).unwrap();
     let stdout = MemoryOutputPipe::new(4096);
     let ctx = WasiCtx::builder()
         .args(&["p3-cli", "exit-code", "3"])
         .stdout(stdout.clone())
         .build();
-    let status = lib::run(&engine, &linker, &component, ctx, entry)
+    let status = lib::run(engine, linker, component, ctx, entry)
         .await
         .unwrap();
     assert_eq!(status, 3);
@@ -158,12 +171,7 @@ async fn a_subtask_handle_outliving_its_cancelled_task_ends_only_that_program() 
         Ok(status) => assert_eq!(status, 0),
     }
     let next = wasmtime::component::Component::from_file(&engine, guest("p3-cli.wasm")).unwrap();
-    let entry = lib::entry_of(&engine, &next).unwrap();
-    let ctx = WasiCtx::builder()
-        .args(&["p3-cli", "exit-code", "3"])
-        .build();
-    let status = lib::run(&engine, &linker, &next, ctx, entry).await.unwrap();
-    assert_eq!(status, 3);
+    exits_with_code_3(&engine, &linker, &next).await;
 }
 
 /// wasmtime 48.0.10 also fixed a memory that cannot move growing past a reservation that is

@@ -50,8 +50,7 @@ fn guests_of_wasi_0_3_2_and_0_3_0_rc_2026_03_15_run_as_their_0_3_0_twin() {
 /// `run::run` on the library's linker runs it.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_library_runs_a_guest_of_wasi_0_3_2() {
-    use wasi_bridge::p2::pipe::MemoryOutputPipe;
-    use wasi_bridge::{WasiCtx, run as lib};
+    use wasi_bridge::run as lib;
     let engine = lib::engine().unwrap();
     let linker = lib::linker(&engine).unwrap();
     let component =
@@ -59,16 +58,7 @@ async fn the_library_runs_a_guest_of_wasi_0_3_2() {
     lib::check_imports(&engine, &component).unwrap();
     let entry = lib::entry_of(&engine, &component).unwrap();
     assert!(matches!(entry, lib::Entry::P3));
-    let stdout = MemoryOutputPipe::new(4096);
-    let ctx = WasiCtx::builder()
-        .args(&["p3", "exit-code", "3"])
-        .stdout(stdout.clone())
-        .build();
-    let status = lib::run(&engine, &linker, &component, ctx, entry)
-        .await
-        .unwrap();
-    assert_eq!(status, 3);
-    assert_eq!(&stdout.contents()[..], b"exiting with code\n");
+    crate::survival::exits_with_code_3(&engine, &linker, &component).await;
 }
 
 /// A function no release of the core has (`get-random-u128` in `wasi:random/random@0.3.9`,

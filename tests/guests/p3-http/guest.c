@@ -542,6 +542,31 @@ static void content_length_lines(void) {
     if (ok) wasi_http_types_fields_drop_own(g);
 }
 
+typedef wasi_http_types_tuple2_own_request_future_result_void_error_code_t made_t;
+
+// A new request with no body and no options: the request and its transmission future; `tw`
+// gets the writer of its trailers future (for `no_trailers`).
+static made_t bodiless_request(trailers_w *tw) {
+    trailers_r tr = wasi_http_types_future_result_option_own_trailers_error_code_new(tw);
+    made_t made;
+    wasi_http_types_static_request_new(wasi_http_types_constructor_fields(), NULL, tr, NULL, &made);
+    return made;
+}
+
+// No body, so no trailers: a future's writer must still write before it is dropped (the host
+// may read it, or drop its end).
+static void no_trailers(trailers_w tw) {
+    wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
+    if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
+        wait_on(tw);
+    wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+}
+
+// `ok` or `error CODE`: a transmission future's result.
+static void put_sent(wasi_http_types_result_void_error_code_t *r) {
+    if (r->is_err) { put_s("error "); put_s(error_name(&r->val.err)); } else put_s("ok");
+}
+
 // `/paths`: what setting each `path-with-query` on a new outgoing request returned and what
 // reads back (relative references, absolute forms; GHSA-5qpp-g3j2-8frx, wasi-http#178).
 static const char *const path_values[] = {
@@ -558,19 +583,14 @@ static void put_path_result(const char *v, int set, int some, guest_string_t *go
 static void paths(void) {
     for (size_t i = 0; i < sizeof path_values / sizeof path_values[0]; i++) {
         trailers_w tw;
-        trailers_r tr = wasi_http_types_future_result_option_own_trailers_error_code_new(&tw);
-        wasi_http_types_tuple2_own_request_future_result_void_error_code_t made;
-        wasi_http_types_static_request_new(wasi_http_types_constructor_fields(), NULL, tr, NULL, &made);
+        made_t made = bodiless_request(&tw);
         wasi_http_types_borrow_request_t b = wasi_http_types_borrow_request(made.f0);
         guest_string_t v = str(path_values[i]), got = { 0 };
         int set = wasi_http_types_method_request_set_path_with_query(b, &v);
         int some = set && wasi_http_types_method_request_get_path_with_query(b, &got);
         put_path_result(path_values[i], set, some, &got);
         wasi_http_types_request_drop_own(made.f0);
-        wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
-        if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
-            wait_on(tw);
-        wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+        no_trailers(tw);
         wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
     }
     reply_text(200);
@@ -589,9 +609,7 @@ static void handles(guest_string_t *path) {
 }
 
 static void put_transmission(wasi_http_types_result_void_error_code_t *r) {
-    put_s("transmission: ");
-    if (r->is_err) { put_s("error "); put_s(error_name(&r->val.err)); } else put_s("ok");
-    put_s("\n");
+    put_s("transmission: "); put_sent(r); put_s("\n");
 }
 
 // `/authorities`: each of these set on one new request; valid ones first, then the ones the
@@ -602,19 +620,14 @@ static const char *const authorities[] = {
 };
 static void authorities_mode(void) {
     trailers_w tw;
-    trailers_r tr = wasi_http_types_future_result_option_own_trailers_error_code_new(&tw);
-    wasi_http_types_tuple2_own_request_future_result_void_error_code_t made;
-    wasi_http_types_static_request_new(wasi_http_types_constructor_fields(), NULL, tr, NULL, &made);
+    made_t made = bodiless_request(&tw);
     for (size_t i = 0; i < sizeof authorities / sizeof *authorities; i++) {
         guest_string_t a = str(authorities[i]);
         int ok = wasi_http_types_method_request_set_authority(wasi_http_types_borrow_request(made.f0), &a);
         put_s("\""); put_s(authorities[i]); put_s(ok ? "\": ok\n" : "\": refused\n");
     }
     wasi_http_types_request_drop_own(made.f0);
-    wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
-    if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
-        wait_on(tw);
-    wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+    no_trailers(tw);
     wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
     reply_text(200);
 }
@@ -671,12 +684,7 @@ static void proxy(guest_string_t *path) {
     guest_subtask_status_t sent = 0;
     if (refused) wasi_http_types_request_drop_own(made.f0);
     else sent = wasi_http_client_send(made.f0, &res);
-    // No body, so no trailers: a future's writer must still write before it is dropped (the
-    // host may read it, or drop its end).
-    wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
-    if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
-        wait_on(tw);
-    wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+    no_trailers(tw);
     if (!refused) wait_subtask(sent);
     wasi_http_types_result_void_error_code_t sent_res;
     if (transmission && !refused &&
@@ -715,22 +723,14 @@ static void proxy(guest_string_t *path) {
 
 static void unsent(void) {
     trailers_w tw;
-    trailers_r tr = wasi_http_types_future_result_option_own_trailers_error_code_new(&tw);
-    wasi_http_types_tuple2_own_request_future_result_void_error_code_t made;
-    wasi_http_types_static_request_new(wasi_http_types_constructor_fields(), NULL, tr, NULL, &made);
+    made_t made = bodiless_request(&tw);
     wasi_http_types_request_drop_own(made.f0);
-    wasi_http_types_result_option_own_trailers_error_code_t none = { .is_err = false };
-    if (wasi_http_types_future_result_option_own_trailers_error_code_write(tw, &none) == GUEST_WAITABLE_STATUS_BLOCKED)
-        wait_on(tw);
-    wasi_http_types_future_result_option_own_trailers_error_code_drop_writable(tw);
+    no_trailers(tw);
     wasi_http_types_result_void_error_code_t res;
     if (wasi_http_types_future_result_void_error_code_read(made.f1, &res) == GUEST_WAITABLE_STATUS_BLOCKED)
         wait_on(made.f1);
     wasi_http_types_future_result_void_error_code_drop_readable(made.f1);
-    put_s("unsent: ");
-    if (res.is_err) { put_s("error "); put_s(error_name(&res.val.err)); }
-    else put_s("ok");
-    put_s("\n");
+    put_s("unsent: "); put_sent(&res); put_s("\n");
     reply_text(200);
 }
 
