@@ -339,16 +339,17 @@ pub fn final_names(bytes: &[u8]) -> Option<Vec<u8>> {
                 // its bytes follow the header just consumed.
                 skip = unchecked_range.len();
                 let (id, range) = section?;
+                // The parser does not check a nested section's length against the input.
                 out.section(&wasm_encoder::RawSection {
                     id,
-                    data: &bytes[range],
+                    data: bytes.get(range)?,
                 });
             }
             _ => {
                 let (id, range) = section?;
                 out.section(&wasm_encoder::RawSection {
                     id,
-                    data: &bytes[range],
+                    data: bytes.get(range)?,
                 });
             }
         }

@@ -1,7 +1,8 @@
 //! `load`: arbitrary bytes (and mutations of real modules and components, from the seed
 //! corpus) through what `wasi-bridge run` does before running a program — detection, WASIp1
-//! module compilation and its preview1-adapter wrapping, component compilation, the import check
-//! and entry-point detection. Each step may refuse the input; none may panic.
+//! module compilation and its preview1-adapter wrapping, a release candidate's renaming
+//! (`run::final_names`), component compilation, the import check, handler and entry-point
+//! detection. Each step may refuse the input; none may panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -23,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
             check(engine, &wrapped);
         }
     } else {
-        check(engine, data);
+        let _ = run::exports_http_handler(data);
+        match run::final_names(data) {
+            Some(renamed) => check(engine, &renamed),
+            None => check(engine, data),
+        }
     }
 });
 
