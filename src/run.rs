@@ -281,11 +281,58 @@ fn final_name(name: &str) -> Option<String> {
 /// # Ok::<_, wasmtime::Error>(())
 /// ```
 pub fn final_names(bytes: &[u8]) -> Option<Vec<u8>> {
-    use wasm_encoder::reencode::{ReencodeComponent, RoundtripReencoder};
-    use wasmparser::{Chunk, Parser, Payload};
-    if !wasmparser::Parser::is_component(bytes) {
+    // Every `run` and `serve` start comes here: a release's component (nearly all) costs one
+    // pass over its top-level section headers, and nothing is copied.
+    if !wasmparser::Parser::is_component(bytes) || !names_a_candidate(bytes) {
         return None;
     }
+    rename_candidates(bytes)
+}
+
+/// Whether a top-level import or export of the component `bytes` names a
+/// [`SAME_SHAPE_CANDIDATES`] version (nested modules and components are skipped unread).
+fn names_a_candidate(bytes: &[u8]) -> bool {
+    use wasmparser::{Chunk, Parser, Payload};
+    let mut parser = Parser::new(0);
+    let mut rest = bytes;
+    loop {
+        let Ok(Chunk::Parsed { consumed, payload }) = parser.parse(rest, true) else {
+            return false;
+        };
+        let mut skip = 0;
+        match payload {
+            Payload::End(_) => return false,
+            Payload::ComponentImportSection(reader) => {
+                let names = reader.into_iter().flatten().map(|i| i.name.name);
+                if names.into_iter().any(|n| final_name(n).is_some()) {
+                    return true;
+                }
+            }
+            Payload::ComponentExportSection(reader) => {
+                let names = reader.into_iter().flatten().map(|e| e.name.name);
+                if names.into_iter().any(|n| final_name(n).is_some()) {
+                    return true;
+                }
+            }
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => skip = unchecked_range.len(),
+            _ => {}
+        }
+        let Some(next) = rest.get(consumed + skip..) else {
+            return false;
+        };
+        rest = next;
+    }
+}
+
+/// [`final_names`]' rewrite, for a component [`names_a_candidate`].
+fn rename_candidates(bytes: &[u8]) -> Option<Vec<u8>> {
+    use wasm_encoder::reencode::{ReencodeComponent, RoundtripReencoder};
+    use wasmparser::{Chunk, Parser, Payload};
     let mut out = wasm_encoder::Component::new();
     let mut renamed = false;
     let mut parser = Parser::new(0);

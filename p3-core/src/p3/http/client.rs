@@ -67,7 +67,7 @@ impl<U: 'static> client::HostWithStore<U> for WasiHttp {
             }
         };
         if let Some((guest, body)) = transmission {
-            tokio::spawn(async move {
+            crate::io::spawn_detached(async move {
                 // Never reported (the body's sender dropped): the guest's future says
                 // "never sent" when `guest` drops.
                 if let Ok(result) = body.await {
