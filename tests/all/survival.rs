@@ -174,6 +174,56 @@ async fn a_subtask_handle_outliving_its_cancelled_task_ends_only_that_program() 
     exits_with_code_3(&engine, &linker, &next).await;
 }
 
+/// wasmtime 48.0.11's stack-limit fix (one of GHSA-2r66-xccj-ch65 / GHSA-68w3-gjjh-vrrc, whose
+/// texts are not at hand): the host re-enters a guest to lower a result — its `cabi_realloc`,
+/// for a string — and the guest recurses there without end (`realloc-recurses`, see
+/// `tests/guests/common/recursing_realloc.h`). Through p2's sync `readlink-at`, p3's
+/// async-lowered `readlink-at` (lowered when the host's task ends) and p3's directory stream
+/// (lowered when the host's stream delivers an entry), the engine's stack limit holds: the
+/// program traps with "call stack exhausted", status 134 as under `wasmtime run`, no crash and
+/// no panic; the library's `run` returns the trap and runs the next program.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_recursing_in_its_realloc_under_a_host_call_traps_that_program_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a"), "a").unwrap();
+    std::os::unix::fs::symlink("a", dir.path().join("lnk")).unwrap();
+    let preopen = format!("{}::/data", dir.path().display());
+    let attacks: [&[&str]; 3] = [
+        &["p2-fs.wasm", "realloc-recurses"],
+        &["p3-fs.wasm", "realloc-recurses", "readlink"],
+        &["p3-fs.wasm", "realloc-recurses", "readdir"],
+    ];
+    for attack in attacks {
+        let program = guest(attack[0]);
+        let mut args = vec!["run", "--dir", &preopen, &program];
+        args.extend(&attack[1..]);
+        let o = run(&args, b"");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(134), "{attack:?}: {err}");
+        assert!(err.starts_with("Error: "), "{attack:?}: {err}");
+        assert!(err.contains("call stack exhausted"), "{attack:?}: {err}");
+        assert!(!err.contains("panicked"), "{attack:?}: {err}");
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("the realloc returned"));
+    }
+
+    use wasi_bridge::{FsPerms, WasiCtx, run as lib};
+    let engine = lib::engine().unwrap();
+    let linker = lib::linker(&engine).unwrap();
+    let attack = wasmtime::component::Component::from_file(&engine, guest("p3-fs.wasm")).unwrap();
+    let entry = lib::entry_of(&engine, &attack).unwrap();
+    let ctx = WasiCtx::builder()
+        .args(&["p3-fs", "realloc-recurses", "readdir"])
+        .preopened_dir(dir.path(), "/data", FsPerms::ReadWrite)
+        .unwrap()
+        .build();
+    let e = lib::run(&engine, &linker, &attack, ctx, entry)
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("call stack exhausted"), "{e:?}");
+    let next = wasmtime::component::Component::from_file(&engine, guest("p3-cli.wasm")).unwrap();
+    exits_with_code_3(&engine, &linker, &next).await;
+}
+
 /// wasmtime 48.0.10 also fixed a memory that cannot move growing past a reservation that is
 /// not a whole number of pages (an operator's `-O memory-reservation`, not a guest's): this
 /// build refuses such a reservation in one line; whole 64 KiB pages run.

@@ -8,10 +8,13 @@
 //   bench-write F MIB write MIB MiB to F through write-via-stream, 64 KiB writes
 //   bench-readdir D   count the entries of directory D
 //   bench-stat F N    stat-at F N times not following symlinks, then N times following
+//   realloc-recurses  an attack on the host: readlink-at of `lnk` with a cabi_realloc that
+//                     recurses without end (../common/recursing_realloc.h)
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "guest.h"
+#include "../common/recursing_realloc.h"
 
 typedef wasi_filesystem_types_borrow_descriptor_t bdesc;
 typedef wasi_filesystem_types_own_descriptor_t odesc;
@@ -269,6 +272,16 @@ bool exports_wasi_cli_run_run(void) {
     else if (!strcmp(mode, "bench-write")) bench_write(root, a2, a3);
     else if (!strcmp(mode, "bench-readdir")) bench_readdir(root, a2);
     else if (!strcmp(mode, "bench-stat")) bench_stat(root, a2, a3);
+    else if (!strcmp(mode, "realloc-recurses")) {
+        // The host lowers readlink-at's string: the guest's cabi_realloc recurses until the
+        // engine's stack limit traps (../common/recursing_realloc.h). Not reached past it.
+        guest_string_t p = S("lnk"), target;
+        wasi_filesystem_types_error_code_t e;
+        realloc_recurses = 1;
+        wasi_filesystem_types_method_descriptor_readlink_at(root, &p, &target, &e);
+        realloc_recurses = 0;
+        say("the realloc returned\n");
+    }
     for (size_t i = 0; i < pre.len; i++) wasi_filesystem_types_descriptor_drop_own(pre.ptr[i].f0);
     wasi_io_streams_output_stream_drop_own(out);
     return true;

@@ -3,11 +3,13 @@
 // stats, lists (read-directory), renames, links, symlinks, truncates and removes, and prints
 // every result, including the error codes of bad requests (escapes, missing files, reading a
 // directory). argv[1] = "readonly" runs the mutations against a read-only preopen instead;
-// "bench-read F", "bench-write F MIB" and "bench-readdir D" are the benchmark workloads.
+// "bench-read F", "bench-write F MIB" and "bench-readdir D" are the benchmark workloads;
+// "realloc-recurses readlink|readdir" is an attack on the host (../common/recursing_realloc.h).
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "guest.h"
+#include "../common/recursing_realloc.h"
 
 typedef wasi_filesystem_types_borrow_descriptor_t bdesc;
 typedef wasi_filesystem_types_own_descriptor_t odesc;
@@ -357,6 +359,27 @@ static int arg_is(guest_list_string_t *argv, size_t i, const char *s) {
     return argv->len > i && argv->ptr[i].len == strlen(s) && memcmp(argv->ptr[i].ptr, s, argv->ptr[i].len) == 0;
 }
 
+// realloc-recurses readlink|readdir: the host lowers a string into the guest — the result of
+// an async-lowered readlink-at of the preopen's `lnk` (written when the host's task ends), or
+// a directory entry's name (written when the host's stream delivers it) — and the guest's
+// cabi_realloc recurses until the engine's stack limit traps. Not reached past the trap.
+static void realloc_attack(bdesc root, guest_list_string_t *argv) {
+    if (arg_is(argv, 2, "readlink")) {
+        wasi_filesystem_types_result_string_error_code_t rl;
+        realloc_recurses = 1;
+        wait_subtask(wasi_filesystem_types_method_descriptor_readlink_at(root, S("lnk"), &rl));
+    } else {
+        wasi_filesystem_types_tuple2_stream_directory_entry_future_result_void_error_code_t rf;
+        wasi_filesystem_types_method_descriptor_read_directory(root, &rf);
+        static wasi_filesystem_types_directory_entry_t batch[4];
+        realloc_recurses = 1;
+        guest_waitable_status_t s = wasi_filesystem_types_stream_directory_entry_read(rf.f0, batch, 4);
+        if (s == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(rf.f0);
+    }
+    realloc_recurses = 0;
+    say("the realloc returned\n");
+}
+
 guest_callback_code_t exports_wasi_cli_run_run(void) {
     ws = guest_waitable_set_new();
     wasi_cli_stdout_stream_u8_t out_r = wasi_cli_stdout_stream_u8_new(&out_w);
@@ -369,7 +392,9 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
 
     wasi_filesystem_preopens_list_tuple2_own_descriptor_string_t pre;
     wasi_filesystem_preopens_get_directories(&pre);
-    if (bench && pre.len > 0 && argv.len > 2) {
+    if (arg_is(&argv, 1, "realloc-recurses") && pre.len > 0) {
+        realloc_attack(wasi_filesystem_types_borrow_descriptor(pre.ptr[0].f0), &argv);
+    } else if (bench && pre.len > 0 && argv.len > 2) {
         bdesc root = wasi_filesystem_types_borrow_descriptor(pre.ptr[0].f0);
         unsigned long long mib = 0;
         if (argv.len > 3) for (size_t i = 0; i < argv.ptr[3].len; i++) mib = mib * 10 + (argv.ptr[3].ptr[i] - '0');
