@@ -9,6 +9,11 @@ round and as medians: requests per second, p99 latency, and the server's CPU tim
 wasi-bridge / wasmtime (RPS above 1 and CPU below 1 favour wasi-bridge).
 
     WASMTIME=/path/to/wasmtime benches/serve_vs_wasmtime.py [--rounds 3] [--seconds 5] [ROW...]
+    benches/serve_vs_wasmtime.py --backtrace-cost [--rounds 3] [--seconds 5] [ROW...]
+
+`--backtrace-cost` runs each server twice side by side instead, without `RUST_BACKTRACE` and
+with `RUST_BACKTRACE=1` (as deployments often set it), and prints what the variable costs
+each: RPS and CPU per request with it over without (wasmtime's pair only when WASMTIME is set).
 
 WASMTIME is the wasmtime 48.0.8 binary (`cargo install --locked wasmtime-cli@48.0.8 --root
 DIR`); WASI_BRIDGE defaults to target/release/wasi-bridge (built here when missing). The Python
@@ -59,11 +64,13 @@ TICK = os.sysconf("SC_CLK_TCK")
 class Server:
     """A `serve` process on 127.0.0.1:0, pinned to core 0."""
 
-    def __init__(self, name, binary, component, flags):
+    def __init__(self, name, binary, component, flags, backtrace=False):
         self.name = name
-        # A user's default environment: no backtraces captured for errors.
+        # A user's default environment: no backtraces captured for errors, unless asked.
         env = {k: v for k, v in os.environ.items()
                if k not in ("RUST_BACKTRACE", "RUST_LIB_BACKTRACE", "WASMTIME_LOG")}
+        if backtrace:
+            env["RUST_BACKTRACE"] = "1"
         self.proc = subprocess.Popen(
             ["taskset", "-c", "0", binary, "serve", "--addr", "127.0.0.1:0", *flags, component],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -122,10 +129,11 @@ def measure(server, row, seconds, script_dir):
     return rps, p99, cpu_us
 
 
-def run_row(row, wasmtime, bridge, rounds, seconds, script_dir):
+def run_row(row, hosts, rounds, seconds, script_dir):
+    """Medians (rps, p99, cpu) per host of `hosts` (name, binary, backtrace), rounds
+    alternating between them."""
     name, component, flags = row[0], row[1], row[2]
-    servers = [Server("wasmtime", wasmtime, component, flags),
-               Server("wasi-bridge", bridge, component, flags)]
+    servers = [Server(h, binary, component, flags, backtrace) for h, binary, backtrace in hosts]
     results = {s.name: [] for s in servers}
     try:
         for r in range(rounds):
@@ -133,28 +141,32 @@ def run_row(row, wasmtime, bridge, rounds, seconds, script_dir):
             for s in order:
                 rps, p99, cpu = measure(s, row, seconds, script_dir)
                 results[s.name].append((rps, p99, cpu))
-                print(f"  {name:32} round {r + 1} {s.name:11} {rps:9.0f} rps  "
+                print(f"  {name:32} round {r + 1} {s.name:14} {rps:9.0f} rps  "
                       f"p99 {p99:7.2f} ms  {cpu:7.1f} us/req", flush=True)
     finally:
         for s in servers:
             s.stop()
-    med = {k: tuple(statistics.median(x[i] for x in v) for i in range(3))
-           for k, v in results.items()}
-    w, b = med["wasmtime"], med["wasi-bridge"]
-    return (name, w, b, b[0] / w[0], b[2] / w[2])
+    return {k: tuple(statistics.median(x[i] for x in v) for i in range(3))
+            for k, v in results.items()}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--backtrace-cost", action="store_true",
+                    help="each server without and with RUST_BACKTRACE=1")
     ap.add_argument("rows", nargs="*", help="row names (default: all)")
     args = ap.parse_args()
     wasmtime = os.environ.get("WASMTIME")
-    if not wasmtime or not os.access(wasmtime, os.X_OK):
+    if wasmtime and os.access(wasmtime, os.X_OK):
+        version = subprocess.run([wasmtime, "--version"], capture_output=True,
+                                 text=True).stdout.strip()
+    elif args.backtrace_cost:
+        wasmtime, version = None, "itself"
+    else:
         sys.exit("set WASMTIME to the wasmtime 48.0.8 binary "
                  "(cargo install --locked wasmtime-cli@48.0.8 --root DIR)")
-    version = subprocess.run([wasmtime, "--version"], capture_output=True, text=True).stdout
     bridge = os.environ.get("WASI_BRIDGE", os.path.join(ROOT, "target", "release", "wasi-bridge"))
     if "WASI_BRIDGE" not in os.environ:
         subprocess.run(["cargo", "build", "--release", "-q", "--bin", "wasi-bridge"],
@@ -164,19 +176,35 @@ def main():
         subprocess.run(["bash", os.path.join(ROOT, "tests/guests/py-http/build.sh")], check=True)
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
-    print(f"# {time.strftime('%Y-%m-%d')}, wasi-bridge {commit} vs {version.strip()}; "
+    print(f"# {time.strftime('%Y-%m-%d')}, wasi-bridge {commit} vs {version}; "
           f"{args.rounds} rounds of {args.seconds} s, server on core 0, wrk -t1 on core 1")
+    if args.backtrace_cost:
+        pairs = [("wasi-bridge", bridge)] + ([("wasmtime", wasmtime)] if wasmtime else [])
+        hosts = [(f"{n}{' +bt' if bt else ''}", b, bt) for n, b in pairs for bt in (False, True)]
+    else:
+        hosts = [("wasmtime", wasmtime, False), ("wasi-bridge", bridge, False)]
     table = []
     with tempfile.TemporaryDirectory() as script_dir:
         for row in rows:
-            table.append(run_row(row, wasmtime, bridge, args.rounds, args.seconds, script_dir))
+            table.append((row[0], run_row(row, hosts, args.rounds, args.seconds, script_dir)))
     print()
+    if args.backtrace_cost:
+        print("| workload | server | RPS without / with `RUST_BACKTRACE=1` | **RPS ratio** | "
+              "CPU µs/req without / with | CPU ratio |")
+        print("|---|---|---:|---:|---:|---:|")
+        for name, med in table:
+            for n, _ in pairs:
+                a, b = med[n], med[f"{n} +bt"]
+                print(f"| {name} | {n} | {a[0]:.0f} / {b[0]:.0f} | **{b[0] / a[0]:.3f}** | "
+                      f"{a[2]:.1f} / {b[2]:.1f} | {b[2] / a[2]:.3f} |")
+        return
     print("| workload | wasmtime serve RPS | wasi-bridge RPS | **RPS ratio** | p99 ms (wasmtime / "
           "wasi-bridge) | CPU µs/req (wasmtime / wasi-bridge) | CPU ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, w, b, rps_ratio, cpu_ratio in table:
-        print(f"| {name} | {w[0]:.0f} | {b[0]:.0f} | **{rps_ratio:.2f}** | {w[1]:.2f} / {b[1]:.2f}"
-              f" | {w[2]:.1f} / {b[2]:.1f} | {cpu_ratio:.2f} |")
+    for name, med in table:
+        w, b = med["wasmtime"], med["wasi-bridge"]
+        print(f"| {name} | {w[0]:.0f} | {b[0]:.0f} | **{b[0] / w[0]:.2f}** | {w[1]:.2f} / {b[1]:.2f}"
+              f" | {w[2]:.1f} / {b[2]:.1f} | {b[2] / w[2]:.2f} |")
 
 
 if __name__ == "__main__":
