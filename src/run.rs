@@ -99,7 +99,8 @@ pub fn refuse_unbuilt_proposals(config: &mut wasmtime::Config) -> &mut wasmtime:
 }
 
 /// `error`, a failure to compile a program, with why: a program that uses the GC proposal is
-/// told that this build refuses it ([`refuse_unbuilt_proposals`]).
+/// told that this build refuses it ([`refuse_unbuilt_proposals`]), and one of the mid-2025
+/// `[async]`-named encoding which toolchains made it and what to rebuild it with.
 pub fn explain_compile_error(error: &wasmtime::Error) -> String {
     // wasmparser's words for a GC type, subtype or instruction met with the proposal off.
     const GC_REFUSED: &[&str] = &[
@@ -109,6 +110,14 @@ pub fn explain_compile_error(error: &wasmtime::Error) -> String {
         "without the gc feature",
     ];
     let text = format!("{error:#}");
+    if text.contains("`[async]") && text.contains("is not a valid extern name") {
+        // wasmparser's two lines for a function name of the mid-2025 encoding.
+        return "it names functions `[async]…`, the encoding of the WASI 0.3 release \
+                candidates of mid-2025 (wit-bindgen before 0.48, componentize-py before 0.20), \
+                which wasmtime 48 no longer reads; rebuild it against WASI 0.3.0 (e.g. \
+                wit-bindgen 0.63)"
+            .to_string();
+    }
     if GC_REFUSED.iter().any(|words| text.contains(words)) {
         format!(
             "{text} (it uses the WebAssembly GC proposal, which this build of wasi-bridge \
@@ -225,7 +234,13 @@ pub fn check_import_names<'a>(
     for name in imports {
         let (iface, version) = name.split_once('@').unwrap_or((name, ""));
         let pre_release = semver::Version::parse(version).is_ok_and(|v| !v.pre.is_empty());
-        if pre_release && (SUPPORTED_P2.contains(&iface) || SUPPORTED_P3.contains(&iface)) {
+        // A candidate of a package served at some release (wasi:http: `serve`, `-S http`).
+        let package = iface.split_once('/').map_or(iface, |(p, _)| p);
+        let served = |list: &[&str]| {
+            list.iter()
+                .any(|i| i.split_once('/').is_some_and(|(p, _)| p == package))
+        };
+        if pre_release && (served(SUPPORTED_P2) || served(SUPPORTED_P3) || package == "wasi:http") {
             rc.push(name.to_string());
         } else if !((version.starts_with("0.2.") && SUPPORTED_P2.contains(&iface))
             || (is_p3_version(version) && SUPPORTED_P3.contains(&iface)))
@@ -243,10 +258,28 @@ pub fn check_import_names<'a>(
 }
 
 /// The WASI release candidates whose interfaces have the shape of a release wasi-bridge serves:
-/// `(candidate, release)`. `0.3.0-rc-2026-03-15` (wasmtime 43–45, wasip3 0.5–0.6, spin-sdk 6,
-/// componentize-py 0.22–0.24; Spin 4 serves it) differs from `0.3.0` only in its version and
-/// comments — every package, wasi:http included, compared.
-pub const SAME_SHAPE_CANDIDATES: &[(&str, &str)] = &[("0.3.0-rc-2026-03-15", "0.3.0")];
+/// `(candidate, release)`.
+///
+/// - `0.3.0-rc-2026-03-15` (wasmtime 43–45, wasip3 0.5–0.6, spin-sdk 6, componentize-py
+///   0.22–0.24; Spin 4 serves it) differs from `0.3.0` only in its version and comments —
+///   every package, wasi:http included, compared.
+/// - `0.2.0-rc-2023-11-10` (wasmtime 15, cargo-component 0.5's adapter) and
+///   `0.2.0-rc-2023-12-05` (wasmtime 16, cargo-component 0.6's adapter, componentize-py 0.9;
+///   its guests import wasi:cli and wasi:http at `-12-05`, the rest at `-11-10`): every
+///   function 0.2.0 has is the same, but for `-11-10`'s wasi:http ([`DIFFERENT_SHAPE`]);
+///   0.2.0 adds functions (served, unused by these guests) and drops `ipv6-only` /
+///   `set-ipv6-only` of TCP and UDP sockets, which the p2 adapter links for them.
+pub const SAME_SHAPE_CANDIDATES: &[(&str, &str)] = &[
+    ("0.3.0-rc-2026-03-15", "0.3.0"),
+    ("0.2.0-rc-2023-11-10", "0.2.0"),
+    ("0.2.0-rc-2023-12-05", "0.2.0"),
+];
+
+/// The packages of a [`SAME_SHAPE_CANDIDATES`] version that do not have their release's shape,
+/// and keep their names (a guest importing them is refused as a release candidate):
+/// `(candidate, package)`. `0.2.0-rc-2023-11-10`'s wasi:http: `future-trailers.get` nests its
+/// result differently and `request-options` names its timeouts `…-timeout-ms`.
+pub const DIFFERENT_SHAPE: &[(&str, &str)] = &[("0.2.0-rc-2023-11-10", "wasi:http")];
 
 /// `name` with a [`SAME_SHAPE_CANDIDATES`] version replaced by its release, if it has one.
 fn final_name(name: &str) -> Option<String> {
@@ -254,9 +287,11 @@ fn final_name(name: &str) -> Option<String> {
     let (_, release) = SAME_SHAPE_CANDIDATES
         .iter()
         .find(|(rc, _)| *rc == version)?;
-    iface
-        .starts_with("wasi:")
-        .then(|| format!("{iface}@{release}"))
+    let package = iface.split_once('/').map_or(iface, |(p, _)| p);
+    let differs = DIFFERENT_SHAPE
+        .iter()
+        .any(|(rc, p)| *rc == version && *p == package);
+    (iface.starts_with("wasi:") && !differs).then(|| format!("{iface}@{release}"))
 }
 
 /// A component built against a WASI release candidate whose interfaces have the shape of a

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod bindings;
+mod candidates;
 mod cli;
 mod clocks;
 pub mod filesystem;
@@ -139,6 +140,7 @@ pub fn add_to_linker_with_options_async<T: WasiView + 'static>(
     p3_core::add_interfaces!(&mut *l, T, WasiSockets, T::sockets;
         sockets::{tcp, udp, udp_create_socket},
     );
+    candidates::add_to_linker(l)?;
     add_nonblocking_to_linker(linker, &options.into())
 }
 
@@ -198,6 +200,7 @@ pub fn add_to_linker_with_options_sync<T: WasiView + 'static>(
     p3_core::add_interfaces!(&mut *l, T, WasiSockets, T::sockets;
         sockets::{tcp, udp, udp_create_socket},
     );
+    candidates::add_to_linker(l)?;
     add_nonblocking_to_linker(linker, &options.into())
 }
 

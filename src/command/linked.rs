@@ -63,7 +63,8 @@ impl Linked {
         }
     }
 
-    /// What `serve` links for `opts`: wasi:http, and the proxy worlds' WASI unless `-S cli`.
+    /// What `serve` links for `opts`: wasi:http, the proxy worlds' WASI unless `-S cli`, and
+    /// wasi:config / wasi:keyvalue with `-S config` / `-S keyvalue`.
     pub fn for_serve(opts: &WasiOptions) -> Self {
         Linked {
             wasi: if opts.cli == Some(true) {
@@ -74,8 +75,9 @@ impl Linked {
             p3: opts.p3 != Some(false),
             http: true,
             network_error_code: opts.network_error_code == Some(true),
-            config: false,
-            keyvalue: false,
+            // As `wasmtime serve` 48: each instance gets the variables and a fresh store.
+            config: opts.config == Some(true),
+            keyvalue: opts.keyvalue == Some(true),
             unknown_imports_trap: false,
         }
     }

@@ -9,9 +9,14 @@ use wasmtime::component::{Component, Linker};
 use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
 
 /// Every interface of the vendored WIT in `dir`, as `wasi:pkg/iface@version`.
-fn interfaces(dir: &str) -> (Resolve, Vec<String>) {
+pub(crate) fn interfaces(dir: &str) -> (Resolve, Vec<String>) {
     let mut resolve = Resolve::default();
     resolve.push_dir(dir).expect("vendored WIT parses");
+    interface_names(resolve)
+}
+
+/// Every `wasi` interface `resolve` holds, as `wasi:pkg/iface@version`.
+pub(crate) fn interface_names(resolve: Resolve) -> (Resolve, Vec<String>) {
     let mut names = Vec::new();
     for (_, package) in &resolve.packages {
         if package.name.namespace != "wasi" {
@@ -30,7 +35,7 @@ fn interfaces(dir: &str) -> (Resolve, Vec<String>) {
 }
 
 /// A component that imports `interface` and nothing else.
-fn importer(resolve: &Resolve, interface: &str, abi: ManglingAndAbi) -> Vec<u8> {
+pub(crate) fn importer(resolve: &Resolve, interface: &str, abi: ManglingAndAbi) -> Vec<u8> {
     let mut resolve = resolve.clone();
     let world = format!("package test:probe;\nworld probe {{ import {interface}; }}\n");
     let package = resolve.push_str("probe.wit", &world).expect("probe world");
@@ -100,7 +105,7 @@ fn p2_adapter_interfaces() -> &'static [&'static str] {
 }
 
 /// A host with wasi:http as well.
-struct HttpHost {
+pub(crate) struct HttpHost {
     ctx: WasiCtx,
     http: wasi_bridge::http::WasiHttpCtx,
     table: ResourceTable,

@@ -3,7 +3,8 @@
 //! makes them) runs wherever its `@0.3.0` twin runs, as wasmtime's linker takes it; a function
 //! a newer release adds that the core lacks is refused by name before the program runs. A
 //! guest built against `0.3.0-rc-2026-03-15`, whose WIT has 0.3.0's shape, runs as its twin
-//! too (its names renamed, `run::final_names`).
+//! too (its names renamed, `run::final_names`), and so do guests of the WASI 0.2.0 release
+//! candidates of 2023 (`0.2.0-rc-2023-11-10`, `-12-05`), but for `-11-10`'s wasi:http.
 
 use crate::binary::{guest, run};
 
@@ -109,4 +110,192 @@ fn the_rc_2026_03_15_wit_has_the_shape_of_0_3_0() {
     // The renaming touches only those names: a candidate of another shape is still refused.
     let o = run(&["run", &guest("wasi-rc.wasm")], b"");
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// The vendored WIT of the 2023 candidates: `0.2.0-rc-2023-11-10` (wasmtime-wasi 15.0.0) and
+/// `-12-05` (wasmtime-wasi 16.0.0: its wasi:cli and wasi:http, the rest is `-11-10`'s).
+fn candidate_2023_wit(rc: &str) -> wit_parser::Resolve {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut resolve = wit_parser::Resolve::default();
+    let order = [
+        "io",
+        "clocks",
+        "random",
+        "filesystem",
+        "sockets",
+        "cli",
+        "http",
+    ];
+    for package in order {
+        let own = format!("{root}/wit/p2-{rc}/deps/{package}");
+        let dir = if std::path::Path::new(&own).is_dir() {
+            own
+        } else {
+            format!("{root}/wit/p2-rc-2023-11-10/deps/{package}")
+        };
+        resolve.push_dir(&dir).expect("vendored WIT parses");
+    }
+    resolve
+}
+
+/// Every function of the 2023 candidates links after `run::final_names`: for every interface
+/// of their WIT, a component importing all of it (every function, `ipv6-only` included) is
+/// renamed and instantiates against the p2 and wasi:http linker exactly where the interface
+/// is served — but `-11-10`'s wasi:http, whose shape differs (`run::DIFFERENT_SHAPE`), keeps
+/// its name and is refused as a release candidate.
+#[test]
+fn every_function_of_the_2023_candidates_links_once_renamed() {
+    use crate::interfaces::{HttpHost, importer, interface_names};
+    use wasmtime::component::{Component, Linker};
+    let engine = wasi_bridge::run::engine().unwrap();
+    let mut linker = Linker::<HttpHost>::new(&engine);
+    wasi_bridge::p2::add_to_linker_async(&mut linker).unwrap();
+    wasi_bridge::http::p2::add_only_http_to_linker_async(&mut linker).unwrap();
+    let served = [
+        wasi_bridge::run::SUPPORTED_P2,
+        wasi_bridge::http::p2::INTERFACES,
+    ]
+    .concat();
+    for rc in ["rc-2023-11-10", "rc-2023-12-05"] {
+        let (resolve, names) = interface_names(candidate_2023_wit(rc));
+        assert!(names.len() > 25, "{names:?}");
+        for name in &names {
+            let (iface, version) = name.split_once('@').unwrap();
+            let bytes = importer(&resolve, name, wit_parser::ManglingAndAbi::Standard32);
+            let renamed = wasi_bridge::run::final_names(&bytes).expect("a candidate");
+            let component = Component::new(&engine, &renamed).unwrap();
+            let refused = version == "0.2.0-rc-2023-11-10" && iface.starts_with("wasi:http/");
+            let expected = served.contains(&iface) && !refused;
+            let linked = linker.instantiate_pre(&component);
+            assert_eq!(linked.is_ok(), expected, "{name}: {:?}", linked.err());
+            if refused {
+                let problem = wasi_bridge::run::check_imports(&engine, &component).unwrap_err();
+                assert!(
+                    matches!(
+                        problem,
+                        wasi_bridge::run::ImportProblem::ReleaseCandidate(_)
+                    ),
+                    "{name}: {problem}"
+                );
+            }
+        }
+    }
+}
+
+/// Guests as the 2023 candidates' toolchains made them — our p1 programs wrapped with the
+/// preview1 adapters of cargo-component 0.5 (`-11-10`) and 0.6 (`-12-05`) — run as their twin
+/// wrapped with wasmtime 48's adapter: the same stdout, stderr and status (arguments,
+/// environment, stdin; file work under a preopen, with the same tree left behind).
+#[test]
+fn guests_of_the_2023_release_candidates_run_as_their_0_2_twin() {
+    let hello = |program: &str| {
+        let path = guest(program);
+        let o = run(
+            &["run", "--env", "GREETING=hi", &path, "a", "b c"],
+            b"from stdin\n",
+        );
+        let stdout = String::from_utf8_lossy(&o.stdout).replace(program, "PROGRAM");
+        (o.status.code(), stdout, o.stderr)
+    };
+    let files = |program: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("input.txt"), "input file\n").unwrap();
+        let preopen = format!("{}::/data", dir.path().display());
+        let o = run(
+            &["run", "--dir", &preopen, &guest(program), "/data", "work"],
+            b"",
+        );
+        let mut tree: Vec<String> = walk(dir.path());
+        tree.sort();
+        (o.status.code(), o.stdout, o.stderr, tree)
+    };
+    let twin = (
+        hello("hello.p1-component.wasm"),
+        files("files.p1-component.wasm"),
+    );
+    assert_eq!(twin.0.0, Some(0));
+    assert!(
+        twin.0.1.contains("argv[2]=b c\nGREETING=hi\nfrom stdin\n"),
+        "{}",
+        twin.0.1
+    );
+    assert_eq!(twin.1.0, Some(0));
+    assert!(twin.1.3.len() > 3, "{:?}", twin.1.3);
+    for rc in ["rc-2023-11-10", "rc-2023-12-05"] {
+        let program = format!("hello.{rc}.wasm");
+        assert_eq!(hello(&program), twin.0, "{program}");
+        let program = format!("files.{rc}.wasm");
+        assert_eq!(files(&program), twin.1, "{program}");
+    }
+}
+
+/// What a tree holds: each path under `root` with its kind and, for a file, its bytes.
+fn walk(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.strip_prefix(root).unwrap().display().to_string();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_symlink() {
+                out.push(format!(
+                    "{name} -> {}",
+                    std::fs::read_link(&path).unwrap().display()
+                ));
+            } else if meta.is_dir() {
+                out.push(format!("{name}/"));
+                dirs.push(path);
+            } else {
+                out.push(format!("{name} = {:?}", std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// `ipv6-only` and `set-ipv6-only`, which 0.2.0 dropped, answered from the core for a guest
+/// built with `wit-bindgen c` against the `-11-10` WIT (`tests/guests/p2-rc-sockets`): IPv6
+/// sockets are IPv6-only (the core never opens a dual-stack one, so asking for one is
+/// `not-supported`, which the candidate allows), IPv4 sockets have no such option.
+#[test]
+fn the_2023_candidates_ipv6_only_is_answered_by_the_core() {
+    let o = run(
+        &["run", "-S", "inherit-network", &guest("p2-rc-sockets.wasm")],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let v4 = "  ipv6-only: not-supported\n  set-ipv6-only true: not-supported\n  \
+              set-ipv6-only false: not-supported\n";
+    let v6 = "  ipv6-only: true\n  set-ipv6-only true: ok\n  set-ipv6-only false: not-supported\n";
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("tcp ipv4\n{v4}tcp ipv6\n{v6}udp ipv4\n{v4}udp ipv6\n{v6}")
+    );
+}
+
+/// A component of the mid-2025 encoding (`[async]`-named functions, made by the toolchains of
+/// the WASI 0.3 release candidates before wit-bindgen 0.48; `tests/guests/wat/async-names.wat`),
+/// which wasmtime 48 cannot read, is refused by `run` and `serve` in one line that says which
+/// toolchains made it and what to rebuild it with.
+#[test]
+fn a_component_of_the_mid_2025_async_encoding_is_told_what_to_rebuild_with() {
+    let program = guest("async-names.wasm");
+    for args in [
+        vec!["run", program.as_str()],
+        vec!["serve", "--addr", "127.0.0.1:0", program.as_str()],
+    ] {
+        let o = run(&args, b"");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        for said in [
+            "async-names.wasm",
+            "`[async]",
+            "wit-bindgen before 0.48",
+            "rebuild it against WASI 0.3.0",
+        ] {
+            assert!(err.contains(said), "{args:?}: {err}");
+        }
+    }
 }

@@ -27,6 +27,13 @@ pub struct TcpSocket {
     acceptor: Option<TcpAcceptor>,
 }
 
+impl TcpSocket {
+    /// The core socket's address family.
+    pub(crate) fn family(&self) -> p3_core::sockets::Family {
+        self.inner.family()
+    }
+}
+
 #[async_trait::async_trait]
 impl Pollable for TcpSocket {
     async fn ready(&mut self) {

@@ -23,6 +23,13 @@ pub struct UdpSocket {
     binding: bool,
 }
 
+impl UdpSocket {
+    /// The core socket's address family.
+    pub(crate) fn family(&self) -> p3_core::sockets::Family {
+        self.inner.family()
+    }
+}
+
 #[async_trait::async_trait]
 impl Pollable for UdpSocket {
     // Binding finishes at once; there is nothing to wait for.

@@ -164,6 +164,27 @@ pub enum Family {
 }
 
 impl Family {
+    /// `IPV6_V6ONLY` of a socket of this family, as WASI's 2023 release candidates ask it
+    /// (`ipv6-only`, dropped in 0.2.0): always true for IPv6, the core opens no dual-stack
+    /// socket; an IPv4 socket has no such option (`not-supported`).
+    pub fn ipv6_only(self) -> Result<bool, ErrorCode> {
+        match self {
+            Family::Ipv4 => Err(ErrorCode::NotSupported),
+            Family::Ipv6 => Ok(true),
+        }
+    }
+
+    /// Sets [`ipv6_only`](Self::ipv6_only): `true` is what an IPv6 socket already is; `false`
+    /// would ask for a dual-stack socket, which the core does not support (`not-supported`,
+    /// which the candidates allow a host to answer).
+    pub fn set_ipv6_only(self, value: bool) -> Result<(), ErrorCode> {
+        if self.ipv6_only()? == value {
+            Ok(())
+        } else {
+            Err(ErrorCode::NotSupported)
+        }
+    }
+
     /// The unspecified address of this family with port 0 (what an implicit bind uses).
     pub fn unspecified(self) -> SocketAddr {
         match self {
@@ -291,5 +312,22 @@ mod tests {
         assert!(!valid_remote("127.0.0.1:0".parse().unwrap()));
         assert!(!valid_unicast("224.0.0.1".parse().unwrap()));
         assert!(!valid_unicast("255.255.255.255".parse().unwrap()));
+    }
+
+    /// The 2023 candidates' `ipv6-only` (the real sockets behind it:
+    /// `tcp::tests::an_ipv6_socket_is_ipv6_only`).
+    #[test]
+    fn ipv6_only_answers_for_the_family() {
+        assert_eq!(Family::Ipv6.ipv6_only(), Ok(true));
+        assert_eq!(Family::Ipv6.set_ipv6_only(true), Ok(()));
+        assert_eq!(
+            Family::Ipv6.set_ipv6_only(false),
+            Err(ErrorCode::NotSupported)
+        );
+        assert_eq!(Family::Ipv4.ipv6_only(), Err(ErrorCode::NotSupported));
+        assert_eq!(
+            Family::Ipv4.set_ipv6_only(true),
+            Err(ErrorCode::NotSupported)
+        );
     }
 }

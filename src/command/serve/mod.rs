@@ -217,6 +217,12 @@ impl ServeCommand {
                 }
             )));
         }
+        // A release candidate not renamed above: said as `run` says it, not as a link error.
+        if let Err(rc @ crate::run::ImportProblem::ReleaseCandidate(_)) =
+            crate::run::check_imports(engine, &component)
+        {
+            return Err(usage(format!("cannot serve {path}: {rc}")));
+        }
         let instance_pre = linked.instantiate_pre(&linker, &component, "serve", &path)?;
         let cannot = |e: wasmtime::Error| usage(format!("cannot serve {path}: {e:#}"));
         // A p2 instance serves one request unless told otherwise, always one at a time; a p3

@@ -137,6 +137,32 @@ fn a_p3_handler_importing_more_than_the_service_world_needs_s_cli() {
     assert!(report.contains("preopens: 1"), "{report}");
 }
 
+/// `-S config` and `-S keyvalue` link wasi:config and wasi:keyvalue for a handler, as
+/// `wasmtime serve` 48 does: `-S config-var` values reach every instance, and each instance's
+/// keyvalue store is seeded by `-S keyvalue-in-memory-data` and takes what it sets. Without
+/// them, the handler is refused in one line naming the import.
+#[test]
+fn s_config_and_s_keyvalue_link_their_interfaces_for_a_handler() {
+    refused(
+        &["--addr", "127.0.0.1:0", &guest("extras-http.wasm")],
+        &["wasi:config/store@0.2.0-rc.1"],
+    );
+    let server = start(&[
+        "-Sconfig,keyvalue",
+        "-Sconfig-var=greeting=hello",
+        "-Skeyvalue-in-memory-data=k=v",
+        &guest("extras-http.wasm"),
+    ]);
+    for _ in 0..2 {
+        let (status, body) = request(&server.addr, "GET", "/", b"");
+        assert_eq!(status, 200);
+        assert_eq!(
+            String::from_utf8_lossy(&body),
+            "config greeting: hello\nconfig missing: none\nkeyvalue k: v\nkeyvalue set n: exists\n"
+        );
+    }
+}
+
 /// `--dir`s are opened once, at start: a missing one is refused before serving (one line,
 /// status 2), and every instance shares the directories opened then — an instance made after
 /// the host directory was removed still has its preopen (it is not opened again per
@@ -567,4 +593,41 @@ fn a_handler_of_wasi_0_3_2_is_served_as_its_0_3_0_twin() {
     assert_eq!(answers("p3-http-rc-2026-03-15.wasm"), old);
     let rc = std::fs::read(guest("p3-http-rc-2026-03-15.wasm")).unwrap();
     assert!(wasi_bridge::run::exports_http_handler(&rc));
+}
+
+/// A wasi:http handler as the WASI 0.2.0-rc-2023-12-05 toolchains name it (`p2-http.wasm`
+/// renamed: wasi:http and wasi:cli at `-12-05`, the rest at `-11-10`) is served as its 0.2
+/// twin; one of `-11-10`, whose wasi:http differs in shape, is refused in one line naming the
+/// release candidate.
+#[test]
+fn a_handler_of_wasi_0_2_0_rc_2023_12_05_is_served_as_its_0_2_twin() {
+    let answers = |program: &str| {
+        let server = start(&[&guest(program)]);
+        [
+            ("GET", "/hello", &b""[..]),
+            ("GET", "/status/201", b""),
+            ("POST", "/echo", b"ping"),
+        ]
+        .iter()
+        .map(|(method, path, body)| request(&server.addr, method, path, body))
+        .collect::<Vec<_>>()
+    };
+    let twin = answers("p2-http.wasm");
+    assert_eq!(twin[0], (200, b"Hello, wasi:http/proxy world!\n".to_vec()));
+    assert_eq!(twin[2], (200, b"ping".to_vec()));
+    assert_eq!(answers("p2-http-rc-2023-12-05.wasm"), twin);
+    let rc = std::fs::read(guest("p2-http-rc-2023-12-05.wasm")).unwrap();
+    assert!(wasi_bridge::run::exports_http_handler(&rc));
+
+    let program = guest("p2-http-rc-2023-11-10.wasm");
+    let o = command(&["serve", "--addr", "127.0.0.1:0", &program])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("release candidate (wasi:http/types@0.2.0-rc-2023-11-10"),
+        "{err}"
+    );
 }

@@ -1,3 +1,3 @@
-;; Built against a WASI 0.2.0 release candidate (componentize-py 0.8-0.9, Spin's 2023 SDKs).
+;; Built against a WASI 0.2.0 release candidate (Spin 2, wasmtime 14: its interfaces differ from 0.2.0 in meaning).
 (component
-  (import "wasi:cli/environment@0.2.0-rc-2023-11-10" (instance)))
+  (import "wasi:cli/environment@0.2.0-rc-2023-10-18" (instance)))

@@ -453,6 +453,14 @@ mod tests {
         }
     }
 
+    /// What `Family::ipv6_only` answers is what the socket is: `IPV6_V6ONLY`.
+    #[tokio::test]
+    async fn an_ipv6_socket_is_ipv6_only() {
+        let socket = TcpSocket::new(&policy(), Family::Ipv6).unwrap();
+        assert!(sockopt::ipv6_v6only(socket.fd().unwrap()).unwrap());
+        assert_eq!(socket.family().ipv6_only(), Ok(true));
+    }
+
     /// Bytes granted to a p2 writer that the socket could not take at once are sent in the
     /// background, and the send side is shut only after them: dropping the sink loses nothing.
     #[tokio::test(flavor = "multi_thread")]

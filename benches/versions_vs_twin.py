@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""A guest of a renamed WASI version against its twin of the final version, on one binary.
+
+wasi-bridge serves a release candidate whose interfaces have a release's shape by renaming the
+component's imports and exports before compiling it (`run::final_names`); this measures what
+that costs a user, against the same guest built for the release (docs/performance.md):
+
+- `run`: the whole process, from exec to exit, of a command and its twin, runs alternating,
+  median wall time of each (the compiled-code cache warm for both, as a user's second run);
+- `serve`: requests per second of a handler and its twin, both servers up, rounds alternating,
+  server on core 0 and `wrk -t1 -c50` on core 1 (as benches/serve_vs_wasmtime.py).
+
+    benches/versions_vs_twin.py [--runs 40] [--rounds 5] [--seconds 3]
+
+WASI_BRIDGE defaults to target/release/wasi-bridge (built here when missing). Needs wrk and
+taskset. CI does not run this.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_vs_wasmtime as serve  # noqa: E402
+
+ROOT = serve.ROOT
+GUESTS = serve.GUESTS
+
+# (name, twin, renamed, arguments)
+RUN_PAIRS = [
+    ("p1 hello, adapter of 0.2.0-rc-2023-11-10", "hello.p1-component.wasm",
+     "hello.rc-2023-11-10.wasm", []),
+    ("p1 hello, adapter of 0.2.0-rc-2023-12-05", "hello.p1-component.wasm",
+     "hello.rc-2023-12-05.wasm", []),
+    ("p3 cli, 0.3.0-rc-2026-03-15", "p3-cli.wasm", "p3-cli-rc-2026-03-15.wasm", ["stdout"]),
+    ("p3 cli, 0.3.2", "p3-cli.wasm", "p3-cli-0.3.2.wasm", ["stdout"]),
+]
+# (name, twin, renamed, serve flags)
+SERVE_PAIRS = [
+    ("p2 C hello, 0.2.0-rc-2023-12-05", "p2-http.wasm", "p2-http-rc-2023-12-05.wasm", []),
+    ("p3 C hello, 0.3.0-rc-2026-03-15", "p3-http.wasm", "p3-http-rc-2026-03-15.wasm",
+     serve.P3_FLAGS),
+]
+
+
+def run_once(bridge, program, args):
+    start = time.perf_counter()
+    subprocess.run([bridge, "run", os.path.join(GUESTS, program), *args],
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=3)
+    args = ap.parse_args()
+    bridge = os.environ.get("WASI_BRIDGE", os.path.join(ROOT, "target", "release", "wasi-bridge"))
+    if "WASI_BRIDGE" not in os.environ:
+        subprocess.run(["cargo", "build", "--release", "-q", "--bin", "wasi-bridge"],
+                       cwd=ROOT, check=True)
+    print("| `run`, whole process | twin ms | renamed ms | **ratio** |")
+    print("|---|---:|---:|---:|")
+    for name, twin, renamed, argv in RUN_PAIRS:
+        for program in (twin, renamed):
+            run_once(bridge, program, argv)  # fills the compiled-code cache
+        times = {twin: [], renamed: []}
+        for i in range(args.runs):
+            for program in ((twin, renamed) if i % 2 == 0 else (renamed, twin)):
+                times[program].append(run_once(bridge, program, argv))
+        a, b = (statistics.median(times[p]) * 1000 for p in (twin, renamed))
+        print(f"| {name} | {a:.1f} | {b:.1f} | **{b / a:.3f}** |", flush=True)
+    print()
+    print("| `serve` | twin RPS | renamed RPS | **ratio** | CPU µs/req twin / renamed |")
+    print("|---|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as script_dir:
+        for name, twin, renamed, flags in SERVE_PAIRS:
+            results = {}
+            servers = [serve.Server(p, bridge, os.path.join(GUESTS, p), flags)
+                       for p in (twin, renamed)]
+            try:
+                for server in servers:
+                    results[server.name] = []
+                for r in range(args.rounds):
+                    for server in (servers if r % 2 == 0 else servers[::-1]):
+                        row = (name, None, flags, "GET", "/hello", 0, 50)
+                        results[server.name].append(
+                            serve.measure(server, row, args.seconds, script_dir))
+            finally:
+                for server in servers:
+                    server.stop()
+            med = {k: [statistics.median(x[i] for x in v) for i in range(3)]
+                   for k, v in results.items()}
+            a, b = med[twin], med[renamed]
+            print(f"| {name} | {a[0]:.0f} | {b[0]:.0f} | **{b[0] / a[0]:.3f}** | "
+                  f"{a[2]:.1f} / {b[2]:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
