@@ -31,6 +31,8 @@ use wasi_bridge::command::Command;
 pub const SOCKET_ADDR: &str = "WASMTIME_HTTP_PROXY_SOCKET_ADDR";
 /// The listen backlog of `serve` (default 100): runwasi's wasmtime shim's name.
 pub const BACKLOG: &str = "WASMTIME_HTTP_PROXY_BACKLOG";
+/// The name some runwasi releases read for [`BACKLOG`]; taken too (`BACKLOG` wins if both).
+pub const BACKLOG_OLD: &str = "WASMTIME_HTTP_BACKLOG";
 /// More `wasi-bridge run`/`serve` options (`-W timeout=5s --max-instance-reuse-count 8`).
 pub const OPTIONS: &str = "WASI_BRIDGE_OPTIONS";
 
@@ -163,7 +165,7 @@ impl Container {
             let Some((name, _)) = var.split_once('=') else {
                 continue;
             };
-            if [SOCKET_ADDR, BACKLOG, OPTIONS].contains(&name) {
+            if [SOCKET_ADDR, BACKLOG, BACKLOG_OLD, OPTIONS].contains(&name) {
                 settings.insert(name, &var[name.len() + 1..]);
             } else {
                 argv.extend(["--env".into(), var.clone()]);
@@ -176,9 +178,12 @@ impl Container {
                 anyhow!("{SOCKET_ADDR}={addr} is not a socket address (write e.g. 0.0.0.0:8080)")
             })?;
             argv.extend(["--addr".into(), addr.to_string()]);
-            if let Some(backlog) = settings.get(BACKLOG) {
+            let backlog = [BACKLOG, BACKLOG_OLD]
+                .into_iter()
+                .find_map(|name| Some((name, *settings.get(name)?)));
+            if let Some((name, backlog)) = backlog {
                 backlog.parse::<u32>().map_err(|_| {
-                    anyhow!("{BACKLOG}={backlog} is not a number of connections (write e.g. 100)")
+                    anyhow!("{name}={backlog} is not a number of connections (write e.g. 100)")
                 })?;
                 argv.extend(["--backlog".into(), backlog.to_string()]);
             }
@@ -504,6 +509,13 @@ mod tests {
             "{argv:?}"
         );
         assert!(!argv.contains(&"--backlog".to_string()));
+        // The older name some runwasi releases read; runwasi's own name wins beside it.
+        container.envs = strings(&["WASMTIME_HTTP_BACKLOG=9"]);
+        let argv = container.command_line().unwrap();
+        assert!(argv.windows(2).any(|w| w == ["--backlog", "9"]), "{argv:?}");
+        container.envs = strings(&["WASMTIME_HTTP_BACKLOG=9", "WASMTIME_HTTP_PROXY_BACKLOG=7"]);
+        let argv = container.command_line().unwrap();
+        assert!(argv.windows(2).any(|w| w == ["--backlog", "7"]), "{argv:?}");
     }
 
     #[test]
@@ -528,6 +540,8 @@ mod tests {
             m.contains("WASMTIME_HTTP_PROXY_BACKLOG=-1 is not a number"),
             "{m}"
         );
+        let m = message(with("WASMTIME_HTTP_BACKLOG=x", true));
+        assert!(m.contains("WASMTIME_HTTP_BACKLOG=x is not a number"), "{m}");
         let m = message(with("WASI_BRIDGE_OPTIONS=--dir 'x", false));
         assert!(m.contains("unbalanced quotes"), "{m}");
         let m = message(with("WASI_BRIDGE_OPTIONS=--no-such-flag", false));

@@ -45,18 +45,33 @@ fn the_kubernetes_manifests_parse_and_agree() {
     ))
     .unwrap();
 
-    // containerd's config: the runtime table names this shim's runtime.
+    // containerd's config, 1.x (version 2) and 2.x (version 3): the runtime table of the CRI
+    // plugin of that version names this shim's runtime, under the same handler.
     let tomls = blocks(&page, "toml");
-    assert_eq!(tomls.len(), 1, "one containerd config snippet");
-    let config: toml::Table = tomls[0].parse().expect("the containerd config parses");
-    let runtimes = config["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
-        .as_table()
-        .unwrap();
-    let (handler, runtime) = runtimes.iter().next().unwrap();
     assert_eq!(
-        runtime["runtime_type"].as_str(),
-        Some("io.containerd.wasi-bridge.v1")
+        tomls.len(),
+        2,
+        "one containerd config snippet per config version"
     );
+    let mut handlers = Vec::new();
+    for (block, (version, plugin)) in tomls.iter().zip([
+        (2, "io.containerd.grpc.v1.cri"),
+        (3, "io.containerd.cri.v1.runtime"),
+    ]) {
+        let config: toml::Table = block.parse().expect("the containerd config parses");
+        assert_eq!(config["version"].as_integer(), Some(version));
+        let runtimes = config["plugins"][plugin]["containerd"]["runtimes"]
+            .as_table()
+            .unwrap();
+        let (handler, runtime) = runtimes.iter().next().unwrap();
+        assert_eq!(
+            runtime["runtime_type"].as_str(),
+            Some("io.containerd.wasi-bridge.v1")
+        );
+        handlers.push(handler.clone());
+    }
+    assert_eq!(handlers[0], handlers[1]);
+    let handler = &handlers[0];
     // containerd maps io.containerd.NAME.v1 to the binary containerd-shim-NAME-v1.
     assert_eq!(
         env!("CARGO_BIN_EXE_containerd-shim-wasi-bridge-v1")
