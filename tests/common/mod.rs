@@ -11,6 +11,7 @@ pub mod fds;
 pub mod hosts;
 pub mod ops;
 pub mod peers;
+pub mod ports;
 
 pub use case::*;
 pub use compare::*;

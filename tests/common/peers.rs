@@ -70,20 +70,7 @@ impl Drop for UdpEcho {
     }
 }
 
-/// A loopback port nothing listens on.
-pub fn closed_port() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().to_string()
-}
-
-/// A free port for a guest server to listen on.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use super::ports::{closed_port, free_port};
 
 /// `n` clients of a guest server on `port`, each sending `len` bytes, half-closing and
 /// reading the echo back; returns how many got their bytes back intact.

@@ -8,9 +8,13 @@
 
 mod daemon;
 mod image;
+#[path = "../../../tests/common/ports.rs"]
+#[allow(dead_code)] // closed_port: the suite's
+mod ports;
 
 use daemon::Daemon;
 use image::Image;
+use ports::free_port;
 use std::io::Read;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -316,12 +320,6 @@ fn mounts_are_read_and_written_and_read_only_ones_refuse_writes() {
         "error: Operation not permitted\n"
     );
     assert!(!input.join("new.txt").exists());
-}
-
-/// A free loopback port (bound, then released).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// `curl URL`: the status code and the body.

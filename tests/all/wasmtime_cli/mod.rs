@@ -5,6 +5,7 @@
 mod cases;
 
 use crate::binary::{self, guest};
+use crate::common::ports::free_port;
 use cases::{Expect, cases};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -306,15 +307,6 @@ fn logging_shows_the_cores_events_with_either_variable() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&o.stderr).contains("WASI context built"));
-}
-
-/// A free loopback port (bound, read, released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Connects (retrying while the server starts), sends `msg`, returns the whole answer.
