@@ -1,4 +1,4 @@
-//! `wasi:*@0.2.12` bindings generated from the vendored WIT (`wit/p2`).
+//! `wasi:*@0.2.12` bindings generated from the vendored WIT (`p2-adapter/wit`).
 //!
 //! `wasi:io` resources are wasmtime-wasi-io's own types (`DynPollable`, `DynInputStream`,
 //! `DynOutputStream`, the error resource), so crates that create those resources — for example
@@ -10,7 +10,7 @@ pub mod sync {
     #[allow(missing_docs)]
     mod generated {
         wasmtime::component::bindgen!({
-            path: "../wit/p2",
+            path: "wit",
             world: "wasi:cli/command",
             imports: { default: tracing | trappable },
             trappable_error_type: {
@@ -52,7 +52,7 @@ pub mod sync {
 #[allow(missing_docs)]
 mod async_io {
     wasmtime::component::bindgen!({
-        path: "../wit/p2",
+        path: "wit",
         world: "wasi:cli/command",
         imports: {
             // Only the functions that may wait are async; everything else never blocks.

@@ -7,6 +7,12 @@
 //!
 //! The entry points mirror `wasmtime_wasi::p2`: [`add_to_linker_async`], [`add_to_linker_sync`]
 //! and [`bindings::Command`].
+//!
+//! # Cargo features
+//!
+//! - `http` (default): `wasi:http@0.2.x` (the proxy world's `types` and `outgoing-handler`) on
+//!   the core's HTTP objects, with wasmtime-wasi-http's p2 resource types. Without it only the
+//!   other WASI 0.2 packages are served.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

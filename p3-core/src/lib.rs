@@ -8,6 +8,13 @@
 //!
 //! The WASIp2 adapter (`wasi-bridge-p2-adapter`) is built on the same objects: it translates
 //! p2's pollables and streams into calls on this crate and implements no domain behaviour itself.
+//!
+//! # Cargo features
+//!
+//! - `http` (default): wasi:http — requests, responses, fields, bodies and the outgoing client —
+//!   as core objects both ABIs serve (`http`, and the `wasi:http@0.3.0` bindings under [`p3`]).
+//!   Without it the crate serves the WASI packages without wasi:http and does not depend on
+//!   hyper or wasmtime-wasi-http.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -83,7 +83,7 @@ fn check<T: 'static>(dir: &str, list: &[&str], abi: ManglingAndAbi, link: fn(&mu
 #[test]
 fn p2_interface_list_is_what_the_linker_serves() {
     check(
-        "wit/p2",
+        "p2-adapter/wit",
         p2_adapter_interfaces(),
         ManglingAndAbi::Standard32,
         |l: &mut Linker<Host>| wasi_bridge::p2::add_to_linker_async(l).unwrap(),
@@ -93,7 +93,7 @@ fn p2_interface_list_is_what_the_linker_serves() {
 #[test]
 fn p3_interface_list_is_what_the_linker_serves() {
     check(
-        "wit/p3",
+        "p3-core/wit",
         wasi_bridge::run::SUPPORTED_P3,
         ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback),
         |l: &mut Linker<Host>| wasi_bridge::p3::add_to_linker(l).unwrap(),
@@ -134,7 +134,7 @@ impl wasi_bridge::http::WasiHttpView for HttpHost {
 fn p2_http_interface_list_is_what_the_linker_serves() {
     let list: Vec<&str> = [p2_adapter_interfaces(), wasi_bridge::http::p2::INTERFACES].concat();
     check(
-        "wit/p2",
+        "p2-adapter/wit",
         &list,
         ManglingAndAbi::Standard32,
         |l: &mut Linker<HttpHost>| {
@@ -152,7 +152,7 @@ fn p3_http_interface_list_is_what_the_linker_serves() {
     ]
     .concat();
     check(
-        "wit/p3",
+        "p3-core/wit",
         &list,
         ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback),
         |l: &mut Linker<HttpHost>| {

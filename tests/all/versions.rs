@@ -103,7 +103,8 @@ fn the_rc_2026_03_15_wit_has_the_shape_of_0_3_0() {
     for package in ["cli", "clocks", "filesystem", "http", "random", "sockets"] {
         let rc = std::fs::read_to_string(format!("{root}/wit/p3-rc-2026-03-15/deps/{package}.wit"))
             .unwrap();
-        let release = std::fs::read_to_string(format!("{root}/wit/p3/deps/{package}.wit")).unwrap();
+        let release =
+            std::fs::read_to_string(format!("{root}/p3-core/wit/deps/{package}.wit")).unwrap();
         assert!(rc.contains("@0.3.0-rc-2026-03-15;"), "{package}");
         assert_eq!(shape(&rc), shape(&release), "{package}");
     }

@@ -7,7 +7,7 @@ changing its `use` paths".
 
 Every Rust code block of the two crates' doc comments is copied into `examples.md` with
 `wasmtime_wasi_http` -> `wasi_bridge::http` and `wasmtime_wasi` -> `wasi_bridge`, and with the
-crates' own WIT directories (`src/p2/wit`, `src/p3/wit`) pointed at ours (`wit/p2`, `wit/p3`,
+crates' own WIT directories (`src/p2/wit`, `src/p3/wit`) pointed at ours (`p2-adapter/wit`, `p3-core/wit`,
 the same WIT packages vendored). Nothing else is changed: a block that needs anything more is
 a gap in the drop-in promise. `src/lib.rs` includes the file under `#[cfg(doctest)]`, so
 `cargo test --workspace` compiles every block and runs those upstream runs (its `no_run` and
@@ -65,7 +65,7 @@ def is_rust(info: str) -> bool:
 def swap(code: str) -> str:
     code = re.sub(r"\bwasmtime_wasi_http\b", "wasi_bridge::http", code)
     code = re.sub(r"\bwasmtime_wasi\b", "wasi_bridge", code)
-    code = code.replace('"src/p2/wit"', '"wit/p2"').replace('"src/p3/wit"', '"wit/p3"')
+    code = code.replace('"src/p2/wit"', '"p2-adapter/wit"').replace('"src/p3/wit"', '"p3-core/wit"')
     return code
 
 

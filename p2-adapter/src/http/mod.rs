@@ -24,7 +24,7 @@ pub mod bindings {
     #[allow(missing_docs)]
     mod generated {
         wasmtime::component::bindgen!({
-            path: "../wit/p2",
+            path: "wit",
             world: "wasi:http/proxy",
             imports: { default: tracing | trappable },
             exports: { default: async },
@@ -65,7 +65,7 @@ pub mod bindings {
         #[allow(missing_docs)]
         mod generated {
             wasmtime::component::bindgen!({
-                path: "../wit/p2",
+                path: "wit",
                 world: "wasi:http/proxy",
                 imports: { default: tracing },
                 with: {

@@ -1,9 +1,9 @@
-//! `wasi:*@0.3.0` bindings generated from the vendored WIT (`wit/p3`).
+//! `wasi:*@0.3.0` bindings generated from the vendored WIT (`p3-core/wit`).
 
 #[allow(missing_docs)]
 mod generated {
     wasmtime::component::bindgen!({
-        path: "../wit/p3",
+        path: "wit",
         world: "wasi:cli/command",
         imports: {
             "wasi:cli/stdin": store | tracing | trappable,

@@ -3,7 +3,7 @@
 #[allow(missing_docs)]
 mod generated {
     wasmtime::component::bindgen!({
-        path: "../wit/p3",
+        path: "wit",
         world: "wasi:http/service",
         imports: {
             "wasi:http/client.send": async | store | trappable | tracing,

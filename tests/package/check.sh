@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The crates as a release would publish them: `cargo package` of each (WIT and witx inside the
+# crate that reads them, versioned path dependencies), then every package unpacked side by side
+# and checked from its own files alone — the crates each other's, as crates.io would give them
+# (`[patch.crates-io]` stands in for the registry), the library's lock file kept, so the
+# `bindgen!`/`from_witx!` macros read the packaged WIT and witx and nothing of the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+crates=(wasi-bridge-p3-core wasi-bridge-p2-adapter wasi-bridge-p1-adapter wasi-bridge)
+args=(); for c in "${crates[@]}"; do args+=(-p "$c"); done
+cargo package -q --no-verify "${args[@]}"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+dir=target/package-check/src
+rm -rf "$dir" && mkdir -p "$dir"
+members=() patch=()
+for c in "${crates[@]}"; do
+  tar xzf "target/package/$c-$version.crate" -C "$dir"
+  members+=("\"$c-$version\"")
+  patch+=("$c = { path = \"$c-$version\" }")
+done
+for c in wasi-bridge-p2-adapter wasi-bridge-p3-core; do
+  [ -f "$dir/$c-$version/wit/deps/cli.wit" ] || { echo "$c's package has no wit/" >&2; exit 1; }
+done
+[ -f "$dir/wasi-bridge-p1-adapter-$version/witx/wasi_snapshot_preview1.witx" ] \
+  || { echo "wasi-bridge-p1-adapter's package has no witx/" >&2; exit 1; }
+[ -f "$dir/wasi-bridge-$version/Cargo.lock" ] || { echo "wasi-bridge's package has no Cargo.lock (cargo install --locked)" >&2; exit 1; }
+{
+  echo '[workspace]'
+  echo "members = [$(IFS=,; echo "${members[*]}")]"
+  echo 'resolver = "3"'
+  echo '[patch.crates-io]'
+  printf '%s\n' "${patch[@]}"
+} > "$dir/Cargo.toml"
+cp "$dir/wasi-bridge-$version/Cargo.lock" "$dir/Cargo.lock"
+CARGO_TARGET_DIR=$PWD/target/package-check/target cargo check -q --manifest-path "$dir/Cargo.toml" --workspace
+echo "the crates package and check from their packages: ${crates[*]} $version"
