@@ -284,6 +284,7 @@ fn main() {
             artifact: None,
             entrypoint: vec!["/app.wasm"],
             env: vec![],
+            executable: false,
         };
         let tar = daemon.scratch("images").join(format!("{name}.tar"));
         image.write(&tar);

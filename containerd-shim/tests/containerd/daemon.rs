@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 /// The runtime name containerd maps to `containerd-shim-wasi-bridge-v1`.
 pub const RUNTIME: &str = "io.containerd.wasi-bridge.v1";
 
+/// The CRI runtime handler of [`RUNTIME`] (a Kubernetes RuntimeClass's `handler`).
+pub const HANDLER: &str = "wasi-bridge";
+
 /// A running containerd.
 pub struct Daemon {
     dir: tempfile::TempDir,
@@ -32,7 +35,7 @@ impl Daemon {
         } else {
             None
         };
-        Self::start_or_skip(test, None, missing)
+        Self::start_or_skip(test, None, missing, None)
     }
 
     /// As [`Daemon::start`], with a containerd of version 1.7 or later: the installed one if it
@@ -75,10 +78,40 @@ impl Daemon {
                 )),
             )
         };
-        Self::start_or_skip(test, bin, missing)
+        Self::start_or_skip(test, bin, missing, None)
     }
 
-    fn start_or_skip(test: &str, bin: Option<PathBuf>, missing: Option<String>) -> Option<Daemon> {
+    /// As [`Daemon::start`], with containerd's CRI plugin on — what kubelet drives — in its
+    /// namespace `k8s.io`: the runtime handler [`HANDLER`] is this shim (a RuntimeClass's
+    /// `handler`), pod sandboxes run the image `pause` (imported by the test), and no CNI is
+    /// configured (pods share the host's network).
+    pub fn start_cri(test: &str, pause: &str) -> Option<Daemon> {
+        let missing = if !is_root() {
+            Some("the tests are not running as root".to_string())
+        } else if which("containerd").is_none() || which("ctr").is_none() {
+            Some("containerd and ctr are not installed (apt-get install containerd)".into())
+        } else {
+            None
+        };
+        Self::start_or_skip(test, None, missing, Some(pause))
+    }
+
+    /// containerd's log file (the shims' logs are in it too).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("containerd.log")
+    }
+
+    /// containerd's socket (its gRPC API, the CRI's too).
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("containerd.sock")
+    }
+
+    fn start_or_skip(
+        test: &str,
+        bin: Option<PathBuf>,
+        missing: Option<String>,
+        cri: Option<&str>,
+    ) -> Option<Daemon> {
         if let Some(why) = missing {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
@@ -92,17 +125,44 @@ impl Daemon {
             .tempdir()
             .unwrap();
         let root = dir.path();
-        let config = format!(
+        let cri_plugin = if cri.is_some() {
+            ""
+        } else {
+            "\"io.containerd.grpc.v1.cri\", "
+        };
+        let mut config = format!(
             "version = 2\n\
              root = \"{0}/root\"\n\
              state = \"{0}/state\"\n\
-             disabled_plugins = [\"io.containerd.grpc.v1.cri\", \"io.containerd.internal.v1.opt\", \
+             disabled_plugins = [{cri_plugin}\"io.containerd.internal.v1.opt\", \
              \"io.containerd.snapshotter.v1.btrfs\", \"io.containerd.snapshotter.v1.zfs\", \
              \"io.containerd.snapshotter.v1.devmapper\", \"io.containerd.snapshotter.v1.aufs\"]\n\
              [grpc]\n  address = \"{0}/containerd.sock\"\n\
              [ttrpc]\n  address = \"{0}/containerd.sock.ttrpc\"\n",
             root.display()
         );
+        if let Some(pause) = cri {
+            // As docs/kubernetes.md configures a node (containerd 1.x), plus what a test's
+            // own daemon needs: a pause image of its own, no CNI, streaming on loopback, no
+            // `oom_score_adj` below containerd's own (a sandbox such as this machine's may
+            // refuse to lower it: libcontainer's "io error"), and this
+            // shim as the default runtime (a config that names runtimes names its default's).
+            config += &format!(
+                "[plugins.\"io.containerd.grpc.v1.cri\"]\n\
+                 \x20 sandbox_image = \"{pause}\"\n\
+                 \x20 stream_server_address = \"127.0.0.1\"\n\
+                 \x20 stream_server_port = \"0\"\n\
+                 \x20 restrict_oom_score_adj = true\n\
+                 [plugins.\"io.containerd.grpc.v1.cri\".containerd]\n\
+                 \x20 default_runtime_name = \"{HANDLER}\"\n\
+                 [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.{HANDLER}]\n\
+                 \x20 runtime_type = \"{RUNTIME}\"\n\
+                 [plugins.\"io.containerd.grpc.v1.cri\".cni]\n\
+                 \x20 bin_dir = \"{0}/cni/bin\"\n\
+                 \x20 conf_dir = \"{0}/cni/conf.d\"\n",
+                root.display()
+            );
+        }
         std::fs::write(root.join("config.toml"), config).unwrap();
         let shim = Path::new(env!("CARGO_BIN_EXE_containerd-shim-wasi-bridge-v1"));
         let path = format!(
@@ -123,7 +183,11 @@ impl Daemon {
         let daemon = Daemon {
             dir,
             child,
-            namespace: format!("wasi-bridge-test-{}-{test}", std::process::id()),
+            namespace: if cri.is_some() {
+                "k8s.io".into()
+            } else {
+                format!("wasi-bridge-test-{}-{test}", std::process::id())
+            },
             bin,
         };
         let deadline = Instant::now() + Duration::from_secs(30);

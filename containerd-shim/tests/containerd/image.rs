@@ -22,6 +22,9 @@ pub struct Image<'a> {
     pub entrypoint: Vec<&'a str>,
     /// The config's environment (`NAME=VALUE`).
     pub env: Vec<&'a str>,
+    /// The layer's files are executable (a Linux program and its libraries), not read-only
+    /// data such as a `.wasm` file (which runwasi then hands to the shim, not to Linux).
+    pub executable: bool,
 }
 
 /// The host's platform, in OCI's words: the image is a Linux one holding a wasm file.
@@ -70,8 +73,9 @@ impl Image<'_> {
             (wasm.clone(), media_type, vec![])
         } else {
             let mut layer = tar::Builder::new(Vec::new());
+            let mode = if self.executable { 0o755 } else { 0o644 };
             for (name, bytes) in &self.files {
-                tar_entry(&mut layer, name, bytes, 0o644);
+                tar_entry(&mut layer, name, bytes, mode);
             }
             let layer = layer.into_inner().unwrap();
             let diff_id = digest(&layer);

@@ -6,6 +6,7 @@
 //! Needs root and Debian's `containerd`; elsewhere the tests are skipped, except under
 //! `CI=true`, where that is a failure (`.ci/run` installs containerd).
 
+mod cri;
 mod daemon;
 mod image;
 #[path = "../../../tests/common/ports.rs"]
@@ -32,6 +33,7 @@ fn import(daemon: &Daemon, name: &str, wasm: &str) -> String {
         artifact: None,
         entrypoint: vec!["/app.wasm"],
         env: vec!["FROM_IMAGE=yes"],
+        executable: false,
     };
     import_image(daemon, &image, &[])
 }
@@ -121,6 +123,7 @@ fn a_wasm_oci_artifact_runs_its_wasm_layer() {
             artifact: Some(media_type),
             entrypoint: vec!["app.wasm"],
             env: vec!["FROM_IMAGE=yes"],
+            executable: false,
         };
         let reference = import_image(&daemon, &image, &platform);
         if wasm == "p2-cli.wasm" {
@@ -159,6 +162,7 @@ fn a_missing_or_non_wasm_program_is_refused_in_one_line() {
         artifact: None,
         entrypoint: vec!["/missing.wasm"],
         env: vec![],
+        executable: false,
     };
     let reference = import_image(&daemon, &image, &[]);
     for (id, program, reason) in [
