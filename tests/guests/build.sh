@@ -82,6 +82,7 @@ build_direct() { # NAME WIT_DEPS...  (several deps dirs: files get a per-dir suf
   cp "$here/$name/world.wit" "$w/"
   for deps in "$@"; do
     local tag; tag=$(basename "$(dirname "$deps")")
+    case $deps in */p2-adapter/wit/deps) tag=p2 ;; */p3-core/wit/deps) tag=p3 ;; esac
     for f in "$deps"/*.wit; do [ -e "$f" ] && cp "$f" "$w/deps/$(basename "$f" .wit)-$tag.wit"; done
     for d in "$deps"/*/; do [ -d "$d" ] && cp -r "$d" "$w/deps/"; done
   done
