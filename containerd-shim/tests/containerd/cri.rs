@@ -9,7 +9,7 @@
 use crate::daemon::{Daemon, HANDLER};
 use crate::image::Image;
 use crate::ports::free_port;
-use crate::{answer, curl, get, guest, import_image};
+use crate::{answer, curl, get, import, import_image};
 use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use k8s_cri::v1::*;
 use std::path::{Path, PathBuf};
@@ -91,19 +91,6 @@ fn pause_image() -> Image<'static> {
 
 fn read(path: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// An image holding `wasm` as `/app.wasm`, its entrypoint, in the CRI's namespace.
-fn wasm_image(daemon: &Daemon, name: &str, wasm: &str) -> String {
-    let image = Image {
-        name,
-        files: vec![("app.wasm", guest(wasm))],
-        artifact: None,
-        entrypoint: vec!["/app.wasm"],
-        env: vec!["FROM_IMAGE=yes"],
-        executable: false,
-    };
-    import_image(daemon, &image, &[])
 }
 
 impl Kubelet {
@@ -455,9 +442,9 @@ fn a_pod_runs_p1_p2_and_p3_commands_with_their_logs_and_exit_codes() {
     let Some((daemon, mut kubelet)) = start("cri-commands") else {
         return;
     };
-    let p1 = wasm_image(&daemon, "cri-p1", "hello.p1.wasm");
-    let p2 = wasm_image(&daemon, "cri-p2", "p2-cli.wasm");
-    let p3 = wasm_image(&daemon, "cri-p3", "p3-cli.wasm");
+    let p1 = import(&daemon, "cri-p1", "hello.p1.wasm");
+    let p2 = import(&daemon, "cri-p2", "p2-cli.wasm");
+    let p3 = import(&daemon, "cri-p3", "p3-cli.wasm");
     let pod = kubelet.run_pod("commands");
 
     let id = kubelet.start_container(&pod, "p1", &p1, &["3"], &[("GREETING", "from the CRI")]);
@@ -524,12 +511,12 @@ fn two_http_pods_serve_at_once_and_stop_with_their_requests_answered() {
     let images = [
         (
             "p2",
-            wasm_image(&daemon, "cri-http-p2", "p2-http.wasm"),
+            import(&daemon, "cri-http-p2", "p2-http.wasm"),
             "Hello, wasi:http/proxy world!\n",
         ),
         (
             "p3",
-            wasm_image(&daemon, "cri-http-p3", "p3-http-cb.wasm"),
+            import(&daemon, "cri-http-p3", "p3-http-cb.wasm"),
             "hello\n",
         ),
     ];

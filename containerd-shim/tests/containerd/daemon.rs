@@ -28,13 +28,7 @@ impl Daemon {
     /// Starts one, or `None` (the test is skipped) where this machine cannot: not root, or
     /// no containerd. Under `CI=true` that is a failure instead.
     pub fn start(test: &str) -> Option<Daemon> {
-        let missing = if !is_root() {
-            Some("the tests are not running as root".to_string())
-        } else if which("containerd").is_none() || which("ctr").is_none() {
-            Some("containerd and ctr are not installed (apt-get install containerd)".into())
-        } else {
-            None
-        };
+        let missing = missing_containerd();
         Self::start_or_skip(test, None, missing, None)
     }
 
@@ -86,13 +80,7 @@ impl Daemon {
     /// `handler`), pod sandboxes run the image `pause` (imported by the test), and no CNI is
     /// configured (pods share the host's network).
     pub fn start_cri(test: &str, pause: &str) -> Option<Daemon> {
-        let missing = if !is_root() {
-            Some("the tests are not running as root".to_string())
-        } else if which("containerd").is_none() || which("ctr").is_none() {
-            Some("containerd and ctr are not installed (apt-get install containerd)".into())
-        } else {
-            None
-        };
+        let missing = missing_containerd();
         Self::start_or_skip(test, None, missing, Some(pause))
     }
 
@@ -355,6 +343,17 @@ fn remove_cgroup(dir: &Path) {
             }
         }
         let _ = std::fs::remove_dir(dir);
+    }
+}
+
+/// Why the installed containerd cannot be used here, if it cannot.
+fn missing_containerd() -> Option<String> {
+    if !is_root() {
+        Some("the tests are not running as root".to_string())
+    } else if which("containerd").is_none() || which("ctr").is_none() {
+        Some("containerd and ctr are not installed (apt-get install containerd)".into())
+    } else {
+        None
     }
 }
 
