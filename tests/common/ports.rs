@@ -29,7 +29,12 @@ pub fn free_port() -> u16 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let low = ephemeral_low();
     let base = low.saturating_sub(SPAN).max(1024);
-    let span = low - base;
+    let span = low.saturating_sub(base);
+    if span == 0 {
+        // No room below the ephemeral range (a machine configured so): the kernel's choice.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        return listener.local_addr().unwrap().port();
+    }
     let start = std::process::id() % span;
     for _ in 0..span {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
