@@ -6,7 +6,8 @@
 //! gives a 500 and one `error:` line on stderr, and the server goes on. The engine is
 //! `wasmtime serve`'s (the pooling allocator when the machine can reserve it), and so is the
 //! scheduling: a WASIp2 instance serves `--max-instance-reuse-count` requests (default 1), one
-//! at a time; a WASIp3 one 128, 16 at a time. Beside wasmtime 48's options: several `--addr`,
+//! at a time; a WASIp3 one 128, 16 at a time — except that an instance's pooled memory is reset
+//! in place when it ends ([`reset_slots_in_place`]). Beside wasmtime 48's options: several `--addr`,
 //! `--systemd-listenfd` and `--idle-process-timeout` (wasmtime 50's).
 //!
 //! [`server`] accepts connections and shuts down, [`instances`] schedules requests onto
@@ -94,6 +95,35 @@ pub struct ServeCommand {
     component: PathBuf,
 }
 
+/// Bytes of each pooled linear memory that `serve` resets in place when its instance ends
+/// (`-O pooling-memory-keep-resident`, 0 in `wasmtime serve`).
+pub const MEMORY_KEEP_RESIDENT: usize = 1 << 20;
+/// Bytes of each pooled table reset in place (`-O pooling-table-keep-resident`).
+pub const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+
+/// `serve`'s one engine default that differs from `wasmtime serve`'s (docs/differences.md):
+/// when an instance ends, the first [`MEMORY_KEEP_RESIDENT`] bytes of its pooled linear
+/// memory (and [`TABLE_KEEP_RESIDENT`] of its tables) are set back to their initial contents
+/// in place — zeroes and the module's data image, written by wasmtime — instead of being
+/// handed back to the kernel with `madvise` and faulted in again, page by page, by the next
+/// instance in that slot. Every instance still starts from fresh memory (isolation is the
+/// same: wasmtime rewrites every byte of that range); what goes is a fifth of a small
+/// handler's CPU in page faults. The memory stays resident in the pool's warm slots (at
+/// most 1 MiB each). wasmtime's `-O pooling-pagemap-scan`, which resets only the pages it
+/// finds written, is left off: in 48 it can skip a written page that was swapped out
+/// (wasmtime#14357), which would leave one tenant's data to the next. A value given with
+/// `-O` (or in `--config`) wins.
+fn reset_slots_in_place(common: &mut wasmtime_cli_flags::CommonOptions) {
+    // Merges `--config` and `-O` into `opts` (it does so once; `engine` builds from the
+    // result), so that what the user gave is seen. An error is reported by `engine`.
+    let _ = common.config(None);
+    let opts = &mut common.opts;
+    opts.pooling_memory_keep_resident
+        .get_or_insert(MEMORY_KEEP_RESIDENT);
+    opts.pooling_table_keep_resident
+        .get_or_insert(TABLE_KEEP_RESIDENT);
+}
+
 /// A served component's handler, ready to instantiate, and its ABI's scheduling.
 struct Handler {
     pre: ProxyPre<super::host::CliHost>,
@@ -121,6 +151,7 @@ impl ServeCommand {
                  disabled",
             ));
         }
+        reset_slots_in_place(&mut self.run.common);
         // As `wasmtime serve`: the pooling allocator unless `-O pooling-allocator` says
         // otherwise or the machine cannot reserve its address space.
         let engine = self
@@ -247,5 +278,43 @@ impl ServeCommand {
                 concurrent: 1,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use wasmtime_cli_flags::CommonOptions;
+
+    fn reset(args: &[&str]) -> (Option<usize>, Option<usize>) {
+        let mut common =
+            CommonOptions::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+                .unwrap();
+        reset_slots_in_place(&mut common);
+        (
+            common.opts.pooling_memory_keep_resident,
+            common.opts.pooling_table_keep_resident,
+        )
+    }
+
+    /// `serve` resets pooled memories and tables in place unless `-O` says otherwise.
+    #[test]
+    fn slots_are_reset_in_place_unless_the_user_says_otherwise() {
+        assert_eq!(
+            reset(&[]),
+            (Some(MEMORY_KEEP_RESIDENT), Some(TABLE_KEEP_RESIDENT))
+        );
+        assert_eq!(
+            reset(&["-O", "pooling-memory-keep-resident=0"]),
+            (Some(0), Some(TABLE_KEEP_RESIDENT))
+        );
+        assert_eq!(
+            reset(&[
+                "-O",
+                "pooling-table-keep-resident=4096,pooling-memory-keep-resident=8192"
+            ]),
+            (Some(8192), Some(4096))
+        );
     }
 }
