@@ -17,7 +17,8 @@ gen=$(mktemp -d); trap 'rm -rf "$gen"' EXIT
 for abi in p2 p3; do
   mkdir -p "$gen/$abi/wit"
   cp "$here/$abi/world.wit" "$gen/$abi/wit/"
-  cp -r "$root/wit/$abi/deps" "$gen/$abi/wit/"
+  case $abi in p2) crate=p2-adapter ;; p3) crate=p3-core ;; esac
+  cp -r "$root/$crate/wit/deps" "$gen/$abi/wit/"
   (cd "$here/$abi" && componentize-py -q -d "$gen/$abi/wit" -w app componentize app \
      -o "$out/py-http-$abi.wasm")
 done
