@@ -29,7 +29,16 @@ impl Daemon {
     /// no containerd. Under `CI=true` that is a failure instead.
     pub fn start(test: &str) -> Option<Daemon> {
         let missing = missing_containerd();
-        Self::start_or_skip(test, None, missing, None)
+        Self::start_or_skip(test, None, missing, None, None)
+    }
+
+    /// As [`Daemon::start`], with another runtime's shim on containerd's `PATH` too: the
+    /// directory `shims` (e.g. one holding runwasi's `containerd-shim-wasmtime-v1`, run with
+    /// [`Daemon::serve_command_on`]).
+    #[allow(dead_code, reason = "for the benchmark against runwasi's shim")]
+    pub fn start_beside(test: &str, shims: &Path) -> Option<Daemon> {
+        let missing = missing_containerd();
+        Self::start_or_skip(test, None, missing, None, Some(shims))
     }
 
     /// As [`Daemon::start`], with a containerd of version 1.7 or later: the installed one if it
@@ -72,7 +81,7 @@ impl Daemon {
                 )),
             )
         };
-        Self::start_or_skip(test, bin, missing, None)
+        Self::start_or_skip(test, bin, missing, None, None)
     }
 
     /// As [`Daemon::start`], with containerd's CRI plugin on — what kubelet drives — in its
@@ -81,7 +90,7 @@ impl Daemon {
     /// configured (pods share the host's network).
     pub fn start_cri(test: &str, pause: &str) -> Option<Daemon> {
         let missing = missing_containerd();
-        Self::start_or_skip(test, None, missing, Some(pause))
+        Self::start_or_skip(test, None, missing, Some(pause), None)
     }
 
     /// containerd's log file (the shims' logs are in it too).
@@ -99,6 +108,7 @@ impl Daemon {
         bin: Option<PathBuf>,
         missing: Option<String>,
         cri: Option<&str>,
+        shims: Option<&Path>,
     ) -> Option<Daemon> {
         if let Some(why) = missing {
             assert!(
@@ -153,11 +163,11 @@ impl Daemon {
         }
         std::fs::write(root.join("config.toml"), config).unwrap();
         let shim = Path::new(env!("CARGO_BIN_EXE_containerd-shim-wasi-bridge-v1"));
-        let path = format!(
-            "{}:{}",
-            shim.parent().unwrap().display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
+        let mut path = format!("{}:", shim.parent().unwrap().display());
+        if let Some(shims) = shims {
+            path += &format!("{}:", shims.display());
+        }
+        path += &std::env::var("PATH").unwrap_or_default();
         let log = std::fs::File::create(root.join("containerd.log")).unwrap();
         let child = Command::new(program(&bin, "containerd"))
             .arg("--config")
@@ -217,12 +227,17 @@ impl Daemon {
     /// `ctr run` of an HTTP component's image sharing the host's network (`--net-host`),
     /// served on 127.0.0.1:PORT (`WASMTIME_HTTP_PROXY_SOCKET_ADDR`); not started.
     pub fn serve_command(&self, image: &str, id: &str, port: u16) -> Command {
+        self.serve_command_on(RUNTIME, image, id, port)
+    }
+
+    /// [`Daemon::serve_command`] with the runtime `runtime` (`io.containerd.NAME.v1`).
+    pub fn serve_command_on(&self, runtime: &str, image: &str, id: &str, port: u16) -> Command {
         let addr = format!("WASMTIME_HTTP_PROXY_SOCKET_ADDR=127.0.0.1:{port}");
         let args = [
             "run",
             "--rm",
             "--runtime",
-            RUNTIME,
+            runtime,
             "--net-host",
             "--env",
             &addr,
