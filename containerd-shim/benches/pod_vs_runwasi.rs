@@ -15,6 +15,9 @@
 //! RUNWASI_SHIM=DIR/containerd-shim-wasmtime-v1 env -u RUST_BACKTRACE \
 //!   cargo bench -p containerd-shim-wasi-bridge --bench pod_vs_runwasi -- 3 5   # 3 s, 5 rounds
 //! ```
+//!
+//! `HOLD_PODS=SECS` keeps both pods up that long before the rounds, printing their ports and
+//! pids (for `perf record -p PID` under a load of one's own).
 
 #[allow(dead_code)]
 #[path = "../tests/containerd/daemon.rs"]
@@ -86,6 +89,14 @@ fn main() {
         let pids = [task_pid(&daemon, &ids[0]), task_pid(&daemon, &ids[1])];
         for pid in pids.into_iter().chain(pods.iter().map(|c| c.id())) {
             pin(pid, "0");
+        }
+        if let Some(secs) = std::env::var("HOLD_PODS").ok().and_then(|s| s.parse().ok()) {
+            // For a profile under a load of one's own: both pods stay up this long first.
+            eprintln!(
+                "ours: port {} pid {}; runwasi's: port {} pid {}; held {secs} s",
+                ports[0], pids[0], ports[1], pids[1]
+            );
+            std::thread::sleep(std::time::Duration::from_secs(secs));
         }
         // Per pod (ours, theirs): one value per round.
         let mut rps: [Vec<f64>; 2] = Default::default();
