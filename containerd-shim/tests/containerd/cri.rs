@@ -500,7 +500,7 @@ fn a_pod_runs_p1_p2_and_p3_commands_with_their_logs_and_exit_codes() {
 }
 
 /// Two pods at once, a p2 and a p3 wasi:http component, each serving on its own port of the
-/// host's network; `StopContainer` while a request is in flight: the request is answered,
+/// host's network; `ExecSync` (an exec probe) refused, the container serving on; `StopContainer` while a request is in flight: the request is answered,
 /// the container exits 0 and its log says where it served; then both pods are removed.
 #[test]
 fn two_http_pods_serve_at_once_and_stop_with_their_requests_answered() {
@@ -552,6 +552,36 @@ fn two_http_pods_serve_at_once_and_stop_with_their_requests_answered() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+    // An exec probe (`ExecSync`, what kubelet runs for an `exec` liveness or readiness probe)
+    // has nothing to run in a WebAssembly container: it is refused (the shim, as runwasi's,
+    // serves no exec), and
+    // the container serves on (kubelet's `httpGet` and `tcpSocket` probes are its own
+    // requests, as `get` makes them here).
+    let (abi, _, id, port, hello) = &running[0];
+    let request = ExecSyncRequest {
+        container_id: id.clone(),
+        cmd: vec!["/bin/true".into()],
+        timeout: 10,
+    };
+    let refused = kubelet.call(|mut cri| async move { cri.exec_sync(request).await });
+    match refused {
+        Err(status) => assert!(
+            // containerd's words: the shim serves no `Task/Exec`.
+            status.message().contains("Task/Exec is not supported"),
+            "{abi}: {status:?}"
+        ),
+        Ok(answer) => panic!("{abi}: ExecSync ran: {answer:?}"),
+    }
+    assert_eq!(
+        kubelet.status(id).0,
+        ContainerState::ContainerRunning,
+        "{abi}"
+    );
+    assert_eq!(
+        get(*port, "/hello"),
+        ("200".to_string(), hello.to_string()),
+        "{abi}"
+    );
     for (abi, pod, id, port, _) in running {
         let request = in_flight(abi, port);
         kubelet.stop_container(&id, 30);
