@@ -8,6 +8,13 @@
 //! `wasmtime serve` does with them (a fresh p2 instance per request, p3 instances reused for
 //! 128 requests, 16 at a time, 1 s idle) is a [`WorkerState`] / [`WorkerExpiration`] choice
 //! (`wasi-bridge serve` makes the same one).
+//!
+//! The engine is the host's. With a fresh instance per request, most of a small handler's cost
+//! can be the pooling allocator handing each ended instance's memory back to the kernel and
+//! the next instance faulting it in again; `wasi-bridge serve` sets
+//! `PoolingAllocationConfig::linear_memory_keep_resident(1 << 20)` and
+//! `table_keep_resident(64 << 10)` so that the memory is reset in place instead (same fresh
+//! contents for every instance; docs/performance.md has the figures).
 
 mod prepared;
 mod worker;
