@@ -64,19 +64,7 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (i, (label, guest)) in GUESTS.iter().enumerate() {
-        let name = format!("peer-{i}");
-        let image = image::Image {
-            name: &name,
-            files: vec![("app.wasm", std::fs::read(guest_path(guest)).unwrap())],
-            artifact: None,
-            entrypoint: vec!["/app.wasm"],
-            env: vec![],
-            executable: false,
-        };
-        let tar = daemon.scratch("images").join(format!("{name}.tar"));
-        image.write(&tar);
-        daemon.import_with(&[], &tar);
-        let reference = image.reference();
+        let reference = import_guest(&daemon, &format!("peer-{i}"), guest);
         let ids = [format!("ours-{i}"), format!("theirs-{i}")];
         let ports = [free_port(), free_port()];
         let mut pods = [

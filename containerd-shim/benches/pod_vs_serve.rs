@@ -135,19 +135,7 @@ fn main() {
         if !only.iter().all(|word| label.contains(word)) {
             continue;
         }
-        let name = format!("bench-{i}");
-        let image = image::Image {
-            name: &name,
-            files: vec![("app.wasm", std::fs::read(guest_path(guest)).unwrap())],
-            artifact: None,
-            entrypoint: vec!["/app.wasm"],
-            env: vec![],
-            executable: false,
-        };
-        let tar = daemon.scratch("images").join(format!("{name}.tar"));
-        image.write(&tar);
-        daemon.import_with(&[], &tar);
-        let reference = image.reference();
+        let reference = import_guest(&daemon, &format!("bench-{i}"), guest);
 
         // Start to first response; the first pod run unpacks the image's snapshot (not
         // counted).

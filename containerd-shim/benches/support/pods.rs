@@ -40,6 +40,23 @@ pub fn guest_path(name: &str) -> String {
     format!("{}/../tests/guests/wasm/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Imports an image named `name` holding the guest `guest` as its entrypoint `/app.wasm`:
+/// its reference.
+pub fn import_guest(daemon: &Daemon, name: &str, guest: &str) -> String {
+    let image = crate::image::Image {
+        name,
+        files: vec![("app.wasm", std::fs::read(guest_path(guest)).unwrap())],
+        artifact: None,
+        entrypoint: vec!["/app.wasm"],
+        env: vec![],
+        executable: false,
+    };
+    let tar = daemon.scratch("images").join(format!("{name}.tar"));
+    image.write(&tar);
+    daemon.import_with(&[], &tar);
+    image.reference()
+}
+
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
