@@ -6,7 +6,8 @@
 # alone — the crates each other's, as crates.io would give them (`[patch.crates-io]` stands
 # in for the registry), the library's lock file kept, so the `bindgen!`/`from_witx!` macros
 # read the packaged WIT and witx and nothing of the checkout (about 3 minutes on 2 cores; CI
-# leaves it out for time, a release runs it).
+# leaves it out for time, a release runs it). With `--install`, the CLI is installed from its
+# package with `cargo install --locked` and runs the README's example (a release build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 crates=(wasi-bridge-p3-core wasi-bridge-p2-adapter wasi-bridge-p1-adapter wasi-bridge)
@@ -38,6 +39,15 @@ cp "$dir/wasi-bridge-$version/Cargo.lock" "$dir/Cargo.lock"
 if [ "${1:-}" = --check ]; then
   CARGO_TARGET_DIR=$PWD/target/package-check/target cargo check -q --manifest-path "$dir/Cargo.toml" --workspace
   echo "the crates package and check from their packages: ${crates[*]} $version"
+elif [ "${1:-}" = --install ]; then
+  # `cargo install --locked` of the CLI from its package (the lock file in it), into a scratch
+  # root, then the README's example with the installed binary (a release build: ~12 minutes).
+  root=target/package-check/root
+  CARGO_TARGET_DIR=$PWD/target/package-check/target cargo install -q --locked \
+    --path "$dir/wasi-bridge-$version" --root "$root"
+  out=$("$root/bin/wasi-bridge" run tests/guests/wasm/p2-cli.wasm env)
+  grep -q '^arg: env$' <<<"$out" || { echo "the installed wasi-bridge did not run the example: $out" >&2; exit 1; }
+  echo "wasi-bridge $version installs from its package (--locked) and runs the README's example"
 else
   echo "the crates package, with their WIT, witx and lock file: ${crates[*]} $version (--check compiles them)"
 fi
