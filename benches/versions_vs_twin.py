@@ -10,7 +10,7 @@ that costs a user, against the same guest built for the release (docs/performanc
 - `serve`: requests per second of a handler and its twin, both servers up, rounds alternating,
   server on core 0 and `wrk -t1 -c50` on core 1 (as benches/serve_vs_wasmtime.py).
 
-    benches/versions_vs_twin.py [--runs 40] [--rounds 5] [--seconds 3]
+    benches/versions_vs_twin.py [--runs 40] [--rounds 5] [--seconds 3] [ROW NAME...]
 
 WASI_BRIDGE defaults to target/release/wasi-bridge (built here when missing). Needs wrk and
 taskset. CI does not run this.
@@ -39,11 +39,16 @@ RUN_PAIRS = [
     ("p3 cli, 0.3.0-rc-2026-03-15", "p3-cli.wasm", "p3-cli-rc-2026-03-15.wasm", ["stdout"]),
     ("p3 cli, 0.3.2", "p3-cli.wasm", "p3-cli-0.3.2.wasm", ["stdout"]),
 ]
-# (name, twin, renamed, serve flags)
+# (name, twin, renamed, serve flags, connections); a bare file name is a committed fixture.
 SERVE_PAIRS = [
-    ("p2 C hello, 0.2.0-rc-2023-12-05", "p2-http.wasm", "p2-http-rc-2023-12-05.wasm", []),
+    ("p2 C hello, 0.2.0-rc-2023-12-05", "p2-http.wasm", "p2-http-rc-2023-12-05.wasm", [], 50),
     ("p3 C hello, 0.3.0-rc-2026-03-15", "p3-http.wasm", "p3-http-rc-2026-03-15.wasm",
-     serve.P3_FLAGS),
+     serve.P3_FLAGS, 50),
+    # A guest of that era's own toolchain (tests/guests/py-http/build.sh): the Python app built
+    # by componentize-py 0.22 for the candidate, against the same app by 0.25.1 for 0.3.0.
+    ("p3 Python hello, componentize-py 0.22 (0.3.0-rc-2026-03-15)",
+     os.path.join(serve.PY, "py-http-p3.wasm"),
+     os.path.join(serve.PY, "py-http-p3-rc-2026-03-15.wasm"), ["-Scli"] + serve.P3_FLAGS, 20),
 ]
 
 
@@ -60,7 +65,9 @@ def main():
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("rows", nargs="*", help="row names (default: all)")
     args = ap.parse_args()
+    picked = lambda name: not args.rows or name in args.rows  # noqa: E731
     bridge = os.environ.get("WASI_BRIDGE", os.path.join(ROOT, "target", "release", "wasi-bridge"))
     if "WASI_BRIDGE" not in os.environ:
         subprocess.run(["cargo", "build", "--release", "-q", "--bin", "wasi-bridge"],
@@ -68,6 +75,8 @@ def main():
     print("| `run`, whole process | twin ms | renamed ms | **ratio** |")
     print("|---|---:|---:|---:|")
     for name, twin, renamed, argv in RUN_PAIRS:
+        if not picked(name):
+            continue
         for program in (twin, renamed):
             run_once(bridge, program, argv)  # fills the compiled-code cache
         times = {twin: [], renamed: []}
@@ -80,7 +89,12 @@ def main():
     print("| `serve` | twin RPS | renamed RPS | **ratio** | CPU µs/req twin / renamed |")
     print("|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as script_dir:
-        for name, twin, renamed, flags in SERVE_PAIRS:
+        for name, twin, renamed, flags, conns in SERVE_PAIRS:
+            if not picked(name):
+                continue
+            if not all(os.path.exists(os.path.join(GUESTS, p)) for p in (twin, renamed)):
+                subprocess.run(["bash", os.path.join(ROOT, "tests/guests/py-http/build.sh")],
+                               check=True)
             results = {}
             servers = [serve.Server(p, bridge, os.path.join(GUESTS, p), flags)
                        for p in (twin, renamed)]
@@ -89,7 +103,7 @@ def main():
                     results[server.name] = []
                 for r in range(args.rounds):
                     for server in (servers if r % 2 == 0 else servers[::-1]):
-                        row = (name, None, flags, "GET", "/hello", 0, 50)
+                        row = (name, None, flags, "GET", "/hello", 0, conns)
                         results[server.name].append(
                             serve.measure(server, row, args.seconds, script_dir))
             finally:

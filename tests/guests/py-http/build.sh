@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the componentize-py apps (p2: wasi:http/proxy, p3: wasi:http/service) into OUT_DIR
-# (default target/py-http): py-http-p2.wasm and py-http-p3.wasm. They are not committed (each
-# is ~40 MB of CPython): benches/serve_vs_wasmtime.sh builds them when it needs them.
+# (default target/py-http): py-http-p2.wasm and py-http-p3.wasm, and the p3 app built by
+# componentize-py 0.22 for WASI 0.3.0-rc-2026-03-15, py-http-p3-rc-2026-03-15.wasm. They are not
+# committed (each is ~20 MB of CPython): benches/serve_vs_wasmtime.py and
+# benches/versions_vs_twin.py build them when they need them.
 # Tool: componentize-py 0.25.1 (pip), installed here when missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,4 +24,16 @@ for abi in p2 p3; do
   (cd "$here/$abi" && componentize-py -q -d "$gen/$abi/wit" -w app componentize app \
      -o "$out/py-http-$abi.wasm")
 done
+# The p3 app as componentize-py 0.22 builds it — the toolchain of wasmtime 43–45's era, WASI
+# 0.3.0-rc-2026-03-15 (wit/p3-rc-2026-03-15) —, in a virtual environment of its own.
+venv=$out/componentize-py-0.22
+if [ ! -x "$venv/bin/componentize-py" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'componentize-py==0.22.0'
+fi
+mkdir -p "$gen/rc/wit"
+sed 's/@0\.3\.0;/@0.3.0-rc-2026-03-15;/' "$here/p3/world.wit" > "$gen/rc/wit/world.wit"
+cp -r "$root/wit/p3-rc-2026-03-15/deps" "$gen/rc/wit/"
+(cd "$here/p3" && "$venv/bin/componentize-py" -q -d "$gen/rc/wit" -w app componentize app \
+   -o "$out/py-http-p3-rc-2026-03-15.wasm")
 ls -l "$out"/py-http-*.wasm
