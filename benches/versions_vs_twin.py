@@ -17,7 +17,9 @@ taskset. CI does not run this.
 """
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +40,19 @@ RUN_PAIRS = [
      "hello.rc-2023-12-05.wasm", []),
     ("p3 cli, 0.3.0-rc-2026-03-15", "p3-cli.wasm", "p3-cli-rc-2026-03-15.wasm", ["stdout"]),
     ("p3 cli, 0.3.2", "p3-cli.wasm", "p3-cli-0.3.2.wasm", ["stdout"]),
+    # The candidate served partly through a veneer (p3_core::p3::rc_2026_01_06): its async
+    # write-via-stream and read-directory, under a preopen ("DIR" below).
+    ("p3 fs write 64 MiB, 0.3.0-rc-2026-01-06", "p3-fs.wasm", "p3-fs-rc-2026-01-06.wasm",
+     ["bench-write", "out.bin", "64"]),
+    ("p3 fs readdir 2000, 0.3.0-rc-2026-01-06", "p3-fs.wasm", "p3-fs-rc-2026-01-06.wasm",
+     ["bench-readdir", "many"]),
 ]
+# The preopen of the rows that name files: a scratch directory with `many/` (2000 files).
+DIR = tempfile.mkdtemp(prefix="versions-vs-twin-")
+atexit.register(shutil.rmtree, DIR, True)
+os.makedirs(os.path.join(DIR, "many"))
+for i in range(2000):
+    open(os.path.join(DIR, "many", f"f{i}"), "w").close()
 # (name, twin, renamed, serve flags, connections); a bare file name is a committed fixture.
 SERVE_PAIRS = [
     ("p2 C hello, 0.2.0-rc-2023-12-05", "p2-http.wasm", "p2-http-rc-2023-12-05.wasm", [], 50),
@@ -54,7 +68,9 @@ SERVE_PAIRS = [
 
 def run_once(bridge, program, args):
     start = time.perf_counter()
-    subprocess.run([bridge, "run", os.path.join(GUESTS, program), *args],
+    # Only the rows that name files get the preopen.
+    flags = ["--dir", f"{DIR}::/"] if args[:1] in (["bench-write"], ["bench-readdir"]) else []
+    subprocess.run([bridge, "run", *flags, os.path.join(GUESTS, program), *args],
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - start

@@ -240,6 +240,9 @@ pub fn check_import_names<'a>(
             list.iter()
                 .any(|i| i.split_once('/').is_some_and(|(p, _)| p == package))
         };
+        if is_veneered(iface, version) {
+            continue;
+        }
         if pre_release && (served(SUPPORTED_P2) || served(SUPPORTED_P3) || package == "wasi:http") {
             rc.push(name.to_string());
         } else if !((version.starts_with("0.2.") && SUPPORTED_P2.contains(&iface))
@@ -263,23 +266,45 @@ pub fn check_import_names<'a>(
 /// - `0.3.0-rc-2026-03-15` (wasmtime 43–45, wasip3 0.5–0.6, spin-sdk 6, componentize-py
 ///   0.22–0.24; Spin 4 serves it) differs from `0.3.0` only in its version and comments —
 ///   every package, wasi:http included, compared.
+/// - `0.3.0-rc-2026-01-06` (wasmtime 41–42, wasip3 0.4, componentize-py 0.21): its clocks,
+///   random, `wasi:cli/{environment,exit,stdin,types,run,terminal-*}` have 0.3.0's shape; the
+///   six interfaces whose shape differs keep their names ([`KEPT_NAMES`]) and are served by
+///   the core's veneer for them (`p3_core::p3::rc_2026_01_06`); its wasi:http is refused.
 /// - `0.2.0-rc-2023-11-10` (wasmtime 15, cargo-component 0.5's adapter) and
 ///   `0.2.0-rc-2023-12-05` (wasmtime 16, cargo-component 0.6's adapter, componentize-py 0.9;
 ///   its guests import wasi:cli and wasi:http at `-12-05`, the rest at `-11-10`): every
-///   function 0.2.0 has is the same, but for `-11-10`'s wasi:http ([`DIFFERENT_SHAPE`]);
+///   function 0.2.0 has is the same, but for `-11-10`'s wasi:http ([`KEPT_NAMES`]);
 ///   0.2.0 adds functions (served, unused by these guests) and drops `ipv6-only` /
 ///   `set-ipv6-only` of TCP and UDP sockets, which the p2 adapter links for them.
 pub const SAME_SHAPE_CANDIDATES: &[(&str, &str)] = &[
     ("0.3.0-rc-2026-03-15", "0.3.0"),
+    ("0.3.0-rc-2026-01-06", "0.3.0"),
     ("0.2.0-rc-2023-11-10", "0.2.0"),
     ("0.2.0-rc-2023-12-05", "0.2.0"),
 ];
 
-/// The packages of a [`SAME_SHAPE_CANDIDATES`] version that do not have their release's shape,
-/// and keep their names (a guest importing them is refused as a release candidate):
-/// `(candidate, package)`. `0.2.0-rc-2023-11-10`'s wasi:http: `future-trailers.get` nests its
-/// result differently and `request-options` names its timeouts `…-timeout-ms`.
-pub const DIFFERENT_SHAPE: &[(&str, &str)] = &[("0.2.0-rc-2023-11-10", "wasi:http")];
+/// The packages and interfaces of a [`SAME_SHAPE_CANDIDATES`] version that do not have their
+/// release's shape and keep their names: `(candidate, package or interface)`. Those the core's
+/// veneer serves under the candidate's name are linked as such (`0.3.0-rc-2026-01-06`'s
+/// stdout, stderr, filesystem and sockets interfaces); a guest importing one of the others is
+/// refused as a release candidate: `0.2.0-rc-2023-11-10`'s wasi:http (`future-trailers.get`
+/// nests its result differently and `request-options` names its timeouts `…-timeout-ms`) and
+/// `0.3.0-rc-2026-01-06`'s (`header-error` and `request-options-error` without `other`).
+pub const KEPT_NAMES: &[(&str, &str)] = &[
+    ("0.2.0-rc-2023-11-10", "wasi:http"),
+    ("0.3.0-rc-2026-01-06", "wasi:http"),
+    ("0.3.0-rc-2026-01-06", "wasi:cli/stdout"),
+    ("0.3.0-rc-2026-01-06", "wasi:cli/stderr"),
+    ("0.3.0-rc-2026-01-06", "wasi:filesystem"),
+    ("0.3.0-rc-2026-01-06", "wasi:sockets"),
+];
+
+/// Whether `iface@version` is one of the candidate interfaces the core serves under their own
+/// names (`p3_core::p3::rc_2026_01_06`).
+fn is_veneered(iface: &str, version: &str) -> bool {
+    use p3_core::p3::rc_2026_01_06 as rc;
+    version == rc::VERSION && rc::INTERFACES.contains(&iface)
+}
 
 /// `name` with a [`SAME_SHAPE_CANDIDATES`] version replaced by its release, if it has one.
 fn final_name(name: &str) -> Option<String> {
@@ -288,9 +313,9 @@ fn final_name(name: &str) -> Option<String> {
         .iter()
         .find(|(rc, _)| *rc == version)?;
     let package = iface.split_once('/').map_or(iface, |(p, _)| p);
-    let differs = DIFFERENT_SHAPE
+    let differs = KEPT_NAMES
         .iter()
-        .any(|(rc, p)| *rc == version && *p == package);
+        .any(|(rc, kept)| *rc == version && (*kept == package || *kept == iface));
     (iface.starts_with("wasi:") && !differs).then(|| format!("{iface}@{release}"))
 }
 

@@ -113,6 +113,135 @@ fn the_rc_2026_03_15_wit_has_the_shape_of_0_3_0() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// Every function of `0.3.0-rc-2026-01-06` (the WIT p3-core's veneer is generated from,
+/// `p3-core/wit-rc-2026-01-06`, as wasmtime-wasi 41 ships it) links on the library's p3 linker:
+/// for every interface, a component importing all of it — renamed by `run::final_names` where
+/// the candidate has 0.3.0's shape, kept where the veneer serves the candidate's own — passes
+/// the import check and instantiates; its wasi:http, of another shape and not served, is refused
+/// as a release candidate.
+#[test]
+fn every_function_of_rc_2026_01_06_links() {
+    use crate::interfaces::{HttpHost, importer, interface_names};
+    use wasmtime::component::{Component, Linker};
+    use wit_parser::{LiftLowerAbi, ManglingAndAbi};
+    let engine = wasi_bridge::run::engine().unwrap();
+    let mut linker = Linker::<HttpHost>::new(&engine);
+    wasi_bridge::p3::add_to_linker(&mut linker).unwrap();
+    wasi_bridge::http::p3::add_to_linker(&mut linker).unwrap();
+    let mut resolve = wit_parser::Resolve::default();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/p3-core/wit-rc-2026-01-06");
+    resolve.push_dir(dir).expect("vendored WIT parses");
+    let (resolve, names) = interface_names(resolve);
+    assert!(names.len() >= 25, "{names:?}");
+    let mut veneered = Vec::new();
+    for name in &names {
+        assert!(name.ends_with("@0.3.0-rc-2026-01-06"), "{name}");
+        if name.starts_with("wasi:cli/run@") {
+            continue; // a guest's export
+        }
+        let abi = ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback);
+        let bytes = importer(&resolve, name, abi);
+        let bytes = wasi_bridge::run::final_names(&bytes).unwrap_or(bytes);
+        let component = Component::new(&engine, &bytes).unwrap();
+        let linked = linker.instantiate_pre(&component);
+        let checked = wasi_bridge::run::check_imports(&engine, &component);
+        if name.starts_with("wasi:http/") {
+            assert!(linked.is_err(), "{name}");
+            assert!(
+                matches!(
+                    checked,
+                    Err(wasi_bridge::run::ImportProblem::ReleaseCandidate(_))
+                ),
+                "{name}: {checked:?}"
+            );
+        } else {
+            assert!(linked.is_ok(), "{name}: {:?}", linked.err());
+            assert!(checked.is_ok(), "{name}: {checked:?}");
+            let imports = component.component_type();
+            if imports.imports(&engine).any(|(i, _)| i == name.as_str()) {
+                veneered.push(name.split_once('@').unwrap().0.to_string());
+            }
+        }
+    }
+    // The interfaces that kept the candidate's name are exactly those the veneer serves.
+    veneered.sort();
+    let mut listed: Vec<String> = wasi_bridge::p3::rc_2026_01_06::INTERFACES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(veneered, listed);
+}
+
+/// Guests built with `wit-bindgen c` against `0.3.0-rc-2026-01-06` — `p3-fs` and `p3-sockets`
+/// compiled for the candidate's enums and `async func`s (`tests/guests/p3-*-rc-2026-01-06`) —
+/// run as their 0.3.0 twins: the same stdout and status (file work under a preopen, with the
+/// same tree left behind; a read-only preopen's error codes; TCP against an echo peer and its
+/// own listener, UDP, name lookup, every option, bad input's error codes).
+#[test]
+fn guests_of_rc_2026_01_06_run_as_their_0_3_0_twin() {
+    use crate::common::peers::{TcpEcho, UdpEcho, closed_port};
+    let files = |program: &str, mode: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("existing.txt"), "there before\n").unwrap();
+        let preopen = if mode.is_empty() {
+            format!("{}::/", dir.path().display())
+        } else {
+            format!("{}::/::ro", dir.path().display())
+        };
+        let mut line = vec!["run", "--dir", &preopen];
+        let path = guest(program);
+        line.push(&path);
+        line.extend_from_slice(mode);
+        let o = run(&line, b"");
+        let mut tree = walk(dir.path());
+        tree.sort();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            tree,
+        )
+    };
+    for mode in [&[][..], &["readonly"][..]] {
+        let twin = files("p3-fs.wasm", mode);
+        assert_eq!(twin.0, Some(0), "{mode:?} {twin:?}");
+        assert!(twin.1.lines().count() > 10, "{mode:?} {twin:?}");
+        assert_eq!(files("p3-fs-rc-2026-01-06.wasm", mode), twin, "{mode:?}");
+    }
+    let tcp = TcpEcho::start();
+    let udp = UdpEcho::start();
+    let closed = closed_port();
+    // Each mode, and a line its output must have.
+    let modes: [(&[&str], &str); 6] = [
+        (&["echo", &tcp.addr], "300000 bytes echoed intact: yes"),
+        (&["self", "10"], "echoes matching their client: 10/10"),
+        (&["udp", &udp.addr], "from the peer: yes"),
+        (&["lookup"], "resolve 127.0.0.1: 127.0.0.1"),
+        (&["options"], "family is ipv6: no"),
+        (
+            &["errors", &closed],
+            "connect to a closed port: connection-refused",
+        ),
+    ];
+    for (mode, expected) in modes {
+        let sockets = |program: &str| {
+            let path = guest(program);
+            let mut line = vec!["run", "-S", "inherit-network", "-S", "allow-ip-name-lookup"];
+            line.push(path.as_str());
+            line.extend_from_slice(mode);
+            let o = run(&line, b"");
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+            )
+        };
+        let twin = sockets("p3-sockets.wasm");
+        assert_eq!(twin.0, Some(0), "{mode:?} {twin:?}");
+        assert!(twin.1.lines().any(|l| l == expected), "{mode:?} {twin:?}");
+        assert_eq!(sockets("p3-sockets-rc-2026-01-06.wasm"), twin, "{mode:?}");
+    }
+}
+
 /// The vendored WIT of the 2023 candidates: `0.2.0-rc-2023-11-10` (wasmtime-wasi 15.0.0) and
 /// `-12-05` (wasmtime-wasi 16.0.0: its wasi:cli and wasi:http, the rest is `-11-10`'s).
 fn candidate_2023_wit(rc: &str) -> wit_parser::Resolve {
@@ -142,7 +271,7 @@ fn candidate_2023_wit(rc: &str) -> wit_parser::Resolve {
 /// Every function of the 2023 candidates links after `run::final_names`: for every interface
 /// of their WIT, a component importing all of it (every function, `ipv6-only` included) is
 /// renamed and instantiates against the p2 and wasi:http linker exactly where the interface
-/// is served — but `-11-10`'s wasi:http, whose shape differs (`run::DIFFERENT_SHAPE`), keeps
+/// is served — but `-11-10`'s wasi:http, whose shape differs (`run::KEPT_NAMES`), keeps
 /// its name and is refused as a release candidate.
 #[test]
 fn every_function_of_the_2023_candidates_links_once_renamed() {

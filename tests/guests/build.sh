@@ -14,12 +14,14 @@
 #   p3-cli/guest.c  wasi:*@0.3.0 (async component model) through `wit-bindgen c` bindings
 #   p2-fs/guest.c   wasi:filesystem@0.2.12 edge cases and benchmark modes
 #   p3-fs/guest.c   wasi:filesystem@0.3.0 through `wit-bindgen c` bindings
+#   p3-fs-rc-2026-01-06  the same against 0.3.0-rc-2026-01-06 (enums, `async func`s)
 #   wat/*.wat       tiny hand-written modules and components: a reactor, unsupported and RC
 #                   imports, the mid-2025 `[async]`-named encoding, attacks on the runtime
 #                   (gc-subtype*: GHSA-rc4p-x33f-vpr2)
 #   mixed/guest.c   p2 and p3 imports together, exporting run@0.2.12 and run@0.3.0
 #   p2-sockets/guest.c  wasi:sockets@0.2.12: TCP/UDP against loopback peers, lookup, options, errors
 #   p3-sockets/guest.c  wasi:sockets@0.3.0: the same through streams, futures and async calls
+#   p3-sockets-rc-2026-01-06  the same against 0.3.0-rc-2026-01-06 (enums, an `async func` send)
 #   extras/guest.c  wasi:config and wasi:keyvalue (the `-S config` / `-S keyvalue` crates)
 #   extras-http/guest.c  the same in a wasi:http handler (`serve -S config` / `-S keyvalue`)
 #   p2-http/guest.c wasi:http@0.2.12 handler (proxy world): hello, echo, headers, lengths,
@@ -107,6 +109,9 @@ build_direct p3-http-fs "$root/p3-core/wit/deps"
 build_direct p3-http-cb "$root/p3-core/wit/deps"
 build_direct p2-ops "$root/p2-adapter/wit/deps"
 build_direct p3-ops "$root/p3-core/wit/deps"
+# p3-fs against WASI 0.3.0-rc-2026-01-06 (the WIT p3-core's veneer for it is generated from).
+build_direct p3-fs-rc-2026-01-06 "$root/p3-core/wit-rc-2026-01-06/deps"
+build_direct p3-sockets-rc-2026-01-06 "$root/p3-core/wit-rc-2026-01-06/deps"
 # A guest of the 0.2.0-rc-2023-11-10 toolchains (the candidate's WIT, wit/p2-rc-2023-11-10).
 build_direct p2-rc-sockets "$root/wit/p2-rc-2023-11-10/deps"
 # The same p3 guests as a WASI 0.3.2 toolchain names them (wasip3 0.10, `+wasi-0.3.2`): every

@@ -12,7 +12,7 @@ use wasmtime::component::{Access, FutureReader, StreamReader};
 
 pub use crate::cli::{TerminalInput, TerminalOutput};
 
-fn error_code(err: CoreError) -> ErrorCode {
+pub(crate) fn error_code(err: CoreError) -> ErrorCode {
     match err {
         CoreError::Closed => ErrorCode::Pipe,
         CoreError::Stdio(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ErrorCode::Pipe,

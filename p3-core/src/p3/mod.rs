@@ -13,6 +13,7 @@ pub mod filesystem;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod random;
+pub mod rc_2026_01_06;
 pub mod sockets;
 pub mod streams;
 
@@ -99,5 +100,6 @@ pub fn add_to_linker_with_options<T: WasiView + 'static>(
     clocks::add_to_linker(linker)?;
     filesystem::add_to_linker(linker)?;
     random::add_to_linker(linker)?;
-    sockets::add_to_linker(linker)
+    sockets::add_to_linker(linker)?;
+    rc_2026_01_06::add_to_linker(linker)
 }

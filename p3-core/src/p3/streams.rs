@@ -225,10 +225,9 @@ where
 {
     match sink {
         Ok(sink) => {
-            let (tx, rx) = oneshot::channel();
-            data.pipe(&mut store, SinkConsumer::new(sink, tx))?;
+            let written = pipe(&mut store, data, sink)?;
             FutureReader::new(&mut store, async move {
-                Ok::<_, wasmtime::Error>(finish(rx).await.map_err(code))
+                Ok::<_, wasmtime::Error>(finish(written).await.map_err(code))
             })
         }
         Err(e) => {
@@ -236,6 +235,24 @@ where
             failed_future(&mut store, e)
         }
     }
+}
+
+/// Pipes the guest's `data` into `sink`; [`finish`] of the returned receiver is `Ok` once
+/// everything is written and flushed, the error when a write fails. [`write_stream`] hands that
+/// to the guest as a result future; an `async func` that returns the result itself (the
+/// `0.3.0-rc-2026-01-06` candidate's `write-via-stream`) awaits it.
+pub(crate) fn pipe<S, Snk>(
+    mut store: S,
+    data: StreamReader<u8>,
+    sink: Snk,
+) -> wasmtime::Result<oneshot::Receiver<SinkEnd<Snk>>>
+where
+    S: AsContextMut,
+    Snk: ByteSink + Unpin + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    data.pipe(&mut store, SinkConsumer::new(sink, tx))?;
+    Ok(rx)
 }
 
 /// The future of a producer's result: `ok` when the producer ends without sending an error,

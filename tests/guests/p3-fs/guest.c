@@ -5,11 +5,23 @@
 // directory). argv[1] = "readonly" runs the mutations against a read-only preopen instead;
 // "bench-read F", "bench-write F MIB" and "bench-readdir D" are the benchmark workloads;
 // "realloc-recurses readlink|readdir" is an attack on the host (../common/recursing_realloc.h).
+// Built with RC_2026_01_06 defined (../p3-fs-rc-2026-01-06/guest.c), it is the same guest
+// against WASI 0.3.0-rc-2026-01-06, whose error codes and descriptor types are enums and whose
+// write-via-stream, append-via-stream, read-directory and stdout's write-via-stream are
+// `async func`s returning their result; it prints 0.3.0's numbers, so both print the same.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "guest.h"
 #include "../common/recursing_realloc.h"
+
+#ifdef RC_2026_01_06
+#define ERR_TAG(e) (e)
+#define TYPE_TAG(t) ((t) == 0 ? 7 : (t) - 1) /* `unknown` first; 0.3.0's `other` is 7 */
+#else
+#define ERR_TAG(e) ((e).tag)
+#define TYPE_TAG(t) ((t).tag)
+#endif
 
 typedef wasi_filesystem_types_borrow_descriptor_t bdesc;
 typedef wasi_filesystem_types_own_descriptor_t odesc;
@@ -49,19 +61,57 @@ static void say_u(unsigned long long v) {
 static guest_string_t S(const char *s) { guest_string_t r; guest_string_set(&r, s); return r; }
 static void report(const char *what, bool is_err, wasi_filesystem_types_error_code_t *e) {
     say(what);
-    if (is_err) { say(": error "); say_u(e->tag); say("\n"); } else say(": ok\n");
+    if (is_err) { say(": error "); say_u(ERR_TAG(*e)); say("\n"); } else say(": ok\n");
 }
 #define CALL_VOID(what, expr) do { wasi_filesystem_types_result_void_error_code_t r_; \
     wait_subtask(expr); report(what, r_.is_err, &r_.val.err); } while (0)
 #define R (&r_)
 
+// A write-via-stream / append-via-stream in flight: its result future (0.3.0), or its
+// subtask and where the result lands (the candidate's async func).
+typedef struct {
+#ifdef RC_2026_01_06
+    guest_subtask_status_t st;
+    wasi_filesystem_types_result_void_error_code_t res;
+#else
+    wasi_filesystem_types_future_result_void_error_code_t done;
+#endif
+} pending_write;
+static void write_start(pending_write *pw, bdesc d, wasi_filesystem_types_stream_u8_t r, int append, uint64_t offset) {
+#ifdef RC_2026_01_06
+    pw->st = append ? wasi_filesystem_types_method_descriptor_append_via_stream(d, r, &pw->res)
+                    : wasi_filesystem_types_method_descriptor_write_via_stream(d, r, offset, &pw->res);
+#else
+    pw->done = append ? wasi_filesystem_types_method_descriptor_append_via_stream(d, r)
+                      : wasi_filesystem_types_method_descriptor_write_via_stream(d, r, offset);
+#endif
+}
+static wasi_filesystem_types_result_void_error_code_t write_end(pending_write *pw) {
+#ifdef RC_2026_01_06
+    wait_subtask(pw->st);
+    return pw->res;
+#else
+    wasi_filesystem_types_result_void_error_code_t res;
+    if (wasi_filesystem_types_future_result_void_error_code_read(pw->done, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(pw->done);
+    wasi_filesystem_types_future_result_void_error_code_drop_readable(pw->done);
+    return res;
+#endif
+}
+// read-directory's stream and result future (the candidate's is an async func).
+static void read_dir(bdesc d, wasi_filesystem_types_tuple2_stream_directory_entry_future_result_void_error_code_t *rf) {
+#ifdef RC_2026_01_06
+    wait_subtask(wasi_filesystem_types_method_descriptor_read_directory(d, rf));
+#else
+    wasi_filesystem_types_method_descriptor_read_directory(d, rf);
+#endif
+}
+
 // Writes `data` through a stream handed to write-via-stream / append-via-stream.
 static void stream_write(bdesc d, const char *data, int append, uint64_t offset) {
     wasi_filesystem_types_stream_u8_writer_t w;
     wasi_filesystem_types_stream_u8_t r = wasi_filesystem_types_stream_u8_new(&w);
-    wasi_filesystem_types_future_result_void_error_code_t done = append
-        ? wasi_filesystem_types_method_descriptor_append_via_stream(d, r)
-        : wasi_filesystem_types_method_descriptor_write_via_stream(d, r, offset);
+    pending_write pw;
+    write_start(&pw, d, r, append, offset);
     const uint8_t *p = (const uint8_t *)data; size_t n = strlen(data);
     while (n > 0) {
         guest_waitable_status_t st = wasi_filesystem_types_stream_u8_write(w, p, n);
@@ -70,9 +120,7 @@ static void stream_write(bdesc d, const char *data, int append, uint64_t offset)
         if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) break;
     }
     wasi_filesystem_types_stream_u8_drop_writable(w);
-    wasi_filesystem_types_result_void_error_code_t res;
-    if (wasi_filesystem_types_future_result_void_error_code_read(done, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(done);
-    wasi_filesystem_types_future_result_void_error_code_drop_readable(done);
+    wasi_filesystem_types_result_void_error_code_t res = write_end(&pw);
     report(append ? "append-via-stream" : "write-via-stream", res.is_err, &res.val.err);
 }
 
@@ -106,7 +154,7 @@ static int cmp_entry(const void *a, const void *b) {
 // Lists a directory through read-directory, two entries per read, sorted for printing.
 static void list(bdesc d, const char *label) {
     wasi_filesystem_types_tuple2_stream_directory_entry_future_result_void_error_code_t rf;
-    wasi_filesystem_types_method_descriptor_read_directory(d, &rf);
+    read_dir(d, &rf);
     static wasi_filesystem_types_directory_entry_t all[64];
     size_t n = 0;
     for (;;) {
@@ -122,7 +170,7 @@ static void list(bdesc d, const char *label) {
     qsort(all, n, sizeof all[0], cmp_entry);
     say("ls "); say(label); say(":");
     for (size_t i = 0; i < n; i++) {
-        say(" "); say_n(all[i].name.ptr, all[i].name.len); say("("); say_u(all[i].type.tag); say(")");
+        say(" "); say_n(all[i].name.ptr, all[i].name.len); say("("); say_u(TYPE_TAG(all[i].type)); say(")");
         guest_string_free(&all[i].name);
     }
     say("\n");
@@ -135,7 +183,7 @@ static bool open_at(bdesc dir, const char *path, uint8_t oflags, uint8_t flags, 
     wasi_filesystem_types_result_own_descriptor_error_code_t r;
     wait_subtask(wasi_filesystem_types_method_descriptor_open_at(&a, &r));
     say("open-at "); say(path);
-    if (r.is_err) { say(": error "); say_u(r.val.err.tag); say("\n"); return false; }
+    if (r.is_err) { say(": error "); say_u(ERR_TAG(r.val.err)); say("\n"); return false; }
     say(": ok\n");
     *out = r.val.ok;
     return true;
@@ -143,8 +191,8 @@ static bool open_at(bdesc dir, const char *path, uint8_t oflags, uint8_t flags, 
 
 static void print_stat(const char *what, wasi_filesystem_types_result_descriptor_stat_error_code_t *r) {
     say(what);
-    if (r->is_err) { say(": error "); say_u(r->val.err.tag); say("\n"); return; }
-    say(": type "); say_u(r->val.ok.type.tag); say(" size "); say_u(r->val.ok.size);
+    if (r->is_err) { say(": error "); say_u(ERR_TAG(r->val.err)); say("\n"); return; }
+    say(": type "); say_u(TYPE_TAG(r->val.ok.type)); say(" size "); say_u(r->val.ok.size);
     say(" links "); say_u(r->val.ok.link_count);
     say(r->val.ok.data_modification_timestamp.is_some ? " mtime yes\n" : " mtime no\n");
 }
@@ -199,7 +247,7 @@ static void run_all(bdesc root, int readonly) {
     print_stat("stat p3.txt", &st);
     wasi_filesystem_types_result_descriptor_type_error_code_t ty;
     wait_subtask(wasi_filesystem_types_method_descriptor_get_type(bf, &ty));
-    say("get-type: "); say_u(ty.is_err ? 99 : ty.val.ok.tag); say("\n");
+    say("get-type: "); say_u(ty.is_err ? 99 : TYPE_TAG(ty.val.ok)); say("\n");
     wasi_filesystem_types_result_descriptor_flags_error_code_t fl;
     wait_subtask(wasi_filesystem_types_method_descriptor_get_flags(bf, &fl));
     say("get-flags: "); say_u(fl.is_err ? 999 : fl.val.ok); say("\n");
@@ -311,8 +359,8 @@ static void bench_write(bdesc root, guest_string_t path, unsigned long long mib)
                     WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_WRITE, &f)) return;
     wasi_filesystem_types_stream_u8_writer_t w;
     wasi_filesystem_types_stream_u8_t r = wasi_filesystem_types_stream_u8_new(&w);
-    wasi_filesystem_types_future_result_void_error_code_t done =
-        wasi_filesystem_types_method_descriptor_write_via_stream(wasi_filesystem_types_borrow_descriptor(f), r, 0);
+    pending_write pw;
+    write_start(&pw, wasi_filesystem_types_borrow_descriptor(f), r, 0, 0);
     static uint8_t chunk[65536];
     memset(chunk, 'w', sizeof chunk);
     unsigned long long left = mib << 20;
@@ -324,9 +372,7 @@ static void bench_write(bdesc root, guest_string_t path, unsigned long long mib)
         if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) break;
     }
     wasi_filesystem_types_stream_u8_drop_writable(w);
-    wasi_filesystem_types_result_void_error_code_t res;
-    if (wasi_filesystem_types_future_result_void_error_code_read(done, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(done);
-    wasi_filesystem_types_future_result_void_error_code_drop_readable(done);
+    wasi_filesystem_types_result_void_error_code_t res = write_end(&pw);
     wasi_filesystem_types_descriptor_drop_own(f);
     say("wrote "); say_u((mib << 20) - left); say(res.is_err ? " bytes, error\n" : " bytes\n");
 }
@@ -336,7 +382,7 @@ static void bench_readdir(bdesc root, guest_string_t path) {
     odesc d;
     if (!open_quiet(root, path, WASI_FILESYSTEM_TYPES_OPEN_FLAGS_DIRECTORY, WASI_FILESYSTEM_TYPES_DESCRIPTOR_FLAGS_READ, &d)) return;
     wasi_filesystem_types_tuple2_stream_directory_entry_future_result_void_error_code_t rf;
-    wasi_filesystem_types_method_descriptor_read_directory(wasi_filesystem_types_borrow_descriptor(d), &rf);
+    read_dir(wasi_filesystem_types_borrow_descriptor(d), &rf);
     static wasi_filesystem_types_directory_entry_t batch[256];
     unsigned long long total = 0;
     for (;;) {
@@ -370,7 +416,7 @@ static void realloc_attack(bdesc root, guest_list_string_t *argv) {
         wait_subtask(wasi_filesystem_types_method_descriptor_readlink_at(root, S("lnk"), &rl));
     } else {
         wasi_filesystem_types_tuple2_stream_directory_entry_future_result_void_error_code_t rf;
-        wasi_filesystem_types_method_descriptor_read_directory(root, &rf);
+        read_dir(root, &rf);
         static wasi_filesystem_types_directory_entry_t batch[4];
         realloc_recurses = 1;
         guest_waitable_status_t s = wasi_filesystem_types_stream_directory_entry_read(rf.f0, batch, 4);
@@ -383,7 +429,12 @@ static void realloc_attack(bdesc root, guest_list_string_t *argv) {
 guest_callback_code_t exports_wasi_cli_run_run(void) {
     ws = guest_waitable_set_new();
     wasi_cli_stdout_stream_u8_t out_r = wasi_cli_stdout_stream_u8_new(&out_w);
+#ifdef RC_2026_01_06
+    wasi_cli_stdout_result_void_error_code_t out_res;
+    guest_subtask_status_t out_st = wasi_cli_stdout_write_via_stream(out_r, &out_res);
+#else
     wasi_cli_stdout_future_result_void_error_code_t out_done = wasi_cli_stdout_write_via_stream(out_r);
+#endif
 
     guest_list_string_t argv;
     wasi_cli_environment_get_arguments(&argv);
@@ -413,9 +464,13 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     wasi_filesystem_preopens_list_tuple2_own_descriptor_string_free(&pre);
 
     wasi_cli_stdout_stream_u8_drop_writable(out_w);
+#ifdef RC_2026_01_06
+    wait_subtask(out_st);
+#else
     wasi_cli_stdout_result_void_error_code_t r;
     if (wasi_cli_stdout_future_result_void_error_code_read(out_done, &r) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(out_done);
     wasi_cli_stdout_future_result_void_error_code_drop_readable(out_done);
+#endif
     guest_waitable_set_drop(ws);
     exports_wasi_cli_run_run_return((exports_wasi_cli_run_result_void_void_t){ .is_err = false });
     return GUEST_CALLBACK_CODE_EXIT;

@@ -18,6 +18,9 @@
 //                       byte counts unless all went through
 //   bench-small IP:PORT N    N round trips of 4 bytes
 //   bench-udp IP:PORT N      N datagrams of 64 bytes, echoed
+// Built with RC_2026_01_06 defined (../p3-sockets-rc-2026-01-06/guest.c), it is the same guest
+// against WASI 0.3.0-rc-2026-01-06, whose error codes are enums (with `unknown`, without
+// `connection-broken`) and whose TCP `send` and stdout's write-via-stream are `async func`s.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +73,19 @@ static const char *NAMES[] = {
     "connection-refused", "connection-broken", "connection-reset", "connection-aborted",
     "datagram-too-large", "other",
 };
-static void code(const char *what, ec_t e) { say(what); say(": "); say(e.tag < 15 ? NAMES[e.tag] : "?"); say("\n"); }
+#ifdef RC_2026_01_06
+static const char *RC_NAMES[] = {
+    "unknown", "access-denied", "not-supported", "invalid-argument", "out-of-memory", "timeout",
+    "invalid-state", "address-not-bindable", "address-in-use", "remote-unreachable",
+    "connection-refused", "connection-reset", "connection-aborted", "datagram-too-large",
+};
+#define ERR_NAME(e) ((e) < 14 ? RC_NAMES[e] : "?")
+#define LOOKUP_TAG(e) ((e) == 0 ? 5 : (e) - 1) /* `unknown` first; 0.3.0's `other` is 5 */
+#else
+#define ERR_NAME(e) ((e).tag < 15 ? NAMES[(e).tag] : "?")
+#define LOOKUP_TAG(e) ((e).tag)
+#endif
+static void code(const char *what, ec_t e) { say(what); say(": "); say(ERR_NAME(e)); say("\n"); }
 static void ok(const char *what) { say(what); say(": ok\n"); }
 static void yn(const char *what, int v) { say(what); say(v ? ": yes\n" : ": no\n"); }
 
@@ -126,11 +141,31 @@ static void finish_future(rfuture f, const char *what) {
     if (what) { if (r.is_err) code(what, r.val.err); else ok(what); }
 }
 
+// A TCP send in flight: its result future (0.3.0), or its subtask and where its result lands
+// (the candidate's async func).
+#ifdef RC_2026_01_06
+typedef struct { guest_subtask_status_t st; wasi_sockets_types_result_void_error_code_t *res; } sfuture;
+static sfuture tcp_send(btcp s, rstream r) {
+    sfuture f; f.res = malloc(sizeof *f.res);
+    f.st = wasi_sockets_types_method_tcp_socket_send(s, r, f.res);
+    return f;
+}
+static void finish_send(sfuture f, const char *what) {
+    wait_subtask(f.st);
+    if (what) { if (f.res->is_err) code(what, f.res->val.err); else ok(what); }
+    free(f.res);
+}
+#else
+typedef rfuture sfuture;
+static sfuture tcp_send(btcp s, rstream r) { return wasi_sockets_types_method_tcp_socket_send(s, r); }
+#define finish_send finish_future
+#endif
+
 // A connection's two guest-side ends.
-typedef struct { wstream tx; rfuture sent; rstream rx; rfuture recvd; } conn_t;
+typedef struct { wstream tx; sfuture sent; rstream rx; rfuture recvd; } conn_t;
 static void open_conn(btcp s, conn_t *c) {
     rstream r = wasi_sockets_types_stream_u8_new(&c->tx);
-    c->sent = wasi_sockets_types_method_tcp_socket_send(s, r);
+    c->sent = tcp_send(s, r);
     wasi_sockets_types_tuple2_stream_u8_future_result_void_error_code_t rf;
     wasi_sockets_types_method_tcp_socket_receive(s, &rf);
     c->rx = rf.f0; c->recvd = rf.f1;
@@ -204,8 +239,8 @@ static void echo(const char *a_s) {
     conn_t c; open_conn(bs, &c);
     // A second send/receive on the same socket fails through its future.
     wasi_sockets_types_stream_u8_writer_t w2;
-    rfuture f2 = wasi_sockets_types_method_tcp_socket_send(bs, wasi_sockets_types_stream_u8_new(&w2));
-    finish_future(f2, "second send");
+    sfuture f2 = tcp_send(bs, wasi_sockets_types_stream_u8_new(&w2));
+    finish_send(f2, "second send");
     wasi_sockets_types_stream_u8_drop_writable(w2);
     const char *hello = "hello, echo";
     uint8_t back[64]; int eof;
@@ -218,7 +253,7 @@ static void echo(const char *a_s) {
     yn("300000 bytes echoed intact", n == sizeof big && memcmp(big, bigback, sizeof big) == 0);
     // Half-close by dropping our writer: the send future resolves, the peer closes, we read EOF.
     wasi_sockets_types_stream_u8_drop_writable(c.tx);
-    finish_future(c.sent, "send result");
+    finish_send(c.sent, "send result");
     got = read_n(c.rx, back, sizeof back, &eof);
     yn("receive reaches EOF", eof && got == 0);
     wasi_sockets_types_stream_u8_drop_readable(c.rx);
@@ -253,7 +288,7 @@ static void serve(unsigned port, unsigned n) {
             write_all(cc.tx, buf, k);
             if (eof) break;
         }
-        wasi_sockets_types_stream_u8_drop_writable(cc.tx); finish_future(cc.sent, 0);
+        wasi_sockets_types_stream_u8_drop_writable(cc.tx); finish_send(cc.sent, 0);
         wasi_sockets_types_stream_u8_drop_readable(cc.rx); finish_future(cc.recvd, 0);
         wasi_sockets_types_tcp_socket_drop_own(c);
         served++;
@@ -313,7 +348,7 @@ static void self_test(unsigned n, int batches) {
     for (unsigned i = 0; i < n; i++) {
         conn_t *both[2] = { &cc[i], &sc[i] };
         for (int k = 0; k < 2; k++) {
-            wasi_sockets_types_stream_u8_drop_writable(both[k]->tx); finish_future(both[k]->sent, 0);
+            wasi_sockets_types_stream_u8_drop_writable(both[k]->tx); finish_send(both[k]->sent, 0);
             wasi_sockets_types_stream_u8_drop_readable(both[k]->rx); finish_future(both[k]->recvd, 0);
         }
         wasi_sockets_types_tcp_socket_drop_own(cs[i]); wasi_sockets_types_tcp_socket_drop_own(ss[i]);
@@ -393,7 +428,7 @@ static void resolve(const char *name) {
     say("resolve "); say(name); say(": ");
     if (r.is_err) {
         static const char *L[] = { "access-denied", "invalid-argument", "name-unresolvable", "temporary-resolver-failure", "permanent-resolver-failure", "other" };
-        say(r.val.err.tag < 6 ? L[r.val.err.tag] : "?"); say("\n");
+        say(LOOKUP_TAG(r.val.err) < 6 ? L[LOOKUP_TAG(r.val.err)] : "?"); say("\n");
         return;
     }
     int v4loop = 0, v6loop = 0;
@@ -485,7 +520,7 @@ static void errors(const char *closed_s) {
     if (!wasi_sockets_types_method_tcp_socket_bind(bb, &la, &e)) code("bind a listening port", e);
     // send/receive on an unconnected socket fail through their futures.
     conn_t c; open_conn(bb, &c);
-    finish_future(c.sent, "send unconnected");
+    finish_send(c.sent, "send unconnected");
     finish_future(c.recvd, "receive unconnected");
     wasi_sockets_types_stream_u8_drop_writable(c.tx); wasi_sockets_types_stream_u8_drop_readable(c.rx);
     wasi_sockets_types_tcp_socket_drop_own(b);
@@ -575,7 +610,7 @@ static void fault_send(const char *a_s, unsigned mib) {
     }
     if (total == (size_t)mib << 20) { say("sent "); say_u(total); say("\n"); } else say("send: dropped\n");
     wasi_sockets_types_stream_u8_drop_writable(c.tx);
-    finish_future(c.sent, "send result");
+    finish_send(c.sent, "send result");
     static uint8_t sink[65536]; int eof = 0;
     while (!eof) read_n(c.rx, sink, sizeof sink, &eof);
     wasi_sockets_types_stream_u8_drop_readable(c.rx);
@@ -644,7 +679,12 @@ static void confused(void) {
 
 guest_callback_code_t exports_wasi_cli_run_run(void) {
     ws = guest_waitable_set_new();
+#ifdef RC_2026_01_06
+    wasi_cli_stdout_result_void_error_code_t out_res;
+    guest_subtask_status_t out_st = wasi_cli_stdout_write_via_stream(wasi_cli_stdout_stream_u8_new(&out_w), &out_res);
+#else
     wasi_cli_stdout_future_result_void_error_code_t out_done = wasi_cli_stdout_write_via_stream(wasi_cli_stdout_stream_u8_new(&out_w));
+#endif
     guest_list_string_t args;
     wasi_cli_environment_get_arguments(&args);
     if (arg_is(&args, 1, "echo")) echo(arg(&args, 2));
@@ -663,9 +703,13 @@ guest_callback_code_t exports_wasi_cli_run_run(void) {
     else say("unknown mode\n");
     guest_list_string_free(&args);
     wasi_cli_stdout_stream_u8_drop_writable(out_w);
+#ifdef RC_2026_01_06
+    wait_subtask(out_st);
+#else
     wasi_cli_stdout_result_void_error_code_t r;
     if (wasi_cli_stdout_future_result_void_error_code_read(out_done, &r) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(out_done);
     wasi_cli_stdout_future_result_void_error_code_drop_readable(out_done);
+#endif
     guest_waitable_set_drop(ws);
     exports_wasi_cli_run_run_return((exports_wasi_cli_run_result_void_void_t){ .is_err = false });
     return GUEST_CALLBACK_CODE_EXIT;
