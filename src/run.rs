@@ -243,6 +243,11 @@ pub fn check_import_names<'a>(
         if is_veneered(iface, version) {
             continue;
         }
+        if version == rc_2026_01_06::VERSION && rc_2026_01_06::http::INTERFACES.contains(&iface) {
+            // Served with wasi:http (`-S http`, `serve`), as wasi:http of a release is.
+            unsupported.push(name.to_string());
+            continue;
+        }
         if pre_release && (served(SUPPORTED_P2) || served(SUPPORTED_P3) || package == "wasi:http") {
             rc.push(name.to_string());
         } else if !((version.starts_with("0.2.") && SUPPORTED_P2.contains(&iface))
@@ -267,9 +272,10 @@ pub fn check_import_names<'a>(
 ///   0.22–0.24; Spin 4 serves it) differs from `0.3.0` only in its version and comments —
 ///   every package, wasi:http included, compared.
 /// - `0.3.0-rc-2026-01-06` (wasmtime 41–42, wasip3 0.4, componentize-py 0.21): its clocks,
-///   random, `wasi:cli/{environment,exit,stdin,types,run,terminal-*}` have 0.3.0's shape; the
-///   six interfaces whose shape differs keep their names ([`KEPT_NAMES`]) and are served by
-///   the core's veneer for them (`p3_core::p3::rc_2026_01_06`); its wasi:http is refused.
+///   random, `wasi:cli/{environment,exit,stdin,types,run,terminal-*}`, `wasi:http/{client,
+///   handler}` have 0.3.0's shape; the seven interfaces whose shape differs keep their names
+///   ([`KEPT_NAMES`]) and are served by the core's veneer for them
+///   (`p3_core::p3::rc_2026_01_06`).
 /// - `0.2.0-rc-2023-11-10` (wasmtime 15, cargo-component 0.5's adapter) and
 ///   `0.2.0-rc-2023-12-05` (wasmtime 16, cargo-component 0.6's adapter, componentize-py 0.9;
 ///   its guests import wasi:cli and wasi:http at `-12-05`, the rest at `-11-10`): every
@@ -284,15 +290,15 @@ pub const SAME_SHAPE_CANDIDATES: &[(&str, &str)] = &[
 ];
 
 /// The packages and interfaces of a [`SAME_SHAPE_CANDIDATES`] version that do not have their
-/// release's shape and keep their names: `(candidate, package or interface)`. Those the core's
-/// veneer serves under the candidate's name are linked as such (`0.3.0-rc-2026-01-06`'s
-/// stdout, stderr, filesystem and sockets interfaces); a guest importing one of the others is
-/// refused as a release candidate: `0.2.0-rc-2023-11-10`'s wasi:http (`future-trailers.get`
-/// nests its result differently and `request-options` names its timeouts `…-timeout-ms`) and
-/// `0.3.0-rc-2026-01-06`'s (`header-error` and `request-options-error` without `other`).
+/// release's shape and keep their names: `(candidate, package or interface)`. The core's
+/// veneer serves `0.3.0-rc-2026-01-06`'s under the candidate's names (stdout, stderr,
+/// filesystem and sockets; `wasi:http/types`, whose `header-error` and `request-options-error`
+/// lack `other`, with wasi:http); a guest importing `0.2.0-rc-2023-11-10`'s wasi:http
+/// (`future-trailers.get` nests its result differently and `request-options` names its
+/// timeouts `…-timeout-ms`) is refused as a release candidate.
 pub const KEPT_NAMES: &[(&str, &str)] = &[
     ("0.2.0-rc-2023-11-10", "wasi:http"),
-    ("0.3.0-rc-2026-01-06", "wasi:http"),
+    ("0.3.0-rc-2026-01-06", "wasi:http/types"),
     ("0.3.0-rc-2026-01-06", "wasi:cli/stdout"),
     ("0.3.0-rc-2026-01-06", "wasi:cli/stderr"),
     ("0.3.0-rc-2026-01-06", "wasi:filesystem"),
@@ -302,9 +308,10 @@ pub const KEPT_NAMES: &[(&str, &str)] = &[
 /// Whether `iface@version` is one of the candidate interfaces the core serves under their own
 /// names (`p3_core::p3::rc_2026_01_06`).
 fn is_veneered(iface: &str, version: &str) -> bool {
-    use p3_core::p3::rc_2026_01_06 as rc;
-    version == rc::VERSION && rc::INTERFACES.contains(&iface)
+    version == rc_2026_01_06::VERSION && rc_2026_01_06::INTERFACES.contains(&iface)
 }
+
+use p3_core::p3::rc_2026_01_06;
 
 /// `name` with a [`SAME_SHAPE_CANDIDATES`] version replaced by its release, if it has one.
 fn final_name(name: &str) -> Option<String> {

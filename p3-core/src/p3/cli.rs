@@ -75,5 +75,6 @@ pub fn add_to_linker<T: crate::cli::WasiCliView + 'static>(
             terminal_stdin, terminal_stdout, terminal_stderr, types,
         },
     );
-    Ok(())
+    // The release candidate's interfaces of this package that keep their names.
+    super::rc_2026_01_06::add_cli_to_linker(linker)
 }

@@ -449,5 +449,6 @@ pub fn add_to_linker<T: crate::filesystem::WasiFilesystemView + 'static>(
     crate::add_interfaces!(linker, T, WasiFilesystem, T::filesystem;
         filesystem::{types, preopens},
     );
-    Ok(())
+    // The release candidate's interfaces of this package that keep their names.
+    super::rc_2026_01_06::add_filesystem_to_linker(linker)
 }

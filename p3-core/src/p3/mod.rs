@@ -100,6 +100,5 @@ pub fn add_to_linker_with_options<T: WasiView + 'static>(
     clocks::add_to_linker(linker)?;
     filesystem::add_to_linker(linker)?;
     random::add_to_linker(linker)?;
-    sockets::add_to_linker(linker)?;
-    rc_2026_01_06::add_to_linker(linker)
+    sockets::add_to_linker(linker)
 }

@@ -430,5 +430,6 @@ pub fn add_to_linker<T: crate::sockets::WasiSocketsView + 'static>(
     crate::add_interfaces!(linker, T, WasiSockets, T::sockets;
         sockets::{types, ip_name_lookup},
     );
-    Ok(())
+    // The release candidate's interfaces of this package that keep their names.
+    super::rc_2026_01_06::add_sockets_to_linker(linker)
 }

@@ -32,7 +32,7 @@ pub use http::header_error;
 #[macro_export]
 macro_rules! add_interfaces {
     ($linker:expr, $t:ident, $data:ty, $getter:expr; $($package:ident::{$($iface:ident),+ $(,)?}),+ $(,)?) => {{
-        let linker = $linker;
+        let linker = &mut *$linker;
         $($crate::add_interfaces!(@package linker, $t, $data, $getter, $package, $($iface),+);)+
     }};
     (@package $linker:ident, $t:ident, $data:ty, $getter:expr, $package:ident, $($iface:ident),+) => {

@@ -275,7 +275,7 @@ async fn trailers_travel_both_ways() {
 }
 
 /// A raw upstream for the guests' outgoing requests.
-async fn upstream() -> SocketAddr {
+pub(crate) async fn upstream() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

@@ -595,6 +595,64 @@ fn a_handler_of_wasi_0_3_2_is_served_as_its_0_3_0_twin() {
     assert!(wasi_bridge::run::exports_http_handler(&rc));
 }
 
+/// A wasi:http handler built with `wit-bindgen c` against 0.3.0-rc-2026-01-06
+/// (`tests/guests/p3-http-rc-2026-01-06`: its `header-error` and `request-options-error` lack
+/// `other`, its stdout write is an `async func`) is served as its 0.3.0 twin: the same status
+/// and body for every mode that does not name the server's address — fields and their errors,
+/// request and response getters and setters, bodies streamed, echoed and forwarded, the
+/// transmission futures, outgoing requests through `client.send` (to a loopback upstream, to
+/// a closed port). A field map past its limit, which the candidate cannot call
+/// `size-exceeded`, traps that request only, as for a p2 guest.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handler_of_wasi_0_3_0_rc_2026_01_06_is_served_as_its_0_3_0_twin() {
+    let up = crate::http::upstream().await.port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let requests: Vec<(&str, String, &[u8])> = vec![
+        ("GET", "/hello".into(), b""),
+        ("GET", "/status/201".into(), b""),
+        ("GET", "/set-err".into(), b""),
+        ("GET", "/content-length".into(), b""),
+        ("GET", "/paths".into(), b""),
+        ("GET", "/authorities".into(), b""),
+        ("GET", "/unsent".into(), b""),
+        ("GET", "/bytes/70000".into(), b""),
+        ("GET", "/fields/100".into(), b""),
+        ("GET", "/names/200".into(), b""),
+        ("POST", "/echo".into(), b"ping pong"),
+        ("POST", "/forward".into(), b"forwarded"),
+        ("GET", format!("/proxy/{up}/ok"), b""),
+        ("GET", format!("/proxy/{up}/chunked?transmission"), b""),
+        ("GET", format!("/proxy/{closed}/ok?transmission"), b""),
+        ("GET", "/nothing-here".into(), b""),
+    ];
+    let answers = |program: &str| {
+        let server = start(&[&guest(program)]);
+        let mut out: Vec<(u16, Vec<u8>)> = requests
+            .iter()
+            .map(|(method, path, body)| request(&server.addr, method, path, body))
+            .collect();
+        // Past the field limit: a trap for that request, the server goes on.
+        out.push(request(&server.addr, "GET", "/fields/1000", b""));
+        out.push(request(&server.addr, "GET", "/hello", b""));
+        out
+    };
+    let twin = tokio::task::block_in_place(|| answers("p3-http.wasm"));
+    assert_eq!(twin[0], (200, b"Hello, wasi:http/proxy world!\n".to_vec()));
+    assert_eq!(twin[10], (200, b"ping pong".to_vec()));
+    let upstream = String::from_utf8_lossy(&twin[12].1).into_owned();
+    assert!(upstream.contains("upstream"), "{upstream}");
+    let rc = tokio::task::block_in_place(|| answers("p3-http-rc-2026-01-06.wasm"));
+    let n = requests.len();
+    assert_eq!(rc[..n], twin[..n]);
+    assert!(String::from_utf8_lossy(&twin[n].1).contains("size-exceeded"));
+    assert_eq!(rc[n].0, 500, "{:?}", String::from_utf8_lossy(&rc[n].1));
+    assert_eq!(rc[n + 1], twin[0]);
+}
+
 /// A wasi:http handler as the WASI 0.2.0-rc-2023-12-05 toolchains name it (`p2-http.wasm`
 /// renamed: wasi:http and wasi:cli at `-12-05`, the rest at `-11-10`) is served as its 0.2
 /// twin; one of `-11-10`, whose wasi:http differs in shape, is refused in one line naming the

@@ -52,6 +52,9 @@
 //   anything else      404
 //
 // Each request prints `request: PATH` on stdout.
+// Built with RC_2026_01_06 defined (../p3-http-rc-2026-01-06/guest.c), it is the same handler
+// against WASI 0.3.0-rc-2026-01-06, whose `header-error` lacks `size-exceeded` and `other` and
+// whose stdout's write-via-stream is an `async func`.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +128,12 @@ static size_t read_body(body_r r, uint8_t *p, size_t n) {
 static void log_line(const char *what, guest_string_t *path) {
     wasi_cli_stdout_stream_u8_writer_t w;
     wasi_cli_stdout_stream_u8_t r = wasi_cli_stdout_stream_u8_new(&w);
+#ifdef RC_2026_01_06
+    wasi_cli_stdout_result_void_error_code_t res;
+    guest_subtask_status_t done = wasi_cli_stdout_write_via_stream(r, &res);
+#else
     wasi_cli_stdout_future_result_void_error_code_t done = wasi_cli_stdout_write_via_stream(r);
+#endif
     char line[512];
     size_t n = 0;
     for (const char *s = what; *s && n < sizeof line; s++) line[n++] = *s;
@@ -140,9 +148,13 @@ static void log_line(const char *what, guest_string_t *path) {
         if (GUEST_WAITABLE_STATE(st) == GUEST_WAITABLE_DROPPED) break;
     }
     wasi_cli_stdout_stream_u8_drop_writable(w);
+#ifdef RC_2026_01_06
+    wait_subtask(done);
+#else
     wasi_cli_stdout_result_void_error_code_t res;
     if (wasi_cli_stdout_future_result_void_error_code_read(done, &res) == GUEST_WAITABLE_STATUS_BLOCKED) wait_on(done);
     wasi_cli_stdout_future_result_void_error_code_drop_readable(done);
+#endif
 }
 
 static const char *error_name(wasi_http_types_error_code_t *e) {
@@ -168,7 +180,9 @@ static const char *header_error_name(wasi_http_types_header_error_t *e) {
     case WASI_HTTP_TYPES_HEADER_ERROR_INVALID_SYNTAX: return "invalid-syntax";
     case WASI_HTTP_TYPES_HEADER_ERROR_FORBIDDEN: return "forbidden";
     case WASI_HTTP_TYPES_HEADER_ERROR_IMMUTABLE: return "immutable";
+#ifndef RC_2026_01_06
     case WASI_HTTP_TYPES_HEADER_ERROR_SIZE_EXCEEDED: return "size-exceeded";
+#endif
     default: return "other";
     }
 }

@@ -12,7 +12,7 @@ pub mod bindings;
 mod body;
 mod client;
 mod handler;
-mod types;
+pub(crate) mod types;
 
 pub use body::Getter;
 pub use body::{Body, Request, Response};
@@ -33,5 +33,7 @@ pub const INTERFACES: &[&str] = &["wasi:http/types", "wasi:http/client"];
 pub fn add_to_linker<T: WasiHttpView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     bindings::http::types::add_to_linker::<_, WasiHttp>(linker, T::http)?;
     bindings::http::client::add_to_linker::<_, WasiHttp>(linker, T::http)?;
-    Ok(())
+    // `wasi:http/types@0.3.0-rc-2026-01-06`, whose two error types differ (its client and
+    // handler are 0.3.0's, renamed by `wasi_bridge::run::final_names`).
+    crate::p3::rc_2026_01_06::http::add_to_linker(linker)
 }
