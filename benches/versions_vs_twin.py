@@ -67,6 +67,10 @@ SERVE_PAIRS = [
     ("p3 Python hello, componentize-py 0.22 (0.3.0-rc-2026-03-15)",
      os.path.join(serve.PY, "py-http-p3.wasm"),
      os.path.join(serve.PY, "py-http-p3-rc-2026-03-15.wasm"), ["-Scli"] + serve.P3_FLAGS, 20),
+    # And by componentize-py 0.21 for 0.3.0-rc-2026-01-06 (served partly through the veneer).
+    ("p3 Python hello, componentize-py 0.21 (0.3.0-rc-2026-01-06)",
+     os.path.join(serve.PY, "py-http-p3.wasm"),
+     os.path.join(serve.PY, "py-http-p3-rc-2026-01-06.wasm"), ["-Scli"] + serve.P3_FLAGS, 20),
 ]
 
 

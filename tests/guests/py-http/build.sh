@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the componentize-py apps (p2: wasi:http/proxy, p3: wasi:http/service) into OUT_DIR
 # (default target/py-http): py-http-p2.wasm and py-http-p3.wasm, and the p3 app built by
-# componentize-py 0.22 for WASI 0.3.0-rc-2026-03-15, py-http-p3-rc-2026-03-15.wasm. They are not
+# componentize-py 0.22 for WASI 0.3.0-rc-2026-03-15, py-http-p3-rc-2026-03-15.wasm, and by
+# componentize-py 0.21 for 0.3.0-rc-2026-01-06, py-http-p3-rc-2026-01-06.wasm. They are not
 # committed (each is ~20 MB of CPython): benches/serve_vs_wasmtime.py and
 # benches/versions_vs_twin.py build them when they need them.
 # Tool: componentize-py 0.25.1 (pip), installed here when missing.
@@ -36,4 +37,18 @@ sed 's/@0\.3\.0;/@0.3.0-rc-2026-03-15;/' "$here/p3/world.wit" > "$gen/rc/wit/wor
 cp -r "$root/wit/p3-rc-2026-03-15/deps" "$gen/rc/wit/"
 (cd "$here/p3" && "$venv/bin/componentize-py" -q -d "$gen/rc/wit" -w app componentize app \
    -o "$out/py-http-p3-rc-2026-03-15.wasm")
+# And as componentize-py 0.21 builds it — wasmtime 41–42's era, WASI 0.3.0-rc-2026-01-06
+# (p3-core/wit-rc-2026-01-06), whose cli, filesystem, sockets and wasi:http/types differ from
+# 0.3.0's in shape. That release refuses a world named as the app module: the world is renamed.
+venv=$out/componentize-py-0.21
+if [ ! -x "$venv/bin/componentize-py" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'componentize-py==0.21.0'
+fi
+mkdir -p "$gen/rc0106/wit"
+sed -e 's/@0\.3\.0;/@0.3.0-rc-2026-01-06;/' -e 's/^world app {/world service-app {/' \
+  "$here/p3/world.wit" > "$gen/rc0106/wit/world.wit"
+cp -r "$root/p3-core/wit-rc-2026-01-06/deps" "$gen/rc0106/wit/"
+(cd "$here/p3" && "$venv/bin/componentize-py" -q -d "$gen/rc0106/wit" -w service-app componentize \
+   app -o "$out/py-http-p3-rc-2026-01-06.wasm")
 ls -l "$out"/py-http-*.wasm
