@@ -199,6 +199,10 @@ fn run_module(bytes: &[u8]) {
 /// Runs a component that exports `wasi:cli/run` as `wasi-bridge run` does.
 fn run_component(bytes: &[u8]) {
     let engine = engine();
+    // A release candidate's names, renamed as `run` renames them (`0.3.0-rc-2026-01-06`
+    // guests reach the core's veneer for it this way).
+    let renamed = run::final_names(bytes);
+    let bytes = renamed.as_deref().unwrap_or(bytes);
     let Ok(component) = Component::new(engine, bytes) else {
         return;
     };
