@@ -4,7 +4,9 @@
 //! a newer release adds that the core lacks is refused by name before the program runs. A
 //! guest built against `0.3.0-rc-2026-03-15`, whose WIT has 0.3.0's shape, runs as its twin
 //! too (its names renamed, `run::final_names`), and so do guests of the WASI 0.2.0 release
-//! candidates of 2023 (`0.2.0-rc-2023-11-10`, `-12-05`), but for `-11-10`'s wasi:http.
+//! candidates of 2023 (`0.2.0-rc-2023-11-10`, `-12-05`), but for `-11-10`'s wasi:http. Guests
+//! of `0.3.0-rc-2026-01-06`, whose cli, filesystem, sockets and wasi:http types differ in shape,
+//! run through the core's veneer for that candidate as their 0.3.0 twins.
 
 use crate::binary::{guest, run};
 
