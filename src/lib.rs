@@ -187,7 +187,7 @@ pub mod p2 {
 pub mod p3 {
     pub use p3_core::p3::{
         add_to_linker, add_to_linker_with_options, bindings, cli, clocks, filesystem, random,
-        rc_2026_01_06, sockets,
+        rc_2025_09_16, rc_2026_01_06, sockets,
     };
 }
 

@@ -276,6 +276,10 @@ pub fn check_import_names<'a>(
 ///   handler}` have 0.3.0's shape; the seven interfaces whose shape differs keep their names
 ///   ([`KEPT_NAMES`]) and are served by the core's veneer for them
 ///   (`p3_core::p3::rc_2026_01_06`).
+/// - `0.3.0-rc-2025-09-16` (wasmtime 38–40, wit-bindgen 0.48+, componentize-py 0.20): the same
+///   as `-2026-01-06` where that has 0.3.0's shape; its stdout, stderr, sockets and
+///   `wasi:http/types` have `-2026-01-06`'s shape and are renamed to it ([`RENAMED_TO`]); its
+///   `wall-clock` and filesystem keep their names (`p3_core::p3::rc_2025_09_16`).
 /// - `0.2.0-rc-2023-11-10` (wasmtime 15, cargo-component 0.5's adapter) and
 ///   `0.2.0-rc-2023-12-05` (wasmtime 16, cargo-component 0.6's adapter, componentize-py 0.9;
 ///   its guests import wasi:cli and wasi:http at `-12-05`, the rest at `-11-10`): every
@@ -285,6 +289,7 @@ pub fn check_import_names<'a>(
 pub const SAME_SHAPE_CANDIDATES: &[(&str, &str)] = &[
     ("0.3.0-rc-2026-03-15", "0.3.0"),
     ("0.3.0-rc-2026-01-06", "0.3.0"),
+    ("0.3.0-rc-2025-09-16", "0.3.0"),
     ("0.2.0-rc-2023-11-10", "0.2.0"),
     ("0.2.0-rc-2023-12-05", "0.2.0"),
 ];
@@ -298,6 +303,9 @@ pub const SAME_SHAPE_CANDIDATES: &[(&str, &str)] = &[
 /// timeouts `…-timeout-ms`) is refused as a release candidate.
 pub const KEPT_NAMES: &[(&str, &str)] = &[
     ("0.2.0-rc-2023-11-10", "wasi:http"),
+    ("0.3.0-rc-2025-09-16", "wasi:clocks/wall-clock"),
+    ("0.3.0-rc-2025-09-16", "wasi:clocks/timezone"),
+    ("0.3.0-rc-2025-09-16", "wasi:filesystem"),
     ("0.3.0-rc-2026-01-06", "wasi:http/types"),
     ("0.3.0-rc-2026-01-06", "wasi:cli/stdout"),
     ("0.3.0-rc-2026-01-06", "wasi:cli/stderr"),
@@ -305,11 +313,37 @@ pub const KEPT_NAMES: &[(&str, &str)] = &[
     ("0.3.0-rc-2026-01-06", "wasi:sockets"),
 ];
 
+/// The packages and interfaces of a [`SAME_SHAPE_CANDIDATES`] version that have the shape of
+/// another candidate's served under its own names: `(candidate, package or interface, the
+/// version its names take)`. `0.3.0-rc-2025-09-16`'s stdout, stderr, sockets and
+/// `wasi:http/types` are `0.3.0-rc-2026-01-06`'s (compared, `tests/all/versions.rs`).
+pub const RENAMED_TO: &[(&str, &str, &str)] = &[
+    (
+        "0.3.0-rc-2025-09-16",
+        "wasi:cli/stdout",
+        "0.3.0-rc-2026-01-06",
+    ),
+    (
+        "0.3.0-rc-2025-09-16",
+        "wasi:cli/stderr",
+        "0.3.0-rc-2026-01-06",
+    ),
+    ("0.3.0-rc-2025-09-16", "wasi:sockets", "0.3.0-rc-2026-01-06"),
+    (
+        "0.3.0-rc-2025-09-16",
+        "wasi:http/types",
+        "0.3.0-rc-2026-01-06",
+    ),
+];
+
 /// Whether `iface@version` is one of the candidate interfaces the core serves under their own
-/// names (`p3_core::p3::rc_2026_01_06`).
+/// names (`p3_core::p3::rc_2026_01_06`, `rc_2025_09_16`).
 fn is_veneered(iface: &str, version: &str) -> bool {
-    version == rc_2026_01_06::VERSION && rc_2026_01_06::INTERFACES.contains(&iface)
+    (version == rc_2026_01_06::VERSION && rc_2026_01_06::INTERFACES.contains(&iface))
+        || (version == rc_2025_09_16::VERSION && rc_2025_09_16::INTERFACES.contains(&iface))
 }
+
+use p3_core::p3::rc_2025_09_16;
 
 use p3_core::p3::rc_2026_01_06;
 
@@ -320,10 +354,15 @@ fn final_name(name: &str) -> Option<String> {
         .iter()
         .find(|(rc, _)| *rc == version)?;
     let package = iface.split_once('/').map_or(iface, |(p, _)| p);
-    let differs = KEPT_NAMES
+    let matches = |rc: &str, named: &str| rc == version && (named == package || named == iface);
+    if !iface.starts_with("wasi:") || KEPT_NAMES.iter().any(|(rc, kept)| matches(rc, kept)) {
+        return None;
+    }
+    let target = RENAMED_TO
         .iter()
-        .any(|(rc, kept)| *rc == version && (*kept == package || *kept == iface));
-    (iface.starts_with("wasi:") && !differs).then(|| format!("{iface}@{release}"))
+        .find(|(rc, named, _)| matches(rc, named))
+        .map_or(*release, |(_, _, to)| *to);
+    Some(format!("{iface}@{target}"))
 }
 
 /// A component built against a WASI release candidate whose interfaces have the shape of a

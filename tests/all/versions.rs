@@ -123,6 +123,38 @@ fn the_rc_2026_03_15_wit_has_the_shape_of_0_3_0() {
 /// interfaces that keep their names are exactly those the veneer lists.
 #[test]
 fn every_function_of_rc_2026_01_06_links() {
+    let rc = [
+        wasi_bridge::p3::rc_2026_01_06::INTERFACES,
+        wasi_bridge::p3::rc_2026_01_06::http::INTERFACES,
+    ];
+    every_function_links(
+        "wit-rc-2026-01-06",
+        "0.3.0-rc-2026-01-06",
+        &rc.concat(),
+        &[],
+    );
+}
+
+/// The same for `0.3.0-rc-2025-09-16` (`p3-core/wit-rc-2025-09-16`, as wasmtime-wasi 38 ships
+/// it): renamed to 0.3.0 or to `0.3.0-rc-2026-01-06` where it has their shape
+/// (`run::RENAMED_TO`), its `wall-clock` and filesystem served under their own names; its
+/// unstable `timezone`, which no version served here has, is refused as a release candidate.
+#[test]
+fn every_function_of_rc_2025_09_16_links() {
+    let kept = wasi_bridge::p3::rc_2025_09_16::INTERFACES;
+    every_function_links(
+        "wit-rc-2025-09-16",
+        "0.3.0-rc-2025-09-16",
+        kept,
+        &["wasi:clocks/timezone"],
+    );
+}
+
+/// For every interface of the candidate WIT in `p3-core/DIR`: a component importing it, its
+/// names renamed as `run` renames them, links on the library's p3 and wasi:http linker and
+/// passes the import check (wasi:http's: with wasi:http linked, as 0.3.0's) — but `refused`,
+/// refused as a release candidate —; the names that stay the candidate's are exactly `kept`.
+fn every_function_links(dir: &str, version: &str, kept: &[&str], refused: &[&str]) {
     use crate::interfaces::{HttpHost, importer, interface_names};
     use wasmtime::component::{Component, Linker};
     use wit_parser::{LiftLowerAbi, ManglingAndAbi};
@@ -131,13 +163,13 @@ fn every_function_of_rc_2026_01_06_links() {
     wasi_bridge::p3::add_to_linker(&mut linker).unwrap();
     wasi_bridge::http::p3::add_to_linker(&mut linker).unwrap();
     let mut resolve = wit_parser::Resolve::default();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/p3-core/wit-rc-2026-01-06");
-    resolve.push_dir(dir).expect("vendored WIT parses");
+    let dir = format!("{}/p3-core/{dir}", env!("CARGO_MANIFEST_DIR"));
+    resolve.push_dir(&dir).expect("vendored WIT parses");
     let (resolve, names) = interface_names(resolve);
-    assert!(names.len() >= 25, "{names:?}");
+    assert!(names.len() >= 20, "{names:?}");
     let mut veneered = Vec::new();
     for name in &names {
-        assert!(name.ends_with("@0.3.0-rc-2026-01-06"), "{name}");
+        assert!(name.ends_with(&format!("@{version}")), "{name}");
         if name.starts_with("wasi:cli/run@") {
             continue; // a guest's export
         }
@@ -147,9 +179,21 @@ fn every_function_of_rc_2026_01_06_links() {
         let component = Component::new(&engine, &bytes).unwrap();
         let linked = linker.instantiate_pre(&component);
         let checked = wasi_bridge::run::check_imports(&engine, &component);
+        let iface = name.split_once('@').unwrap().0;
         if name.starts_with("wasi:http/handler@") {
             // An import only a middleware makes; not served at 0.3.0 either.
             assert!(linked.is_err(), "{name}");
+            continue;
+        }
+        if refused.contains(&iface) {
+            assert!(linked.is_err(), "{name}");
+            assert!(
+                matches!(
+                    checked,
+                    Err(wasi_bridge::run::ImportProblem::ReleaseCandidate(_))
+                ),
+                "{name}: {checked:?}"
+            );
             continue;
         }
         assert!(linked.is_ok(), "{name}: {:?}", linked.err());
@@ -167,23 +211,20 @@ fn every_function_of_rc_2026_01_06_links() {
         }
         let imports = component.component_type();
         if imports.imports(&engine).any(|(i, _)| i == name.as_str()) {
-            veneered.push(name.split_once('@').unwrap().0.to_string());
+            veneered.push(iface.to_string());
         }
     }
-    // The interfaces that kept the candidate's name are exactly those the veneer serves.
+    // The interfaces that kept the candidate's name are exactly those its veneer serves.
     veneered.sort();
-    let rc = [
-        wasi_bridge::p3::rc_2026_01_06::INTERFACES,
-        wasi_bridge::p3::rc_2026_01_06::http::INTERFACES,
-    ];
-    let mut listed: Vec<String> = rc.concat().iter().map(|s| s.to_string()).collect();
+    let mut listed: Vec<String> = kept.iter().map(|s| s.to_string()).collect();
     listed.sort();
     assert_eq!(veneered, listed);
 }
 
 /// Guests built with `wit-bindgen c` against `0.3.0-rc-2026-01-06` — `p3-fs` and `p3-sockets`
 /// compiled for the candidate's enums and `async func`s (`tests/guests/p3-*-rc-2026-01-06`) —
-/// run as their 0.3.0 twins: the same stdout and status (file work under a preopen, with the
+/// and `p3-fs` against `0.3.0-rc-2025-09-16` (`tests/guests/p3-fs-rc-2025-09-16`) run as their
+/// 0.3.0 twins: the same stdout and status (file work under a preopen, with the
 /// same tree left behind; a read-only preopen's error codes; TCP against an echo peer and its
 /// own listener, UDP, name lookup, every option, bad input's error codes).
 #[test]
@@ -215,6 +256,7 @@ fn guests_of_rc_2026_01_06_run_as_their_0_3_0_twin() {
         assert_eq!(twin.0, Some(0), "{mode:?} {twin:?}");
         assert!(twin.1.lines().count() > 10, "{mode:?} {twin:?}");
         assert_eq!(files("p3-fs-rc-2026-01-06.wasm", mode), twin, "{mode:?}");
+        assert_eq!(files("p3-fs-rc-2025-09-16.wasm", mode), twin, "{mode:?}");
     }
     let tcp = TcpEcho::start();
     let udp = UdpEcho::start();

@@ -56,5 +56,6 @@ pub fn add_to_linker<T: crate::clocks::WasiClocksView + 'static>(
     crate::add_interfaces!(linker, T, WasiClocks, T::clocks;
         clocks::{types, monotonic_clock, system_clock},
     );
-    Ok(())
+    // The release candidate's interfaces of this package that keep their names.
+    super::rc_2025_09_16::add_clocks_to_linker(linker)
 }

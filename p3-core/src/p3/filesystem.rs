@@ -450,5 +450,6 @@ pub fn add_to_linker<T: crate::filesystem::WasiFilesystemView + 'static>(
         filesystem::{types, preopens},
     );
     // The release candidate's interfaces of this package that keep their names.
-    super::rc_2026_01_06::add_filesystem_to_linker(linker)
+    super::rc_2026_01_06::add_filesystem_to_linker(linker)?;
+    super::rc_2025_09_16::add_filesystem_to_linker(linker)
 }

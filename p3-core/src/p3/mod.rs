@@ -13,6 +13,7 @@ pub mod filesystem;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod random;
+pub mod rc_2025_09_16;
 pub mod rc_2026_01_06;
 pub mod sockets;
 pub mod streams;

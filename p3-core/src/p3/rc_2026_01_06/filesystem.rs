@@ -35,59 +35,69 @@ fn stream_error_code(err: CoreError) -> ErrorCode {
     err.filesystem_code().map_or(ErrorCode::Io, ErrorCode::from)
 }
 
-/// Pipes `data` into the file at `offset` (or its end) and waits for it to be written.
-async fn write<U>(
-    store: &Accessor<U, WasiFilesystem>,
-    fd: Resource<Descriptor>,
-    mut data: StreamReader<u8>,
-    offset: Option<u64>,
-) -> FsResult<()> {
-    let written = store.with(|mut view| -> FsResult<_> {
-        let d = view.get().table.get(&fd)?;
-        let sink = match offset {
-            Some(offset) => d.write_via_stream(offset),
-            None => d.append_via_stream(),
-        };
-        match sink {
-            Ok(sink) => Ok(Ok(streams::pipe(view, data, sink)?)),
-            Err(code) => {
-                data.close(view)?;
-                Ok(Err(code))
+/// The host traits on the core's descriptors for a candidate whose `write-via-stream`,
+/// `append-via-stream` and `read-directory` are `async func`s (`0.3.0-rc-2026-01-06` and
+/// `0.3.0-rc-2025-09-16`), over the calling module's binding (see `filesystem_impls!`).
+macro_rules! candidate_filesystem_impls {
+    () => {
+        /// Pipes `data` into the file at `offset` (or its end) and waits for it to be written.
+        async fn write<U>(
+            store: &Accessor<U, WasiFilesystem>,
+            fd: Resource<Descriptor>,
+            mut data: StreamReader<u8>,
+            offset: Option<u64>,
+        ) -> FsResult<()> {
+            let written = store.with(|mut view| -> FsResult<_> {
+                let d = view.get().table.get(&fd)?;
+                let sink = match offset {
+                    Some(offset) => d.write_via_stream(offset),
+                    None => d.append_via_stream(),
+                };
+                match sink {
+                    Ok(sink) => Ok(Ok(streams::pipe(view, data, sink)?)),
+                    Err(code) => {
+                        data.close(view)?;
+                        Ok(Err(code))
+                    }
+                }
+            })?;
+            let written = streams::finish(written?).await;
+            written.map_err(|e| FsError::code(stream_error_code(e)))
+        }
+
+        // The host traits on the core's descriptors, with the candidate's `async func`s.
+        filesystem_impls! {
+            descriptor_streams: {
+                async fn write_via_stream(
+                    store: &Accessor<U, Self>,
+                    fd: Resource<Descriptor>,
+                    data: StreamReader<u8>,
+                    offset: u64,
+                ) -> FsResult<()> {
+                    write(store, fd, data, Some(offset)).await
+                }
+
+                async fn append_via_stream(
+                    store: &Accessor<U, Self>,
+                    fd: Resource<Descriptor>,
+                    data: StreamReader<u8>,
+                ) -> FsResult<()> {
+                    write(store, fd, data, None).await
+                }
+
+                async fn read_directory(
+                    store: &Accessor<U, Self>,
+                    fd: Resource<Descriptor>,
+                ) -> wasmtime::Result<(
+                    StreamReader<DirectoryEntry>,
+                    FutureReader<Result<(), ErrorCode>>,
+                )> {
+                    store.with(|view| read_directory_in(view, fd))
+                }
             }
         }
-    })?;
-    let written = streams::finish(written?).await;
-    written.map_err(|e| FsError::code(stream_error_code(e)))
+    };
 }
+pub(crate) use candidate_filesystem_impls;
 
-// The host traits on the core's descriptors, with the candidate's `async func`s.
-filesystem_impls! {
-    descriptor_streams: {
-        async fn write_via_stream(
-            store: &Accessor<U, Self>,
-            fd: Resource<Descriptor>,
-            data: StreamReader<u8>,
-            offset: u64,
-        ) -> FsResult<()> {
-            write(store, fd, data, Some(offset)).await
-        }
-
-        async fn append_via_stream(
-            store: &Accessor<U, Self>,
-            fd: Resource<Descriptor>,
-            data: StreamReader<u8>,
-        ) -> FsResult<()> {
-            write(store, fd, data, None).await
-        }
-
-        async fn read_directory(
-            store: &Accessor<U, Self>,
-            fd: Resource<Descriptor>,
-        ) -> wasmtime::Result<(
-            StreamReader<DirectoryEntry>,
-            FutureReader<Result<(), ErrorCode>>,
-        )> {
-            store.with(|view| read_directory_in(view, fd))
-        }
-    }
-}
+candidate_filesystem_impls!();

@@ -22,7 +22,7 @@
 //! have 0.3.0's shape and are renamed.
 
 mod cli;
-mod filesystem;
+pub(crate) mod filesystem;
 #[cfg(feature = "http")]
 pub mod http;
 mod sockets;
