@@ -46,6 +46,8 @@ RUN_PAIRS = [
      ["bench-write", "out.bin", "64"]),
     ("p3 fs readdir 2000, 0.3.0-rc-2026-01-06", "p3-fs.wasm", "p3-fs-rc-2026-01-06.wasm",
      ["bench-readdir", "many"]),
+    ("p3 fs write 64 MiB, 0.3.0-rc-2025-09-16", "p3-fs.wasm", "p3-fs-rc-2025-09-16.wasm",
+     ["bench-write", "out.bin", "64"]),
 ]
 # The preopen of the rows that name files: a scratch directory with `many/` (2000 files).
 DIR = tempfile.mkdtemp(prefix="versions-vs-twin-")
@@ -71,6 +73,10 @@ SERVE_PAIRS = [
     ("p3 Python hello, componentize-py 0.21 (0.3.0-rc-2026-01-06)",
      os.path.join(serve.PY, "py-http-p3.wasm"),
      os.path.join(serve.PY, "py-http-p3-rc-2026-01-06.wasm"), ["-Scli"] + serve.P3_FLAGS, 20),
+    # And by componentize-py 0.20 for 0.3.0-rc-2025-09-16.
+    ("p3 Python hello, componentize-py 0.20 (0.3.0-rc-2025-09-16)",
+     os.path.join(serve.PY, "py-http-p3.wasm"),
+     os.path.join(serve.PY, "py-http-p3-rc-2025-09-16.wasm"), ["-Scli"] + serve.P3_FLAGS, 20),
 ]
 
 

@@ -243,7 +243,10 @@ pub fn check_import_names<'a>(
         if is_veneered(iface, version) {
             continue;
         }
-        if version == rc_2026_01_06::VERSION && rc_2026_01_06::http::INTERFACES.contains(&iface) {
+        if (version == rc_2026_01_06::VERSION && rc_2026_01_06::http::INTERFACES.contains(&iface))
+            || (version == rc_2025_09_16::VERSION
+                && rc_2025_09_16::http::INTERFACES.contains(&iface))
+        {
             // Served with wasi:http (`-S http`, `serve`), as wasi:http of a release is.
             unsupported.push(name.to_string());
             continue;
@@ -313,6 +316,13 @@ pub const KEPT_NAMES: &[(&str, &str)] = &[
     ("0.3.0-rc-2026-01-06", "wasi:sockets"),
 ];
 
+/// The interfaces of a [`SAME_SHAPE_CANDIDATES`] version that keep their names when a
+/// component imports them (exported, they are renamed as the rest): `0.3.0-rc-2025-09-16`'s
+/// `wasi:http/handler`, which its guests import to send requests (that candidate has no
+/// `client`), served by `p3_core::p3::rc_2025_09_16::http` with 0.3.0's `client.send`, and
+/// export as 0.3.0's handler.
+pub const KEPT_IMPORTS: &[(&str, &str)] = &[("0.3.0-rc-2025-09-16", "wasi:http/handler")];
+
 /// The packages and interfaces of a [`SAME_SHAPE_CANDIDATES`] version that have the shape of
 /// another candidate's served under its own names: `(candidate, package or interface, the
 /// version its names take)`. `0.3.0-rc-2025-09-16`'s stdout, stderr, sockets and
@@ -348,14 +358,17 @@ use p3_core::p3::rc_2025_09_16;
 use p3_core::p3::rc_2026_01_06;
 
 /// `name` with a [`SAME_SHAPE_CANDIDATES`] version replaced by its release, if it has one.
-fn final_name(name: &str) -> Option<String> {
+fn final_name(name: &str, import: bool) -> Option<String> {
     let (iface, version) = name.split_once('@')?;
     let (_, release) = SAME_SHAPE_CANDIDATES
         .iter()
         .find(|(rc, _)| *rc == version)?;
     let package = iface.split_once('/').map_or(iface, |(p, _)| p);
     let matches = |rc: &str, named: &str| rc == version && (named == package || named == iface);
-    if !iface.starts_with("wasi:") || KEPT_NAMES.iter().any(|(rc, kept)| matches(rc, kept)) {
+    if !iface.starts_with("wasi:")
+        || KEPT_NAMES.iter().any(|(rc, kept)| matches(rc, kept))
+        || (import && KEPT_IMPORTS.iter().any(|(rc, kept)| matches(rc, kept)))
+    {
         return None;
     }
     let target = RENAMED_TO
@@ -410,13 +423,13 @@ fn names_a_candidate(bytes: &[u8]) -> bool {
             Payload::End(_) => return false,
             Payload::ComponentImportSection(reader) => {
                 let names = reader.into_iter().flatten().map(|i| i.name.name);
-                if names.into_iter().any(|n| final_name(n).is_some()) {
+                if names.into_iter().any(|n| final_name(n, true).is_some()) {
                     return true;
                 }
             }
             Payload::ComponentExportSection(reader) => {
                 let names = reader.into_iter().flatten().map(|e| e.name.name);
-                if names.into_iter().any(|n| final_name(n).is_some()) {
+                if names.into_iter().any(|n| final_name(n, false).is_some()) {
                     return true;
                 }
             }
@@ -456,7 +469,7 @@ fn rename_candidates(bytes: &[u8]) -> Option<Vec<u8>> {
                 let mut imports = wasm_encoder::ComponentImportSection::new();
                 for import in reader {
                     let import = import.ok()?;
-                    let name = final_name(import.name.name);
+                    let name = final_name(import.name.name, true);
                     renamed |= name.is_some();
                     let ty = RoundtripReencoder.component_type_ref(import.ty).ok()?;
                     imports.import(name.as_deref().unwrap_or(import.name.name), ty);
@@ -467,7 +480,7 @@ fn rename_candidates(bytes: &[u8]) -> Option<Vec<u8>> {
                 let mut exports = wasm_encoder::ComponentExportSection::new();
                 for export in reader {
                     let export = export.ok()?;
-                    let name = final_name(export.name.name);
+                    let name = final_name(export.name.name, false);
                     renamed |= name.is_some();
                     let ty = match export.ty {
                         Some(ty) => Some(RoundtripReencoder.component_type_ref(ty).ok()?),
@@ -531,7 +544,7 @@ pub fn exports_http_handler(bytes: &[u8]) -> bool {
             Ok(Payload::ComponentExportSection(exports)) if depth == 0 => {
                 for export in exports.into_iter().flatten() {
                     let name = export.name.name;
-                    let name = final_name(name).unwrap_or_else(|| name.to_string());
+                    let name = final_name(name, false).unwrap_or_else(|| name.to_string());
                     if is_p3_name(&name, "wasi:http/handler")
                         || name.starts_with("wasi:http/incoming-handler@0.2.")
                     {

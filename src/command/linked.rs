@@ -156,6 +156,10 @@ impl Linked {
                 && self.p3
                 && version == crate::p3::rc_2026_01_06::VERSION
                 && crate::p3::rc_2026_01_06::http::INTERFACES.contains(&iface))
+            || (self.http
+                && self.p3
+                && version == crate::p3::rc_2025_09_16::VERSION
+                && crate::p3::rc_2025_09_16::http::INTERFACES.contains(&iface))
             || (self.config && CONFIG.contains(&name))
             || (self.keyvalue && KEYVALUE.contains(&name))
     }

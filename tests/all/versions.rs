@@ -132,21 +132,27 @@ fn every_function_of_rc_2026_01_06_links() {
         "0.3.0-rc-2026-01-06",
         &rc.concat(),
         &[],
+        false,
     );
 }
 
 /// The same for `0.3.0-rc-2025-09-16` (`p3-core/wit-rc-2025-09-16`, as wasmtime-wasi 38 ships
 /// it): renamed to 0.3.0 or to `0.3.0-rc-2026-01-06` where it has their shape
-/// (`run::RENAMED_TO`), its `wall-clock` and filesystem served under their own names; its
-/// unstable `timezone`, which no version served here has, is refused as a release candidate.
+/// (`run::RENAMED_TO`), its `wall-clock`, filesystem and imported `wasi:http/handler` (its way
+/// to send a request) served under their own names; its unstable `timezone`, which no version
+/// served here has, is refused as a release candidate.
 #[test]
 fn every_function_of_rc_2025_09_16_links() {
-    let kept = wasi_bridge::p3::rc_2025_09_16::INTERFACES;
+    let kept = [
+        wasi_bridge::p3::rc_2025_09_16::INTERFACES,
+        wasi_bridge::p3::rc_2025_09_16::http::INTERFACES,
+    ];
     every_function_links(
         "wit-rc-2025-09-16",
         "0.3.0-rc-2025-09-16",
-        kept,
+        &kept.concat(),
         &["wasi:clocks/timezone"],
+        true,
     );
 }
 
@@ -154,7 +160,15 @@ fn every_function_of_rc_2025_09_16_links() {
 /// names renamed as `run` renames them, links on the library's p3 and wasi:http linker and
 /// passes the import check (wasi:http's: with wasi:http linked, as 0.3.0's) — but `refused`,
 /// refused as a release candidate —; the names that stay the candidate's are exactly `kept`.
-fn every_function_links(dir: &str, version: &str, kept: &[&str], refused: &[&str]) {
+/// An imported `wasi:http/handler` is served where the candidate sends requests through one
+/// (`handler_import`), not linked otherwise (as at 0.3.0).
+fn every_function_links(
+    dir: &str,
+    version: &str,
+    kept: &[&str],
+    refused: &[&str],
+    handler_import: bool,
+) {
     use crate::interfaces::{HttpHost, importer, interface_names};
     use wasmtime::component::{Component, Linker};
     use wit_parser::{LiftLowerAbi, ManglingAndAbi};
@@ -180,7 +194,7 @@ fn every_function_links(dir: &str, version: &str, kept: &[&str], refused: &[&str
         let linked = linker.instantiate_pre(&component);
         let checked = wasi_bridge::run::check_imports(&engine, &component);
         let iface = name.split_once('@').unwrap().0;
-        if name.starts_with("wasi:http/handler@") {
+        if name.starts_with("wasi:http/handler@") && !handler_import {
             // An import only a middleware makes; not served at 0.3.0 either.
             assert!(linked.is_err(), "{name}");
             continue;

@@ -2,7 +2,8 @@
 # Builds the componentize-py apps (p2: wasi:http/proxy, p3: wasi:http/service) into OUT_DIR
 # (default target/py-http): py-http-p2.wasm and py-http-p3.wasm, and the p3 app built by
 # componentize-py 0.22 for WASI 0.3.0-rc-2026-03-15, py-http-p3-rc-2026-03-15.wasm, and by
-# componentize-py 0.21 for 0.3.0-rc-2026-01-06, py-http-p3-rc-2026-01-06.wasm. They are not
+# componentize-py 0.21 for 0.3.0-rc-2026-01-06, py-http-p3-rc-2026-01-06.wasm, and by
+# componentize-py 0.20 for 0.3.0-rc-2025-09-16, py-http-p3-rc-2025-09-16.wasm. They are not
 # committed (each is ~20 MB of CPython): benches/serve_vs_wasmtime.py and
 # benches/versions_vs_twin.py build them when they need them.
 # Tool: componentize-py 0.25.1 (pip), installed here when missing.
@@ -51,4 +52,18 @@ sed -e 's/@0\.3\.0;/@0.3.0-rc-2026-01-06;/' -e 's/^world app {/world service-app
 cp -r "$root/p3-core/wit-rc-2026-01-06/deps" "$gen/rc0106/wit/"
 (cd "$here/p3" && "$venv/bin/componentize-py" -q -d "$gen/rc0106/wit" -w service-app componentize \
    app -o "$out/py-http-p3-rc-2026-01-06.wasm")
+# And as componentize-py 0.20 builds it — wasmtime 38–40's era, WASI 0.3.0-rc-2025-09-16
+# (p3-core/wit-rc-2025-09-16), whose http has no `client` (its `proxy` world imports `handler`
+# to send requests) and no `service` world.
+venv=$out/componentize-py-0.20
+if [ ! -x "$venv/bin/componentize-py" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'componentize-py==0.20.0'
+fi
+mkdir -p "$gen/rc0916/wit"
+printf 'package bridge:pyhttp3rc0916;\n\nworld service-app {\n  include wasi:http/proxy@0.3.0-rc-2025-09-16;\n}\n' \
+  > "$gen/rc0916/wit/world.wit"
+cp -r "$root/p3-core/wit-rc-2025-09-16/deps" "$gen/rc0916/wit/"
+(cd "$here/p3" && "$venv/bin/componentize-py" -q -d "$gen/rc0916/wit" -w service-app componentize \
+   app -o "$out/py-http-p3-rc-2025-09-16.wasm")
 ls -l "$out"/py-http-*.wasm

@@ -35,5 +35,7 @@ pub fn add_to_linker<T: WasiHttpView + 'static>(linker: &mut Linker<T>) -> wasmt
     bindings::http::client::add_to_linker::<_, WasiHttp>(linker, T::http)?;
     // `wasi:http/types@0.3.0-rc-2026-01-06`, whose two error types differ (its client and
     // handler are 0.3.0's, renamed by `wasi_bridge::run::final_names`).
-    crate::p3::rc_2026_01_06::http::add_to_linker(linker)
+    crate::p3::rc_2026_01_06::http::add_to_linker(linker)?;
+    // `wasi:http/handler@0.3.0-rc-2025-09-16` imported: that candidate's `client.send`.
+    crate::p3::rc_2025_09_16::http::add_to_linker(linker)
 }

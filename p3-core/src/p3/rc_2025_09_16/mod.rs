@@ -12,11 +12,13 @@
 //! `monotonic-clock`, `types` of clocks) or `0.3.0-rc-2026-01-06`'s (stdout, stderr,
 //! sockets, `wasi:http/types`): a guest's imports of them are renamed to
 //! that version before it is compiled (`wasi_bridge::run::final_names`). Its `timezone` is not
-//! served (nor is 0.3.0's), and its wasi:http has no `client`: outgoing requests go through an
-//! imported `handler`, which no version served here provides.
+//! served (nor is 0.3.0's). Its wasi:http has no `client`: a guest sends a request through an
+//! imported `handler`, which [`http`] serves with 0.3.0's `client.send`.
 
 mod clocks;
 mod filesystem;
+#[cfg(feature = "http")]
+pub mod http;
 
 /// The candidate's version.
 pub const VERSION: &str = "0.3.0-rc-2025-09-16";
