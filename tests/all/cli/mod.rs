@@ -362,7 +362,7 @@ fn unsupported_and_release_candidate_imports_are_named() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("release candidate (wasi:cli/environment@0.3.0-rc-2025-09-16)"),
+        err.contains("release candidate (wasi:cli/environment@0.3.0-rc-2026-02-09)"),
         "{err}"
     );
     assert!(
