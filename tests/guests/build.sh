@@ -24,6 +24,7 @@
 #   p3-sockets-rc-2026-01-06  the same against 0.3.0-rc-2026-01-06 (enums, an `async func` send)
 #   p3-http-rc-2026-01-06  p3-http against 0.3.0-rc-2026-01-06 (its header-error, stdout)
 #   p3-fs-rc-2025-09-16  p3-fs against 0.3.0-rc-2025-09-16 (01-06's shape, datetime timestamps)
+#   p3-http-rc-2025-09-16  p3-http against 0.3.0-rc-2025-09-16 (requests sent through `handler`)
 #   extras/guest.c  wasi:config and wasi:keyvalue (the `-S config` / `-S keyvalue` crates)
 #   extras-http/guest.c  the same in a wasi:http handler (`serve -S config` / `-S keyvalue`)
 #   p2-http/guest.c wasi:http@0.2.12 handler (proxy world): hello, echo, headers, lengths,
@@ -116,6 +117,7 @@ build_direct p3-fs-rc-2026-01-06 "$root/p3-core/wit-rc-2026-01-06/deps"
 build_direct p3-sockets-rc-2026-01-06 "$root/p3-core/wit-rc-2026-01-06/deps"
 build_direct p3-http-rc-2026-01-06 "$root/p3-core/wit-rc-2026-01-06/deps"
 build_direct p3-fs-rc-2025-09-16 "$root/p3-core/wit-rc-2025-09-16/deps"
+build_direct p3-http-rc-2025-09-16 "$root/p3-core/wit-rc-2025-09-16/deps"
 # A guest of the 0.2.0-rc-2023-11-10 toolchains (the candidate's WIT, wit/p2-rc-2023-11-10).
 build_direct p2-rc-sockets "$root/wit/p2-rc-2023-11-10/deps"
 # The same p3 guests as a WASI 0.3.2 toolchain names them (wasip3 0.10, `+wasi-0.3.2`): every

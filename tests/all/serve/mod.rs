@@ -602,9 +602,12 @@ fn a_handler_of_wasi_0_3_2_is_served_as_its_0_3_0_twin() {
 /// request and response getters and setters, bodies streamed, echoed and forwarded, the
 /// transmission futures, outgoing requests through `client.send` (to a loopback upstream, to
 /// a closed port). A field map past its limit, which the candidate cannot call
-/// `size-exceeded`, traps that request only, as for a p2 guest.
+/// `size-exceeded`, traps that request only, as for a p2 guest. The same for `p3-http` built
+/// against 0.3.0-rc-2025-09-16's `proxy` world (`tests/guests/p3-http-rc-2025-09-16`), which
+/// sends its outgoing requests through an imported `handler`.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_handler_of_wasi_0_3_0_rc_2026_01_06_is_served_as_its_0_3_0_twin() {
+async fn handlers_of_the_0_3_0_candidates_of_2026_01_06_and_2025_09_16_are_served_as_their_0_3_0_twin()
+ {
     let up = crate::http::upstream().await.port();
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -645,12 +648,14 @@ async fn a_handler_of_wasi_0_3_0_rc_2026_01_06_is_served_as_its_0_3_0_twin() {
     assert_eq!(twin[10], (200, b"ping pong".to_vec()));
     let upstream = String::from_utf8_lossy(&twin[12].1).into_owned();
     assert!(upstream.contains("upstream"), "{upstream}");
-    let rc = tokio::task::block_in_place(|| answers("p3-http-rc-2026-01-06.wasm"));
     let n = requests.len();
-    assert_eq!(rc[..n], twin[..n]);
     assert!(String::from_utf8_lossy(&twin[n].1).contains("size-exceeded"));
-    assert_eq!(rc[n].0, 500, "{:?}", String::from_utf8_lossy(&rc[n].1));
-    assert_eq!(rc[n + 1], twin[0]);
+    for candidate in ["p3-http-rc-2026-01-06.wasm", "p3-http-rc-2025-09-16.wasm"] {
+        let rc = tokio::task::block_in_place(|| answers(candidate));
+        assert_eq!(rc[..n], twin[..n], "{candidate}");
+        assert_eq!(rc[n].0, 500, "{:?}", String::from_utf8_lossy(&rc[n].1));
+        assert_eq!(rc[n + 1], twin[0], "{candidate}");
+    }
 }
 
 /// A wasi:http handler as the WASI 0.2.0-rc-2023-12-05 toolchains name it (`p2-http.wasm`

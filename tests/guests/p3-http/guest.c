@@ -54,7 +54,9 @@
 // Each request prints `request: PATH` on stdout.
 // Built with RC_2026_01_06 defined (../p3-http-rc-2026-01-06/guest.c), it is the same handler
 // against WASI 0.3.0-rc-2026-01-06, whose `header-error` lacks `size-exceeded` and `other` and
-// whose stdout's write-via-stream is an `async func`.
+// whose stdout's write-via-stream is an `async func`; with RC_2025_09_16 too
+// (../p3-http-rc-2025-09-16/guest.c), against 0.3.0-rc-2025-09-16 (its `proxy` world), which
+// sends requests through an imported `handler` instead of `client`.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -694,10 +696,18 @@ static void proxy(guest_string_t *path) {
     wasi_http_types_method_request_set_authority(ob, &auth);
     // `/proxy/PORT` alone: no path at all (path-with-query none), which goes out as `/`.
     int refused = rest.len > 0 && !wasi_http_types_method_request_set_path_with_query(ob, &rest);
+#ifdef RC_2025_09_16
+    // That candidate has no `client`: a request is sent through an imported `handler`.
+    wasi_http_handler_result_own_response_error_code_t res;
+    guest_subtask_status_t sent = 0;
+    if (refused) wasi_http_types_request_drop_own(made.f0);
+    else sent = wasi_http_handler_handle(made.f0, &res);
+#else
     wasi_http_client_result_own_response_error_code_t res;
     guest_subtask_status_t sent = 0;
     if (refused) wasi_http_types_request_drop_own(made.f0);
     else sent = wasi_http_client_send(made.f0, &res);
+#endif
     no_trailers(tw);
     if (!refused) wait_subtask(sent);
     wasi_http_types_result_void_error_code_t sent_res;
