@@ -29,6 +29,7 @@
 //! ```
 
 use crate::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use p3_core::p3::{rc_2025_09_16, rc_2026_01_06};
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 use wasmtime::{Engine, Store};
 
@@ -299,11 +300,13 @@ pub const SAME_SHAPE_CANDIDATES: &[(&str, &str)] = &[
 
 /// The packages and interfaces of a [`SAME_SHAPE_CANDIDATES`] version that do not have their
 /// release's shape and keep their names: `(candidate, package or interface)`. The core's
-/// veneer serves `0.3.0-rc-2026-01-06`'s under the candidate's names (stdout, stderr,
+/// veneers serve `0.3.0-rc-2026-01-06`'s under the candidate's names (stdout, stderr,
 /// filesystem and sockets; `wasi:http/types`, whose `header-error` and `request-options-error`
-/// lack `other`, with wasi:http); a guest importing `0.2.0-rc-2023-11-10`'s wasi:http
-/// (`future-trailers.get` nests its result differently and `request-options` names its
-/// timeouts `…-timeout-ms`) is refused as a release candidate.
+/// lack `other`, with wasi:http) and `0.3.0-rc-2025-09-16`'s (`wall-clock`, filesystem); a
+/// guest importing `0.2.0-rc-2023-11-10`'s wasi:http (`future-trailers.get` nests its result
+/// differently and `request-options` names its timeouts `…-timeout-ms`) or
+/// `0.3.0-rc-2025-09-16`'s unstable `timezone` (no version served here has one) is refused as
+/// a release candidate.
 pub const KEPT_NAMES: &[(&str, &str)] = &[
     ("0.2.0-rc-2023-11-10", "wasi:http"),
     ("0.3.0-rc-2025-09-16", "wasi:clocks/wall-clock"),
@@ -352,10 +355,6 @@ fn is_veneered(iface: &str, version: &str) -> bool {
     (version == rc_2026_01_06::VERSION && rc_2026_01_06::INTERFACES.contains(&iface))
         || (version == rc_2025_09_16::VERSION && rc_2025_09_16::INTERFACES.contains(&iface))
 }
-
-use p3_core::p3::rc_2025_09_16;
-
-use p3_core::p3::rc_2026_01_06;
 
 /// `name` with a [`SAME_SHAPE_CANDIDATES`] version replaced by its release, if it has one.
 fn final_name(name: &str, import: bool) -> Option<String> {
