@@ -64,6 +64,8 @@ SERVE_PAIRS = [
     # write an async func.
     ("p3 C hello, 0.3.0-rc-2026-01-06", "p3-http.wasm", "p3-http-rc-2026-01-06.wasm",
      serve.P3_FLAGS, 50),
+    ("p3 C hello, 0.3.0-rc-2025-09-16", "p3-http.wasm", "p3-http-rc-2025-09-16.wasm",
+     serve.P3_FLAGS, 50),
     # A guest of that era's own toolchain (tests/guests/py-http/build.sh): the Python app built
     # by componentize-py 0.22 for the candidate, against the same app by 0.25.1 for 0.3.0.
     ("p3 Python hello, componentize-py 0.22 (0.3.0-rc-2026-03-15)",
