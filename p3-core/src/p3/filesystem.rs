@@ -427,17 +427,24 @@ fn write_stream<U>(
     data: StreamReader<u8>,
     offset: Option<u64>,
 ) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
-    let d = store.get().table.get(&fd)?;
-    let sink = match offset {
-        Some(offset) => d.write_via_stream(offset),
-        None => d.append_via_stream(),
-    };
+    let sink = file_sink(store.get().table.get(&fd)?, offset);
     streams::write_stream(
         store,
         data,
         sink.map_err(ErrorCode::from),
         stream_error_code,
     )
+}
+
+/// The sink a write stream goes into: at `offset`, or appending (`None`).
+pub(crate) fn file_sink(
+    d: &Descriptor,
+    offset: Option<u64>,
+) -> Result<crate::filesystem::FileSink, core::ErrorCode> {
+    match offset {
+        Some(offset) => d.write_via_stream(offset),
+        None => d.append_via_stream(),
+    }
 }
 
 /// Adds the `wasi:filesystem/*@0.3.0` interfaces to `linker` (wasmtime-wasi's

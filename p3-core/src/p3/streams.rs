@@ -213,7 +213,7 @@ where
 /// could not be had (`Err`), `data` is closed and the future carries that error.
 pub(crate) fn write_stream<S, Snk, E>(
     mut store: S,
-    mut data: StreamReader<u8>,
+    data: StreamReader<u8>,
     sink: Result<Snk, E>,
     code: fn(CoreError) -> E,
 ) -> wasmtime::Result<FutureReader<Result<(), E>>>
@@ -223,16 +223,31 @@ where
     E: Send + Sync + 'static,
     Result<(), E>: Lower + Lift,
 {
+    match pipe_or_close(&mut store, data, sink)? {
+        Ok(written) => FutureReader::new(&mut store, async move {
+            Ok::<_, wasmtime::Error>(finish(written).await.map_err(code))
+        }),
+        Err(e) => failed_future(&mut store, e),
+    }
+}
+
+/// [`pipe`] when the sink could be had; otherwise `data` is closed and the sink's error given
+/// back. What [`write_stream`] and the candidates' `async func` writes (which await [`finish`]
+/// of the receiver themselves) share.
+pub(crate) fn pipe_or_close<S, Snk, E>(
+    mut store: S,
+    mut data: StreamReader<u8>,
+    sink: Result<Snk, E>,
+) -> wasmtime::Result<Result<oneshot::Receiver<SinkEnd<Snk>>, E>>
+where
+    S: AsContextMut,
+    Snk: ByteSink + Unpin + 'static,
+{
     match sink {
-        Ok(sink) => {
-            let written = pipe(&mut store, data, sink)?;
-            FutureReader::new(&mut store, async move {
-                Ok::<_, wasmtime::Error>(finish(written).await.map_err(code))
-            })
-        }
+        Ok(sink) => Ok(Ok(pipe(store, data, sink)?)),
         Err(e) => {
             data.close(&mut store)?;
-            failed_future(&mut store, e)
+            Ok(Err(e))
         }
     }
 }

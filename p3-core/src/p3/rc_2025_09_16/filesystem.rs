@@ -11,7 +11,7 @@ use super::bindings::filesystem::types::{
 use crate::error::CoreError;
 use crate::filesystem::{self as core, Descriptor, DirEntries};
 use crate::filesystem::{WasiFilesystem, WasiFilesystemCtxView};
-use crate::p3::filesystem::{HOST_DIRENT_BATCH, MAX_DIRENT_BATCH, filesystem_impls};
+use crate::p3::filesystem::{HOST_DIRENT_BATCH, MAX_DIRENT_BATCH, file_sink, filesystem_impls};
 use crate::p3::rc_2026_01_06::filesystem::candidate_filesystem_impls;
 use crate::p3::streams;
 use crate::veneer::TrappableError;

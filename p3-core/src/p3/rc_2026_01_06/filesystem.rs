@@ -9,7 +9,9 @@ use super::bindings::filesystem::types::{
 use crate::error::CoreError;
 use crate::filesystem::{self as core, Descriptor, DirEntries};
 use crate::filesystem::{WasiFilesystem, WasiFilesystemCtxView};
-use crate::p3::filesystem::{HOST_DIRENT_BATCH, MAX_DIRENT_BATCH, filesystem_impls, timestamp};
+use crate::p3::filesystem::{
+    HOST_DIRENT_BATCH, MAX_DIRENT_BATCH, file_sink, filesystem_impls, timestamp,
+};
 use crate::p3::streams;
 use crate::veneer::TrappableError;
 use std::future::Future;
@@ -44,22 +46,12 @@ macro_rules! candidate_filesystem_impls {
         async fn write<U>(
             store: &Accessor<U, WasiFilesystem>,
             fd: Resource<Descriptor>,
-            mut data: StreamReader<u8>,
+            data: StreamReader<u8>,
             offset: Option<u64>,
         ) -> FsResult<()> {
             let written = store.with(|mut view| -> FsResult<_> {
-                let d = view.get().table.get(&fd)?;
-                let sink = match offset {
-                    Some(offset) => d.write_via_stream(offset),
-                    None => d.append_via_stream(),
-                };
-                match sink {
-                    Ok(sink) => Ok(Ok(streams::pipe(view, data, sink)?)),
-                    Err(code) => {
-                        data.close(view)?;
-                        Ok(Err(code))
-                    }
-                }
+                let sink = file_sink(view.get().table.get(&fd)?, offset);
+                Ok(streams::pipe_or_close(view, data, sink)?)
             })?;
             let written = streams::finish(written?).await;
             written.map_err(|e| FsError::code(stream_error_code(e)))

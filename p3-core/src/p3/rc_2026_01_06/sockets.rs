@@ -8,7 +8,7 @@ use super::bindings::sockets::types::{
 };
 use crate::error::CoreError;
 use crate::p3::sockets::{ListenProducer, socket_impls};
-use crate::p3::streams::{finish, pipe, read_stream};
+use crate::p3::streams::{finish, pipe_or_close, read_stream};
 use crate::sockets::lookup::Resolve;
 use crate::sockets::{WasiSockets, WasiSocketsCtxView};
 use crate::veneer::TrappableError;
@@ -38,16 +38,11 @@ socket_impls! {
         async fn send(
             store: &Accessor<U, Self>,
             socket: Resource<TcpSocket>,
-            mut data: StreamReader<u8>,
+            data: StreamReader<u8>,
         ) -> SocketResult<()> {
             let written = store.with(|mut view| -> SocketResult<_> {
-                match view.get().table.get_mut(&socket)?.take_send() {
-                    Ok(sink) => Ok(Ok(pipe(view, data, sink)?)),
-                    Err(code) => {
-                        data.close(view)?;
-                        Ok(Err(code))
-                    }
-                }
+                let sink = view.get().table.get_mut(&socket)?.take_send();
+                Ok(pipe_or_close(view, data, sink)?)
             })?;
             let written = finish(written?).await;
             written.map_err(|e| SocketError::code(stream_error_code(e)))
